@@ -1,0 +1,82 @@
+# bosun — one binary (`bosun`) built from the module folders below.
+#
+#   make            release build: build/bosun
+#   make deps       install what is missing (Debian packages, libraft >= 0.17.1)
+#   make run        deps + build + a local 3-server cluster in the foreground
+#   make test       deps + sanitizer build + every test; last line "N passed, N failed"
+#   make sim SEEDS=n  the deterministic simulation over n seeds
+#
+# Two builds share the sources: build/ (-O2) for use and benchmarks, and
+# build/test/ (ASan + UBSan) for every test.
+MODULES  := util codec httpc store raft server scheduler controllers agent tools
+PKGS     := libuv lmdb msgpack libmicrohttpd jansson yaml-0.1 liblz4
+-include .deps/raft.mk
+CC       ?= cc
+WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation
+BASE     := -std=c11 -D_GNU_SOURCE -g -pthread -I. $(RAFT_CFLAGS) \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(WARN)
+LIBS     := $(RAFT_LIBS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+SRCS     := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
+LIBSRCS  := $(filter-out tools/main.c,$(SRCS))
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+REL_OBJS := $(SRCS:%.c=build/obj/%.o)
+TST_OBJS := $(LIBSRCS:%.c=build/test/obj/%.o)
+UNIT     := $(patsubst tests/unit/%.c,build/test/unit/%,$(wildcard tests/unit/test_*.c))
+SIM      := build/test/sim/sim
+FUZZ     := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all deps run test unit sim e2e bench clean fuzz
+all: build/bosun
+
+deps:
+	@bash scripts/deps.sh
+
+build/bosun: $(REL_OBJS)
+	$(CC) -o $@ $^ $(LIBS)
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O2 -MMD -MP -c -o $@ $<
+
+build/test/bosun: $(TST_OBJS) build/test/obj/tools/main.o
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+build/test/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O1 $(SAN) -MMD -MP -c -o $@ $<
+
+build/test/unit/%: tests/unit/%.c $(TST_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O1 $(SAN) -o $@ $< $(TST_OBJS) $(LIBS) -lcmocka
+
+$(SIM): tests/sim/sim.c $(TST_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O1 $(SAN) -o $@ $< $(TST_OBJS) $(LIBS)
+
+build/fuzz/%: tests/fuzz/%.c $(LIBSRCS)
+	@mkdir -p $(dir $@)
+	clang $(BASE) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBSRCS) $(LIBS)
+
+fuzz: $(FUZZ)
+
+run: deps
+	@$(MAKE) --no-print-directory build/bosun
+	@bash scripts/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory build/bosun build/test/bosun $(UNIT) $(SIM)
+	@bash tests/run_all.sh
+
+sim: deps
+	@$(MAKE) --no-print-directory $(SIM)
+	$(SIM) --seeds $(or $(SEEDS),1000)
+
+bench: deps
+	@$(MAKE) --no-print-directory build/bosun
+	bash tests/bench/writes_vs_etcd.sh
+
+clean:
+	rm -rf build
+
+-include $(REL_OBJS:.o=.d) $(TST_OBJS:.o=.d)

@@ -1,0 +1,29 @@
+/* codec — conversion between JSON (jansson, at the HTTP edge) and msgpack
+ * (in Raft entries and in the store).
+ *
+ * The mapping is lossless for what Kubernetes objects hold: objects become
+ * msgpack maps with string keys in the same order, arrays become arrays,
+ * strings strings, integers int64/uint64, reals float64, true/false/null
+ * their msgpack counterparts. Decoding rejects what JSON cannot represent
+ * (non-string map keys, binary, ext) and nests at most CODEC_MAX_DEPTH deep,
+ * so a hostile or corrupt buffer gets an error, never a crash. */
+#ifndef BOSUN_CODEC_H
+#define BOSUN_CODEC_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "util/util.h"
+
+#define CODEC_MAX_DEPTH 128
+
+/* Appends the msgpack encoding of v to out. Returns 0, or -1 if v nests
+ * deeper than CODEC_MAX_DEPTH. */
+int codec_json_to_msgpack(const json_t *v, struct ubuf *out);
+
+/* Decodes one msgpack value that spans exactly buf[0..len). Returns a new
+ * reference, or NULL if the buffer is malformed, has trailing bytes, or holds
+ * what JSON cannot. */
+json_t *codec_msgpack_to_json(const void *buf, size_t len);
+
+#endif

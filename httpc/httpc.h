@@ -1,0 +1,49 @@
+/* httpc — a small blocking HTTP/1.1 client over TCP, for talking to bosun
+ * servers: followers forwarding writes to the leader, the CLI (status, down,
+ * join), the benchmarks and the agents.
+ *
+ * A `struct httpc` is one keep-alive connection to one base URL
+ * ("http://127.0.0.1:6001"); requests on it are sequential. Responses may be
+ * sized by Content-Length or chunked; a streaming reader returns one chunk
+ * of body at a time (for watches). Only plain http:// is supported. Every
+ * call takes a timeout in milliseconds and never blocks longer than it. */
+#ifndef BOSUN_HTTPC_H
+#define BOSUN_HTTPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct httpc;
+
+struct httpc_response {
+    int status;         /* HTTP status code, e.g. 200 */
+    char *content_type; /* malloc'd, or NULL */
+    char *body;         /* malloc'd, NUL-terminated; NULL for streams */
+    size_t body_len;
+};
+
+/* Parses url (http://host:port[/...]) and prepares a connection; it connects
+ * lazily on the first request and reconnects once if a kept-alive connection
+ * was closed by the peer. Returns NULL if the URL is malformed. */
+struct httpc *httpc_new(const char *url);
+void httpc_free(struct httpc *c);
+
+/* Sends one request and reads the whole response. body may be NULL.
+ * headers is NULL or a NULL-terminated array of "Name: value" strings.
+ * Returns 0 and fills resp (release with httpc_response_free), or -1 on a
+ * connection error or timeout (errno set; the connection is closed). */
+int httpc_request(struct httpc *c, const char *method, const char *path, const char *const *headers,
+                  const void *body, size_t body_len, int timeout_ms, struct httpc_response *resp);
+void httpc_response_free(struct httpc_response *resp);
+
+/* Streaming: sends the request and reads only the status line and headers.
+ * Then httpc_stream_read returns the next piece of body (up to cap bytes):
+ * >0 bytes read, 0 at the end of the body, -1 on error or timeout. */
+int httpc_stream_open(struct httpc *c, const char *method, const char *path,
+                      const char *const *headers, const void *body, size_t body_len,
+                      int timeout_ms, struct httpc_response *resp);
+long httpc_stream_read(struct httpc *c, char *buf, size_t cap, int timeout_ms);
+/* Closes the connection (e.g. to abandon a stream). */
+void httpc_close(struct httpc *c);
+
+#endif

@@ -1,0 +1,830 @@
+/* cluster.c — the Raft member's loop thread, its request queue, group
+ * commit and read-index (see cluster.h for the model).
+ *
+ * Requests from other threads are `struct call`s: heap objects holding the
+ * caller's arguments, a condition variable and the answer. The caller pushes
+ * one on `queue` under `mu` and wakes the loop (uv_async_send); the loop
+ * moves calls to its own lists and answers each exactly once (call_finish).
+ * A caller that times out marks its call abandoned; whichever side comes last
+ * frees it, so neither ever touches freed memory.
+ *
+ * Group commit: proposals wait in `proposals` until fewer than max_inflight
+ * entries are in flight; then one entry takes every waiting command (up to
+ * max_entry_bytes). While an entry is being replicated and fsynced, new
+ * commands pile up and go together into the next one, so the number of
+ * fsyncs grows with time, not with clients.
+ *
+ * Read-index: reads wait in `reads` for a barrier proposed after they arrived
+ * (at most one barrier in flight); when it commits, this member was leader
+ * when every one of those reads arrived, and its index covers every write
+ * acknowledged before them. */
+#include "raft/cluster.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <raft.h>
+#include <raft/uv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uv.h>
+
+enum call_type {
+    CALL_PROPOSE,
+    CALL_READ,
+    CALL_ADD,
+    CALL_ASSIGN,
+    CALL_REMOVE,
+    CALL_TRANSFER,
+    CALL_STOP,
+};
+
+struct call {
+    enum call_type type;
+    struct call *next;
+    pthread_cond_t cond;
+    bool done;
+    bool abandoned;
+    /* arguments */
+    void *cmd;
+    size_t cmd_len;
+    uint64_t id;
+    int role;
+    char address[128];
+    /* answer */
+    struct cluster_result result;
+};
+
+/* One appended entry and the calls waiting for it. */
+struct batch {
+    struct raft_apply req;
+    struct cluster *c;
+    struct call **calls;
+    unsigned n;
+    struct store_batch_result *results; /* set by on_result at apply */
+    struct batch *next;
+};
+
+struct barrier {
+    struct raft_barrier req;
+    struct cluster *c;
+    struct call *reads; /* the reads this barrier serves */
+};
+
+struct change {
+    struct raft_change req;
+    struct cluster *c;
+    struct call *call;
+    bool promote_next; /* add: assign voter once the spare is in */
+};
+
+struct xfer {
+    struct raft_transfer req;
+    struct cluster *c;
+    struct call *call;
+};
+
+struct cluster {
+    struct cluster_config cfg;
+    struct store *store;
+    uv_loop_t loop;
+    uv_async_t async;
+    uv_check_t check;
+    struct raft_io io;
+    struct raft_uv_transport transport;
+    struct raft raft;
+    struct raft_fsm fsm;
+    struct cluster_fsm cfsm;
+    pthread_t thread;
+    char raft_dir[1024];
+    char raft_addr[128];
+
+    pthread_mutex_t mu; /* guards queue, info, stopping, call states */
+    struct call *queue, *queue_tail;
+    struct cluster_info info;
+    bool stopping;
+
+    /* loop thread only */
+    struct call *proposals, *proposals_tail;
+    struct call *reads;
+    struct batch *inflight; /* appended entries, oldest first */
+    unsigned n_inflight;
+    bool barrier_busy;
+    bool change_busy;
+    bool closing;
+};
+
+const char *cluster_code_name(int code)
+{
+    static const char *names[] = {"ok", "not leader", "outcome unknown", "timeout", "error",
+                                  "shutting down"};
+    return code >= 0 && code <= CLUSTER_SHUTDOWN ? names[code] : "?";
+}
+
+/* ---- calls ---- */
+
+static struct call *call_new(enum call_type type)
+{
+    struct call *k = xcalloc(1, sizeof *k);
+    k->type = type;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&k->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    return k;
+}
+
+static void call_free(struct call *k)
+{
+    pthread_cond_destroy(&k->cond);
+    free(k->cmd);
+    free(k);
+}
+
+/* Loop side: answer a call once. */
+static void call_finish(struct cluster *c, struct call *k, int code)
+{
+    pthread_mutex_lock(&c->mu);
+    assert(!k->done);
+    k->result.code = code;
+    k->done = true;
+    bool abandoned = k->abandoned;
+    if (!abandoned)
+        pthread_cond_signal(&k->cond);
+    pthread_mutex_unlock(&c->mu);
+    if (abandoned)
+        call_free(k);
+}
+
+/* Caller side: queue the call, wait, copy the answer out. */
+static void call_run(struct cluster *c, struct call *k, int timeout_ms, struct cluster_result *out)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&c->mu);
+    if (c->stopping) {
+        pthread_mutex_unlock(&c->mu);
+        memset(out, 0, sizeof *out);
+        out->code = CLUSTER_SHUTDOWN;
+        call_free(k);
+        return;
+    }
+    if (c->queue_tail)
+        c->queue_tail->next = k;
+    else
+        c->queue = k;
+    c->queue_tail = k;
+    pthread_mutex_unlock(&c->mu);
+    uv_async_send(&c->async);
+
+    pthread_mutex_lock(&c->mu);
+    while (!k->done)
+        if (pthread_cond_timedwait(&k->cond, &c->mu, &ts) == ETIMEDOUT)
+            break;
+    bool done = k->done;
+    if (done)
+        *out = k->result;
+    else
+        k->abandoned = true;
+    pthread_mutex_unlock(&c->mu);
+    if (done) {
+        call_free(k);
+    } else {
+        memset(out, 0, sizeof *out);
+        out->code = CLUSTER_TIMEOUT;
+    }
+}
+
+static void not_leader(struct cluster *c, struct call *k)
+{
+    raft_id id;
+    const char *addr;
+    raft_leader(&c->raft, &id, &addr);
+    k->result.leader_id = id;
+    call_finish(c, k, CLUSTER_NOT_LEADER);
+}
+
+static void call_error(struct cluster *c, struct call *k, const char *what, int rv)
+{
+    snprintf(k->result.message, sizeof k->result.message, "%s: %s", what, raft_strerror(rv));
+    if (rv == RAFT_NOTLEADER || rv == RAFT_LEADERSHIPLOST) {
+        if (rv == RAFT_NOTLEADER) {
+            not_leader(c, k);
+            return;
+        }
+        call_finish(c, k, CLUSTER_UNKNOWN);
+        return;
+    }
+    call_finish(c, k, CLUSTER_ERROR);
+}
+
+/* ---- group commit ---- */
+
+static bool on_result(void *arg, struct store_batch_result *br)
+{
+    struct cluster *c = arg;
+    for (struct batch *b = c->inflight; b; b = b->next)
+        if (b->req.index == br->index) {
+            b->results = br;
+            return true;
+        }
+    return false;
+}
+
+static void batch_unlink(struct cluster *c, struct batch *b)
+{
+    struct batch **pp = &c->inflight;
+    while (*pp && *pp != b)
+        pp = &(*pp)->next;
+    assert(*pp == b);
+    *pp = b->next;
+    c->n_inflight--;
+}
+
+static void propose_pending(struct cluster *c);
+
+static void batch_applied(struct raft_apply *req, int status, void *result)
+{
+    struct batch *b = req->data;
+    struct cluster *c = b->c;
+    (void)result;
+    batch_unlink(c, b);
+    store_publish_index(c->store, raft_last_applied(&c->raft));
+    for (unsigned i = 0; i < b->n; i++) {
+        struct call *k = b->calls[i];
+        k->result.index = b->req.index;
+        if (status == 0 && b->results && i < b->results->n) {
+            k->result.res = b->results->r[i];
+            call_finish(c, k, CLUSTER_OK);
+        } else {
+            /* Appended but not known to be applied here: it may still commit. */
+            call_finish(c, k, status == 0 ? CLUSTER_ERROR : CLUSTER_UNKNOWN);
+        }
+    }
+    free(b->results);
+    free(b->calls);
+    free(b);
+    if (!c->closing)
+        propose_pending(c);
+}
+
+/* Moves up to max_entry_bytes of waiting proposals into one entry. */
+static void propose_one(struct cluster *c)
+{
+    struct ubuf head = {0};
+    unsigned n = 0;
+    size_t bytes = 0;
+    struct call *k = c->proposals;
+    while (k && (n == 0 || bytes + k->cmd_len <= c->cfg.max_entry_bytes)) {
+        bytes += k->cmd_len;
+        n++;
+        k = k->next;
+    }
+    store_entry_encode_header(n, c->cfg.history, &head);
+    struct raft_buffer buf;
+    /* raft_uv requires entry lengths in multiples of 8; the padding zeros
+     * follow the last command and apply never reads them. */
+    buf.len = (head.len + bytes + 7) & ~(size_t)7;
+    buf.base = raft_calloc(1, buf.len);
+    if (!buf.base)
+        abort();
+    memcpy(buf.base, head.data, head.len);
+    size_t head_len = head.len;
+    ubuf_free(&head);
+
+    struct batch *b = xcalloc(1, sizeof *b);
+    b->c = c;
+    b->req.data = b;
+    b->calls = xmalloc(n * sizeof *b->calls);
+    char *p = (char *)buf.base + head_len;
+    for (unsigned i = 0; i < n; i++) {
+        k = c->proposals;
+        c->proposals = k->next;
+        k->next = NULL;
+        memcpy(p, k->cmd, k->cmd_len);
+        p += k->cmd_len;
+        b->calls[b->n++] = k;
+    }
+    if (!c->proposals)
+        c->proposals_tail = NULL;
+
+    int rv = raft_apply(&c->raft, &b->req, &buf, 1, batch_applied);
+    if (rv != 0) {
+        /* libraft 0.22 may already have released buf when the submission
+         * failed past its first checks, so we must not free it: a rare leak
+         * on a failed proposal beats a double free. */
+        LOG_WARN("raft: propose failed: %s (%s)", raft_strerror(rv), raft_errmsg(&c->raft));
+        for (unsigned i = 0; i < b->n; i++)
+            call_error(c, b->calls[i], "propose", rv);
+        free(b->calls);
+        free(b);
+        return;
+    }
+    /* Oldest first, so on_result's search is short. */
+    struct batch **pp = &c->inflight;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = b;
+    c->n_inflight++;
+}
+
+static void propose_pending(struct cluster *c)
+{
+    if (c->proposals && raft_state(&c->raft) != RAFT_LEADER) {
+        while (c->proposals) {
+            struct call *k = c->proposals;
+            c->proposals = k->next;
+            not_leader(c, k);
+        }
+        c->proposals_tail = NULL;
+        return;
+    }
+    while (c->proposals && c->n_inflight < c->cfg.max_inflight)
+        propose_one(c);
+}
+
+/* ---- read index ---- */
+
+static void read_barrier_start(struct cluster *c);
+
+static void read_barrier_done(struct raft_barrier *req, int status)
+{
+    struct barrier *b = req->data;
+    struct cluster *c = b->c;
+    c->barrier_busy = false;
+    store_publish_index(c->store, raft_last_applied(&c->raft));
+    while (b->reads) {
+        struct call *k = b->reads;
+        b->reads = k->next;
+        k->result.index = req->index;
+        if (status == 0)
+            call_finish(c, k, CLUSTER_OK);
+        else
+            call_error(c, k, "read barrier", status);
+    }
+    free(b);
+    if (!c->closing)
+        read_barrier_start(c);
+}
+
+static void read_barrier_start(struct cluster *c)
+{
+    if (c->barrier_busy || !c->reads)
+        return;
+    if (raft_state(&c->raft) != RAFT_LEADER) {
+        while (c->reads) {
+            struct call *k = c->reads;
+            c->reads = k->next;
+            not_leader(c, k);
+        }
+        return;
+    }
+    struct barrier *b = xcalloc(1, sizeof *b);
+    b->c = c;
+    b->req.data = b;
+    b->reads = c->reads;
+    c->reads = NULL;
+    int rv = raft_barrier(&c->raft, &b->req, read_barrier_done);
+    if (rv != 0) {
+        while (b->reads) {
+            struct call *k = b->reads;
+            b->reads = k->next;
+            call_error(c, k, "read barrier", rv);
+        }
+        free(b);
+        return;
+    }
+    c->barrier_busy = true;
+}
+
+/* ---- membership and leadership ---- */
+
+static void change_done(struct raft_change *req, int status)
+{
+    struct change *ch = req->data;
+    struct cluster *c = ch->c;
+    if (status == 0 && ch->promote_next) {
+        /* The spare is in; promoting it to voter makes libraft catch it up
+         * first, then commit the new configuration. */
+        ch->promote_next = false;
+        int rv = raft_assign(&c->raft, &ch->req, ch->call->id, RAFT_VOTER, change_done);
+        if (rv == 0)
+            return;
+        status = rv;
+    }
+    c->change_busy = false;
+    if (status == 0)
+        call_finish(c, ch->call, CLUSTER_OK);
+    else
+        call_error(c, ch->call, "membership change", status);
+    free(ch);
+}
+
+static void change_start(struct cluster *c, struct call *k)
+{
+    if (raft_state(&c->raft) != RAFT_LEADER) {
+        not_leader(c, k);
+        return;
+    }
+    if (c->change_busy) {
+        snprintf(k->result.message, sizeof k->result.message,
+                 "another membership change is in progress");
+        call_finish(c, k, CLUSTER_ERROR);
+        return;
+    }
+    struct change *ch = xcalloc(1, sizeof *ch);
+    ch->c = c;
+    ch->call = k;
+    ch->req.data = ch;
+    int rv;
+    switch (k->type) {
+    case CALL_ADD:
+        ch->promote_next = true;
+        rv = raft_add(&c->raft, &ch->req, k->id, k->address, change_done);
+        break;
+    case CALL_ASSIGN:
+        rv = raft_assign(&c->raft, &ch->req, k->id, k->role, change_done);
+        break;
+    default:
+        rv = raft_remove(&c->raft, &ch->req, k->id, change_done);
+        break;
+    }
+    if (rv != 0) {
+        free(ch);
+        call_error(c, k, "membership change", rv);
+        return;
+    }
+    c->change_busy = true;
+}
+
+static void transfer_done(struct raft_transfer *req)
+{
+    struct xfer *x = req->data;
+    struct cluster *c = x->c;
+    raft_id id;
+    const char *addr;
+    raft_leader(&c->raft, &id, &addr);
+    x->call->result.leader_id = id;
+    if (id != c->cfg.id && id != 0)
+        call_finish(c, x->call, CLUSTER_OK);
+    else {
+        snprintf(x->call->result.message, sizeof x->call->result.message,
+                 "leadership did not move within the election timeout");
+        call_finish(c, x->call, CLUSTER_ERROR);
+    }
+    free(x);
+}
+
+static void transfer_start(struct cluster *c, struct call *k)
+{
+    if (raft_state(&c->raft) != RAFT_LEADER) {
+        not_leader(c, k);
+        return;
+    }
+    struct xfer *x = xcalloc(1, sizeof *x);
+    x->c = c;
+    x->call = k;
+    x->req.data = x;
+    int rv = raft_transfer(&c->raft, &x->req, k->id, transfer_done);
+    if (rv != 0) {
+        free(x);
+        call_error(c, k, "transfer", rv);
+    }
+}
+
+/* ---- the loop ---- */
+
+static void refresh_info(struct cluster *c)
+{
+    struct cluster_info in = {0};
+    raft_id lid;
+    const char *laddr;
+    in.id = c->cfg.id;
+    in.state = raft_state(&c->raft);
+    in.state_name = raft_state_name(in.state);
+    in.term = raft_current_term(&c->raft);
+    raft_leader(&c->raft, &lid, &laddr);
+    in.leader_id = lid;
+    if (laddr)
+        snprintf(in.leader_addr, sizeof in.leader_addr, "%s", laddr);
+    in.commit_index = raft_commit_index(&c->raft);
+    in.last_applied = raft_last_applied(&c->raft);
+    in.last_index = raft_last_index(&c->raft);
+    const struct raft_configuration *conf = &c->raft.configuration;
+    for (unsigned i = 0; i < conf->n && i < CLUSTER_MAX_MEMBERS; i++) {
+        in.members[i].id = conf->servers[i].id;
+        snprintf(in.members[i].address, sizeof in.members[i].address, "%s",
+                 conf->servers[i].address);
+        in.members[i].role = conf->servers[i].role;
+        in.n_members++;
+    }
+    pthread_mutex_lock(&c->mu);
+    c->info = in;
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void close_all(struct cluster *c);
+
+static void async_cb(uv_async_t *h)
+{
+    struct cluster *c = h->data;
+    pthread_mutex_lock(&c->mu);
+    struct call *k = c->queue;
+    c->queue = c->queue_tail = NULL;
+    pthread_mutex_unlock(&c->mu);
+    bool stop = false;
+    while (k) {
+        struct call *next = k->next;
+        k->next = NULL;
+        if (c->closing) {
+            call_finish(c, k, CLUSTER_SHUTDOWN);
+            k = next;
+            continue;
+        }
+        switch (k->type) {
+        case CALL_PROPOSE:
+            if (c->proposals_tail)
+                c->proposals_tail->next = k;
+            else
+                c->proposals = k;
+            c->proposals_tail = k;
+            break;
+        case CALL_READ:
+            k->next = c->reads;
+            c->reads = k;
+            break;
+        case CALL_ADD:
+        case CALL_ASSIGN:
+        case CALL_REMOVE:
+            change_start(c, k);
+            break;
+        case CALL_TRANSFER:
+            transfer_start(c, k);
+            break;
+        case CALL_STOP:
+            stop = true;
+            call_finish(c, k, CLUSTER_OK);
+            break;
+        }
+        k = next;
+    }
+    if (stop) {
+        close_all(c);
+        return;
+    }
+    propose_pending(c);
+    read_barrier_start(c);
+}
+
+/* After every loop iteration: publish what followers applied (barriers and
+ * configuration entries do not pass through the fsm), refresh the info copy,
+ * and fail queued work if leadership was lost. */
+static void check_cb(uv_check_t *h)
+{
+    struct cluster *c = h->data;
+    if (c->closing)
+        return;
+    store_publish_index(c->store, raft_last_applied(&c->raft));
+    refresh_info(c);
+    if (raft_state(&c->raft) != RAFT_LEADER) {
+        propose_pending(c);
+        read_barrier_start(c);
+    }
+}
+
+static void raft_closed(struct raft *r)
+{
+    struct cluster *c = r->data;
+    raft_uv_close(&c->io);
+    raft_uv_tcp_close(&c->transport);
+    uv_close((uv_handle_t *)&c->async, NULL);
+}
+
+static void close_all(struct cluster *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    uv_check_stop(&c->check);
+    uv_close((uv_handle_t *)&c->check, NULL);
+    /* Everything still queued here never reached Raft: not done. */
+    while (c->proposals) {
+        struct call *k = c->proposals;
+        c->proposals = k->next;
+        call_finish(c, k, CLUSTER_SHUTDOWN);
+    }
+    while (c->reads) {
+        struct call *k = c->reads;
+        c->reads = k->next;
+        call_finish(c, k, CLUSTER_SHUTDOWN);
+    }
+    raft_close(&c->raft, raft_closed);
+}
+
+static void *loop_main(void *arg)
+{
+    struct cluster *c = arg;
+    uv_run(&c->loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+static int bootstrap(struct cluster *c, const struct cluster_config *cfg, char *err, size_t errlen)
+{
+    struct raft_configuration conf;
+    raft_configuration_init(&conf);
+    bool self = false;
+    for (unsigned i = 0; i < cfg->n_peers; i++) {
+        int rv = raft_configuration_add(&conf, cfg->peers[i].id, cfg->peers[i].raft_addr,
+                                        RAFT_VOTER);
+        if (rv != 0) {
+            snprintf(err, errlen, "peer list: %s", raft_strerror(rv));
+            raft_configuration_close(&conf);
+            return -1;
+        }
+        self |= cfg->peers[i].id == cfg->id;
+    }
+    if (!self) {
+        snprintf(err, errlen, "the peer list does not contain this server's id %llu",
+                 (unsigned long long)c->cfg.id);
+        raft_configuration_close(&conf);
+        return -1;
+    }
+    int rv = raft_bootstrap(&c->raft, &conf);
+    raft_configuration_close(&conf);
+    if (rv != 0 && rv != RAFT_CANTBOOTSTRAP) { /* CANTBOOTSTRAP: already has state */
+        snprintf(err, errlen, "bootstrap: %s", raft_errmsg(&c->raft));
+        return -1;
+    }
+    return 0;
+}
+
+static void config_defaults(struct cluster_config *cfg)
+{
+    if (!cfg->election_ms)
+        cfg->election_ms = 1000;
+    if (!cfg->heartbeat_ms)
+        cfg->heartbeat_ms = 100;
+    if (!cfg->snapshot_threshold)
+        cfg->snapshot_threshold = 1024;
+    if (!cfg->snapshot_trailing)
+        cfg->snapshot_trailing = 128;
+    if (!cfg->max_inflight)
+        cfg->max_inflight = 2;
+    if (!cfg->max_entry_bytes)
+        cfg->max_entry_bytes = 8u << 20;
+}
+
+int cluster_start(struct cluster **out, const struct cluster_config *cfg, struct store *store,
+                  char *err, size_t errlen)
+{
+    struct cluster *c = xcalloc(1, sizeof *c);
+    int rv;
+    c->cfg = *cfg;
+    config_defaults(&c->cfg);
+    snprintf(c->raft_dir, sizeof c->raft_dir, "%s", cfg->raft_dir);
+    snprintf(c->raft_addr, sizeof c->raft_addr, "%s", cfg->raft_addr);
+    c->cfg.raft_dir = c->raft_dir;
+    c->cfg.raft_addr = c->raft_addr;
+    c->cfg.peers = NULL; /* only used below, while the caller's array lives */
+    c->store = store;
+    pthread_mutex_init(&c->mu, NULL);
+    uv_loop_init(&c->loop);
+    uv_async_init(&c->loop, &c->async, async_cb);
+    c->async.data = c;
+    uv_check_init(&c->loop, &c->check);
+    c->check.data = c;
+
+    c->transport.version = 1; /* libraft's struct versioning: filled by the user */
+    if ((rv = raft_uv_tcp_init(&c->transport, &c->loop)) != 0) {
+        snprintf(err, errlen, "raft transport: %s", raft_strerror(rv));
+        return -1;
+    }
+    if ((rv = raft_uv_init(&c->io, &c->loop, c->raft_dir, &c->transport)) != 0) {
+        snprintf(err, errlen, "raft storage in %s: %s", c->raft_dir, c->io.errmsg);
+        return -1;
+    }
+    c->cfsm.store = store;
+    c->cfsm.raft = &c->raft;
+    c->cfsm.on_result = on_result;
+    c->cfsm.arg = c;
+    cluster_fsm_init(&c->fsm, &c->cfsm);
+    if ((rv = raft_init(&c->raft, &c->io, &c->fsm, cfg->id, c->raft_addr)) != 0) {
+        snprintf(err, errlen, "raft init: %s", raft_errmsg(&c->raft));
+        return -1;
+    }
+    c->raft.data = c;
+    raft_set_election_timeout(&c->raft, c->cfg.election_ms);
+    raft_set_heartbeat_timeout(&c->raft, c->cfg.heartbeat_ms);
+    raft_set_pre_vote(&c->raft, true);
+    raft_set_snapshot_threshold(&c->raft, c->cfg.snapshot_threshold);
+    raft_set_snapshot_trailing(&c->raft, c->cfg.snapshot_trailing);
+    if (cfg->n_peers && bootstrap(c, cfg, err, errlen) != 0)
+        return -1;
+    if ((rv = raft_start(&c->raft)) != 0) {
+        snprintf(err, errlen, "raft start on %s: %s %s", c->raft_addr, raft_strerror(rv),
+                 raft_errmsg(&c->raft));
+        return -1;
+    }
+    uv_check_start(&c->check, check_cb);
+    refresh_info(c);
+    if (pthread_create(&c->thread, NULL, loop_main, c) != 0) {
+        snprintf(err, errlen, "cannot start the raft thread");
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+void cluster_stop(struct cluster *c)
+{
+    if (!c)
+        return;
+    struct cluster_result r;
+    call_run(c, call_new(CALL_STOP), 10000, &r);
+    pthread_mutex_lock(&c->mu);
+    c->stopping = true;
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    /* Calls that raced with the stop never reached the loop. */
+    while (c->queue) {
+        struct call *k = c->queue;
+        c->queue = k->next;
+        k->next = NULL;
+        call_finish(c, k, CLUSTER_SHUTDOWN);
+    }
+    uv_loop_close(&c->loop);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+void cluster_propose(struct cluster *c, const void *cmd, size_t len, int timeout_ms,
+                     struct cluster_result *out)
+{
+    struct call *k = call_new(CALL_PROPOSE);
+    k->cmd = xmalloc(len);
+    memcpy(k->cmd, cmd, len);
+    k->cmd_len = len;
+    call_run(c, k, timeout_ms, out);
+}
+
+void cluster_read_index(struct cluster *c, int timeout_ms, struct cluster_result *out)
+{
+    call_run(c, call_new(CALL_READ), timeout_ms, out);
+}
+
+void cluster_member_add(struct cluster *c, uint64_t id, const char *address, int timeout_ms,
+                        struct cluster_result *out)
+{
+    struct call *k = call_new(CALL_ADD);
+    k->id = id;
+    snprintf(k->address, sizeof k->address, "%s", address);
+    call_run(c, k, timeout_ms, out);
+}
+
+void cluster_member_assign(struct cluster *c, uint64_t id, int role, int timeout_ms,
+                           struct cluster_result *out)
+{
+    struct call *k = call_new(CALL_ASSIGN);
+    k->id = id;
+    k->role = role;
+    call_run(c, k, timeout_ms, out);
+}
+
+void cluster_member_remove(struct cluster *c, uint64_t id, int timeout_ms,
+                           struct cluster_result *out)
+{
+    struct call *k = call_new(CALL_REMOVE);
+    k->id = id;
+    call_run(c, k, timeout_ms, out);
+}
+
+void cluster_transfer(struct cluster *c, uint64_t id, int timeout_ms, struct cluster_result *out)
+{
+    struct call *k = call_new(CALL_TRANSFER);
+    k->id = id;
+    call_run(c, k, timeout_ms, out);
+}
+
+void cluster_info(struct cluster *c, struct cluster_info *out)
+{
+    pthread_mutex_lock(&c->mu);
+    *out = c->info;
+    pthread_mutex_unlock(&c->mu);
+}
+
+bool cluster_is_leader(struct cluster *c)
+{
+    pthread_mutex_lock(&c->mu);
+    bool l = c->info.state == RAFT_LEADER;
+    pthread_mutex_unlock(&c->mu);
+    return l;
+}

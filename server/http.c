@@ -1,0 +1,214 @@
+/* http.c — the HTTP front: libmicrohttpd setup, request bodies, replies, and
+ * the top-level routing table.
+ *
+ * libmicrohttpd calls `access` several times per request: first with no
+ * body (we allocate a struct request), then with each piece of the upload
+ * (appended, up to SERVER_MAX_BODY; beyond that the request is marked and
+ * answered 413 without keeping the bytes), then once more with nothing left,
+ * when the route's handler runs. One thread per connection (see internal.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/internal.h"
+
+const char *request_arg(struct request *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static enum MHD_Result reply_buf(struct request *rq, unsigned code, const char *type, char *data,
+                                 size_t len)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "Cache-Control", "no-cache, private");
+    enum MHD_Result ret = MHD_queue_response(rq->conn, code, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+enum MHD_Result reply_json(struct request *rq, unsigned code, json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    if (!s)
+        return reply_text(rq, 500, "text/plain", "cannot encode the reply\n");
+    size_t len = strlen(s);
+    s = xrealloc(s, len + 2);
+    s[len++] = '\n';
+    return reply_buf(rq, code, "application/json", s, len);
+}
+
+enum MHD_Result reply_text(struct request *rq, unsigned code, const char *type, const char *text)
+{
+    return reply_buf(rq, code, type, xstrdup(text), strlen(text));
+}
+
+json_t *status_new(unsigned code, const char *reason, const char *message)
+{
+    return json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
+                     "metadata", "status", code < 400 ? "Success" : "Failure", "message", message,
+                     "reason", reason, "code", (int)code);
+}
+
+enum MHD_Result reply_status(struct request *rq, unsigned code, const char *reason,
+                             const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return reply_json(rq, code, status_new(code, reason, msg));
+}
+
+static enum MHD_Result version_handle(struct request *rq)
+{
+    json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "major", "1", "minor",
+                          "32", "gitVersion", "v1.32.0-bosun", "gitCommit", "", "gitTreeState",
+                          "clean", "buildDate", "2026-01-01T00:00:00Z", "goVersion", "none",
+                          "compiler", "cc", "platform", "linux/amd64");
+    return reply_json(rq, 200, v);
+}
+
+static enum MHD_Result health_handle(struct request *rq)
+{
+    struct cluster_info in;
+    cluster_info(rq->srv->cluster, &in);
+    if (strcmp(rq->url, "/readyz") == 0 && in.leader_id == 0)
+        return reply_text(rq, 503, "text/plain", "no leader known\n");
+    return reply_text(rq, 200, "text/plain", "ok");
+}
+
+struct route {
+    const char *prefix; /* matched when the URL equals it or continues with '/' or '?' */
+    enum MHD_Result (*fn)(struct request *rq);
+};
+
+static const struct route routes[] = {
+    {"/version", version_handle},        {"/healthz", health_handle},
+    {"/livez", health_handle},           {"/readyz", health_handle},
+    {"/cluster", cluster_api_handle},    {"/internal", internal_handle},
+    {"/api", api_handle},                {"/apis", api_handle},
+};
+
+static bool prefix_match(const char *url, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncmp(url, prefix, n) == 0 && (url[n] == '\0' || url[n] == '/' || url[n] == '?');
+}
+
+static enum MHD_Result dispatch(struct request *rq)
+{
+    if (rq->too_large)
+        return reply_status(rq, 413, "RequestEntityTooLarge",
+                            "the request body is larger than %u bytes", SERVER_MAX_BODY);
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (prefix_match(rq->url, routes[i].prefix))
+            return routes[i].fn(rq);
+    return reply_status(rq, 404, "NotFound", "the server could not find the requested resource");
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload,
+                                 size_t *upload_size, void **con_cls)
+{
+    struct request *rq = *con_cls;
+    if (!rq) {
+        rq = xcalloc(1, sizeof *rq);
+        rq->srv = cls;
+        rq->conn = conn;
+        rq->method = method;
+        rq->url = url;
+        *con_cls = rq;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (rq->body.len + *upload_size > SERVER_MAX_BODY)
+            rq->too_large = true;
+        else
+            ubuf_append(&rq->body, upload, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    return dispatch(rq);
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct request *rq = *con_cls;
+    if (rq) {
+        ubuf_free(&rq->body);
+        free(rq);
+    }
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *arg, const char *fmt, va_list ap)
+{
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n && line[n - 1] == '\n')
+        line[--n] = '\0';
+    LOG_DEBUG("http: %s", line);
+}
+
+/* Binds the API socket ourselves, so a port in use is one clear error. */
+int http_listen(const char *hostport, char *err, size_t errlen)
+{
+    char host[128];
+    const char *colon = strrchr(hostport, ':');
+    if (!colon || colon == hostport || (size_t)(colon - hostport) >= sizeof host) {
+        snprintf(err, errlen, "--listen %s: expected HOST:PORT", hostport);
+        return -1;
+    }
+    memcpy(host, hostport, (size_t)(colon - hostport));
+    host[colon - hostport] = '\0';
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port <= 0 || port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        snprintf(err, errlen, "--listen %s: expected an IPv4 HOST:PORT", hostport);
+        return -1;
+    }
+    sa.sin_port = htons((uint16_t)port);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1024) != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", hostport, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int http_start(struct server *s, char *err, size_t errlen)
+{
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_ERROR_LOG | MHD_USE_POLL;
+    s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_LISTEN_SOCKET,
+                              s->listen_fd, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)3600,
+                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+    if (!s->mhd) {
+        snprintf(err, errlen, "cannot start the HTTP server on %s", s->cfg.listen);
+        return -1;
+    }
+    return 0;
+}
+
+void http_stop(struct server *s)
+{
+    if (s->mhd)
+        MHD_stop_daemon(s->mhd);
+    s->mhd = NULL;
+}

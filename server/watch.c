@@ -1,0 +1,241 @@
+/* watch.c — `?watch=true`: a stream of newline-delimited JSON events.
+ *
+ * A watch is a libmicrohttpd response of unknown size (sent chunked) whose
+ * content reader fills the stream from this replica's change log:
+ *  - resourceVersion absent or "0": first a synthetic ADDED event for every
+ *    object that matches, from one read transaction at revision R, then the
+ *    changes after R;
+ *  - resourceVersion=N: the changes after N, or one ERROR event (410 Expired)
+ *    if the change log no longer reaches back to N;
+ *  - allowWatchBookmarks=true: an idle stream gets a BOOKMARK with the
+ *    current revision every bookmark interval;
+ *  - timeoutSeconds: the stream ends cleanly then (default 30 minutes).
+ * The reader blocks on the store's revision condition variable (one thread per
+ * connection), checking the socket for a hung-up client once a second.
+ * Events are filtered by resource, namespace and field selector; the revision
+ * cursor advances past filtered events too, so every server delivers the
+ * same events in the same order. */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/internal.h"
+
+#define WATCH_DEFAULT_TIMEOUT_S 1800
+#define WATCH_BATCH 512
+
+struct watch {
+    struct server *srv;
+    const struct resource *res;
+    char ns[256];
+    char name[256]; /* fieldSelector metadata.name */
+    uint64_t rev;   /* every change up to rev has been considered */
+    bool synthetic; /* ADDED events for the current state still to send */
+    bool bookmarks;
+    bool ended;
+    uint64_t deadline_ms;
+    uint64_t last_sent_ms;
+    int fd;
+    struct ubuf out;
+    size_t off;
+};
+
+static bool match(const struct watch *w, const struct store_obj *o)
+{
+    if (o->resource_len != strlen(w->res->plural) ||
+        memcmp(o->resource, w->res->plural, o->resource_len) != 0)
+        return false;
+    if (w->ns[0] && (o->ns_len != strlen(w->ns) || memcmp(o->ns, w->ns, o->ns_len) != 0))
+        return false;
+    if (w->name[0] && (o->name_len != strlen(w->name) || memcmp(o->name, w->name, o->name_len)))
+        return false;
+    return true;
+}
+
+static void emit(struct watch *w, const char *type, json_t *obj)
+{
+    json_t *ev = json_pack("{s:s, s:o}", "type", type, "object", obj);
+    char *s = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+    if (!s)
+        return;
+    ubuf_append(&w->out, s, strlen(s));
+    ubuf_append(&w->out, "\n", 1);
+    free(s);
+}
+
+static int emit_added(void *arg, const struct store_obj *o)
+{
+    struct watch *w = arg;
+    if (!match(w, o))
+        return 0;
+    json_t *v = object_render(o, o->mod_rev);
+    if (v)
+        emit(w, "ADDED", v);
+    return 0;
+}
+
+struct change_ctx {
+    struct watch *w;
+    unsigned n;
+};
+
+static int emit_change(void *arg, const struct store_event *e)
+{
+    struct change_ctx *cc = arg;
+    struct watch *w = cc->w;
+    w->rev = e->rev;
+    if (match(w, &e->o)) {
+        json_t *v = object_render(&e->o, e->rev);
+        static const char *types[] = {"", "ADDED", "MODIFIED", "DELETED"};
+        if (v)
+            emit(w, types[e->type & 3], v);
+    }
+    return ++cc->n >= WATCH_BATCH;
+}
+
+static void emit_bookmark(struct watch *w)
+{
+    char av[96], rv[24];
+    resource_api_version(w->res, av, sizeof av);
+    snprintf(rv, sizeof rv, "%llu", (unsigned long long)w->rev);
+    emit(w, "BOOKMARK",
+         json_pack("{s:s, s:s, s:{s:s}}", "kind", w->res->kind, "apiVersion", av, "metadata",
+                   "resourceVersion", rv));
+}
+
+static void emit_gone(struct watch *w)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "too old resource version: %llu", (unsigned long long)w->rev);
+    emit(w, "ERROR", status_new(410, "Expired", msg));
+    w->ended = true;
+}
+
+/* Reads what is new into w->out; false on a store error. */
+static bool fill(struct watch *w)
+{
+    struct store_read r;
+    if (store_read_begin(w->srv->store, &r) != 0)
+        return false;
+    if (w->synthetic) {
+        store_list(&r, w->res->plural, w->ns[0] ? w->ns : NULL, emit_added, w);
+        w->rev = r.revision;
+        w->synthetic = false;
+    } else {
+        struct change_ctx cc = {w, 0};
+        int rc = store_changes(&r, w->rev, emit_change, &cc);
+        if (rc == STORE_GONE_ERR)
+            emit_gone(w);
+        else if (rc != 0) {
+            store_read_end(&r);
+            return false;
+        }
+    }
+    store_read_end(&r);
+    return true;
+}
+
+static bool client_gone(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+    return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct watch *w = cls;
+    while (w->off >= w->out.len) {
+        w->out.len = w->off = 0;
+        if (w->ended || w->srv->stopping)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (!fill(w))
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (w->out.len)
+            break;
+        uint64_t now = util_now_ms();
+        if (now >= w->deadline_ms)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (w->bookmarks &&
+            now - w->last_sent_ms >= (uint64_t)w->srv->cfg.bookmark_interval_ms) {
+            emit_bookmark(w);
+            break;
+        }
+        if (client_gone(w->fd))
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        uint64_t left = w->deadline_ms - now;
+        store_wait_revision_above(w->srv->store, w->rev, left < 1000 ? (int)left : 1000);
+    }
+    size_t n = w->out.len - w->off;
+    if (n > max)
+        n = max;
+    memcpy(buf, w->out.data + w->off, n);
+    w->off += n;
+    w->last_sent_ms = util_now_ms();
+    return (ssize_t)n;
+}
+
+static void watch_free(void *cls)
+{
+    struct watch *w = cls;
+    ubuf_free(&w->out);
+    free(w);
+}
+
+enum MHD_Result watch_start(struct request *rq, const struct api_target *t)
+{
+    struct watch *w = xcalloc(1, sizeof *w);
+    w->srv = rq->srv;
+    w->res = t->res;
+    if (t->res->namespaced)
+        snprintf(w->ns, sizeof w->ns, "%s", t->ns);
+    const char *fs = request_arg(rq, "fieldSelector");
+    if (fs && *fs) {
+        const char *p = strstr(fs, "metadata.name=");
+        if (!p || p != fs || strchr(fs, ',')) {
+            bool ns_only = strncmp(fs, "metadata.namespace=", 19) == 0 && !strchr(fs, ',');
+            if (!ns_only) {
+                free(w);
+                return reply_status(rq, 400, "BadRequest", "unsupported field selector \"%s\"",
+                                    fs);
+            }
+            snprintf(w->ns, sizeof w->ns, "%s", fs + 19);
+        } else {
+            p += strlen("metadata.name=");
+            if (*p == '=')
+                p++;
+            snprintf(w->name, sizeof w->name, "%s", p);
+        }
+    }
+    const char *rv = request_arg(rq, "resourceVersion");
+    if (!rv || !*rv || strcmp(rv, "0") == 0) {
+        w->synthetic = true;
+    } else {
+        char *end;
+        w->rev = strtoull(rv, &end, 10);
+        if (*end || rv[0] == '-') {
+            free(w);
+            return reply_status(rq, 400, "BadRequest", "invalid resourceVersion \"%s\"", rv);
+        }
+    }
+    const char *b = request_arg(rq, "allowWatchBookmarks");
+    w->bookmarks = b && strcmp(b, "true") == 0;
+    const char *to = request_arg(rq, "timeoutSeconds");
+    long secs = to ? strtol(to, NULL, 10) : WATCH_DEFAULT_TIMEOUT_S;
+    if (secs <= 0)
+        secs = WATCH_DEFAULT_TIMEOUT_S;
+    w->deadline_ms = util_now_ms() + (uint64_t)secs * 1000;
+    w->last_sent_ms = util_now_ms();
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    w->fd = ci ? ci->connect_fd : -1;
+
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, reader, w, watch_free);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    MHD_add_response_header(r, "Cache-Control", "no-cache, private");
+    enum MHD_Result ret = MHD_queue_response(rq->conn, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test of `make test` and ends with one line "N passed, N failed".
+#
+# Unit tests (cmocka binaries in build/test/unit), the deterministic
+# simulation (build/test/sim/sim over SIM_SEEDS seeds, one test per seed
+# group), and the end-to-end tests (pytest in tests/e2e against real servers
+# built with ASan and UBSan: build/test/bosun).
+set -u
+cd "$(dirname "$0")/.."
+passed=0
+failed=0
+failures=()
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
+
+for t in build/test/unit/test_*; do
+    [ -x "$t" ] || continue
+    out=$("$t" 2>&1); rc=$?
+    p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+    f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+    p=${p:-0}; f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p)); failed=$((failed + f))
+    [ "$f" -eq 0 ] || { failures+=("$t"); printf '%s\n' "$out" | tail -30; }
+    echo "unit $(basename "$t"): $p passed, $f failed"
+done
+
+if [ -x build/test/sim/sim ]; then
+    out=$(build/test/sim/sim --seeds "${SIM_SEEDS:-300}" 2>&1); rc=$?
+    printf '%s\n' "$out" | tail -3
+    if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=(sim); fi
+fi
+
+if [ -d tests/e2e ] && ls tests/e2e/test_*.py >/dev/null 2>&1; then
+    out=$(python3 -m pytest -q -p no:cacheprovider tests/e2e 2>&1); rc=$?
+    printf '%s\n' "$out" | tail -40
+    sum=$(printf '%s\n' "$out" | tail -1)
+    p=$(printf '%s' "$sum" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
+    f=$(printf '%s' "$sum" | grep -oE '[0-9]+ (failed|error|errors)' | grep -oE '[0-9]+' | paste -sd+ | bc 2>/dev/null || echo 0)
+    p=${p:-0}; f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 5 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p)); failed=$((failed + f))
+    [ "$f" -eq 0 ] || failures+=(e2e)
+fi
+
+[ ${#failures[@]} -eq 0 ] || echo "failing: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,16 @@
+/* tools — the `bosun` command-line front end: subcommand dispatch and the
+ * commands that are clients of a cluster (up, down, status, bench, member,
+ * transfer). `bosun server` itself lives in server/. Each *_main takes the
+ * arguments after the subcommand name (argv[0] is the subcommand) and returns
+ * the process exit status. */
+#ifndef BOSUN_TOOLS_H
+#define BOSUN_TOOLS_H
+
+int tools_up_main(int argc, char **argv);
+int tools_down_main(int argc, char **argv);
+int tools_status_main(int argc, char **argv);
+int tools_bench_main(int argc, char **argv);
+int tools_member_main(int argc, char **argv);
+int tools_transfer_main(int argc, char **argv);
+
+#endif

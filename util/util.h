@@ -1,0 +1,55 @@
+/* util — small helpers every module uses: logging, clocks, ids, byte buffers.
+ *
+ * Nothing here keeps global mutable state except the log level, which `main`
+ * sets once before any thread starts (util_log_set_level). */
+#ifndef BOSUN_UTIL_H
+#define BOSUN_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+enum util_log_level { UTIL_LOG_DEBUG = 0, UTIL_LOG_INFO = 1, UTIL_LOG_WARN = 2, UTIL_LOG_ERROR = 3 };
+
+void util_log_set_level(int level);
+void util_log_set_prefix(const char *prefix); /* e.g. "s1"; copied */
+void util_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define LOG_DEBUG(...) util_log(UTIL_LOG_DEBUG, __VA_ARGS__)
+#define LOG_INFO(...) util_log(UTIL_LOG_INFO, __VA_ARGS__)
+#define LOG_WARN(...) util_log(UTIL_LOG_WARN, __VA_ARGS__)
+#define LOG_ERROR(...) util_log(UTIL_LOG_ERROR, __VA_ARGS__)
+
+/* Monotonic milliseconds, for timeouts and latencies. */
+uint64_t util_now_ms(void);
+/* Monotonic microseconds. */
+uint64_t util_now_us(void);
+/* Wall clock as RFC 3339 in UTC with second precision ("2026-01-02T03:04:05Z"); buf >= 21. */
+void util_time_rfc3339(char *buf, size_t len);
+/* A random RFC 4122 version 4 uuid; buf >= 37. */
+void util_uuid4(char *buf, size_t len);
+/* Fills buf with n random bytes from getrandom(). */
+void util_random_bytes(void *buf, size_t n);
+
+/* A growable byte buffer. Zero-initialise, then append; free with ubuf_free. */
+struct ubuf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+void ubuf_reserve(struct ubuf *b, size_t extra);
+void ubuf_append(struct ubuf *b, const void *p, size_t n);
+void ubuf_appendf(struct ubuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ubuf_free(struct ubuf *b);
+
+/* Allocation that aborts on failure: bosun treats out-of-memory as fatal. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Parses "123", "1.5s", "200ms", "2m" into milliseconds; -1 on error. */
+long util_parse_duration_ms(const char *s);
+
+#endif
