@@ -182,9 +182,27 @@ static json_t *metadata_of(json_t *obj)
 
 /* Parses the body as a JSON object of the target's kind; on failure replies
  * and returns NULL (with *replied set). */
+static bool content_type_json(struct request *rq)
+{
+    const char *ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "Content-Type");
+    if (!ct || !*ct)
+        return true;
+    size_t n = strcspn(ct, ";");
+    return (n == 16 && strncmp(ct, "application/json", 16) == 0) ||
+           (n > 17 && strncmp(ct + n - 5, "+json", 5) == 0 && strncmp(ct, "application/", 12) == 0);
+}
+
 static json_t *body_object(struct request *rq, const struct api_target *t, enum MHD_Result *ret)
 {
     json_error_t e;
+    if (!content_type_json(rq)) {
+        *ret = reply_status(rq, 415, "UnsupportedMediaType",
+                            "the body's media type \"%s\" is not supported; send "
+                            "application/json",
+                            MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+                                                        "Content-Type"));
+        return NULL;
+    }
     json_t *obj = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, 0, &e);
     if (!obj) {
         *ret = reply_status(rq, 400, "BadRequest", "the request body is not valid JSON: %s",

@@ -117,7 +117,8 @@ static int remaining_ms(uint64_t deadline)
 }
 
 /* One request to the leader's internal API; the JSON answer in *out. Returns
- * 0, -1 if the request may have been delivered, -2 if it surely was not. */
+ * 0, -1 if the request may have been delivered, -2 if it surely was not
+ * (the leader's address is unknown). */
 static int leader_call(struct server *s, uint64_t leader, const char *method, const char *path,
                        const void *body, size_t len, int timeout_ms, json_t **out)
 {
@@ -130,9 +131,10 @@ static int leader_call(struct server *s, uint64_t leader, const char *method, co
     static const char *const hdrs[] = {"Content-Type: application/x-msgpack", NULL};
     struct httpc_response resp;
     if (httpc_request(c, method, path, hdrs, body, len, timeout_ms, &resp) != 0) {
-        int refused = errno == ECONNREFUSED;
+        /* httpc may have retried on a fresh connection, so even "refused"
+         * can follow a first attempt that was delivered: unknown. */
         httpc_free(c);
-        return refused ? -2 : -1;
+        return -1;
     }
     pool_put(s->pool, url, c);
     *out = resp.status == 200 ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;

@@ -1,0 +1,321 @@
+/* codec.c — JSON (jansson) <-> msgpack, for Raft entries and the store.
+ *
+ * Encoding walks the jansson tree depth-first and writes through msgpack-c's
+ * packer straight into the caller's struct ubuf. Objects are written in
+ * jansson's iteration order, which is insertion order, so key order survives
+ * a round trip. Integers go through msgpack_pack_int64, which picks the
+ * smallest encoding (so non-negative values come out as positive fixint or
+ * uint8..uint64 and negative ones as negative fixint or int8..int64); reals
+ * are always float64.
+ *
+ * Decoding is a small recursive-descent reader written here rather than
+ * msgpack_unpack_next: it builds jansson values directly from the buffer,
+ * with no intermediate msgpack_object tree or zone, because every object the
+ * store hands out is decoded on a hot path. It is written for hostile input:
+ *   - every length is checked against the bytes left before it is used;
+ *   - a container's element count is checked against the bytes left (each
+ *     element takes at least one byte), so a 5-byte header cannot make us
+ *     loop four billion times;
+ *   - nesting deeper than CODEC_MAX_DEPTH is refused, which also bounds the
+ *     recursion;
+ *   - strings and keys must be valid UTF-8 (jansson checks), map keys must be
+ *     strings and unique, uint64 above INT64_MAX, NaN/Inf, bin, ext and the
+ *     never-used 0xc1 are refused;
+ *   - keys may not contain NUL: jansson stores them, but json_object_get and
+ *     json_equal treat keys as C strings, so such a key would alias another.
+ *     (jansson's parser refuses them too; the encoder refuses them so that
+ *     what encodes decodes.) NUL inside string values is fine;
+ *   - the value must span the whole buffer (no trailing bytes).
+ * On any failure the partial tree is released and NULL returned.
+ *
+ * Depth: a top-level scalar has depth 0, a top-level array or object depth 1,
+ * its container children depth 2, and so on; the encoder and decoder apply
+ * the same rule, so whatever encodes also decodes. */
+#include "codec/codec.h"
+
+#include <msgpack.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- encoding ---------------------------------------------------------- */
+
+static int codec_write_ubuf(void *data, const char *buf, size_t len)
+{
+    ubuf_append(data, buf, len);
+    return 0;
+}
+
+static int codec_encode_value(msgpack_packer *pk, const json_t *v, int depth);
+
+static int codec_encode_object(msgpack_packer *pk, const json_t *v, int depth)
+{
+    json_t *o = (json_t *)v; /* the iterator API takes non-const; nothing is modified */
+    msgpack_pack_map(pk, json_object_size(o));
+    for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
+        const char *key = json_object_iter_key(it);
+        size_t klen = json_object_iter_key_len(it);
+        if (memchr(key, '\0', klen))
+            return -1;
+        msgpack_pack_str(pk, klen);
+        msgpack_pack_str_body(pk, key, klen);
+        if (codec_encode_value(pk, json_object_iter_value(it), depth) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int codec_encode_array(msgpack_packer *pk, const json_t *v, int depth)
+{
+    size_t n = json_array_size(v);
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++)
+        if (codec_encode_value(pk, json_array_get(v, i), depth) != 0)
+            return -1;
+    return 0;
+}
+
+/* depth is the number of containers enclosing v. */
+static int codec_encode_value(msgpack_packer *pk, const json_t *v, int depth)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        if (depth + 1 > CODEC_MAX_DEPTH)
+            return -1;
+        return codec_encode_object(pk, v, depth + 1);
+    case JSON_ARRAY:
+        if (depth + 1 > CODEC_MAX_DEPTH)
+            return -1;
+        return codec_encode_array(pk, v, depth + 1);
+    case JSON_STRING: {
+        size_t n = json_string_length(v);
+        msgpack_pack_str(pk, n);
+        msgpack_pack_str_body(pk, json_string_value(v), n);
+        return 0;
+    }
+    case JSON_INTEGER:
+        msgpack_pack_int64(pk, (int64_t)json_integer_value(v));
+        return 0;
+    case JSON_REAL:
+        msgpack_pack_double(pk, json_real_value(v));
+        return 0;
+    case JSON_TRUE:
+        msgpack_pack_true(pk);
+        return 0;
+    case JSON_FALSE:
+        msgpack_pack_false(pk);
+        return 0;
+    case JSON_NULL:
+        msgpack_pack_nil(pk);
+        return 0;
+    }
+    return -1;
+}
+
+int codec_json_to_msgpack(const json_t *v, struct ubuf *out)
+{
+    if (!v)
+        return -1;
+    size_t start = out->len;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, codec_write_ubuf);
+    if (codec_encode_value(&pk, v, 0) != 0) {
+        out->len = start; /* leave the buffer as it was */
+        if (out->data)
+            out->data[start] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+/* Invariant: p <= end; p is the next unread byte. */
+struct codec_reader {
+    const unsigned char *p;
+    const unsigned char *end;
+};
+
+static size_t codec_left(const struct codec_reader *r) { return (size_t)(r->end - r->p); }
+
+/* Reads an n-byte big-endian unsigned integer (n <= 8); -1 if too few bytes. */
+static int codec_read_be(struct codec_reader *r, size_t n, uint64_t *out)
+{
+    if (codec_left(r) < n)
+        return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = (v << 8) | r->p[i];
+    r->p += n;
+    *out = v;
+    return 0;
+}
+
+/* Reads the header of a str (fixstr, str8/16/32) into *len, checking that
+ * the body is present; -1 if the next value is not a string or is cut. */
+static int codec_read_str_header(struct codec_reader *r, size_t *len)
+{
+    if (codec_left(r) < 1)
+        return -1;
+    unsigned char b = *r->p++;
+    uint64_t n;
+    if ((b & 0xe0) == 0xa0)
+        n = b & 0x1f;
+    else if (b == 0xd9 || b == 0xda || b == 0xdb) {
+        if (codec_read_be(r, (size_t)1 << (b - 0xd9), &n) != 0)
+            return -1;
+    } else
+        return -1;
+    if (n > codec_left(r))
+        return -1;
+    *len = (size_t)n;
+    return 0;
+}
+
+static json_t *codec_decode_value(struct codec_reader *r, int depth);
+
+static json_t *codec_decode_array(struct codec_reader *r, uint64_t n, int depth)
+{
+    if (depth > CODEC_MAX_DEPTH || n > codec_left(r))
+        return NULL;
+    json_t *a = json_array();
+    for (uint64_t i = 0; i < n; i++) {
+        json_t *v = codec_decode_value(r, depth);
+        if (!v || json_array_append_new(a, v) != 0) { /* append_new releases v */
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static json_t *codec_decode_object(struct codec_reader *r, uint64_t n, int depth)
+{
+    /* Each entry takes at least two bytes: a fixstr key and a fixint value. */
+    if (depth > CODEC_MAX_DEPTH || n > codec_left(r) / 2)
+        return NULL;
+    json_t *o = json_object();
+    for (uint64_t i = 0; i < n; i++) {
+        size_t klen;
+        if (codec_read_str_header(r, &klen) != 0)
+            goto fail;
+        const char *key = (const char *)r->p;
+        if (memchr(key, '\0', klen))
+            goto fail;
+        r->p += klen;
+        json_t *v = codec_decode_value(r, depth);
+        if (!v)
+            goto fail;
+        /* setn_new checks the key's UTF-8 and releases v on failure; a
+         * size that does not grow means a duplicate key replaced a value. */
+        if (json_object_setn_new(o, key, klen, v) != 0 || json_object_size(o) != i + 1)
+            goto fail;
+    }
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *codec_decode_real(struct codec_reader *r, size_t width)
+{
+    uint64_t bits;
+    if (codec_read_be(r, width, &bits) != 0)
+        return NULL;
+    double d;
+    if (width == 4) {
+        uint32_t b32 = (uint32_t)bits;
+        float f;
+        memcpy(&f, &b32, sizeof f);
+        d = f;
+    } else
+        memcpy(&d, &bits, sizeof d);
+    return json_real(d); /* NULL for NaN and infinities */
+}
+
+/* The header byte b has been consumed; reads an integer of the given width. */
+static json_t *codec_decode_int(struct codec_reader *r, unsigned char b)
+{
+    uint64_t u;
+    if (b >= 0xcc && b <= 0xcf) { /* uint8..uint64 */
+        if (codec_read_be(r, (size_t)1 << (b - 0xcc), &u) != 0 || u > INT64_MAX)
+            return NULL;
+        return json_integer((json_int_t)u);
+    }
+    size_t width = (size_t)1 << (b - 0xd0); /* int8..int64 */
+    if (codec_read_be(r, width, &u) != 0)
+        return NULL;
+    int64_t s;
+    switch (width) {
+    case 1: s = (int8_t)(uint8_t)u; break;
+    case 2: s = (int16_t)(uint16_t)u; break;
+    case 4: s = (int32_t)(uint32_t)u; break;
+    default: {
+        memcpy(&s, &u, sizeof s); /* two's complement, without UB */
+        break;
+    }
+    }
+    return json_integer((json_int_t)s);
+}
+
+/* depth is the number of containers enclosing the value being read. */
+static json_t *codec_decode_value(struct codec_reader *r, int depth)
+{
+    if (codec_left(r) < 1)
+        return NULL;
+    unsigned char b = *r->p;
+    uint64_t n;
+    if (b <= 0x7f) {
+        r->p++;
+        return json_integer(b);
+    }
+    if (b >= 0xe0) {
+        r->p++;
+        return json_integer((json_int_t)(int8_t)b);
+    }
+    if ((b & 0xe0) == 0xa0 || (b >= 0xd9 && b <= 0xdb)) {
+        size_t len;
+        if (codec_read_str_header(r, &len) != 0)
+            return NULL;
+        json_t *s = json_stringn((const char *)r->p, len); /* NULL if not UTF-8 */
+        r->p += len;
+        return s;
+    }
+    r->p++;
+    if ((b & 0xf0) == 0x80)
+        return codec_decode_object(r, b & 0x0f, depth + 1);
+    if ((b & 0xf0) == 0x90)
+        return codec_decode_array(r, b & 0x0f, depth + 1);
+    switch (b) {
+    case 0xc0: return json_null();
+    case 0xc2: return json_false();
+    case 0xc3: return json_true();
+    case 0xca: return codec_decode_real(r, 4);
+    case 0xcb: return codec_decode_real(r, 8);
+    case 0xcc: case 0xcd: case 0xce: case 0xcf:
+    case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+        return codec_decode_int(r, b);
+    case 0xdc: case 0xdd:
+        if (codec_read_be(r, b == 0xdc ? 2 : 4, &n) != 0)
+            return NULL;
+        return codec_decode_array(r, n, depth + 1);
+    case 0xde: case 0xdf:
+        if (codec_read_be(r, b == 0xde ? 2 : 4, &n) != 0)
+            return NULL;
+        return codec_decode_object(r, n, depth + 1);
+    default:
+        return NULL; /* 0xc1 (never used), bin, ext, fixext */
+    }
+}
+
+json_t *codec_msgpack_to_json(const void *buf, size_t len)
+{
+    if (!buf || len == 0)
+        return NULL;
+    struct codec_reader r = {buf, (const unsigned char *)buf + len};
+    json_t *v = codec_decode_value(&r, 0);
+    if (v && r.p != r.end) { /* trailing bytes */
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}

@@ -1,0 +1,133 @@
+/* fuzz_codec.c — libFuzzer harness for codec_msgpack_to_json.
+ *
+ * Each input is decoded as msgpack. Whatever decodes must
+ *   1. re-encode, and the re-encoding must decode to an equal value;
+ *   2. agree with msgpack-c's own unpacker, used here as an independent
+ *      oracle: msgpack-c must accept the same bytes (unless it runs out of
+ *      its fixed 32-level stack) and yield the same values in the same order.
+ * Anything else is a bug and aborts. Sanitizers catch crashes, over-reads
+ * and leaks on the inputs the decoder refuses.
+ *
+ *   make build/fuzz/fuzz_codec && ./build/fuzz/fuzz_codec -max_total_time=60 */
+#include <msgpack.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/codec.h"
+
+/* Same as json_equal, but compares object keys by length too. (jansson's
+ * json_equal looks keys up as C strings; the codec refuses NUL in keys, so
+ * this is belt and braces.) Also requires the same key order. */
+static int fuzz_json_same(json_t *a, json_t *b)
+{
+    if (json_typeof(a) != json_typeof(b))
+        return 0;
+    switch (json_typeof(a)) {
+    case JSON_OBJECT: {
+        if (json_object_size(a) != json_object_size(b))
+            return 0;
+        void *ia = json_object_iter(a), *ib = json_object_iter(b);
+        for (; ia && ib; ia = json_object_iter_next(a, ia), ib = json_object_iter_next(b, ib)) {
+            size_t la = json_object_iter_key_len(ia), lb = json_object_iter_key_len(ib);
+            if (la != lb || memcmp(json_object_iter_key(ia), json_object_iter_key(ib), la) != 0)
+                return 0;
+            if (!fuzz_json_same(json_object_iter_value(ia), json_object_iter_value(ib)))
+                return 0;
+        }
+        return !ia && !ib;
+    }
+    case JSON_ARRAY:
+        if (json_array_size(a) != json_array_size(b))
+            return 0;
+        for (size_t i = 0; i < json_array_size(a); i++)
+            if (!fuzz_json_same(json_array_get(a, i), json_array_get(b, i)))
+                return 0;
+        return 1;
+    case JSON_REAL: {
+        double x = json_real_value(a), y = json_real_value(b);
+        return memcmp(&x, &y, sizeof x) == 0; /* bitwise: keeps -0.0 apart */
+    }
+    default:
+        return json_equal(a, b);
+    }
+}
+
+/* Does msgpack-c's object o hold the same value as the codec's j? */
+static int fuzz_matches_msgpack(const msgpack_object *o, json_t *j)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:
+        return json_is_null(j);
+    case MSGPACK_OBJECT_BOOLEAN:
+        return o->via.boolean ? json_is_true(j) : json_is_false(j);
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        return json_is_integer(j) && json_integer_value(j) >= 0 &&
+               (uint64_t)json_integer_value(j) == o->via.u64;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        return json_is_integer(j) && json_integer_value(j) == o->via.i64;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        return json_is_real(j) && memcmp(&o->via.f64, &(double){json_real_value(j)}, 8) == 0;
+    case MSGPACK_OBJECT_STR:
+        return json_is_string(j) && json_string_length(j) == o->via.str.size &&
+               memcmp(json_string_value(j), o->via.str.ptr, o->via.str.size) == 0;
+    case MSGPACK_OBJECT_ARRAY:
+        if (!json_is_array(j) || json_array_size(j) != o->via.array.size)
+            return 0;
+        for (uint32_t i = 0; i < o->via.array.size; i++)
+            if (!fuzz_matches_msgpack(&o->via.array.ptr[i], json_array_get(j, i)))
+                return 0;
+        return 1;
+    case MSGPACK_OBJECT_MAP: {
+        if (!json_is_object(j) || json_object_size(j) != o->via.map.size)
+            return 0;
+        void *it = json_object_iter(j);
+        for (uint32_t i = 0; i < o->via.map.size; i++, it = json_object_iter_next(j, it)) {
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            if (!it || k->type != MSGPACK_OBJECT_STR ||
+                k->via.str.size != json_object_iter_key_len(it) ||
+                memcmp(k->via.str.ptr, json_object_iter_key(it), k->via.str.size) != 0)
+                return 0;
+            if (!fuzz_matches_msgpack(&o->via.map.ptr[i].val, json_object_iter_value(it)))
+                return 0;
+        }
+        return 1;
+    }
+    default:
+        return 0; /* bin, ext: the codec must have refused them */
+    }
+}
+
+static void fuzz_check_oracle(const uint8_t *data, size_t size, json_t *v)
+{
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    size_t off = 0;
+    msgpack_unpack_return rc = msgpack_unpack_next(&up, (const char *)data, size, &off);
+    if (rc == MSGPACK_UNPACK_NOMEM_ERROR) { /* msgpack-c's 32-level stack */
+        msgpack_unpacked_destroy(&up);
+        return;
+    }
+    if (rc != MSGPACK_UNPACK_SUCCESS || off != size || !fuzz_matches_msgpack(&up.data, v))
+        abort();
+    msgpack_unpacked_destroy(&up);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    json_t *v = codec_msgpack_to_json(data, size);
+    if (!v)
+        return 0;
+    fuzz_check_oracle(data, size, v);
+    struct ubuf b = {0};
+    if (codec_json_to_msgpack(v, &b) != 0)
+        abort();
+    json_t *again = codec_msgpack_to_json(b.data, b.len);
+    if (!again || !json_equal(v, again) || !fuzz_json_same(v, again))
+        abort();
+    json_decref(again);
+    json_decref(v);
+    ubuf_free(&b);
+    return 0;
+}

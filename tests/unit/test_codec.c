@@ -1,0 +1,543 @@
+/* test_codec.c — unit tests for codec (JSON <-> msgpack).
+ *
+ * Round trips check that values, key order and integer extremes survive;
+ * hand-written byte strings check the exact wire format and that every kind
+ * of malformed or hostile buffer (truncation, trailing bytes, non-string
+ * keys, bin/ext, invalid UTF-8, nesting bombs, lying length headers) is
+ * refused with NULL rather than a crash. msgpack-c's own packer produces some
+ * inputs, so the decoder is checked against a second implementation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/codec.h"
+
+/* Encodes v, decodes the result and returns the decoded value (never NULL). */
+static json_t *roundtrip(const json_t *v)
+{
+    struct ubuf b = {0};
+    assert_int_equal(codec_json_to_msgpack(v, &b), 0);
+    json_t *back = codec_msgpack_to_json(b.data, b.len);
+    ubuf_free(&b);
+    assert_non_null(back);
+    assert_true(json_equal((json_t *)v, back));
+    return back;
+}
+
+/* Round-trips a JSON text and checks the re-serialised text is identical,
+ * which also checks key order (json_dumps keeps insertion order). */
+static void roundtrip_text(const char *text)
+{
+    json_error_t err;
+    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+    assert_non_null(v);
+    json_t *back = roundtrip(v);
+    char *a = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *b = json_dumps(back, JSON_COMPACT | JSON_ENCODE_ANY);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    json_decref(back);
+    json_decref(v);
+}
+
+static json_t *decode_bytes(const char *bytes, size_t len) { return codec_msgpack_to_json(bytes, len); }
+
+#define DECODE(lit) decode_bytes(lit, sizeof(lit) - 1)
+
+static void assert_rejects(const char *bytes, size_t len)
+{
+    json_t *v = codec_msgpack_to_json(bytes, len);
+    assert_null(v);
+}
+
+#define REJECTS(lit) assert_rejects(lit, sizeof(lit) - 1)
+
+static void encode_expect(const json_t *v, const char *bytes, size_t len)
+{
+    struct ubuf b = {0};
+    assert_int_equal(codec_json_to_msgpack(v, &b), 0);
+    assert_int_equal(b.len, len);
+    assert_memory_equal(b.data, bytes, len);
+    ubuf_free(&b);
+}
+
+/* ---- round trips -------------------------------------------------------- */
+
+static void test_roundtrip_nested_object(void **state)
+{
+    roundtrip_text("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"web-0\","
+                   "\"namespace\":\"default\",\"labels\":{\"z\":\"1\",\"a\":\"2\",\"m\":\"3\"},"
+                   "\"resourceVersion\":\"42\",\"generation\":7},\"spec\":{\"containers\":[{"
+                   "\"name\":\"c\",\"image\":\"nginx:1.25\",\"ports\":[{\"containerPort\":80}],"
+                   "\"resources\":{\"limits\":{\"cpu\":\"500m\"}}}],\"nodeName\":null,"
+                   "\"hostNetwork\":false,\"priority\":-5,\"ratio\":0.25},\"status\":{}}");
+}
+
+static void test_roundtrip_key_order(void **state)
+{
+    /* Keys deliberately out of lexical and hash order. */
+    json_t *o = json_object();
+    const char *keys[] = {"zeta", "alpha", "mid", "b", "a", "", "yy", "x"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        json_object_set_new(o, keys[i], json_integer((json_int_t)i));
+    json_t *back = roundtrip(o);
+    size_t i = 0;
+    const char *key;
+    json_t *val;
+    json_object_foreach(back, key, val) {
+        assert_string_equal(key, keys[i]);
+        assert_int_equal(json_integer_value(val), (json_int_t)i);
+        i++;
+    }
+    assert_int_equal(i, sizeof keys / sizeof keys[0]);
+    json_decref(back);
+    json_decref(o);
+}
+
+static void test_roundtrip_integers(void **state)
+{
+    const json_int_t vals[] = {0, 1, 127, 128, 255, 256, 65535, 65536, 4294967295LL,
+                               4294967296LL, INT64_MAX, INT64_MAX - 1, -1, -31, -32, -33, -127,
+                               -128, -129, -32768, -32769, INT32_MIN, (json_int_t)INT32_MIN - 1,
+                               INT64_MIN, INT64_MIN + 1};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        json_t *v = json_integer(vals[i]);
+        json_t *back = roundtrip(v);
+        assert_true(json_is_integer(back));
+        assert_true(json_integer_value(back) == vals[i]);
+        json_decref(back);
+        json_decref(v);
+    }
+}
+
+static void test_integer_wire_format(void **state)
+{
+    json_t *v = json_integer(5);
+    encode_expect(v, "\x05", 1);
+    json_integer_set(v, -1);
+    encode_expect(v, "\xff", 1);
+    json_integer_set(v, 200);
+    encode_expect(v, "\xcc\xc8", 2);
+    json_integer_set(v, INT64_MIN);
+    encode_expect(v, "\xd3\x80\x00\x00\x00\x00\x00\x00\x00", 9);
+    json_integer_set(v, INT64_MAX);
+    encode_expect(v, "\xcf\x7f\xff\xff\xff\xff\xff\xff\xff", 9);
+    json_decref(v);
+}
+
+static void test_decode_all_integer_forms(void **state)
+{
+    struct {
+        const char *bytes;
+        size_t len;
+        json_int_t want;
+    } cases[] = {
+        {"\x7f", 1, 127},
+        {"\xe0", 1, -32},
+        {"\xcc\xff", 2, 255},
+        {"\xcd\xff\xff", 3, 65535},
+        {"\xce\xff\xff\xff\xff", 5, 4294967295LL},
+        {"\xcf\x7f\xff\xff\xff\xff\xff\xff\xff", 9, INT64_MAX},
+        {"\xd0\x80", 2, -128},
+        {"\xd0\x05", 2, 5},
+        {"\xd1\x80\x00", 3, -32768},
+        {"\xd2\x80\x00\x00\x00", 5, INT32_MIN},
+        {"\xd3\x80\x00\x00\x00\x00\x00\x00\x00", 9, INT64_MIN},
+        {"\xd3\xff\xff\xff\xff\xff\xff\xff\xfe", 9, -2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *v = decode_bytes(cases[i].bytes, cases[i].len);
+        assert_non_null(v);
+        assert_true(json_is_integer(v));
+        assert_true(json_integer_value(v) == cases[i].want);
+        json_decref(v);
+    }
+}
+
+static void test_roundtrip_reals(void **state)
+{
+    const double vals[] = {0.0, -0.0, 1.5, -2.25, 1e308, -1e-308, 5e-324, 3.141592653589793,
+                           0.1};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        json_t *v = json_real(vals[i]);
+        struct ubuf b = {0};
+        assert_int_equal(codec_json_to_msgpack(v, &b), 0);
+        assert_int_equal(b.len, 9);
+        assert_int_equal((unsigned char)b.data[0], 0xcb);
+        ubuf_free(&b);
+        json_t *back = roundtrip(v);
+        assert_true(json_is_real(back));
+        assert_memory_equal(&vals[i], &(double){json_real_value(back)}, sizeof(double));
+        json_decref(back);
+        json_decref(v);
+    }
+}
+
+static void test_decode_float32(void **state)
+{
+    json_t *v = DECODE("\xca\x3f\xc0\x00\x00");
+    assert_non_null(v);
+    assert_true(json_is_real(v));
+    assert_true(json_real_value(v) == 1.5);
+    json_decref(v);
+    v = DECODE("\xca\xc0\x20\x00\x00");
+    assert_non_null(v);
+    assert_true(json_real_value(v) == -2.5);
+    json_decref(v);
+}
+
+static void test_roundtrip_unicode(void **state)
+{
+    roundtrip_text("[\"h\\u00e9llo\",\"\\u65e5\\u672c\\u8a9e\",\"\\ud83d\\ude00\",\"\","
+                   "{\"cl\\u00e9\":\"\\u00fc\",\"\\ud83d\\ude80\":[\"\\u0000\"]}]");
+    /* Embedded NUL in a string value survives. */
+    json_t *o = json_object();
+    json_object_set_new(o, "key", json_stringn("a\0b", 3));
+    json_t *back = roundtrip(o);
+    json_t *s = json_object_get(back, "key");
+    assert_non_null(s);
+    assert_int_equal(json_string_length(s), 3);
+    assert_memory_equal(json_string_value(s), "a\0b", 3);
+    json_decref(back);
+    json_decref(o);
+}
+
+/* jansson treats keys as C strings in json_object_get and json_equal, so a
+ * key with a NUL would alias a shorter one: refused both ways. */
+static void test_reject_nul_in_key(void **state)
+{
+    json_t *o = json_object();
+    json_object_setn_new(o, "k\0ey", 4, json_true());
+    struct ubuf b = {0};
+    assert_int_equal(codec_json_to_msgpack(o, &b), -1);
+    assert_int_equal(b.len, 0);
+    ubuf_free(&b);
+    json_decref(o);
+    REJECTS("\x81\xa4k\0ey\xc3");
+    REJECTS("\x81\xa1\0\xc3");
+}
+
+static void test_roundtrip_string_sizes(void **state)
+{
+    const size_t sizes[] = {0, 31, 32, 255, 256, 65535, 65536, 200000};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char *s = malloc(sizes[i] + 1);
+        for (size_t j = 0; j < sizes[i]; j++)
+            s[j] = (char)('a' + j % 26);
+        s[sizes[i]] = '\0';
+        json_t *v = json_stringn(s, sizes[i]);
+        json_decref(roundtrip(v));
+        json_decref(v);
+        free(s);
+    }
+}
+
+static void test_roundtrip_scalars(void **state)
+{
+    roundtrip_text("null");
+    roundtrip_text("true");
+    roundtrip_text("false");
+    roundtrip_text("[null,true,false,0,\"\",[],{}]");
+    json_t *v = json_null();
+    encode_expect(v, "\xc0", 1);
+    v = json_true();
+    encode_expect(v, "\xc3", 1);
+    v = json_false();
+    encode_expect(v, "\xc2", 1);
+}
+
+static void test_roundtrip_large_containers(void **state)
+{
+    /* 16 and 65536 elements cross the fix/16/32-bit header boundaries. */
+    const size_t sizes[] = {15, 16, 65535, 65536};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        json_t *a = json_array();
+        json_t *o = json_object();
+        for (size_t j = 0; j < sizes[i]; j++) {
+            char key[32];
+            snprintf(key, sizeof key, "k%zu", j);
+            json_array_append_new(a, json_integer((json_int_t)j));
+            json_object_set_new(o, key, json_integer((json_int_t)j));
+        }
+        json_decref(roundtrip(a));
+        json_decref(roundtrip(o));
+        json_decref(a);
+        json_decref(o);
+    }
+}
+
+static void test_encode_appends(void **state)
+{
+    struct ubuf b = {0};
+    ubuf_append(&b, "xy", 2);
+    json_t *v = json_integer(1);
+    assert_int_equal(codec_json_to_msgpack(v, &b), 0);
+    assert_int_equal(b.len, 3);
+    assert_memory_equal(b.data, "xy\x01", 3);
+    json_t *back = codec_msgpack_to_json(b.data + 2, 1);
+    assert_true(json_equal(v, back));
+    json_decref(back);
+    json_decref(v);
+    ubuf_free(&b);
+}
+
+/* msgpack-c's packer produces what our decoder must read. */
+static void test_decode_msgpack_c_output(void **state)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 4);
+    msgpack_pack_str_with_body(&pk, "n", 1);
+    msgpack_pack_uint64(&pk, 12345678901ULL);
+    msgpack_pack_str_with_body(&pk, "f", 1);
+    msgpack_pack_float(&pk, 0.5f);
+    msgpack_pack_str_with_body(&pk, "a", 1);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_int8(&pk, -3);
+    msgpack_pack_nil(&pk);
+    msgpack_pack_str_with_body(&pk, "s", 1);
+    msgpack_pack_str_with_body(&pk, "x\xc3\xa9", 3);
+    json_t *v = codec_msgpack_to_json(sb.data, sb.size);
+    assert_non_null(v);
+    json_t *want = json_pack("{s:I,s:f,s:[i,n],s:s}", "n", (json_int_t)12345678901LL, "f", 0.5,
+                             "a", -3, "s", "x\xc3\xa9");
+    assert_true(json_equal(v, want));
+    json_decref(want);
+    json_decref(v);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* ---- rejection ---------------------------------------------------------- */
+
+static void test_reject_empty_and_null(void **state)
+{
+    assert_null(codec_msgpack_to_json(NULL, 0));
+    assert_null(codec_msgpack_to_json("", 0));
+    assert_int_equal(codec_json_to_msgpack(NULL, &(struct ubuf){0}), -1);
+}
+
+static void test_reject_every_truncation(void **state)
+{
+    json_t *v = json_loads("{\"a\":[1,-200,70000,-5000000000,1.5,\"str\",null,true],"
+                           "\"bb\":{\"c\":\"\\u00e9\\u65e5\",\"d\":{}},\"e\":[[]]}",
+                           0, NULL);
+    assert_non_null(v);
+    struct ubuf b = {0};
+    assert_int_equal(codec_json_to_msgpack(v, &b), 0);
+    for (size_t n = 0; n < b.len; n++) {
+        char *cut = malloc(n ? n : 1); /* exact size: ASan catches any over-read */
+        memcpy(cut, b.data, n);
+        assert_null(codec_msgpack_to_json(cut, n));
+        free(cut);
+    }
+    json_t *back = codec_msgpack_to_json(b.data, b.len);
+    assert_true(json_equal(v, back));
+    json_decref(back);
+    ubuf_free(&b);
+    json_decref(v);
+}
+
+static void test_reject_trailing_bytes(void **state)
+{
+    REJECTS("\xc0\xc0");
+    REJECTS("\x01\x00");
+    REJECTS("\x80\x00"); /* {} then 0 */
+    REJECTS("\x91\x01\x02");
+}
+
+static void test_reject_non_string_keys(void **state)
+{
+    REJECTS("\x81\x01\x02");         /* {1: 2} */
+    REJECTS("\x81\xc0\x02");         /* {nil: 2} */
+    REJECTS("\x81\x90\x02");         /* {[]: 2} */
+    REJECTS("\x81\x80\x02");         /* {{}: 2} */
+    REJECTS("\x81\xc4\x01x\x02");    /* {bin "x": 2} */
+    REJECTS("\x82\xa1x\x01\xc3\x02"); /* second key is true */
+}
+
+static void test_reject_duplicate_keys(void **state)
+{
+    REJECTS("\x82\xa1x\x01\xa1x\x02");
+    json_t *v = DECODE("\x82\xa1x\x01\xa1y\x02");
+    assert_non_null(v);
+    json_decref(v);
+}
+
+static void test_reject_bin_ext_and_reserved(void **state)
+{
+    REJECTS("\xc4\x01x");                 /* bin8 */
+    REJECTS("\xc5\x00\x01x");             /* bin16 */
+    REJECTS("\xc6\x00\x00\x00\x01x");     /* bin32 */
+    REJECTS("\xc7\x01\x05x");             /* ext8 */
+    REJECTS("\xc8\x00\x01\x05x");         /* ext16 */
+    REJECTS("\xc9\x00\x00\x00\x01\x05x"); /* ext32 */
+    REJECTS("\xd4\x05x");                 /* fixext1 */
+    REJECTS("\xd5\x05xx");
+    REJECTS("\xd6\x05xxxx");
+    REJECTS("\xd7\x05xxxxxxxx");
+    REJECTS("\xd8\x05xxxxxxxxxxxxxxxx");
+    REJECTS("\xc1");                      /* never used */
+    REJECTS("\x91\xc1");
+}
+
+static void test_reject_unrepresentable_numbers(void **state)
+{
+    REJECTS("\xcf\x80\x00\x00\x00\x00\x00\x00\x00");     /* INT64_MAX + 1 */
+    REJECTS("\xcf\xff\xff\xff\xff\xff\xff\xff\xff");     /* UINT64_MAX */
+    REJECTS("\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00");     /* NaN */
+    REJECTS("\xcb\x7f\xf0\x00\x00\x00\x00\x00\x00");     /* +Inf */
+    REJECTS("\xcb\xff\xf0\x00\x00\x00\x00\x00\x00");     /* -Inf */
+    REJECTS("\xca\x7f\xc0\x00\x00");                     /* float32 NaN */
+    REJECTS("\xca\xff\x80\x00\x00");                     /* float32 -Inf */
+}
+
+static void test_reject_invalid_utf8(void **state)
+{
+    REJECTS("\xa1\xff");                 /* not UTF-8 at all */
+    REJECTS("\xa2\xc0\x80");             /* overlong NUL */
+    REJECTS("\xa3\xed\xa0\x80");         /* UTF-16 surrogate */
+    REJECTS("\xa2\xe6\x97");             /* cut multibyte sequence */
+    REJECTS("\xa4\xf4\x90\x80\x80");     /* above U+10FFFF */
+    REJECTS("\xd9\x01\x80");             /* str8, lone continuation byte */
+    REJECTS("\x81\xa1\xff\x01");         /* invalid key */
+    REJECTS("\x81\xa1k\xa1\xfe");        /* invalid value */
+    json_t *v = DECODE("\xa2\xc3\xa9"); /* "é" is fine */
+    assert_non_null(v);
+    assert_string_equal(json_string_value(v), "\xc3\xa9");
+    json_decref(v);
+}
+
+static void test_reject_lying_lengths(void **state)
+{
+    REJECTS("\xdb\xff\xff\xff\xff" "abc");  /* str32 of 4 GiB */
+    REJECTS("\xda\x00\x05" "abc");          /* str16 of 5, 3 present */
+    REJECTS("\xdd\xff\xff\xff\xff\x01\x01"); /* array32 of 4G elements */
+    REJECTS("\xdf\xff\xff\xff\xff\xa1k\x01"); /* map32 of 4G entries */
+    REJECTS("\xdc\x00\x03\x01\x01");        /* array16 of 3, 2 present */
+    REJECTS("\xde\x00\x02\xa1k\x01");       /* map16 of 2, 1 present */
+    REJECTS("\x9f");                        /* fixarray of 15, none present */
+    REJECTS("\x81\xa1k");                   /* key without value */
+    REJECTS("\xdb\x00\x00");                /* cut length field */
+    REJECTS("\xdc\x00");                    /* cut array16 count */
+    REJECTS("\xdf\x00\x00\x00");            /* cut map32 count */
+    REJECTS("\xd9");                        /* cut str8 length */
+}
+
+static void nest_arrays(struct ubuf *b, size_t depth)
+{
+    for (size_t i = 0; i < depth; i++)
+        ubuf_append(b, "\x91", 1);
+    ubuf_append(b, "\xc0", 1);
+}
+
+static void test_depth_limit_decode(void **state)
+{
+    struct ubuf b = {0};
+    nest_arrays(&b, CODEC_MAX_DEPTH);
+    json_t *v = codec_msgpack_to_json(b.data, b.len);
+    assert_non_null(v);
+    json_decref(v);
+    b.len = 0;
+    nest_arrays(&b, CODEC_MAX_DEPTH + 1);
+    assert_null(codec_msgpack_to_json(b.data, b.len));
+    /* Objects count too: {"k": [{"k": ...}]} */
+    b.len = 0;
+    for (int i = 0; i < CODEC_MAX_DEPTH + 1; i++)
+        ubuf_append(&b, (i % 2) ? "\x91" : "\x81\xa1k", (i % 2) ? 1 : 3);
+    ubuf_append(&b, "\x01", 1);
+    assert_null(codec_msgpack_to_json(b.data, b.len));
+    ubuf_free(&b);
+}
+
+static void test_depth_bomb(void **state)
+{
+    /* A megabyte of nested array and map headers must fail fast, without
+     * recursing a million frames. */
+    const size_t n = 1 << 20;
+    char *bomb = malloc(n);
+    memset(bomb, 0x91, n);
+    assert_null(codec_msgpack_to_json(bomb, n));
+    for (size_t i = 0; i + 2 < n; i += 3)
+        memcpy(bomb + i, "\x81\xa0", 2), bomb[i + 2] = (char)0xdc;
+    assert_null(codec_msgpack_to_json(bomb, n));
+    memset(bomb, 0xdd, n);
+    assert_null(codec_msgpack_to_json(bomb, n));
+    free(bomb);
+}
+
+static void test_depth_limit_encode(void **state)
+{
+    json_t *root = json_array();
+    json_t *cur = root;
+    for (int i = 1; i < CODEC_MAX_DEPTH; i++) {
+        json_t *next = (i % 2) ? json_object() : json_array();
+        if (json_is_array(cur))
+            json_array_append_new(cur, next);
+        else
+            json_object_set_new(cur, "k", next);
+        cur = next;
+    }
+    /* root nests exactly CODEC_MAX_DEPTH containers deep. */
+    struct ubuf b = {0};
+    ubuf_append(&b, "pre", 3);
+    assert_int_equal(codec_json_to_msgpack(root, &b), 0);
+    json_t *back = codec_msgpack_to_json(b.data + 3, b.len - 3);
+    assert_non_null(back);
+    assert_true(json_equal(root, back));
+    json_decref(back);
+    /* One more level: refused, and the buffer is left as it was. */
+    if (json_is_array(cur))
+        json_array_append_new(cur, json_array());
+    else
+        json_object_set_new(cur, "k", json_array());
+    b.len = 3;
+    assert_int_equal(codec_json_to_msgpack(root, &b), -1);
+    assert_int_equal(b.len, 3);
+    assert_memory_equal(b.data, "pre", 4);
+    ubuf_free(&b);
+    json_decref(root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roundtrip_nested_object),
+        cmocka_unit_test(test_roundtrip_key_order),
+        cmocka_unit_test(test_roundtrip_integers),
+        cmocka_unit_test(test_integer_wire_format),
+        cmocka_unit_test(test_decode_all_integer_forms),
+        cmocka_unit_test(test_roundtrip_reals),
+        cmocka_unit_test(test_decode_float32),
+        cmocka_unit_test(test_roundtrip_unicode),
+        cmocka_unit_test(test_reject_nul_in_key),
+        cmocka_unit_test(test_roundtrip_string_sizes),
+        cmocka_unit_test(test_roundtrip_scalars),
+        cmocka_unit_test(test_roundtrip_large_containers),
+        cmocka_unit_test(test_encode_appends),
+        cmocka_unit_test(test_decode_msgpack_c_output),
+        cmocka_unit_test(test_reject_empty_and_null),
+        cmocka_unit_test(test_reject_every_truncation),
+        cmocka_unit_test(test_reject_trailing_bytes),
+        cmocka_unit_test(test_reject_non_string_keys),
+        cmocka_unit_test(test_reject_duplicate_keys),
+        cmocka_unit_test(test_reject_bin_ext_and_reserved),
+        cmocka_unit_test(test_reject_unrepresentable_numbers),
+        cmocka_unit_test(test_reject_invalid_utf8),
+        cmocka_unit_test(test_reject_lying_lengths),
+        cmocka_unit_test(test_depth_limit_decode),
+        cmocka_unit_test(test_depth_bomb),
+        cmocka_unit_test(test_depth_limit_encode),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
