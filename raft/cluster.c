@@ -19,6 +19,7 @@
  * when every one of those reads arrived, and its index covers every write
  * acknowledged before them. */
 #include "raft/cluster.h"
+#include "raft/transport.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -50,6 +51,7 @@ struct call {
     /* arguments */
     void *cmd;
     size_t cmd_len;
+    bool forwarded; /* proposed on behalf of a follower, which waits to apply it */
     uint64_t id;
     int role;
     char address[128];
@@ -70,7 +72,9 @@ struct batch {
 struct barrier {
     struct raft_barrier req;
     struct cluster *c;
-    struct call *reads; /* the reads this barrier serves */
+    struct call *reads;  /* the reads this barrier serves */
+    uint64_t read_index; /* what they get: see read_barrier_start */
+    uint64_t term;
 };
 
 struct change {
@@ -112,6 +116,8 @@ struct cluster {
     struct batch *inflight; /* appended entries, oldest first */
     unsigned n_inflight;
     bool barrier_busy;
+    bool nudge_busy;
+    uint64_t term_committed; /* a term in which one of our entries committed */
     bool change_busy;
     bool closing;
 };
@@ -252,6 +258,32 @@ static void batch_unlink(struct cluster *c, struct batch *b)
 
 static void propose_pending(struct cluster *c);
 
+static void nudge_done(struct raft_barrier *req, int status)
+{
+    struct cluster *c = req->data;
+    c->nudge_busy = false;
+    free(req);
+}
+
+/* Followers learn a new commit index only with the next AppendEntries, which
+ * on an idle leader is the next heartbeat (up to two heartbeat intervals).
+ * A follower waiting to apply its forwarded write would wait that long, so
+ * when nothing else is about to be sent, append an (empty) barrier entry: its
+ * AppendEntries goes out at once and carries the commit index. */
+static void nudge_followers(struct cluster *c)
+{
+    if (c->n_inflight > 0 || c->barrier_busy || c->nudge_busy ||
+        raft_state(&c->raft) != RAFT_LEADER)
+        return;
+    struct raft_barrier *req = xcalloc(1, sizeof *req);
+    req->data = c;
+    if (raft_barrier(&c->raft, req, nudge_done) != 0) {
+        free(req);
+        return;
+    }
+    c->nudge_busy = true;
+}
+
 static void batch_applied(struct raft_apply *req, int status, void *result)
 {
     struct batch *b = req->data;
@@ -259,7 +291,11 @@ static void batch_applied(struct raft_apply *req, int status, void *result)
     (void)result;
     batch_unlink(c, b);
     store_publish_index(c->store, raft_last_applied(&c->raft));
+    bool forwarded = false;
+    if (status == 0 && raft_state(&c->raft) == RAFT_LEADER)
+        c->term_committed = raft_current_term(&c->raft);
     for (unsigned i = 0; i < b->n; i++) {
+        forwarded |= b->calls[i]->forwarded;
         struct call *k = b->calls[i];
         k->result.index = b->req.index;
         if (status == 0 && b->results && i < b->results->n) {
@@ -273,8 +309,11 @@ static void batch_applied(struct raft_apply *req, int status, void *result)
     free(b->results);
     free(b->calls);
     free(b);
-    if (!c->closing)
-        propose_pending(c);
+    if (c->closing)
+        return;
+    propose_pending(c);
+    if (forwarded && status == 0)
+        nudge_followers(c);
 }
 
 /* Moves up to max_entry_bytes of waiting proposals into one entry. */
@@ -362,10 +401,12 @@ static void read_barrier_done(struct raft_barrier *req, int status)
     struct cluster *c = b->c;
     c->barrier_busy = false;
     store_publish_index(c->store, raft_last_applied(&c->raft));
+    if (status == 0)
+        c->term_committed = b->term;
     while (b->reads) {
         struct call *k = b->reads;
         b->reads = k->next;
-        k->result.index = req->index;
+        k->result.index = b->read_index ? b->read_index : req->index;
         if (status == 0)
             call_finish(c, k, CLUSTER_OK);
         else
@@ -393,6 +434,15 @@ static void read_barrier_start(struct cluster *c)
     b->req.data = b;
     b->reads = c->reads;
     c->reads = NULL;
+    /* Raft thesis 6.4: once the leader has committed an entry of its current
+     * term, its commit index covers every write acknowledged before now, so
+     * the reads need only that index, provided the barrier (proposed now)
+     * then commits, proving it was still leader after they arrived. Before
+     * that, the barrier's own index is the safe answer. Followers usually
+     * have applied the commit index already and need not wait. */
+    b->term = raft_current_term(&c->raft);
+    if (c->term_committed == b->term)
+        b->read_index = raft_commit_index(&c->raft);
     int rv = raft_barrier(&c->raft, &b->req, read_barrier_done);
     if (rv != 0) {
         while (b->reads) {
@@ -605,7 +655,7 @@ static void raft_closed(struct raft *r)
 {
     struct cluster *c = r->data;
     raft_uv_close(&c->io);
-    raft_uv_tcp_close(&c->transport);
+    transport_close(&c->transport);
     uv_close((uv_handle_t *)&c->async, NULL);
 }
 
@@ -703,8 +753,7 @@ int cluster_start(struct cluster **out, const struct cluster_config *cfg, struct
     uv_check_init(&c->loop, &c->check);
     c->check.data = c;
 
-    c->transport.version = 1; /* libraft's struct versioning: filled by the user */
-    if ((rv = raft_uv_tcp_init(&c->transport, &c->loop)) != 0) {
+    if ((rv = transport_init(&c->transport, &c->loop)) != 0) {
         snprintf(err, errlen, "raft transport: %s", raft_strerror(rv));
         return -1;
     }
@@ -769,7 +818,14 @@ void cluster_stop(struct cluster *c)
 void cluster_propose(struct cluster *c, const void *cmd, size_t len, int timeout_ms,
                      struct cluster_result *out)
 {
+    cluster_propose_ex(c, cmd, len, false, timeout_ms, out);
+}
+
+void cluster_propose_ex(struct cluster *c, const void *cmd, size_t len, bool forwarded,
+                        int timeout_ms, struct cluster_result *out)
+{
     struct call *k = call_new(CALL_PROPOSE);
+    k->forwarded = forwarded;
     k->cmd = xmalloc(len);
     memcpy(k->cmd, cmd, len);
     k->cmd_len = len;

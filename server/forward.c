@@ -277,8 +277,8 @@ static enum MHD_Result internal_propose(struct request *rq)
     if (!store_cmd_valid(rq->body.data, rq->body.len))
         return reply_status(rq, 400, "BadRequest", "malformed command");
     struct cluster_result cr;
-    cluster_propose(rq->srv->cluster, rq->body.data, rq->body.len, rq->srv->cfg.request_timeout_ms,
-                    &cr);
+    cluster_propose_ex(rq->srv->cluster, rq->body.data, rq->body.len, true,
+                       rq->srv->cfg.request_timeout_ms, &cr);
     return reply_json(rq, 200,
                       json_pack("{s:i, s:i, s:I, s:I, s:I}", "code", cr.code, "store",
                                 cr.res.code, "rev", (json_int_t)cr.res.rev, "index",
