@@ -677,6 +677,35 @@ static uint32_t get_u32(const unsigned char *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* A restored state must keep the invariants apply relies on: the change log
+ * holds exactly the revisions [first_rev, revision] under 8-byte keys, and
+ * every object key has its three parts. A snapshot that breaks them (corrupt,
+ * or not ours) is refused rather than applied on. */
+static bool restored_consistent(MDB_txn *txn, struct store *s, uint64_t revision,
+                                uint64_t first_rev)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    bool ok = first_rev <= revision + 1;
+    uint64_t expect = first_rev;
+    if (!ok || mdb_cursor_open(txn, s->changes, &cur) != 0)
+        return false;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); ok && rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        ok = k.mv_size == 8 && rev_from_key(&k) == expect++;
+    mdb_cursor_close(cur);
+    ok = ok && expect == revision + 1;
+    if (!ok || mdb_cursor_open(txn, s->objects, &cur) != 0)
+        return false;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); ok && rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        struct store_obj o;
+        ok = key_split(&k, &o) && record_decode(&v, &o);
+    }
+    mdb_cursor_close(cur);
+    return ok;
+}
+
 int store_restore(struct store *s, const void *buf, size_t len)
 {
     const unsigned char *p = buf, *end;
@@ -725,6 +754,8 @@ int store_restore(struct store *s, const void *buf, size_t len)
         goto bad;
     if (first_rev == 0)
         first_rev = 1;
+    if (!restored_consistent(txn, s, revision, first_rev))
+        goto bad;
     if ((rc = mdb_txn_commit(txn)) != 0)
         return -1;
     pthread_mutex_lock(&s->mu);
