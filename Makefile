@@ -58,7 +58,10 @@ build/fuzz/%: tests/fuzz/%.c $(LIBSRCS)
 	@mkdir -p $(dir $@)
 	clang $(BASE) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBSRCS) $(LIBS)
 
-fuzz: $(FUZZ)
+fuzz: deps
+	@command -v clang >/dev/null || apt-get install -y -qq clang >/dev/null
+	@$(MAKE) --no-print-directory $(FUZZ)
+	@for f in $(FUZZ); do echo "== $$f"; $$f -max_total_time=$(or $(FUZZ_SECONDS),60) 2>&1 | tail -2; done
 
 run: deps
 	@$(MAKE) --no-print-directory build/bosun

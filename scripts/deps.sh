@@ -14,7 +14,7 @@ ROOT=$PWD
 DEPS=$ROOT/.deps
 PKGS="build-essential pkg-config libuv1-dev liblmdb-dev libmsgpack-dev libmicrohttpd-dev
       libjansson-dev libyaml-dev liblz4-dev libcmocka-dev python3-pytest lmdb-utils
-      dpkg-dev autoconf automake libtool curl iproute2 bc clang"
+      dpkg-dev autoconf automake libtool curl iproute2 bc"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
