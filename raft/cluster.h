@@ -40,7 +40,9 @@ struct cluster_config {
     unsigned n_peers;
     unsigned election_ms;  /* default 1000 */
     unsigned heartbeat_ms; /* default 100 */
-    unsigned snapshot_threshold; /* entries between snapshots; default 1024 */
+    unsigned snapshot_threshold; /* at least this many entries between snapshots
+                                  * (default 1024); more when the state is large,
+                                  * see cluster.c */
     unsigned snapshot_trailing;  /* entries kept behind a snapshot; default 128 */
     unsigned max_inflight;       /* appended-but-unapplied entries; default 2 */
     size_t max_entry_bytes;      /* bytes of commands per entry; default 8 MiB */
@@ -104,6 +106,10 @@ void cluster_propose(struct cluster *c, const void *cmd, size_t len, int timeout
  * once rather than with the next heartbeat. */
 void cluster_propose_ex(struct cluster *c, const void *cmd, size_t len, bool forwarded,
                         int timeout_ms, struct cluster_result *out);
+/* Proposes n commands at once (one queueing, one wake-up), waiting for all:
+ * how the leader takes a batch of writes a follower forwarded together. */
+void cluster_propose_batch(struct cluster *c, const void *const *cmds, const size_t *lens,
+                           unsigned n, bool forwarded, int timeout_ms, struct cluster_result *outs);
 /* Leader only: returns in out->index an index whose application makes a read
  * linearizable. */
 void cluster_read_index(struct cluster *c, int timeout_ms, struct cluster_result *out);
@@ -121,6 +127,7 @@ void cluster_transfer(struct cluster *c, uint64_t id, int timeout_ms, struct clu
 
 void cluster_info(struct cluster *c, struct cluster_info *out);
 bool cluster_is_leader(struct cluster *c);
+uint64_t cluster_leader_id(struct cluster *c); /* 0 if none is known */
 
 /* The state machine callbacks over a store, for libraft (and for the
  * deterministic simulation, which drives them through raft_fixture). The fsm
@@ -132,6 +139,8 @@ struct cluster_fsm {
      * them (return true) or let the fsm free them. */
     bool (*on_result)(void *arg, struct store_batch_result *br);
     void *arg;
+    uint64_t entries_applied; /* command entries applied since start */
+    uint64_t bytes_applied;   /* and their bytes */
 };
 void cluster_fsm_init(struct raft_fsm *fsm, struct cluster_fsm *cf);
 

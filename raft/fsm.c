@@ -22,6 +22,8 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     struct store_batch_result *br = NULL;
     uint64_t index = raft_last_applied(cf->raft) + 1;
     *result = NULL;
+    cf->entries_applied++;
+    cf->bytes_applied += buf->len;
     if (store_apply(cf->store, index, buf->base, buf->len, &br) != 0)
         return RAFT_IOERR; /* LMDB failed: libraft stops this member */
     if (!cf->on_result || !cf->on_result(cf->arg, br))

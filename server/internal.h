@@ -40,7 +40,8 @@ struct server_config {
     int log_level;
 };
 
-struct fwd_pool; /* forward.c */
+struct fwd_pool;  /* forward.c */
+struct forwarder; /* forward.c */
 
 struct server {
     struct server_config cfg;
@@ -48,6 +49,7 @@ struct server {
     struct cluster *cluster;
     struct MHD_Daemon *mhd;
     struct fwd_pool *pool;
+    struct forwarder *fwd;
     int listen_fd;
     volatile int stopping; /* set by the signal handler's thread */
     pthread_t housekeeper;
@@ -107,6 +109,10 @@ enum MHD_Result cluster_api_handle(struct request *rq);
 /* ---- writes and linearizable reads, leader or not (forward.c) ---- */
 struct fwd_pool *fwd_pool_new(void);
 void fwd_pool_free(struct fwd_pool *p);
+/* Batches a follower's writes to the leader (see forward.c). */
+struct forwarder *forwarder_start(struct server *s);
+void forwarder_stop(struct forwarder *f);
+void forwarder_submit(struct forwarder *f, const void *cmd, size_t len, struct cluster_result *out);
 /* Proposes cmd through the leader, waiting until this server has applied it. */
 void server_submit(struct server *s, const void *cmd, size_t len, struct cluster_result *out);
 /* Makes the next local read linearizable; 0, or an HTTP status to answer. */

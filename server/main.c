@@ -307,6 +307,7 @@ static void server_cleanup(struct server *s)
     http_stop(s);
     if (s->housekeeper)
         pthread_join(s->housekeeper, NULL);
+    forwarder_stop(s->fwd);
     cluster_stop(s->cluster);
     store_close(s->store);
     fwd_pool_free(s->pool);
@@ -357,6 +358,7 @@ int server_main(int argc, char **argv)
         return 1;
     }
     s->pool = fwd_pool_new();
+    s->fwd = forwarder_start(s);
     struct cluster_config cc = {
         .id = s->cfg.id, .raft_dir = raft_dir, .raft_addr = s->cfg.raft_addr,
         .peers = s->cfg.n_peers ? s->cfg.peers : NULL, .n_peers = s->cfg.n_peers,

@@ -286,10 +286,13 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
     mdb_env_set_maxdbs(s->env, 4);
     mdb_env_set_maxreaders(s->env, 4096);
     mdb_env_set_mapsize(s->env, map_size ? map_size : STORE_DEFAULT_MAP);
-    /* NOSYNC: the file is rebuilt on every start, so syncing it buys nothing.
-     * NOTLS: read transactions are not tied to threads (a watch thread may hold
-     * one while another read runs on the same thread). */
-    rc = mdb_env_open(s->env, dir, MDB_NOSYNC | MDB_NOMETASYNC | MDB_NOTLS, 0640);
+    /* NOSYNC/MAPASYNC: the file is rebuilt on every start, so syncing it buys
+     * nothing. WRITEMAP: apply writes pages in place instead of a pwrite per
+     * page (1.8 pwrite calls per create before). NOTLS: read transactions are
+     * not tied to threads (a watch thread may hold one while another read
+     * runs on the same thread). */
+    rc = mdb_env_open(s->env, dir,
+                      MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP | MDB_MAPASYNC | MDB_NOTLS, 0640);
     if (rc != 0)
         goto lmdb_fail;
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
@@ -556,6 +559,15 @@ void store_publish_index(struct store *s, uint64_t index)
         pthread_cond_broadcast(&s->cond);
     }
     pthread_mutex_unlock(&s->mu);
+}
+
+uint64_t store_size_bytes(struct store *s)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0)
+        return 0;
+    return ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
 }
 
 uint64_t store_applied_index(struct store *s)

@@ -97,6 +97,7 @@ void store_publish_index(struct store *s, uint64_t index);
 
 uint64_t store_applied_index(struct store *s); /* highest published index */
 uint64_t store_revision(struct store *s);      /* current cluster revision */
+uint64_t store_size_bytes(struct store *s);    /* pages in use, in bytes */
 
 /* Waits until the published index reaches index; false on timeout. */
 bool store_wait_index(struct store *s, uint64_t index, int timeout_ms);
