@@ -615,12 +615,13 @@ static void refresh_info(struct cluster *c)
  * the threshold is raised so that the log since the last snapshot is about
  * as large as the state itself: the copying then costs at most as much as
  * the writing did (amortised O(1) per byte), and the log on disk stays within
- * twice the state. The configured threshold is the floor. */
+ * twice the state. The default threshold is the floor; a threshold given
+ * explicitly (cfg.snapshot_adaptive false) is used as it is. */
 #define SNAPSHOT_THRESHOLD_MAX (1u << 20)
 static void tune_cb(uv_timer_t *h)
 {
     struct cluster *c = h->data;
-    if (c->closing || c->cfsm.entries_applied == 0)
+    if (c->closing || c->cfsm.entries_applied == 0 || !c->cfg.snapshot_adaptive)
         return;
     uint64_t avg = c->cfsm.bytes_applied / c->cfsm.entries_applied;
     uint64_t want = store_size_bytes(c->store) / (avg ? avg : 1);
@@ -784,11 +785,27 @@ static void config_defaults(struct cluster_config *cfg)
         cfg->max_entry_bytes = 8u << 20;
 }
 
+/* Undoes a start that failed after raft_init: closing libraft closes its I/O
+ * and transport, and running the loop once more completes every close. */
+static void start_abort(struct cluster *c)
+{
+    c->closing = true;
+    uv_close((uv_handle_t *)&c->check, NULL);
+    uv_close((uv_handle_t *)&c->tune, NULL);
+    raft_close(&c->raft, raft_closed);
+    uv_run(&c->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&c->loop);
+    pthread_mutex_destroy(&c->mu);
+    pthread_mutex_destroy(&c->info_mu);
+    free(c);
+}
+
 int cluster_start(struct cluster **out, const struct cluster_config *cfg, struct store *store,
                   char *err, size_t errlen)
 {
     struct cluster *c = xcalloc(1, sizeof *c);
-    int rv;
+    int rv = 0;
+    err[0] = '\0';
     c->cfg = *cfg;
     config_defaults(&c->cfg);
     snprintf(c->raft_dir, sizeof c->raft_dir, "%s", cfg->raft_dir);
@@ -833,11 +850,18 @@ int cluster_start(struct cluster **out, const struct cluster_config *cfg, struct
     raft_set_pre_vote(&c->raft, true);
     raft_set_snapshot_threshold(&c->raft, c->cfg.snapshot_threshold);
     raft_set_snapshot_trailing(&c->raft, c->cfg.snapshot_trailing);
-    if (cfg->n_peers && bootstrap(c, cfg, err, errlen) != 0)
-        return -1;
-    if ((rv = raft_start(&c->raft)) != 0) {
-        snprintf(err, errlen, "raft start on %s: %s %s", c->raft_addr, raft_strerror(rv),
-                 raft_errmsg(&c->raft));
+    /* libraft seeds its election-timeout randomness from the clock before it
+     * knows the server id, so servers started together could draw the same
+     * timeouts and split votes for many terms (seen: 7-21 s elections). */
+    unsigned seed;
+    util_random_bytes(&seed, sizeof seed);
+    raft_seed(&c->raft, seed);
+    if ((cfg->n_peers && bootstrap(c, cfg, err, errlen) != 0) ||
+        (rv = raft_start(&c->raft)) != 0) {
+        if (!err[0] || rv != 0)
+            snprintf(err, errlen, "raft start on %s: %s%s%s", c->raft_addr, raft_strerror(rv),
+                     c->io.errmsg[0] ? ": " : "", c->io.errmsg);
+        start_abort(c);
         return -1;
     }
     uv_check_start(&c->check, check_cb);

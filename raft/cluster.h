@@ -40,9 +40,9 @@ struct cluster_config {
     unsigned n_peers;
     unsigned election_ms;  /* default 1000 */
     unsigned heartbeat_ms; /* default 100 */
-    unsigned snapshot_threshold; /* at least this many entries between snapshots
-                                  * (default 1024); more when the state is large,
-                                  * see cluster.c */
+    unsigned snapshot_threshold; /* entries between snapshots; default 1024, the
+                                  * floor when snapshot_adaptive */
+    bool snapshot_adaptive;      /* grow the threshold with the state (cluster.c) */
     unsigned snapshot_trailing;  /* entries kept behind a snapshot; default 128 */
     unsigned max_inflight;       /* appended-but-unapplied entries; default 2 */
     size_t max_entry_bytes;      /* bytes of commands per entry; default 8 MiB */

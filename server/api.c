@@ -534,6 +534,21 @@ static enum MHD_Result handle_list(struct request *rq, const struct api_target *
 
 /* ---- update ---- */
 
+/* An update or delete reads the object from this replica, which may lag the
+ * leader. A precondition failure then makes the write retry, but "not found"
+ * (or a resourceVersion newer than what we hold) would be answered wrongly,
+ * so before believing it we catch up to a read index and read again. Returns
+ * 0, or non-zero with the reply in *ret. */
+static int read_fresh(struct request *rq, enum MHD_Result *ret)
+{
+    char msg[256];
+    int code = server_read_barrier(rq->srv, msg, sizeof msg);
+    if (code)
+        *ret = reply_status(rq, (unsigned)code, code == 503 ? "ServiceUnavailable" : "Timeout",
+                            "%s", msg);
+    return code;
+}
+
 /* Reads the current object (decoded) and its revision and uid. */
 static int read_current(struct server *s, const struct api_target *t, json_t **obj, uint64_t *rev,
                         char *uid, size_t uidlen)
@@ -598,10 +613,11 @@ static enum MHD_Result handle_update(struct request *rq, const struct api_target
     json_t *md = metadata_of(body);
     const char *bname = json_str(md, "name");
     if (*bname && strcmp(bname, t->name) != 0) {
-        json_decref(body);
-        return reply_status(rq, 400, "BadRequest",
-                            "the name of the object (%s) does not match the name on the URL (%s)",
-                            bname, t->name);
+        ret = reply_status(rq, 400, "BadRequest",
+                           "the name of the object (%s) does not match the name on the URL (%s)",
+                           bname, t->name);
+        json_decref(body); /* bname points into body */
+        return ret;
     }
     const char *rvs = json_str(md, "resourceVersion");
     uint64_t client_rev = 0;
@@ -609,15 +625,27 @@ static enum MHD_Result handle_update(struct request *rq, const struct api_target
         char *end;
         client_rev = strtoull(rvs, &end, 10);
         if (*end || client_rev == 0) {
-            json_decref(body);
-            return reply_status(rq, 400, "BadRequest", "invalid resourceVersion \"%s\"", rvs);
+            ret = reply_status(rq, 400, "BadRequest", "invalid resourceVersion \"%s\"", rvs);
+            json_decref(body); /* rvs points into body */
+            return ret;
         }
     }
+    bool fresh = false;
     for (int attempt = 0; attempt < UPDATE_RETRIES; attempt++) {
         json_t *cur = NULL;
-        uint64_t rev;
+        uint64_t rev = 0;
         char uid[64];
         int rc = read_current(rq->srv, t, &cur, &rev, uid, sizeof uid);
+        if (!fresh && (rc == STORE_NOT_FOUND || (rc == 0 && client_rev && client_rev != rev))) {
+            json_decref(cur);
+            if ((rc = read_fresh(rq, &ret)) != 0) {
+                json_decref(body);
+                return ret;
+            }
+            fresh = true;
+            attempt--;
+            continue;
+        }
         if (rc == STORE_NOT_FOUND) {
             json_decref(body);
             return reply_not_found(rq, t, t->name);
@@ -699,11 +727,23 @@ static enum MHD_Result handle_delete(struct request *rq, const struct api_target
         }
         json_decref(opts);
     }
+    bool fresh = false;
+    enum MHD_Result ret;
     for (int attempt = 0; attempt < UPDATE_RETRIES; attempt++) {
         json_t *cur = NULL;
-        uint64_t rev;
-        char uid[64];
+        uint64_t rev = 0;
+        char uid[64] = "";
         int rc = read_current(rq->srv, t, &cur, &rev, uid, sizeof uid);
+        bool mismatch = rc == 0 && ((pre_rev && pre_rev != rev) ||
+                                    (pre_uid[0] && strcmp(pre_uid, uid) != 0));
+        if (!fresh && (rc == STORE_NOT_FOUND || mismatch)) {
+            json_decref(cur);
+            if (read_fresh(rq, &ret) != 0)
+                return ret;
+            fresh = true;
+            attempt--;
+            continue;
+        }
         if (rc == STORE_NOT_FOUND)
             return reply_not_found(rq, t, t->name);
         if (rc != 0)

@@ -166,7 +166,7 @@ int http_listen(const char *hostport, char *err, size_t errlen)
     char host[128];
     const char *colon = strrchr(hostport, ':');
     if (!colon || colon == hostport || (size_t)(colon - hostport) >= sizeof host) {
-        snprintf(err, errlen, "--listen %s: expected HOST:PORT", hostport);
+        snprintf(err, errlen, "%s: expected HOST:PORT", hostport);
         return -1;
     }
     memcpy(host, hostport, (size_t)(colon - hostport));
@@ -175,7 +175,7 @@ int http_listen(const char *hostport, char *err, size_t errlen)
     char *end;
     long port = strtol(colon + 1, &end, 10);
     if (*end || port <= 0 || port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        snprintf(err, errlen, "--listen %s: expected an IPv4 HOST:PORT", hostport);
+        snprintf(err, errlen, "%s: expected an IPv4 HOST:PORT", hostport);
         return -1;
     }
     sa.sin_port = htons((uint16_t)port);

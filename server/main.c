@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,7 +40,8 @@ static void usage(FILE *f)
             "  --join URL                join an existing cluster through any member's API\n"
             "  --election-timeout D      Raft election timeout (default 1000ms)\n"
             "  --heartbeat-timeout D     Raft heartbeat interval (default 100ms)\n"
-            "  --snapshot-threshold N    entries between snapshots (default 1024)\n"
+            "  --snapshot-threshold N    entries between snapshots (default: adaptive, at least\n"
+            "                            1024 and about as many log bytes as the state holds)\n"
             "  --snapshot-trailing N     entries kept after a snapshot (default 128)\n"
             "  --max-inflight N          Raft entries appended but not applied (default 2)\n"
             "  --watch-history N         changes kept for watches (default 100000)\n"
@@ -98,7 +101,7 @@ static int parse_flags(int argc, char **argv, struct server_config *cfg, char *e
         {"help", 0, 0, 'h'},         {0, 0, 0, 0}};
     unsigned u;
     long d;
-    int c;
+    int c, li = -1;
     optind = 1;
     opterr = 0;
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:6443");
@@ -108,7 +111,7 @@ static int parse_flags(int argc, char **argv, struct server_config *cfg, char *e
     cfg->bookmark_interval_ms = 5000;
     cfg->history = 100000;
     cfg->log_level = UTIL_LOG_INFO;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
         switch (c) {
         case 'i': {
             char *end;
@@ -177,7 +180,7 @@ static int parse_flags(int argc, char **argv, struct server_config *cfg, char *e
         continue;
     bad:
         snprintf(err, errlen, "invalid value \"%s\" for --%s", optarg,
-                 opts[0].name ? argv[optind - 2] + 2 : "?");
+                 li >= 0 ? opts[li].name : "?");
         return -1;
     }
     if (optind < argc) {
@@ -264,6 +267,17 @@ static int data_dir_check(const struct server_config *cfg, bool *fresh, char *er
             return -1;
         }
     }
+    /* One server per data directory: a second one would empty the LMDB file
+     * under the first and append to the same Raft log. The lock lives as
+     * long as the process (the descriptor is never closed). */
+    snprintf(path, sizeof path, "%s/bosun-id", cfg->data_dir);
+    int lock_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "data directory %s is in use by another process", cfg->data_dir);
+        if (lock_fd >= 0)
+            close(lock_fd);
+        return -1;
+    }
     snprintf(path, sizeof path, "%s/raft", cfg->data_dir);
     *fresh = dir_empty(path);
     if (mkdir(path, 0750) != 0 && errno != EEXIST) {
@@ -345,11 +359,17 @@ int server_main(int argc, char **argv)
 
     bool fresh;
     char state_dir[1200], raft_dir[1200];
+    int raft_probe = -1;
     if (data_dir_check(&s->cfg, &fresh, err, sizeof err) != 0 ||
-        (s->listen_fd = http_listen(s->cfg.listen, err, sizeof err)) < 0) {
+        (s->listen_fd = http_listen(s->cfg.listen, err, sizeof err)) < 0 ||
+        (raft_probe = http_listen(s->cfg.raft_addr, err, sizeof err)) < 0) {
+        /* libraft reports a Raft port in use only as "I/O error": probe it. */
         fprintf(stderr, "bosun server: %s\n", err);
+        if (s->listen_fd >= 0)
+            close(s->listen_fd);
         return 1;
     }
+    close(raft_probe);
     snprintf(state_dir, sizeof state_dir, "%s/state", s->cfg.data_dir);
     snprintf(raft_dir, sizeof raft_dir, "%s/raft", s->cfg.data_dir);
     if (store_open(&s->store, state_dir, 0, err, sizeof err) != 0) {
@@ -364,6 +384,7 @@ int server_main(int argc, char **argv)
         .peers = s->cfg.n_peers ? s->cfg.peers : NULL, .n_peers = s->cfg.n_peers,
         .election_ms = s->cfg.election_ms, .heartbeat_ms = s->cfg.heartbeat_ms,
         .snapshot_threshold = s->cfg.snapshot_threshold,
+        .snapshot_adaptive = s->cfg.snapshot_threshold == 0,
         .snapshot_trailing = s->cfg.snapshot_trailing, .max_inflight = s->cfg.max_inflight,
         .history = s->cfg.history};
     if (cluster_start(&s->cluster, &cc, s->store, err, sizeof err) != 0) {

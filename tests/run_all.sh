@@ -33,7 +33,11 @@ if [ -x build/test/sim/sim ]; then
 fi
 
 if [ -d tests/e2e ] && ls tests/e2e/test_*.py >/dev/null 2>&1; then
-    out=$(python3 -m pytest -q -p no:cacheprovider tests/e2e 2>&1); rc=$?
+    # Debian's pytest (python3-pytest, installed by make deps) belongs to
+    # /usr/bin/python3; a python3 earlier on PATH (pyenv) may lack it.
+    py=python3
+    /usr/bin/python3 -c 'import pytest' 2>/dev/null && py=/usr/bin/python3
+    out=$($py -m pytest -q -p no:cacheprovider tests/e2e 2>&1); rc=$?
     printf '%s\n' "$out" | tail -40
     sum=$(printf '%s\n' "$out" | tail -1)
     p=$(printf '%s' "$sum" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)

@@ -1,0 +1,480 @@
+"""The Kubernetes REST API on a 3-server cluster: CRUD through the leader and
+through followers, Kubernetes Status errors, bad input that must change
+nothing, read-your-writes across servers, resourceVersion semantics and
+generateName. The tests share one cluster; each uses its own namespace."""
+import threading
+import time
+
+import pytest
+
+from conftest import cm, cm_path, wait_for
+
+
+def assert_status(r, code, reason):
+    """r is a Kubernetes Status object answering with HTTP code."""
+    assert r.status == code, r
+    st = r.json
+    assert st["kind"] == "Status", st
+    assert st["apiVersion"] == "v1", st
+    assert st["status"] == ("Success" if code < 400 else "Failure"), st
+    assert st["code"] == code, st
+    assert st.get("reason", "") == reason, st
+    assert isinstance(st.get("metadata"), dict), st
+    if code >= 400:
+        assert st["message"], st
+    return st
+
+
+def entry_servers(c):
+    """The leader and both followers, labelled."""
+    ld = c.leader()
+    fs = c.followers(ld)
+    return [("leader", ld), ("follower", fs[0]), ("follower2", fs[1])]
+
+
+def replica_state(c):
+    ds = c.wait_converged(timeout=30)
+    return ds[0]["revision"], ds[0]["digest"], ds[0]["objects"]
+
+
+@pytest.mark.parametrize("via", ["leader", "follower"])
+def test_crud(module_cluster, via):
+    c = module_cluster
+    srv = dict(entry_servers(c))[via]
+    ns = "crud-" + via
+    path, obj = cm_path(ns), cm_path(ns, "one")
+
+    # create
+    r = srv.req("POST", path, cm("one", {"a": "1"}, labels={"app": "x"}))
+    assert r.status == 201, r
+    o = r.json
+    assert o["kind"] == "ConfigMap" and o["apiVersion"] == "v1"
+    md = o["metadata"]
+    assert md["name"] == "one" and md["namespace"] == ns
+    assert md["uid"] and md["creationTimestamp"] and md["labels"] == {"app": "x"}
+    rv1 = int(md["resourceVersion"])
+    assert rv1 > 0
+    assert o["data"] == {"a": "1"}
+
+    # get: same object, on every server (linearizable reads)
+    for _, s in entry_servers(c):
+        g = s.get(obj)
+        assert g.status == 200, g
+        assert g.json["metadata"]["resourceVersion"] == str(rv1)
+        assert g.json["metadata"]["uid"] == md["uid"]
+        assert g.json["data"] == {"a": "1"}
+
+    # list
+    srv.req("POST", path, cm("two", {"b": "2"})).status == 201
+    lst = srv.get(path)
+    assert lst.status == 200, lst
+    assert lst.json["kind"] == "ConfigMapList" and lst.json["apiVersion"] == "v1"
+    names = sorted(i["metadata"]["name"] for i in lst.json["items"])
+    assert names == ["one", "two"]
+    assert int(lst.json["metadata"]["resourceVersion"]) >= rv1
+    # a list of another namespace does not see them
+    other = srv.get(cm_path(ns + "-other"))
+    assert other.status == 200 and other.json["items"] == []
+
+    # create again: AlreadyExists, nothing changed
+    r = srv.req("POST", path, cm("one", {"a": "changed"}))
+    st = assert_status(r, 409, "AlreadyExists")
+    assert st["details"]["name"] == "one" and st["details"]["kind"] == "configmaps"
+    assert srv.get(obj).json["metadata"]["resourceVersion"] == str(rv1)
+
+    # put without resourceVersion: unconditional update
+    r = srv.req("PUT", obj, cm("one", {"a": "2"}))
+    assert r.status == 200, r
+    rv2 = int(r.json["metadata"]["resourceVersion"])
+    assert rv2 > rv1
+    assert r.json["metadata"]["uid"] == md["uid"], "update must keep the uid"
+    assert r.json["metadata"]["creationTimestamp"] == md["creationTimestamp"]
+
+    # put with the current resourceVersion
+    r = srv.req("PUT", obj, cm("one", {"a": "3"}, rv=rv2))
+    assert r.status == 200, r
+    rv3 = int(r.json["metadata"]["resourceVersion"])
+    assert rv3 > rv2
+
+    # put with a stale resourceVersion: Conflict, nothing changed
+    r = srv.req("PUT", obj, cm("one", {"a": "stale"}, rv=rv2))
+    assert_status(r, 409, "Conflict")
+    g = srv.get(obj)
+    assert g.json["data"] == {"a": "3"} and g.json["metadata"]["resourceVersion"] == str(rv3)
+
+    # put on a missing object: NotFound
+    r = srv.req("PUT", cm_path(ns, "missing"), cm("missing", {"x": "y"}))
+    assert_status(r, 404, "NotFound")
+
+    # delete with a stale precondition: Conflict
+    r = srv.req("DELETE", obj, {"preconditions": {"resourceVersion": str(rv2)}})
+    assert_status(r, 409, "Conflict")
+    assert srv.get(obj).status == 200
+
+    # delete
+    r = srv.req("DELETE", obj)
+    st = assert_status(r, 200, "")
+    assert st["details"]["name"] == "one" and st["details"]["uid"] == md["uid"]
+    for _, s in entry_servers(c):
+        g = s.get(obj)
+        st = assert_status(g, 404, "NotFound")
+        assert st["details"]["name"] == "one" and st["details"]["kind"] == "configmaps"
+        assert "not found" in st["message"]
+    assert_status(srv.req("DELETE", obj), 404, "NotFound")
+    names = [i["metadata"]["name"] for i in srv.get(path).json["items"]]
+    assert names == ["two"]
+
+    # create after delete: a new object (new uid)
+    r = srv.req("POST", path, cm("one", {"a": "again"}))
+    assert r.status == 201, r
+    assert r.json["metadata"]["uid"] != md["uid"]
+    assert int(r.json["metadata"]["resourceVersion"]) > rv3
+
+    c.wait_converged(timeout=30)
+
+
+def test_cluster_scoped_and_group_resources(module_cluster):
+    c = module_cluster
+    _, f = entry_servers(c)[1]
+    r = f.req("POST", "/api/v1/namespaces",
+              {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}})
+    assert r.status == 201, r
+    assert "namespace" not in r.json["metadata"]
+    g = f.get("/api/v1/namespaces/team-a")
+    assert g.status == 200 and g.json["metadata"]["name"] == "team-a"
+    # dots are not allowed in namespace names (RFC 1123 label)
+    r = f.req("POST", "/api/v1/namespaces",
+              {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a.b"}})
+    assert_status(r, 422, "Invalid")
+
+    dep = {"apiVersion": "apps/v1", "kind": "Deployment",
+           "metadata": {"name": "web"},
+           "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                    "template": {"metadata": {"labels": {"app": "web"}},
+                                 "spec": {"containers": [{"name": "c", "image": "i"}]}}}}
+    path = "/apis/apps/v1/namespaces/team-a/deployments"
+    r = f.req("POST", path, dep)
+    assert r.status == 201, r
+    assert r.json["metadata"]["generation"] == 1
+    # a spec change bumps the generation; a label change does not
+    dep["spec"]["replicas"] = 3
+    r = f.req("PUT", path + "/web", dep)
+    assert r.status == 200 and r.json["metadata"]["generation"] == 2, r
+    dep["metadata"]["labels"] = {"x": "y"}
+    r = f.req("PUT", path + "/web", dep)
+    assert r.status == 200 and r.json["metadata"]["generation"] == 2, r
+    lst = c.leader().get(path)
+    assert lst.json["kind"] == "DeploymentList" and lst.json["apiVersion"] == "apps/v1"
+    assert [i["metadata"]["name"] for i in lst.json["items"]] == ["web"]
+    # a Deployment path does not take a ConfigMap
+    r = f.req("POST", path, cm("x"))
+    assert_status(r, 400, "BadRequest")
+
+
+@pytest.mark.parametrize("via", ["leader", "follower"])
+def test_bad_input_changes_nothing(module_cluster, via):
+    c = module_cluster
+    srv = dict(entry_servers(c))[via]
+    ns = "bad-" + via
+    path = cm_path(ns)
+    assert srv.req("POST", path, cm("exists", {"k": "v"})).status == 201
+    before = replica_state(c)
+
+    def bad(method, p, body, code, reason, **kw):
+        r = srv.req(method, p, body, **kw)
+        return assert_status(r, code, reason)
+
+    # malformed JSON, non-object JSON, empty body
+    bad("POST", path, b'{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {', 400, "BadRequest")
+    bad("POST", path, b"[1, 2, 3]", 400, "BadRequest")
+    bad("POST", path, b"", 400, "BadRequest")
+    bad("PUT", cm_path(ns, "exists"), b"{not json", 400, "BadRequest")
+    # a body over 3 MiB
+    big = b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big"},"data":{"k":"' + \
+        b"x" * (3 << 20) + b'"}}'
+    bad("POST", path, big, 413, "RequestEntityTooLarge", timeout=60)
+    bad("PUT", cm_path(ns, "exists"), big, 413, "RequestEntityTooLarge", timeout=60)
+    # kind / apiVersion / namespace not matching the path
+    o = cm("wrongkind")
+    o["kind"] = "Secret"
+    bad("POST", path, o, 400, "BadRequest")
+    o = cm("wrongav")
+    o["apiVersion"] = "apps/v1"
+    bad("POST", path, o, 400, "BadRequest")
+    bad("POST", path, cm("wrongns", ns="elsewhere"), 400, "BadRequest")
+    bad("PUT", cm_path(ns, "exists"), {"apiVersion": "v1", "kind": "Secret",
+                                       "metadata": {"name": "exists"}}, 400, "BadRequest")
+    # metadata that is not an object
+    bad("POST", path, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": "x"}, 400,
+        "BadRequest")
+    # a body whose media type is not JSON
+    bad("POST", path, cm("typed"), 415, "UnsupportedMediaType",
+        headers={"Content-Type": "text/plain"})
+    bad("PUT", cm_path(ns, "exists"), cm("exists", {"k": "typed"}), 415, "UnsupportedMediaType",
+        headers={"Content-Type": "application/yaml"})
+    # dryRun=All: answered as if done, and nothing is written
+    r = srv.req("POST", path + "?dryRun=All", cm("dry", {"k": "v"}))
+    assert r.status == 201 and r.json["metadata"]["name"] == "dry", r
+    r = srv.req("PUT", cm_path(ns, "exists") + "?dryRun=All", cm("exists", {"k": "dry"}))
+    assert r.status == 200 and r.json["data"] == {"k": "dry"}, r
+    r = srv.req("DELETE", cm_path(ns, "exists") + "?dryRun=All")
+    assert r.status == 200 and r.json["kind"] == "Status", r
+    assert srv.get(cm_path(ns, "dry")).status == 404
+    # (a PUT whose body names another object, or carries an invalid
+    # resourceVersion: test_put_bad_name_or_rv, they crash the server)
+    bad("GET", cm_path(ns, "exists") + "?resourceVersion=abc", None, 400, "BadRequest")
+    # missing or invalid names: 422 Invalid with a cause on metadata.name
+    for name in ["", "UPPER", "-lead", "trail-", "a_b", "x" * 254, "sp ace"]:
+        o = cm(name) if name else {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}
+        st = bad("POST", path, o, 422, "Invalid")
+        causes = st["details"]["causes"]
+        assert causes and causes[0]["field"] == "metadata.name", st
+        assert st["details"]["kind"] == "ConfigMap", st
+    # unknown paths and resources
+    for p in ["/nope", "/api/v1/namespaces/%s/widgets" % ns, "/apis/nogroup/v1",
+              "/apis/nogroup/v1/namespaces/x/things", "/api/v2/namespaces/x/configmaps",
+              "/api/v1/namespaces/%s/configmaps/exists/bogus" % ns]:
+        bad("GET", p, None, 404, "NotFound")
+        bad("POST", p, cm("exists"), 404, "NotFound")
+    # a cluster-scoped path for a namespaced resource
+    bad("GET", "/api/v1/configmaps/exists", None, 404, "NotFound")
+    # a method a collection does not support
+    r = srv.req("DELETE", path)
+    assert r.status in (405, 404), r
+
+    after = replica_state(c)
+    assert after == before, "bad requests changed the replicas"
+    g = srv.get(cm_path(ns, "exists"))
+    assert g.status == 200 and g.json["data"] == {"k": "v"}
+
+
+@pytest.mark.parametrize("case", ["name-mismatch", "invalid-rv"])
+def test_put_bad_name_or_rv(make_cluster, case):
+    """A PUT whose body names another object, or has a resourceVersion that
+    is not a number: 400 BadRequest, and the server lives on."""
+    c = make_cluster(1)
+    c.tolerate_crash = True  # the failure is asserted here, not at teardown
+    s = c[1]
+    assert s.req("POST", cm_path("p"), cm("exists")).status == 201
+    body = cm("other") if case == "name-mismatch" else cm("exists", rv="abc")
+    try:
+        r = s.req("PUT", cm_path("p", "exists"), body, timeout=10)
+    except Exception as e:  # noqa: BLE001 - the server died mid-request
+        r = e
+    wait_for("s1 to answer or exit", lambda: not s.alive() or s.get("/healthz").status == 200, 10)
+    assert s.alive(), "the server died on a bad PUT:\n" + "\n".join(c.sanitizer_reports())
+    assert not c.sanitizer_reports(), c.sanitizer_reports()
+    assert_status(r, 400, "BadRequest")
+
+
+def test_large_object_below_the_limit(module_cluster):
+    c = module_cluster
+    _, f = entry_servers(c)[1]
+    value = "v" * (1 << 20)
+    r = f.req("POST", cm_path("large"), cm("big", {"k": value}), timeout=60)
+    assert r.status == 201, r
+    for _, s in entry_servers(c):
+        g = s.get(cm_path("large", "big"), timeout=60)
+        assert g.status == 200 and len(g.json["data"]["k"]) == len(value)
+    c.wait_converged(timeout=60)
+
+
+def test_read_your_writes_across_followers(module_cluster):
+    """A write acknowledged by one follower is seen by a linearizable read
+    (no resourceVersion) on the other follower, at once."""
+    c = module_cluster
+    _, f1 = entry_servers(c)[1]
+    _, f2 = entry_servers(c)[2]
+    ns = "ryw"
+    for i in range(25):
+        a, b = (f1, f2) if i % 2 == 0 else (f2, f1)
+        name = "k%d" % i
+        r = a.req("POST", cm_path(ns), cm(name, {"i": str(i)}))
+        assert r.status == 201, r
+        rv = r.json["metadata"]["resourceVersion"]
+        g = b.get(cm_path(ns, name))
+        assert g.status == 200, (i, g)
+        assert g.json["metadata"]["resourceVersion"] == rv
+        lst = b.get(cm_path(ns))
+        assert name in [x["metadata"]["name"] for x in lst.json["items"]]
+        assert int(lst.json["metadata"]["resourceVersion"]) >= int(rv)
+        r = a.req("PUT", cm_path(ns, name), cm(name, {"i": "updated"}))
+        assert r.status == 200, r
+        g = b.get(cm_path(ns, name))
+        assert g.json["data"] == {"i": "updated"}, (i, g)
+        assert g.json["metadata"]["resourceVersion"] == r.json["metadata"]["resourceVersion"]
+
+
+def test_update_after_create_on_other_server(module_cluster):
+    """Write-after-write across servers: create through one server, then at
+    once update and delete through another. Both must see the create."""
+    c = module_cluster
+    ld, f1, f2 = [s for _, s in entry_servers(c)]
+    ns = "waw"
+    failures = []
+    for i in range(24):
+        a, b = [(ld, f1), (ld, f2), (f1, f2), (f2, f1)][i % 4]
+        name = "w%d" % i
+        r = a.req("POST", cm_path(ns), cm(name, {"i": "0"}))
+        assert r.status == 201, r
+        rv = r.json["metadata"]["resourceVersion"]
+        u = b.req("PUT", cm_path(ns, name), cm(name, {"i": "1"}, rv=rv))
+        if u.status != 200:
+            failures.append(("update", a.id, b.id, name, u.status, u.json.get("reason")))
+            continue
+        d = b.req("DELETE", cm_path(ns, name))
+        if d.status != 200:
+            failures.append(("delete", b.id, name, d.status))
+    assert not failures, failures
+
+
+def test_resource_version_semantics(module_cluster):
+    c = module_cluster
+    ld, f1, f2 = [s for _, s in entry_servers(c)]
+    ns = "rvs"
+    r = f1.req("POST", cm_path(ns), cm("base"))
+    assert r.status == 201
+    cur = int(r.json["metadata"]["resourceVersion"])
+
+    # resourceVersion=0: this replica, at once
+    g = f2.get(cm_path(ns) + "?resourceVersion=0")
+    assert g.status == 200
+
+    # resourceVersion=N for a revision not reached yet waits for it
+    want = cur + 1
+    got = {}
+
+    def reader():
+        t0 = time.monotonic()
+        got["r"] = f2.get(cm_path(ns) + "?resourceVersion=%d" % want, timeout=20)
+        got["t"] = time.monotonic() - t0
+    th = threading.Thread(target=reader)
+    th.start()
+    wait_for("the reader to be waiting", lambda: th.is_alive(), 5)
+    # Give the GET time to arrive before the write it waits for. (Not a
+    # synchronization: were it late, it would still be answered only once
+    # revision `want` exists; the check below just would prove less.)
+    time.sleep(0.3)
+    assert "r" not in got, "a read at a future revision answered before it was reached"
+    w = ld.req("POST", cm_path(ns), cm("later"))
+    assert w.status == 201
+    th.join(20)
+    assert not th.is_alive()
+    r = got["r"]
+    assert r.status == 200, r
+    assert int(r.json["metadata"]["resourceVersion"]) >= want
+    assert "later" in [i["metadata"]["name"] for i in r.json["items"]]
+
+    # resourceVersion=N on a single object
+    g = f1.get(cm_path(ns, "later") + "?resourceVersion=%s" % w.json["metadata"]["resourceVersion"])
+    assert g.status == 200 and g.json["metadata"]["name"] == "later"
+
+    # a revision far in the future: a Timeout after a bounded wait
+    t0 = time.monotonic()
+    g = f2.get(cm_path(ns) + "?resourceVersion=%d" % (cur + 10 ** 6), timeout=30)
+    dt = time.monotonic() - t0
+    assert_status(g, 504, "Timeout")
+    assert dt < 15, dt
+
+
+def test_generate_name(module_cluster):
+    c = module_cluster
+    ns = "gen"
+    names = set()
+    for _, s in entry_servers(c):
+        for _ in range(4):
+            o = {"apiVersion": "v1", "kind": "ConfigMap",
+                 "metadata": {"generateName": "job-run-"}, "data": {"k": "v"}}
+            r = s.req("POST", cm_path(ns), o)
+            assert r.status == 201, r
+            n = r.json["metadata"]["name"]
+            assert n.startswith("job-run-") and len(n) > len("job-run-"), n
+            assert r.json["metadata"]["generateName"] == "job-run-"
+            names.add(n)
+            assert s.get(cm_path(ns, n)).status == 200
+    assert len(names) == 12, names
+    # a long prefix is cut so the name stays valid
+    o = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "p" * 80 + "-"}}
+    r = c.leader().req("POST", cm_path(ns), o)
+    assert r.status == 201, r
+    assert len(r.json["metadata"]["name"]) <= 63
+    # an explicit name wins over generateName
+    o = {"apiVersion": "v1", "kind": "ConfigMap",
+         "metadata": {"name": "explicit", "generateName": "gen-"}}
+    r = c.leader().req("POST", cm_path(ns), o)
+    assert r.status == 201 and r.json["metadata"]["name"] == "explicit"
+    # an invalid prefix gives an invalid name
+    o = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "Bad_"}}
+    assert_status(c.leader().req("POST", cm_path(ns), o), 422, "Invalid")
+    lst = c.leader().get(cm_path(ns))
+    assert len(lst.json["items"]) == 14
+
+
+def test_discovery_and_health(module_cluster):
+    c = module_cluster
+    for _, s in entry_servers(c):
+        assert s.get("/healthz").status == 200
+        assert s.get("/readyz").status == 200
+        v = s.get("/api")
+        assert v.status == 200 and v.json["kind"] == "APIVersions"
+        rl = s.get("/api/v1")
+        assert rl.status == 200
+        assert "configmaps" in [r["name"] for r in rl.json["resources"]]
+        g = s.get("/apis")
+        assert "apps" in [x["name"] for x in g.json["groups"]]
+        assert s.get("/version").json["major"] == "1"
+
+
+def test_concurrent_compare_and_swap(module_cluster):
+    """Optimistic concurrency across servers: threads increment one counter
+    with read-modify-write PUTs carrying the resourceVersion they read, each
+    through another server, retrying on 409 Conflict. No increment is lost
+    and none is applied twice."""
+    c = module_cluster
+    all_s = [s for _, s in entry_servers(c)]
+    ns = "cas"
+    assert all_s[0].req("POST", cm_path(ns), cm("counter", {"n": "0"})).status == 201
+    threads, per_thread = 6, 8
+    errors, conflicts, done = [], [0], []
+    lock = threading.Lock()
+
+    def worker(t):
+        for k in range(per_thread):
+            for attempt in range(200):
+                g = all_s[(t + k + attempt) % 3].get(cm_path(ns, "counter"))
+                if g.status != 200:
+                    with lock:
+                        errors.append(("get", g.status))
+                    return
+                n = int(g.json["data"]["n"])
+                rv = g.json["metadata"]["resourceVersion"]
+                r = all_s[(t + k + attempt + 1) % 3].req(
+                    "PUT", cm_path(ns, "counter"), cm("counter", {"n": str(n + 1)}, rv=rv))
+                if r.status == 200:
+                    with lock:
+                        done.append((n + 1, int(r.json["metadata"]["resourceVersion"])))
+                    break
+                if r.status != 409:
+                    with lock:
+                        errors.append(("put", r.status, r.body[:200]))
+                    return
+                with lock:
+                    conflicts[0] += 1
+            else:
+                with lock:
+                    errors.append(("gave up", t, k))
+    ths = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(120)
+    assert not errors, errors
+    total = threads * per_thread
+    assert len(done) == total
+    # every successful PUT wrote a distinct value 1..total, in rv order
+    assert sorted(v for v, _ in done) == list(range(1, total + 1))
+    assert [v for v, _ in sorted(done, key=lambda x: x[1])] == list(range(1, total + 1))
+    for s in all_s:
+        g = s.get(cm_path(ns, "counter"))
+        assert g.json["data"]["n"] == str(total)
+    print("\nCAS: %d increments, %d conflicts retried" % (total, conflicts[0]))

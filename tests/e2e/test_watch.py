@@ -1,0 +1,225 @@
+"""Watches (?watch=true): synthetic ADDED events then live ones, resuming from
+a resourceVersion, identical streams on every server, timeoutSeconds,
+bookmarks, and 410 Expired for a revision the change log no longer holds."""
+import threading
+import time
+
+from conftest import cm, cm_path, ev_key, ev_rv
+
+
+def create(s, ns, name, data=None):
+    r = s.req("POST", cm_path(ns), cm(name, data or {"v": "0"}))
+    assert r.status == 201, r
+    return int(r.json["metadata"]["resourceVersion"])
+
+
+def servers(c):
+    ld = c.leader()
+    return [ld] + c.followers(ld)
+
+
+def test_watch_from_zero_then_live(module_cluster):
+    c = module_cluster
+    ld, f1, f2 = servers(c)
+    ns = "w-zero"
+    for n in ["a", "b", "c"]:
+        create(ld, ns, n)
+    create(ld, ns + "-other", "noise")  # another namespace: filtered out
+    for s, rv in ((f1, "0"), (f2, None)):  # resourceVersion "0" or absent
+        items = s.get(cm_path(ns)).json["items"]
+        now = [("ADDED", i["metadata"]["name"], i["metadata"]["resourceVersion"]) for i in items]
+        assert len(now) >= 3
+        w = s.watch(cm_path(ns), resourceVersion=rv)
+        assert w.status == 200
+        evs = w.wait_count(len(now), 10)
+        assert [ev_key(e) for e in evs] == now
+        assert all(e["object"]["kind"] == "ConfigMap" for e in evs)
+        assert all(e["object"]["metadata"]["namespace"] == ns for e in evs)
+        # then the live changes, in order
+        d = create(ld, ns, "d" + s.url[-5:])
+        u = f2.req("PUT", cm_path(ns, "a"), cm("a", {"v": "1"}))
+        assert u.status == 200
+        urv = u.json["metadata"]["resourceVersion"]
+        x = f1.req("DELETE", cm_path(ns, "b"))
+        assert x.status == 200
+        create(ld, ns, "b")  # back, for the next round
+        k = len(now)
+        evs = w.wait_count(k + 4, 10)
+        live = [ev_key(e) for e in evs[k:k + 4]]
+        assert live[0] == ("ADDED", "d" + s.url[-5:], str(d))
+        assert live[1] == ("MODIFIED", "a", urv)
+        assert live[2][0:2] == ("DELETED", "b") and int(live[2][2]) > int(urv)
+        assert live[3][0:2] == ("ADDED", "b")
+        assert evs[k + 1]["object"]["data"] == {"v": "1"}
+        # the DELETED event carries the last state of the object
+        assert evs[k + 2]["object"]["data"] == {"v": "0"}
+        rvs_seen = [ev_rv(e) for e in evs[k:]]
+        assert rvs_seen == sorted(rvs_seen) and len(set(rvs_seen)) == len(rvs_seen)
+        time.sleep(0.2)
+        assert all(e["object"]["metadata"]["namespace"] == ns for e in w.events)
+        w.close()
+
+
+def test_watch_from_resource_version(module_cluster):
+    c = module_cluster
+    ld, f1, _ = servers(c)
+    ns = "w-rv"
+    rv1 = create(ld, ns, "x1")
+    rv2 = create(ld, ns, "x2")
+    rv3 = create(f1, ns, "x3")
+    for s in servers(c):
+        w = s.watch(cm_path(ns), resourceVersion=str(rv1))
+        evs = w.wait_count(2, 10)
+        assert [ev_key(e) for e in evs] == [("ADDED", "x2", str(rv2)), ("ADDED", "x3", str(rv3))]
+        w.close()
+    # from the newest revision: nothing old, only what comes next
+    w = f1.watch(cm_path(ns), resourceVersion=str(rv3))
+    rv4 = create(ld, ns, "x4")
+    evs = w.wait_count(1, 10)
+    assert [ev_key(e) for e in evs] == [("ADDED", "x4", str(rv4))]
+    time.sleep(0.3)
+    assert len(w.events) == 1
+    w.close()
+    # one object, by field selector
+    w = ld.watch(cm_path(ns), resourceVersion=str(rv1), fieldSelector="metadata.name=x3")
+    evs = w.wait_count(1, 10)
+    assert [ev_key(e) for e in evs] == [("ADDED", "x3", str(rv3))]
+    w.close()
+
+
+def test_watch_streams_identical_on_every_server(module_cluster):
+    """A burst of concurrent writes through all three servers: the watches on
+    the leader and on both followers deliver the very same sequence, which
+    holds every acknowledged write at its resourceVersion, in revision order."""
+    c = module_cluster
+    all_s = servers(c)
+    ns = "w-burst"
+    start = ld_rv = int(all_s[0].get(cm_path(ns)).json["metadata"]["resourceVersion"])
+    watches = [s.watch(cm_path(ns), resourceVersion=str(start)) for s in all_s]
+    acked, errors = [], []
+    lock = threading.Lock()
+
+    def writer(t):
+        s = all_s[t % 3]
+        for i in range(10):
+            name = "t%d-%d" % (t, i % 4)
+            if i < 4:
+                r = s.req("POST", cm_path(ns), cm(name, {"i": str(i)}))
+                typ, ok = "ADDED", 201
+            elif i < 8:
+                r = all_s[(t + i) % 3].req("PUT", cm_path(ns, name), cm(name, {"i": str(i)}))
+                typ, ok = "MODIFIED", 200
+            else:
+                r = s.req("DELETE", cm_path(ns, name))
+                typ, ok = "DELETED", 200
+            with lock:
+                if r.status == ok:
+                    rv = (r.json["metadata"]["resourceVersion"] if typ != "DELETED"
+                          else None)
+                    acked.append((typ, name, rv))
+                else:
+                    errors.append((typ, name, r.status, r.body[:200]))
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    assert len(acked) == 80
+    final = int(all_s[0].get(cm_path(ns)).json["metadata"]["resourceVersion"])
+    assert final > ld_rv
+    seqs = []
+    for w in watches:
+        evs = w.wait_rv(final, 30)
+        seqs.append([ev_key(e) for e in evs if ev_rv(e) <= final])
+    assert seqs[0] == seqs[1] == seqs[2], "the servers' watch streams differ"
+    seq = seqs[0]
+    rvs = [int(k[2]) for k in seq]
+    assert rvs == sorted(rvs) and len(set(rvs)) == len(rvs), "not in revision order"
+    assert len(seq) == 80, "%d events for 80 acknowledged writes" % len(seq)
+    got = {(t, n, rv) for t, n, rv in seq}
+    for typ, name, rv in acked:
+        if rv is not None:
+            assert (typ, name, rv) in got, (typ, name, rv)
+    assert sorted((t, n) for t, n, _ in seq) == sorted((t, n) for t, n, _ in acked)
+    for w in watches:
+        w.close()
+
+
+def test_watch_timeout_seconds_ends_stream(module_cluster):
+    c = module_cluster
+    f = servers(c)[1]
+    t0 = time.monotonic()
+    w = f.watch(cm_path("w-timeout"), timeoutSeconds="2")
+    w.wait_end(15)
+    dt = time.monotonic() - t0
+    assert w.clean_end and w.error is None, w.error
+    assert 1.5 <= dt <= 6, dt
+    # with a write during the watch too
+    t0 = time.monotonic()
+    w = f.watch(cm_path("w-timeout"), timeoutSeconds="2", resourceVersion="0")
+    create(c.leader(), "w-timeout", "during")
+    evs = w.wait_end(15)
+    dt = time.monotonic() - t0
+    assert w.clean_end and 1.5 <= dt <= 6, dt
+    assert [e["type"] for e in evs] == ["ADDED"]
+
+
+def test_bookmarks(module_cluster):
+    """--bookmark-interval 500ms: an idle watch with allowWatchBookmarks gets
+    BOOKMARKs carrying the current revision, also past filtered changes."""
+    c = module_cluster
+    ld, f1, _ = servers(c)
+    ns = "w-bm"
+    rv = create(ld, ns, "one")
+    w = f1.watch(cm_path(ns), resourceVersion=str(rv), allowWatchBookmarks="true")
+    plain = f1.watch(cm_path(ns), resourceVersion=str(rv))
+    evs = w.wait("2 bookmarks", lambda e: sum(x["type"] == "BOOKMARK" for x in e) >= 2, 10)
+    bms = [e for e in evs if e["type"] == "BOOKMARK"]
+    for b in bms:
+        assert b["object"]["kind"] == "ConfigMap" and b["object"]["apiVersion"] == "v1"
+        assert ev_rv(b) >= rv
+    gap = bms[1]["_t"] - bms[0]["_t"]
+    assert 0.3 <= gap <= 3, gap
+    # a change in another namespace: the next bookmark's revision covers it
+    other = create(ld, ns + "-elsewhere", "x")
+    w.wait("a bookmark at >= %d" % other,
+           lambda e: any(x["type"] == "BOOKMARK" and ev_rv(x) >= other for x in e), 10)
+    assert all(e["type"] == "BOOKMARK" for e in w.events)
+    # without allowWatchBookmarks: no bookmarks at all
+    assert plain.events == []
+    w.close()
+    plain.close()
+
+
+def test_too_old_resource_version_is_expired(make_cluster):
+    c = make_cluster(3, extra=["--watch-history", "10", "--heartbeat-timeout", "50ms"])
+    ld = c.leader()
+    f = c.followers(ld)[0]
+    ns = "w-old"
+    first = create(ld, ns, "k0")
+    for i in range(1, 30):
+        create(ld if i % 2 else f, ns, "k%d" % i)
+    last = int(ld.get(cm_path(ns)).json["metadata"]["resourceVersion"])
+    c.wait_converged()
+    for s in (ld, f):
+        w = s.watch(cm_path(ns), resourceVersion=str(first))
+        evs = w.wait_end(10)
+        assert len(evs) == 1, evs
+        e = evs[0]
+        assert e["type"] == "ERROR"
+        st = e["object"]
+        assert st["kind"] == "Status" and st["status"] == "Failure"
+        assert st["code"] == 410 and st["reason"] == "Expired", st
+    # a revision still in the change log works
+    w = f.watch(cm_path(ns), resourceVersion=str(last - 5))
+    evs = w.wait_count(5, 10)
+    assert [ev_rv(e) for e in evs] == list(range(last - 4, last + 1))
+    assert all(e["type"] == "ADDED" for e in evs)
+    w.close()
+    # a watch from "0" still lists everything
+    w = f.watch(cm_path(ns), resourceVersion="0")
+    evs = w.wait_count(30, 10)
+    assert sorted(e["object"]["metadata"]["name"] for e in evs) == sorted(
+        "k%d" % i for i in range(30))
+    w.close()
