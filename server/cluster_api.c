@@ -10,7 +10,10 @@
  *   POST   /cluster/transfer           {"id":N}: move leadership (0: any)
  * Changes run on the leader; a follower forwards them there. Each member's API
  * URL is kept in replicated records (MEMBERS_RESOURCE) so that every server,
- * also one that joined later, can find the leader's API. */
+ * also one that joined later, can find the leader's API.
+ * The housekeeper (on the leader, once a second) records those URLs and
+ * creates the namespaces a Kubernetes cluster starts with (default,
+ * kube-system, kube-public, kube-node-lease) if they are missing. */
 #include <raft.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +221,41 @@ enum MHD_Result cluster_api_handle(struct request *rq)
     return reply_status(rq, 404, "NotFound", "no such cluster endpoint");
 }
 
+/* The namespaces every Kubernetes cluster starts with. */
+static const char *const system_namespaces[] = {"default", "kube-system", "kube-public",
+                                                "kube-node-lease"};
+
+static void namespace_ensure(struct server *s, const char *name)
+{
+    struct store_read r;
+    struct store_obj o;
+    if (store_read_begin(s->store, &r) != 0)
+        return;
+    bool have = store_get(&r, "namespaces", "", name, &o) == 0;
+    store_read_end(&r);
+    if (have)
+        return;
+    char uid[40], now[32];
+    util_uuid4(uid, sizeof uid);
+    util_time_rfc3339(now, sizeof now);
+    json_t *ns = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:i, s:{s:s}}, s:{s:[s]}, s:{s:s}}",
+                           "apiVersion", "v1", "kind", "Namespace", "metadata", "name", name,
+                           "uid", uid, "creationTimestamp", now, "generation", 1, "labels",
+                           "kubernetes.io/metadata.name", name, "spec", "finalizers",
+                           "kubernetes", "status", "phase", "Active");
+    struct ubuf enc = {0}, cmdbuf = {0};
+    codec_json_to_msgpack(ns, &enc);
+    json_decref(ns);
+    /* CREATE, not PUT: if a user or an earlier leader made it, it stays. */
+    struct store_cmd cmd = {.op = STORE_OP_CREATE, .resource = "namespaces", .ns = "",
+                            .name = name, .uid = uid, .obj = enc.data, .obj_len = enc.len};
+    store_cmd_encode(&cmd, &cmdbuf);
+    struct cluster_result cr;
+    server_submit(s, cmdbuf.data, cmdbuf.len, &cr);
+    ubuf_free(&enc);
+    ubuf_free(&cmdbuf);
+}
+
 void *server_housekeeper(void *arg)
 {
     struct server *s = arg;
@@ -238,6 +276,9 @@ void *server_housekeeper(void *arg)
             if (!have)
                 members_put(s, p->id, p->raft_addr, p->api_url);
         }
+        for (size_t i = 0; i < sizeof system_namespaces / sizeof system_namespaces[0]; i++)
+            if (!s->stopping && cluster_is_leader(s->cluster))
+                namespace_ensure(s, system_namespaces[i]);
     }
     return NULL;
 }

@@ -265,6 +265,18 @@ static void answer_batch(struct forwarder *f, struct fwd_item *items)
     pthread_mutex_unlock(&f->mu);
 }
 
+/* A leader that does not answer a batch within a few election timeouts is
+ * paused, partitioned or dead, and has likely been replaced: give up on it
+ * (the outcome is unknown) instead of holding every forwarder thread, and
+ * the writes queued behind them, for the whole request timeout. */
+static int forward_timeout_ms(const struct server *s)
+{
+    int t = 3 * (int)s->cfg.election_ms;
+    if (t < 2000)
+        t = 2000;
+    return t < s->cfg.request_timeout_ms ? t : s->cfg.request_timeout_ms;
+}
+
 /* Sends items to the leader's POST /internal/propose: the body is a sequence
  * of [4-byte big-endian length][command]; the answer is a JSON array of
  * [cluster code, store code, revision, index], one per command. */
@@ -284,7 +296,7 @@ static void send_batch(struct forwarder *f, struct fwd_item *items, unsigned n)
     json_t *ans = NULL;
     int rc = leader && leader != s->cfg.id
                  ? leader_call(s, leader, "POST", "/internal/propose", body.data, body.len,
-                               s->cfg.request_timeout_ms, &ans)
+                               forward_timeout_ms(s), &ans)
                  : -2;
     ubuf_free(&body);
     if (rc == 0 && (!json_is_array(ans) || json_array_size(ans) != n))

@@ -716,9 +716,10 @@ class ClusterPool:
                 c.wait_healthy()
                 ld = c.leader(timeout=30)
                 # The new leader records every member's API URL (internal
-                # records, n writes): wait for them, so that a test starts
-                # from a quiet cluster.
-                wait_for("the members records", lambda: ld.digest()["objects"] >= n, 20)
+                # records, n writes) and creates the 4 system namespaces:
+                # wait for them, so that a test starts from a quiet cluster.
+                wait_for("the members records and system namespaces",
+                         lambda: ld.digest()["objects"] >= n + 4, 20)
                 c.wait_converged(timeout=30)
         return c
 
