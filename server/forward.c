@@ -200,6 +200,7 @@ struct fwd_item {
     size_t len;
     struct cluster_result res;
     bool done;
+    pthread_cond_t cond; /* its own, so an answer wakes only its waiter */
     struct fwd_item *next;
 };
 
@@ -207,7 +208,6 @@ struct forwarder {
     struct server *s;
     pthread_mutex_t mu;
     pthread_cond_t work;  /* items queued, or stopping */
-    pthread_cond_t done;  /* some item answered */
     struct fwd_item *head, *tail;
     bool stop;
     pthread_t threads[FWD_THREADS];
@@ -216,6 +216,7 @@ struct forwarder {
 void forwarder_submit(struct forwarder *f, const void *cmd, size_t len, struct cluster_result *out)
 {
     struct fwd_item it = {.cmd = cmd, .len = len};
+    pthread_cond_init(&it.cond, NULL);
     pthread_mutex_lock(&f->mu);
     if (f->tail)
         f->tail->next = &it;
@@ -224,8 +225,9 @@ void forwarder_submit(struct forwarder *f, const void *cmd, size_t len, struct c
     f->tail = &it;
     pthread_cond_signal(&f->work);
     while (!it.done)
-        pthread_cond_wait(&f->done, &f->mu);
+        pthread_cond_wait(&it.cond, &f->mu);
     pthread_mutex_unlock(&f->mu);
+    pthread_cond_destroy(&it.cond);
     *out = it.res;
 }
 
@@ -258,10 +260,10 @@ static void answer_batch(struct forwarder *f, struct fwd_item *items)
 {
     pthread_mutex_lock(&f->mu);
     for (struct fwd_item *it = items, *next; it; it = next) {
-        next = it->next; /* it may be gone once done is set */
+        next = it->next; /* it may be gone once done is set and f->mu dropped */
         it->done = true;
+        pthread_cond_signal(&it->cond);
     }
-    pthread_cond_broadcast(&f->done);
     pthread_mutex_unlock(&f->mu);
 }
 
@@ -335,7 +337,6 @@ struct forwarder *forwarder_start(struct server *s)
     f->s = s;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->work, NULL);
-    pthread_cond_init(&f->done, NULL);
     for (int i = 0; i < FWD_THREADS; i++)
         pthread_create(&f->threads[i], NULL, forwarder_main, f);
     return f;
@@ -353,7 +354,6 @@ void forwarder_stop(struct forwarder *f)
     for (int i = 0; i < FWD_THREADS; i++)
         pthread_join(f->threads[i], NULL);
     pthread_cond_destroy(&f->work);
-    pthread_cond_destroy(&f->done);
     pthread_mutex_destroy(&f->mu);
     free(f);
 }

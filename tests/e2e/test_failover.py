@@ -623,17 +623,11 @@ def test_whole_cluster_restart_keeps_state(make_cluster, how):
     assert c.leader().req("POST", cm_path(NS), cm("after-restart")).status == 201
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "BUG (probabilistic, ~1 failover in 4 here, so not strict): libraft 0.22.1 seeds its "
-    "election-timeout PRNG in raft_uv_init (src/uv.c uvSeedRand) before the server id is "
-    "set, from uv_now ^ wall-clock ms only, so servers started together get the same seed; "
-    "their randomized timeouts are then identical, and after the leader stops the two "
-    "followers become candidates in the same tick, term after term (split votes: 7-21 s "
-    "to elect with a 1 s election timeout). raft/cluster.c cluster_start should call "
-    "raft_seed() with real randomness (getrandom) after raft_init"))
 def test_election_after_leader_pause_is_prompt(make_cluster):
     """In fresh, quiet clusters: SIGSTOP the leader; the two others elect a
-    new leader within 5 election timeouts, every time."""
+    new leader within 5 election timeouts, every time. (libraft seeds its
+    election timeouts from the clock only; servers started together split
+    votes for 7-21 s until cluster_start seeded it from getrandom.)"""
     times = []
     for _ in range(3):
         c = make_cluster(3)
