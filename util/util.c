@@ -73,14 +73,23 @@ void util_random_bytes(void *buf, size_t n)
 
 void util_uuid4(char *buf, size_t len)
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char b[16];
+    char out[37];
     util_random_bytes(b, sizeof b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(buf, len,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    /* By hand, not snprintf: this runs for every created object, and 16
+     * "%02x" conversions showed up in the write path's profile. */
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+    snprintf(buf, len, "%s", out);
 }
 
 void *xmalloc(size_t n)
