@@ -191,16 +191,6 @@ static bool calls_queue(struct cluster *c, struct call *first, struct call *last
     return true;
 }
 
-static void deadline_after(struct timespec *ts, int timeout_ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += timeout_ms / 1000;
-    ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
 
 /* Caller side: wait for a queued call until ts, copy the answer out, and
  * free it (or leave it to the loop, marked abandoned). */
@@ -227,7 +217,7 @@ static void call_wait(struct call *k, const struct timespec *ts, struct cluster_
 static void call_run(struct cluster *c, struct call *k, int timeout_ms, struct cluster_result *out)
 {
     struct timespec ts;
-    deadline_after(&ts, timeout_ms);
+    util_deadline(&ts, timeout_ms);
     if (!calls_queue(c, k, k)) {
         memset(out, 0, sizeof *out);
         out->code = CLUSTER_SHUTDOWN;
@@ -924,7 +914,7 @@ void cluster_propose_batch(struct cluster *c, const void *const *cmds, const siz
         free(calls);
         return;
     }
-    deadline_after(&ts, timeout_ms);
+    util_deadline(&ts, timeout_ms);
     for (unsigned i = 0; i < n; i++) {
         calls[i] = call_new(CALL_PROPOSE);
         calls[i]->cmd = xmalloc(lens[i]);

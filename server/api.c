@@ -291,19 +291,25 @@ static enum MHD_Result reply_conflict(struct request *rq, const struct api_targe
                         group, name);
 }
 
+/* A Status about one object (NotFound, AlreadyExists), with the details
+ * kubectl prints: "configmaps \"x\" not found". */
+static enum MHD_Result reply_object_status(struct request *rq, unsigned code, const char *reason,
+                                           const struct api_target *t, const char *name,
+                                           const char *what_happened)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s%s%s \"%s\" %s", t->res->plural, t->res->group[0] ? "." : "",
+             t->res->group, name, what_happened);
+    json_t *st = status_new(code, reason, msg);
+    json_object_set_new(st, "details", json_pack("{s:s, s:s, s:s}", "name", name, "group",
+                                                 t->res->group, "kind", t->res->plural));
+    return reply_json(rq, code, st);
+}
+
 static enum MHD_Result reply_not_found(struct request *rq, const struct api_target *t,
                                        const char *name)
 {
-    char what[96];
-    snprintf(what, sizeof what, "%s%s%s", t->res->plural, t->res->group[0] ? "." : "",
-             t->res->group);
-    json_t *st = status_new(404, "NotFound", "");
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s \"%s\" not found", what, name);
-    json_object_set_new(st, "message", json_string(msg));
-    json_object_set_new(st, "details", json_pack("{s:s, s:s, s:s}", "name", name, "group",
-                                                 t->res->group, "kind", t->res->plural));
-    return reply_json(rq, 404, st);
+    return reply_object_status(rq, 404, "NotFound", t, name, "not found");
 }
 
 static bool dry_run(struct request *rq)
@@ -363,16 +369,7 @@ static enum MHD_Result handle_create(struct request *rq, const struct api_target
     }
     if (cr.res.code == STORE_EXISTS) {
         json_decref(obj);
-        char what[96];
-        snprintf(what, sizeof what, "%s%s%s", t->res->plural, t->res->group[0] ? "." : "",
-                 t->res->group);
-        json_t *st = status_new(409, "AlreadyExists", "");
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s \"%s\" already exists", what, name);
-        json_object_set_new(st, "message", json_string(msg));
-        json_object_set_new(st, "details", json_pack("{s:s, s:s, s:s}", "name", name, "group",
-                                                     t->res->group, "kind", t->res->plural));
-        return reply_json(rq, 409, st);
+        return reply_object_status(rq, 409, "AlreadyExists", t, name, "already exists");
     }
     if (cr.res.code != STORE_OK) {
         json_decref(obj);

@@ -615,22 +615,12 @@ static void waiters_wake(struct store *s)
     }
 }
 
-static void deadline_in(struct timespec *ts, int timeout_ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += timeout_ms / 1000;
-    ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
 
 /* Waits until *field (read under the lock) exceeds `above`. */
 static bool wait_above(struct store *s, const uint64_t *field, uint64_t above, int timeout_ms)
 {
     struct timespec ts;
-    deadline_in(&ts, timeout_ms);
+    util_deadline(&ts, timeout_ms);
     pthread_mutex_lock(&s->mu);
     while (*field <= above) {
         if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) == ETIMEDOUT)
@@ -644,7 +634,7 @@ static bool wait_above(struct store *s, const uint64_t *field, uint64_t above, i
 bool store_wait_index(struct store *s, uint64_t index, int timeout_ms)
 {
     struct timespec ts;
-    deadline_in(&ts, timeout_ms);
+    util_deadline(&ts, timeout_ms);
     pthread_mutex_lock(&s->mu);
     if (s->published >= index) {
         pthread_mutex_unlock(&s->mu);

@@ -44,6 +44,17 @@ void util_log(int level, const char *fmt, ...)
 
 uint64_t util_now_ms(void) { return util_now_us() / 1000; }
 
+void util_deadline(struct timespec *ts, int timeout_ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += timeout_ms / 1000;
+    ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
 uint64_t util_now_us(void)
 {
     struct timespec ts;

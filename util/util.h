@@ -20,6 +20,10 @@ void util_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 
 #define LOG_WARN(...) util_log(UTIL_LOG_WARN, __VA_ARGS__)
 #define LOG_ERROR(...) util_log(UTIL_LOG_ERROR, __VA_ARGS__)
 
+struct timespec;
+/* The CLOCK_MONOTONIC time timeout_ms from now, for pthread_cond_timedwait
+ * on condition variables created with that clock. */
+void util_deadline(struct timespec *ts, int timeout_ms);
 /* Monotonic milliseconds, for timeouts and latencies. */
 uint64_t util_now_ms(void);
 /* Monotonic microseconds. */
