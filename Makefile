@@ -16,6 +16,7 @@ WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-init
 BASE     := -std=c11 -D_GNU_SOURCE -g -pthread -I. $(RAFT_CFLAGS) \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(WARN)
 LIBS     := $(RAFT_LIBS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+RAFT_A   := $(filter %.a,$(RAFT_LIBS)) # relink when make deps rebuilds libraft
 SRCS     := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LIBSRCS  := $(filter-out tools/main.c,$(SRCS))
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -32,25 +33,25 @@ all: build/bosun
 deps:
 	@bash scripts/deps.sh
 
-build/bosun: $(REL_OBJS)
-	$(CC) -o $@ $^ $(LIBS)
+build/bosun: $(REL_OBJS) $(RAFT_A)
+	$(CC) -o $@ $(REL_OBJS) $(LIBS)
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O2 -MMD -MP -c -o $@ $<
 
-build/test/bosun: $(TST_OBJS) build/test/obj/tools/main.o
-	$(CC) $(SAN) -o $@ $^ $(LIBS)
+build/test/bosun: $(TST_OBJS) build/test/obj/tools/main.o $(RAFT_A)
+	$(CC) $(SAN) -o $@ $(TST_OBJS) build/test/obj/tools/main.o $(LIBS)
 
 build/test/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 $(SAN) -MMD -MP -c -o $@ $<
 
-build/test/unit/%: tests/unit/%.c $(TST_OBJS)
+build/test/unit/%: tests/unit/%.c $(TST_OBJS) $(RAFT_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 $(SAN) -o $@ $< $(TST_OBJS) $(LIBS) -lcmocka
 
-$(SIM): tests/sim/sim.c $(TST_OBJS)
+$(SIM): tests/sim/sim.c $(TST_OBJS) $(RAFT_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 $(SAN) -o $@ $< $(TST_OBJS) $(LIBS)
 

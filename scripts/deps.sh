@@ -2,19 +2,34 @@
 # Installs what bosun needs to build and test, idempotently (`make deps`).
 #
 # 1. Debian packages: installed with apt-get only when one is missing.
-# 2. libraft >= 0.17.1. Debian 12 ships 0.15.0, which has consensus-safety
-#    bugs (fixed in 0.17.1 and 0.18.0), so it must not be used. If pkg-config
-#    finds a libraft that new on the system we use it; otherwise we fetch the
-#    `raft` source package of the Debian 13 (trixie) suite with apt-get source,
-#    from the same archive this machine's own apt sources name, build it into
-#    .deps/prefix and link it statically. Nothing third-party is committed.
+# 2. libraft: always the one built here, linked statically, never a system
+#    one. We fetch the `raft` source package of the Debian 13 (trixie) suite
+#    (0.22.1, which the patches are made against) with apt-get source, from
+#    the same archive this machine's own apt sources name, apply our fixes,
+#    scripts/libraft-patches/*.patch in order with `patch -p1`, and build it
+#    into $DEPS/prefix. A system libraft, whatever its version, lacks those
+#    fixes (crashes, a follower recording a wrong term, a commit index going
+#    back, leaks: found by the simulation, tests/sim), so it is not used even
+#    if pkg-config finds one; Debian 12's 0.15.0 also has consensus-safety
+#    bugs fixed only in 0.17.1 and 0.18.0. $DEPS/patches.sha256 records the
+#    patch set the library was built with: when the patches change (added,
+#    removed or edited), libraft is rebuilt from a fresh extraction. Nothing
+#    third-party is committed.
+#
+# DEPS (default .deps in the repository) names the directory to build into,
+# e.g. DEPS=/tmp/deps-new to rebuild from scratch without disturbing .deps
+# until it is moved into place; the raft.mk it writes finds the library
+# relative to its own location, so the directory can be moved.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-DEPS=$ROOT/.deps
+DEPS=${DEPS:-$ROOT/.deps}
+mkdir -p "$DEPS"
+DEPS=$(cd "$DEPS" && pwd)
+PATCHES=$ROOT/scripts/libraft-patches
 PKGS="build-essential pkg-config libuv1-dev liblmdb-dev libmsgpack-dev libmicrohttpd-dev
       libjansson-dev libyaml-dev liblz4-dev libcmocka-dev python3-pytest lmdb-utils
-      dpkg-dev autoconf automake libtool curl iproute2 bc"
+      dpkg-dev autoconf automake libtool patch curl iproute2 bc"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
@@ -30,42 +45,58 @@ fi
 
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]; }
 
-sysver=$(pkg-config --modversion raft 2>/dev/null || true)
-if [ -n "$sysver" ] && version_ge "$sysver" 0.17.1; then
-    echo "deps: using system libraft $sysver"
-    rm -f "$DEPS/raft.mk"; mkdir -p "$DEPS"
-    echo "RAFT_CFLAGS := $(pkg-config --cflags raft)" > "$DEPS/raft.mk"
-    echo "RAFT_LIBS := $(pkg-config --libs raft)" >> "$DEPS/raft.mk"
+# The patch set: names and contents, in the order they are applied.
+shopt -s nullglob
+patches=("$PATCHES"/*.patch)
+shopt -u nullglob
+want=$( (cd "$ROOT" && for p in "${patches[@]}"; do sha256sum "scripts/libraft-patches/${p##*/}"; done) \
+        | sha256sum | cut -d' ' -f1)
+
+if [ -f "$DEPS/prefix/lib/libraft.a" ] && [ -f "$DEPS/raft.mk" ] \
+   && [ "$(cat "$DEPS/patches.sha256" 2>/dev/null)" = "$want" ]; then
     exit 0
 fi
 
-if [ -f "$DEPS/prefix/lib/libraft.a" ] && [ -f "$DEPS/raft.mk" ]; then
-    exit 0
-fi
-
-echo "deps: building libraft from the Debian 13 (trixie) source package"
+echo "deps: building libraft from the Debian 13 (trixie) source package with ${#patches[@]} patch(es)"
+# raft.mk stays while we rebuild (it does not change), so builds running
+# meanwhile still link the previous library until the new one is installed.
+rm -f "$DEPS/patches.sha256"
 mkdir -p "$DEPS/apt/lists/partial" "$DEPS/src"
-# The archive is the one this machine already uses for Debian packages.
-uri=$(grep -hE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
-      | grep -v security | grep -oE '(https?|file)://[^ ]+' | grep -i debian | sed -n 1p || true)
-[ -n "$uri" ] || { echo "deps: no Debian archive found in the apt sources" >&2; exit 1; }
-cat > "$DEPS/apt/trixie.sources" <<SRC
+if ! ls "$DEPS"/src/raft_*.dsc >/dev/null 2>&1; then
+    # The archive is the one this machine already uses for Debian packages.
+    uri=$(grep -hE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
+          | grep -v security | grep -oE '(https?|file)://[^ ]+' | grep -i debian | sed -n 1p || true)
+    [ -n "$uri" ] || { echo "deps: no Debian archive found in the apt sources" >&2; exit 1; }
+    cat > "$DEPS/apt/trixie.sources" <<SRC
 Types: deb-src
 URIs: $uri
 Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
-APT="-o Dir::Etc::sourcelist=$DEPS/apt/trixie.sources -o Dir::Etc::sourceparts=/dev/null -o Dir::State::Lists=$DEPS/apt/lists -o APT::Sandbox::User=root"
-apt-get $APT update -qq
-(cd "$DEPS/src" && rm -rf raft* && apt-get $APT source --download-only raft >/dev/null \
-    && dpkg-source -x raft_*.dsc raft >/dev/null)
+    APT="-o Dir::Etc::sourcelist=$DEPS/apt/trixie.sources -o Dir::Etc::sourceparts=/dev/null -o Dir::State::Lists=$DEPS/apt/lists -o APT::Sandbox::User=root"
+    apt-get $APT update -qq
+    (cd "$DEPS/src" && rm -rf raft* && apt-get $APT source --download-only raft >/dev/null)
+fi
+# Always a fresh extraction, so every patch applies to pristine sources.
+(cd "$DEPS/src" && rm -rf raft && dpkg-source -x raft_*.dsc raft >/dev/null)
+for p in "${patches[@]}"; do
+    (cd "$DEPS/src/raft" && patch -p1 --forward --batch --quiet -i "$p") \
+        || { echo "deps: ${p##*/} does not apply to libraft" >&2; exit 1; }
+done
 (cd "$DEPS/src/raft" && autoreconf -i >/dev/null 2>&1 \
     && ./configure -q --prefix="$DEPS/prefix" --disable-shared --enable-static --with-pic \
            --disable-example --disable-benchmark >/dev/null \
-    && make -j"$(nproc)" >/dev/null 2>&1 && make install >/dev/null)
+    && make -j"$(nproc)" >/dev/null 2>&1 && make install >/dev/null) \
+    || { echo "deps: building libraft failed (in $DEPS/src/raft)" >&2; exit 1; }
 v=$(PKG_CONFIG_PATH=$DEPS/prefix/lib/pkgconfig pkg-config --modversion raft)
 version_ge "$v" 0.17.1 || { echo "deps: built libraft $v is older than 0.17.1" >&2; exit 1; }
-echo "RAFT_CFLAGS := -I$DEPS/prefix/include" > "$DEPS/raft.mk"
-echo "RAFT_LIBS := $DEPS/prefix/lib/libraft.a -llz4" >> "$DEPS/raft.mk"
-echo "deps: libraft $v built into .deps/prefix"
+# Paths relative to this file, so that $DEPS can be moved (make includes it
+# as .deps/raft.mk).
+cat > "$DEPS/raft.mk" <<'MK'
+RAFT_PREFIX := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))prefix)
+RAFT_CFLAGS := -I$(RAFT_PREFIX)/include
+RAFT_LIBS := $(RAFT_PREFIX)/lib/libraft.a -llz4
+MK
+echo "$want" > "$DEPS/patches.sha256"
+echo "deps: libraft $v (+${#patches[@]} patch(es)) built into $DEPS/prefix"
