@@ -251,13 +251,6 @@ static json_t *body_object(struct request *rq, const struct api_target *t, enum 
     return obj;
 }
 
-static void cmd_set_obj(struct store_cmd *cmd, json_t *obj, struct ubuf *enc)
-{
-    enc->len = 0;
-    codec_json_to_msgpack(obj, enc);
-    cmd->obj = enc->data;
-    cmd->obj_len = enc->len;
-}
 
 /* Maps a failed submission to a reply. */
 static enum MHD_Result reply_cluster_failure(struct request *rq, const struct cluster_result *cr)
@@ -354,15 +347,10 @@ static enum MHD_Result handle_create(struct request *rq, const struct api_target
 
     if (dry_run(rq))
         return reply_json(rq, 201, obj);
-    struct ubuf enc = {0}, cmdbuf = {0};
     struct store_cmd cmd = {.op = STORE_OP_CREATE, .resource = t->res->plural,
                             .ns = t->res->namespaced ? t->ns : "", .name = name, .uid = uid};
-    cmd_set_obj(&cmd, obj, &enc);
-    store_cmd_encode(&cmd, &cmdbuf);
     struct cluster_result cr;
-    server_submit(rq->srv, cmdbuf.data, cmdbuf.len, &cr);
-    ubuf_free(&enc);
-    ubuf_free(&cmdbuf);
+    server_submit_object(rq->srv, &cmd, obj, &cr);
     if (cr.code != CLUSTER_OK) {
         json_decref(obj);
         return reply_cluster_failure(rq, &cr);
@@ -662,16 +650,11 @@ static enum MHD_Result handle_update(struct request *rq, const struct api_target
             json_decref(body);
             return reply_json(rq, 200, next);
         }
-        struct ubuf enc = {0}, cmdbuf = {0};
         struct store_cmd cmd = {.op = STORE_OP_UPDATE, .resource = t->res->plural,
                                 .ns = t->res->namespaced ? t->ns : "", .name = t->name,
                                 .expect_rev = rev};
-        cmd_set_obj(&cmd, next, &enc);
-        store_cmd_encode(&cmd, &cmdbuf);
         struct cluster_result cr;
-        server_submit(rq->srv, cmdbuf.data, cmdbuf.len, &cr);
-        ubuf_free(&enc);
-        ubuf_free(&cmdbuf);
+        server_submit_object(rq->srv, &cmd, next, &cr);
         if (cr.code != CLUSTER_OK) {
             json_decref(next);
             json_decref(body);
@@ -750,14 +733,11 @@ static enum MHD_Result handle_delete(struct request *rq, const struct api_target
             return reply_conflict(rq, t, t->name);
         if (dry_run(rq))
             break;
-        struct ubuf cmdbuf = {0};
         struct store_cmd cmd = {.op = STORE_OP_DELETE, .resource = t->res->plural,
                                 .ns = t->res->namespaced ? t->ns : "", .name = t->name,
                                 .expect_rev = rev, .expect_uid = uid};
-        store_cmd_encode(&cmd, &cmdbuf);
         struct cluster_result cr;
-        server_submit(rq->srv, cmdbuf.data, cmdbuf.len, &cr);
-        ubuf_free(&cmdbuf);
+        server_submit_object(rq->srv, &cmd, NULL, &cr);
         if (cr.code != CLUSTER_OK)
             return reply_cluster_failure(rq, &cr);
         if (cr.res.code == STORE_OK) {

@@ -94,16 +94,11 @@ static int members_put(struct server *s, uint64_t id, const char *address, const
     snprintf(name, sizeof name, "%llu", (unsigned long long)id);
     json_t *rec = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "address", address, "api",
                             api);
-    struct ubuf enc = {0}, cmdbuf = {0};
-    codec_json_to_msgpack(rec, &enc);
-    json_decref(rec);
     struct store_cmd cmd = {.op = STORE_OP_PUT, .resource = MEMBERS_RESOURCE, .ns = "",
-                            .name = name, .obj = enc.data, .obj_len = enc.len};
-    store_cmd_encode(&cmd, &cmdbuf);
+                            .name = name};
     struct cluster_result cr;
-    server_submit(s, cmdbuf.data, cmdbuf.len, &cr);
-    ubuf_free(&enc);
-    ubuf_free(&cmdbuf);
+    server_submit_object(s, &cmd, rec, &cr);
+    json_decref(rec);
     return cr.code == CLUSTER_OK && cr.res.code == STORE_OK ? 0 : -1;
 }
 
@@ -243,17 +238,12 @@ static void namespace_ensure(struct server *s, const char *name)
                            "uid", uid, "creationTimestamp", now, "generation", 1, "labels",
                            "kubernetes.io/metadata.name", name, "spec", "finalizers",
                            "kubernetes", "status", "phase", "Active");
-    struct ubuf enc = {0}, cmdbuf = {0};
-    codec_json_to_msgpack(ns, &enc);
-    json_decref(ns);
     /* CREATE, not PUT: if a user or an earlier leader made it, it stays. */
     struct store_cmd cmd = {.op = STORE_OP_CREATE, .resource = "namespaces", .ns = "",
-                            .name = name, .uid = uid, .obj = enc.data, .obj_len = enc.len};
-    store_cmd_encode(&cmd, &cmdbuf);
+                            .name = name, .uid = uid};
     struct cluster_result cr;
-    server_submit(s, cmdbuf.data, cmdbuf.len, &cr);
-    ubuf_free(&enc);
-    ubuf_free(&cmdbuf);
+    server_submit_object(s, &cmd, ns, &cr);
+    json_decref(ns);
 }
 
 void *server_housekeeper(void *arg)

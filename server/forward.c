@@ -186,6 +186,21 @@ void server_submit(struct server *s, const void *cmd, size_t len, struct cluster
     }
 }
 
+void server_submit_object(struct server *s, struct store_cmd *cmd, json_t *obj,
+                          struct cluster_result *out)
+{
+    struct ubuf enc = {0}, cmdbuf = {0};
+    if (obj) {
+        codec_json_to_msgpack(obj, &enc);
+        cmd->obj = enc.data;
+        cmd->obj_len = enc.len;
+    }
+    store_cmd_encode(cmd, &cmdbuf);
+    server_submit(s, cmdbuf.data, cmdbuf.len, out);
+    ubuf_free(&enc);
+    ubuf_free(&cmdbuf);
+}
+
 /* ---- the forwarder: a follower's writes go to the leader in batches ---- */
 
 #define FWD_THREADS 4

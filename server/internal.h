@@ -115,6 +115,10 @@ void forwarder_stop(struct forwarder *f);
 void forwarder_submit(struct forwarder *f, const void *cmd, size_t len, struct cluster_result *out);
 /* Proposes cmd through the leader, waiting until this server has applied it. */
 void server_submit(struct server *s, const void *cmd, size_t len, struct cluster_result *out);
+/* Encodes obj (msgpack) into cmd, encodes cmd and submits it. obj may be
+ * NULL (delete). */
+void server_submit_object(struct server *s, struct store_cmd *cmd, json_t *obj,
+                          struct cluster_result *out);
 /* Makes the next local read linearizable; 0, or an HTTP status to answer. */
 int server_read_barrier(struct server *s, char *msg, size_t msglen);
 /* The API URL of a member, from the peer list or the members records. */
