@@ -26,8 +26,7 @@
 #include "httpc/httpc.h"
 #include "server/internal.h"
 
-#define POOL_MAX 1024 /* about the forwards in flight at once; fewer made the leader accept
-                        * ~180 new connections (threads) per second at 256 clients */
+#define POOL_MAX 64 /* idle connections kept: the forwarder's threads and read-index calls */
 
 struct pooled {
     char url[160];

@@ -100,6 +100,14 @@ struct api_target {
     char sub[32];
 };
 enum MHD_Result watch_start(struct request *rq, const struct api_target *t);
+/* Field selectors (selector.c): metadata.name / metadata.namespace equality. */
+struct field_sel {
+    char name[256];
+    char ns[256];
+    bool bad;
+};
+void field_sel_parse(const char *s, struct field_sel *fs);
+bool field_sel_match(const struct field_sel *fs, const struct store_obj *o);
 /* msgpack object as stored -> JSON with metadata.resourceVersion set. */
 json_t *object_render(const struct store_obj *o, uint64_t rev);
 

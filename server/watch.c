@@ -28,8 +28,8 @@
 struct watch {
     struct server *srv;
     const struct resource *res;
-    char ns[256];
-    char name[256]; /* fieldSelector metadata.name */
+    char ns[256];          /* the path's namespace */
+    struct field_sel fs;   /* the fieldSelector */
     uint64_t rev;   /* every change up to rev has been considered */
     bool synthetic; /* ADDED events for the current state still to send */
     bool bookmarks;
@@ -48,9 +48,7 @@ static bool match(const struct watch *w, const struct store_obj *o)
         return false;
     if (w->ns[0] && (o->ns_len != strlen(w->ns) || memcmp(o->ns, w->ns, o->ns_len) != 0))
         return false;
-    if (w->name[0] && (o->name_len != strlen(w->name) || memcmp(o->name, w->name, o->name_len)))
-        return false;
-    return true;
+    return field_sel_match(&w->fs, o);
 }
 
 static void emit(struct watch *w, const char *type, json_t *obj)
@@ -190,23 +188,11 @@ enum MHD_Result watch_start(struct request *rq, const struct api_target *t)
     w->res = t->res;
     if (t->res->namespaced)
         snprintf(w->ns, sizeof w->ns, "%s", t->ns);
-    const char *fs = request_arg(rq, "fieldSelector");
-    if (fs && *fs) {
-        const char *p = strstr(fs, "metadata.name=");
-        if (!p || p != fs || strchr(fs, ',')) {
-            bool ns_only = strncmp(fs, "metadata.namespace=", 19) == 0 && !strchr(fs, ',');
-            if (!ns_only) {
-                free(w);
-                return reply_status(rq, 400, "BadRequest", "unsupported field selector \"%s\"",
-                                    fs);
-            }
-            snprintf(w->ns, sizeof w->ns, "%s", fs + 19);
-        } else {
-            p += strlen("metadata.name=");
-            if (*p == '=')
-                p++;
-            snprintf(w->name, sizeof w->name, "%s", p);
-        }
+    field_sel_parse(request_arg(rq, "fieldSelector"), &w->fs);
+    if (w->fs.bad) {
+        free(w);
+        return reply_status(rq, 400, "BadRequest", "unsupported field selector \"%s\"",
+                            request_arg(rq, "fieldSelector"));
     }
     const char *rv = request_arg(rq, "resourceVersion");
     if (!rv || !*rv || strcmp(rv, "0") == 0) {
