@@ -8,21 +8,25 @@
 #
 # Two builds share the sources: build/ (-O2) for use and benchmarks, and
 # build/test/ (ASan + UBSan) for every test.
-MODULES  := util codec httpc store raft server scheduler controllers agent tools
+MODULES  := util codec httpc store raft kube server scheduler controllers agent tools
 PKGS     := libuv lmdb msgpack libmicrohttpd jansson yaml-0.1 liblz4
 -include .deps/raft.mk
+-include .deps/k8s.mk
 CC       ?= cc
 WARN     := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation
 BASE     := -std=c11 -D_GNU_SOURCE -g -pthread -I. $(RAFT_CFLAGS) \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(WARN)
 LIBS     := $(RAFT_LIBS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 RAFT_A   := $(filter %.a,$(RAFT_LIBS)) # relink when make deps rebuilds libraft
+# The Kubernetes API schema, generated from the k8s.io/api sources that
+# make deps fetches (scripts/gen_schema.py; see kube/schema.c).
+GEN      := build/gen/kube_schema_data.c
 SRCS     := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LIBSRCS  := $(filter-out tools/main.c,$(SRCS))
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-REL_OBJS := $(SRCS:%.c=build/obj/%.o)
-TST_OBJS := $(LIBSRCS:%.c=build/test/obj/%.o)
+REL_OBJS := $(SRCS:%.c=build/obj/%.o) build/obj/gen/kube_schema_data.o
+TST_OBJS := $(LIBSRCS:%.c=build/test/obj/%.o) build/test/obj/gen/kube_schema_data.o
 UNIT     := $(patsubst tests/unit/%.c,build/test/unit/%,$(wildcard tests/unit/test_*.c))
 SIM      := build/test/sim/sim
 FUZZ     := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -36,9 +40,22 @@ deps:
 build/bosun: $(REL_OBJS) $(RAFT_A)
 	$(CC) -o $@ $(REL_OBJS) $(LIBS)
 
+$(GEN): scripts/gen_schema.py .deps/k8s.stamp
+	@mkdir -p $(dir $@)
+	python3 scripts/gen_schema.py $(K8S_API) $(K8S_MACHINERY) > $@.tmp && mv $@.tmp $@
+
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O2 -MMD -MP -c -o $@ $<
+
+# The generated schema is data: no warnings to look for, little to optimise.
+build/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O0 -c -o $@ $<
+
+build/test/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O0 -c -o $@ $<
 
 build/test/bosun: $(TST_OBJS) build/test/obj/tools/main.o $(RAFT_A)
 	$(CC) $(SAN) -o $@ $(TST_OBJS) build/test/obj/tools/main.o $(LIBS)
@@ -55,9 +72,9 @@ $(SIM): tests/sim/sim.c $(TST_OBJS) $(RAFT_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 $(SAN) -o $@ $< $(TST_OBJS) $(LIBS)
 
-build/fuzz/%: tests/fuzz/%.c $(LIBSRCS)
+build/fuzz/%: tests/fuzz/%.c $(LIBSRCS) $(GEN)
 	@mkdir -p $(dir $@)
-	clang $(BASE) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBSRCS) $(LIBS)
+	clang $(BASE) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBSRCS) $(GEN) $(LIBS)
 
 fuzz: deps
 	@command -v clang >/dev/null || apt-get install -y -qq clang >/dev/null

@@ -16,6 +16,13 @@
 #    removed or edited), libraft is rebuilt from a fresh extraction. Nothing
 #    third-party is committed.
 #
+# 3. The Kubernetes API types: the `golang-k8s-api` and
+#    `golang-k8s-apimachinery` source packages of Debian 13 (0.32.3, the
+#    version of kubectl 1.32), fetched the same way into $DEPS/src/k8s/;
+#    scripts/gen_schema.py derives the schema (build/gen/) from their
+#    generated.proto and types.go files at build time. $DEPS/k8s.mk names
+#    the two directories for the Makefile.
+#
 # DEPS (default .deps in the repository) names the directory to build into,
 # e.g. DEPS=/tmp/deps-new to rebuild from scratch without disturbing .deps
 # until it is moved into place; the raft.mk it writes finds the library
@@ -45,6 +52,58 @@ fi
 
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]; }
 
+# A private apt configuration naming Debian 13's source packages, from the
+# archive this machine's own apt sources already use.
+apt_trixie() {
+    mkdir -p "$DEPS/apt/lists/partial"
+    if [ ! -f "$DEPS/apt/trixie.sources" ]; then
+        local uri
+        uri=$(grep -hE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
+              | grep -v security | grep -oE '(https?|file)://[^ ]+' | grep -i debian | sed -n 1p || true)
+        [ -n "$uri" ] || { echo "deps: no Debian archive found in the apt sources" >&2; exit 1; }
+        cat > "$DEPS/apt/trixie.sources" <<SRC
+Types: deb-src
+URIs: $uri
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    fi
+    APT="-o Dir::Etc::sourcelist=$DEPS/apt/trixie.sources -o Dir::Etc::sourceparts=/dev/null -o Dir::State::Lists=$DEPS/apt/lists -o APT::Sandbox::User=root"
+    if [ ! -f "$DEPS/apt/updated" ]; then
+        apt-get $APT update -qq && touch "$DEPS/apt/updated"
+    fi
+}
+
+# The Kubernetes API sources (see 3. above).
+K8S_VERSION=0.32.3
+if [ "$(cat "$DEPS/k8s.stamp" 2>/dev/null)" != "$K8S_VERSION" ] || [ ! -f "$DEPS/k8s.mk" ]; then
+    echo "deps: fetching the Kubernetes API sources $K8S_VERSION (Debian 13 source packages)"
+    apt_trixie
+    rm -rf "$DEPS/src/k8s" && mkdir -p "$DEPS/src/k8s"
+    for pkg in golang-k8s-api golang-k8s-apimachinery; do
+        # The archive may lack the .dsc of these packages (seen here: 404)
+        # while it serves their tarballs, whose checksums apt verifies
+        # against the signed Sources index; so a failure of the .dsc alone
+        # is tolerated and the upstream tarball is unpacked directly.
+        (cd "$DEPS/src/k8s" && apt-get $APT source --download-only "$pkg" >/dev/null 2>&1 || true)
+        orig=$(ls "$DEPS/src/k8s/$pkg"_*.orig.tar.* 2>/dev/null | sed -n 1p)
+        [ -n "$orig" ] || { echo "deps: cannot fetch the $pkg source package" >&2; exit 1; }
+        mkdir -p "$DEPS/src/k8s/${pkg#golang-k8s-}"
+        tar -xf "$orig" -C "$DEPS/src/k8s/${pkg#golang-k8s-}" --strip-components=1 \
+            || { echo "deps: cannot unpack $orig" >&2; exit 1; }
+    done
+    [ -f "$DEPS/src/k8s/api/core/v1/generated.proto" ] \
+        && [ -f "$DEPS/src/k8s/apimachinery/pkg/apis/meta/v1/generated.proto" ] \
+        || { echo "deps: the Kubernetes API sources lack generated.proto" >&2; exit 1; }
+    cat > "$DEPS/k8s.mk" <<'MK'
+K8S_SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))src/k8s)
+K8S_API := $(K8S_SRC)/api
+K8S_MACHINERY := $(K8S_SRC)/apimachinery
+MK
+    echo "$K8S_VERSION" > "$DEPS/k8s.stamp"
+fi
+
 # The patch set: names and contents, in the order they are applied.
 shopt -s nullglob
 patches=("$PATCHES"/*.patch)
@@ -61,21 +120,9 @@ echo "deps: building libraft from the Debian 13 (trixie) source package with ${#
 # raft.mk stays while we rebuild (it does not change), so builds running
 # meanwhile still link the previous library until the new one is installed.
 rm -f "$DEPS/patches.sha256"
-mkdir -p "$DEPS/apt/lists/partial" "$DEPS/src"
+mkdir -p "$DEPS/src"
 if ! ls "$DEPS"/src/raft_*.dsc >/dev/null 2>&1; then
-    # The archive is the one this machine already uses for Debian packages.
-    uri=$(grep -hE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
-          | grep -v security | grep -oE '(https?|file)://[^ ]+' | grep -i debian | sed -n 1p || true)
-    [ -n "$uri" ] || { echo "deps: no Debian archive found in the apt sources" >&2; exit 1; }
-    cat > "$DEPS/apt/trixie.sources" <<SRC
-Types: deb-src
-URIs: $uri
-Suites: trixie
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-    APT="-o Dir::Etc::sourcelist=$DEPS/apt/trixie.sources -o Dir::Etc::sourceparts=/dev/null -o Dir::State::Lists=$DEPS/apt/lists -o APT::Sandbox::User=root"
-    apt-get $APT update -qq
+    apt_trixie
     (cd "$DEPS/src" && rm -rf raft* && apt-get $APT source --download-only raft >/dev/null)
 fi
 # Always a fresh extraction, so every patch applies to pristine sources.

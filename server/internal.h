@@ -65,6 +65,7 @@ struct resource {
     bool namespaced;
     const char *short_names; /* comma-separated, or "" */
     const char *subresources; /* comma-separated: "status,scale" */
+    const char *categories;   /* comma-separated: "all", or "" */
 };
 const struct resource *resource_find(const char *group, const char *version, const char *plural);
 const struct resource *resource_at(unsigned i); /* NULL past the end */

@@ -1,7 +1,8 @@
 /* resources.c — the one table of the API's resources.
  *
  * Every route, and later discovery and OpenAPI, is derived from this table:
- * group, version, kind, plural, singular, scope, short names, subresources.
+ * group, version, kind, plural, singular, scope, short names, subresources,
+ * categories.
  * Resources are stored under their plural name, so `pods` in namespace `a`
  * named `x` is the store key ("pods", "a", "x"). */
 #include <stdio.h>
@@ -10,31 +11,28 @@
 #include "server/internal.h"
 
 static const struct resource resources[] = {
-    {"", "v1", "Namespace", "namespaces", "namespace", false, "ns", "status,finalize"},
-    {"", "v1", "Node", "nodes", "node", false, "no", "status"},
-    {"", "v1", "Pod", "pods", "pod", true, "po", "status,log,exec,binding,eviction"},
-    {"", "v1", "Service", "services", "service", true, "svc", "status"},
-    {"", "v1", "Endpoints", "endpoints", "endpoints", true, "ep", ""},
-    {"", "v1", "ConfigMap", "configmaps", "configmap", true, "cm", ""},
-    {"", "v1", "Secret", "secrets", "secret", true, "", ""},
-    {"", "v1", "PersistentVolume", "persistentvolumes", "persistentvolume", false, "pv", "status"},
-    {"", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim", true,
-     "pvc", "status"},
-    {"", "v1", "Event", "events", "event", true, "ev", ""},
-    {"", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", true, "sa", ""},
-    {"apps", "v1", "Deployment", "deployments", "deployment", true, "deploy", "status,scale"},
-    {"apps", "v1", "ReplicaSet", "replicasets", "replicaset", true, "rs", "status,scale"},
-    {"apps", "v1", "DaemonSet", "daemonsets", "daemonset", true, "ds", "status"},
-    {"apps", "v1", "StatefulSet", "statefulsets", "statefulset", true, "sts", "status,scale"},
-    {"apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision", true, "", ""},
-    {"batch", "v1", "Job", "jobs", "job", true, "", "status"},
-    {"batch", "v1", "CronJob", "cronjobs", "cronjob", true, "cj", "status"},
-    {"autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers",
-     "horizontalpodautoscaler", true, "hpa", "status"},
-    {"coordination.k8s.io", "v1", "Lease", "leases", "lease", true, "", ""},
-    {"discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", true, "", ""},
-    {"scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", false, "pc",
-     ""},
+    {"", "v1", "Namespace", "namespaces", "namespace", false, "ns", "status,finalize", ""},
+    {"", "v1", "Node", "nodes", "node", false, "no", "status", ""},
+    {"", "v1", "Pod", "pods", "pod", true, "po", "status,log,exec,binding,eviction", "all"},
+    {"", "v1", "Service", "services", "service", true, "svc", "status", "all"},
+    {"", "v1", "Endpoints", "endpoints", "endpoints", true, "ep", "", ""},
+    {"", "v1", "ConfigMap", "configmaps", "configmap", true, "cm", "", ""},
+    {"", "v1", "Secret", "secrets", "secret", true, "", "", ""},
+    {"", "v1", "PersistentVolume", "persistentvolumes", "persistentvolume", false, "pv", "status", ""},
+    {"", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim", true, "pvc", "status", ""},
+    {"", "v1", "Event", "events", "event", true, "ev", "", ""},
+    {"", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", true, "sa", "", ""},
+    {"apps", "v1", "Deployment", "deployments", "deployment", true, "deploy", "status,scale", "all"},
+    {"apps", "v1", "ReplicaSet", "replicasets", "replicaset", true, "rs", "status,scale", "all"},
+    {"apps", "v1", "DaemonSet", "daemonsets", "daemonset", true, "ds", "status", "all"},
+    {"apps", "v1", "StatefulSet", "statefulsets", "statefulset", true, "sts", "status,scale", "all"},
+    {"apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision", true, "", "", ""},
+    {"batch", "v1", "Job", "jobs", "job", true, "", "status", "all"},
+    {"batch", "v1", "CronJob", "cronjobs", "cronjob", true, "cj", "status", "all"},
+    {"autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler", true, "hpa", "status", "all"},
+    {"coordination.k8s.io", "v1", "Lease", "leases", "lease", true, "", "", ""},
+    {"discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", true, "", "", ""},
+    {"scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", false, "pc", "", ""},
 };
 
 const struct resource *resource_find(const char *group, const char *version, const char *plural)

@@ -1,0 +1,168 @@
+/* kube — Kubernetes object semantics, with no I/O: the API schema, label
+ * selectors, the patch engines, and Table rendering. server/ calls these
+ * between parsing a request and proposing a write; controllers and the
+ * scheduler reuse the selectors.
+ *
+ * The schema (schema.c) is generated at build time from Debian's sources of
+ * k8s.io/api and k8s.io/apimachinery 0.32.3 (their generated.proto files:
+ * field names, protobuf numbers, types, documentation, and the patch and list
+ * markers), so OpenAPI, strict field validation, strategic merge patch,
+ * server-side apply and protobuf decoding all read one description of the
+ * types. Everything here is immutable or owned by the caller, so any thread
+ * may call any function. */
+#ifndef BOSUN_KUBE_H
+#define BOSUN_KUBE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- the schema (schema.c, data generated into build/gen/) ---- */
+
+/* How a field's value looks in JSON. */
+enum kube_vtype {
+    KUBE_V_STRING,
+    KUBE_V_BYTES, /* base64 string in JSON */
+    KUBE_V_BOOL,
+    KUBE_V_INT32,
+    KUBE_V_INT64,
+    KUBE_V_DOUBLE,
+    KUBE_V_OBJECT,        /* a message: see field->type */
+    KUBE_V_QUANTITY,      /* resource.Quantity: "100m", "1Gi" (JSON string or number) */
+    KUBE_V_INT_OR_STRING, /* intstr.IntOrString: 3 or "25%" */
+    KUBE_V_TIME,          /* meta/v1 Time and MicroTime: RFC 3339 string */
+    KUBE_V_DURATION,      /* meta/v1 Duration: "1m30s" */
+    KUBE_V_RAW,           /* any JSON: RawExtension, FieldsV1, apiextensions JSON */
+};
+
+struct kube_type;
+
+struct kube_field {
+    const char *name;           /* the JSON name, e.g. "initContainers" */
+    unsigned num;               /* protobuf field number */
+    enum kube_vtype vtype;      /* for lists and maps: of each element/value */
+    const struct kube_type *type; /* KUBE_V_OBJECT only */
+    bool repeated;              /* a JSON array */
+    bool map;                   /* a JSON object with string keys (map<string, V>) */
+    const char *description;
+    const char *patch_strategy; /* "merge", "retainKeys", "merge,retainKeys" or NULL */
+    const char *patch_merge_key; /* e.g. "name", or NULL */
+    const char *list_type;      /* "atomic", "set", "map", or NULL */
+    const char *list_map_keys[4]; /* for list_type "map"; NULL-terminated */
+    bool inlined;  /* JSON-only: comes from an inline member (see kube_type) */
+    bool required; /* neither +optional nor omitempty in Kubernetes */
+};
+
+struct kube_type {
+    const char *name;        /* OpenAPI name: "io.k8s.api.core.v1.PodSpec" */
+    const char *description;
+    const char *group, *version, *kind; /* set for top-level kinds only */
+    const struct kube_field *fields; /* the JSON view, sorted by name */
+    unsigned n_fields;
+    /* Members Go inlines into this type's JSON (Volume's volumeSource):
+     * their fields appear in `fields` marked inlined; protobuf keeps them
+     * as a nested message with this number. */
+    const struct kube_field *inlines;
+    unsigned n_inlines;
+};
+
+/* The generated index of kinds (schema.c). */
+struct kube_schema_kind {
+    const char *gvk; /* "group/version/Kind", "" group for core */
+    unsigned type;   /* index into the types */
+};
+
+/* A type by OpenAPI name, or NULL. */
+const struct kube_type *kube_schema_type(const char *name);
+/* The top-level type of a kind ("" group for core), or NULL. */
+const struct kube_type *kube_schema_kind(const char *group, const char *version,
+                                         const char *kind);
+/* A field of a type by JSON name, or NULL. For top-level kinds, "apiVersion"
+ * and "kind" are fields too. */
+const struct kube_field *kube_type_field(const struct kube_type *t, const char *name);
+/* Every type, for OpenAPI documents: i from 0 until NULL. */
+const struct kube_type *kube_schema_type_at(unsigned i);
+
+/* ---- label selectors (selector.c) ---- */
+
+/* A parsed label selector: the string form of `?labelSelector=`
+ * ("a=b,c!=d,e in (f,g),h notin (i),j,!k"), or a LabelSelector object
+ * ({matchLabels, matchExpressions}). The empty selector matches
+ * everything. */
+struct kube_selector;
+/* NULL on a syntax error, with the reason in err. */
+struct kube_selector *kube_selector_parse(const char *s, char *err, size_t errlen);
+struct kube_selector *kube_selector_from_json(json_t *label_selector, char *err, size_t errlen);
+/* labels: the object's metadata.labels (a JSON object), or NULL. */
+bool kube_selector_match(const struct kube_selector *sel, json_t *labels);
+bool kube_selector_empty(const struct kube_selector *sel);
+void kube_selector_free(struct kube_selector *sel);
+
+/* ---- patches (patch.c) ----
+ * Each returns a new document (the caller owns it) and leaves doc and patch
+ * untouched; on failure NULL, with what is wrong in err (a patch that does
+ * not apply: a test op that fails, a path that does not exist, a directive
+ * with the wrong shape). */
+json_t *kube_patch_merge(json_t *doc, json_t *patch, char *err, size_t errlen);   /* RFC 7386 */
+json_t *kube_patch_json(json_t *doc, json_t *ops, char *err, size_t errlen);      /* RFC 6902 */
+/* Strategic merge patch; type is the document's top-level type (merge keys
+ * and strategies come from the schema); NULL type merges like RFC 7386 but
+ * keeps the directives' meaning where it can. */
+json_t *kube_patch_strategic(const struct kube_type *type, json_t *doc, json_t *patch, char *err,
+                             size_t errlen);
+
+/* ---- tables (table.c) ----
+ * The columns `kubectl get` prints for a kind, as Kubernetes' printers
+ * define them (meta.k8s.io/v1 TableColumnDefinition objects; priority 1
+ * columns are -o wide only), and one row's cells for an object. now is the
+ * wall clock in seconds, for AGE and the like. */
+json_t *kube_table_columns(const char *group, const char *kind);
+json_t *kube_table_cells(const char *group, const char *kind, json_t *obj, int64_t now);
+
+/* ---- server-side apply and managed fields (apply.c) ----
+ * managedFields entries are Kubernetes' metav1.ManagedFieldsEntry:
+ * {manager, operation Apply|Update, apiVersion, time, fieldsType "FieldsV1",
+ * fieldsV1, subresource}. */
+
+/* Server-side apply of config (the applied configuration) by manager onto
+ * live (NULL when the object does not exist yet), for the main resource or
+ * a subresource ("" or "status"). Returns the new object, with
+ * metadata.managedFields updated, or NULL: on conflicts with other managers
+ * (force false) *conflicts is set to a JSON array of
+ * {"reason":"FieldManagerConflict","message":"conflict with \"mgr\": .spec.replicas",
+ *  "field":".spec.replicas"} and err says "Apply failed with N conflict(s): ...";
+ * on a configuration that cannot be applied, err says why and *conflicts
+ * stays NULL. now is an RFC 3339 time. */
+json_t *kube_apply(const struct kube_type *t, json_t *live, json_t *config, const char *manager,
+                   const char *subresource, bool force, const char *now, json_t **conflicts,
+                   char *err, size_t errlen);
+/* Every other write (create, update, patch) by manager: records in next's
+ * metadata.managedFields (operation Update) the fields manager set or
+ * changed relative to old (NULL on create), taking them from other
+ * managers' sets, as Kubernetes' field manager does. */
+void kube_managed_fields_update(const struct kube_type *t, json_t *old, json_t *next,
+                                const char *manager, const char *subresource, const char *now);
+
+/* ---- defaulting, schema checks and validation (defaults.c, validate.c) ---- */
+
+/* Kubernetes' defaulting for a new or updated object (the SetDefaults_*
+ * functions of the API group, and what the registry prepares: a Secret's
+ * stringData folded into data). Cluster state (a Service's clusterIP) is
+ * the server's. */
+void kube_defaults_apply(const char *group, const char *kind, json_t *obj);
+/* Decoding rules against the schema: a JSON value of the wrong type is a
+ * cause {reason FieldValueTypeInvalid? -- see validate.c}; a field the
+ * schema does not know is a cause when strict, and is dropped from obj
+ * otherwise (Kubernetes prunes unknown fields). Returns NULL when clean, or
+ * a JSON array of causes {reason, message, field}. */
+json_t *kube_schema_check(const struct kube_type *t, json_t *obj, bool strict);
+/* Kubernetes' validation of an object (ValidatePod, ValidateDeployment,
+ * ...); old is the stored object on update (immutable fields), NULL on
+ * create. NULL when valid, or a JSON array of causes {reason
+ * (FieldValueRequired, FieldValueInvalid, FieldValueNotSupported,
+ * FieldValueDuplicate, FieldValueForbidden, FieldValueTooLong), message,
+ * field ("spec.containers[0].image")}. */
+json_t *kube_validate(const char *group, const char *kind, json_t *obj, json_t *old);
+
+#endif
