@@ -26,4 +26,8 @@ int codec_json_to_msgpack(const json_t *v, struct ubuf *out);
  * what JSON cannot. */
 json_t *codec_msgpack_to_json(const void *buf, size_t len);
 
+/* Decodes the first YAML document in buf (yaml.c) into JSON: a new
+ * reference, or NULL with the reason (and line) in err. */
+json_t *codec_yaml_to_json(const void *buf, size_t len, char *err, size_t errlen);
+
 #endif

@@ -52,6 +52,8 @@ struct kube_field {
     const char *list_map_keys[4]; /* for list_type "map"; NULL-terminated */
     bool inlined;  /* JSON-only: comes from an inline member (see kube_type) */
     bool required; /* neither +optional nor omitempty in Kubernetes */
+    bool omit_zero; /* a scalar Go omits from JSON when zero ("", 0, false):
+                       omitempty and not a pointer; protobuf sends it anyway */
 };
 
 struct kube_type {
@@ -151,18 +153,50 @@ void kube_managed_fields_update(const struct kube_type *t, json_t *old, json_t *
  * stringData folded into data). Cluster state (a Service's clusterIP) is
  * the server's. */
 void kube_defaults_apply(const char *group, const char *kind, json_t *obj);
-/* Decoding rules against the schema: a JSON value of the wrong type is a
- * cause {reason FieldValueTypeInvalid? -- see validate.c}; a field the
- * schema does not know is a cause when strict, and is dropped from obj
- * otherwise (Kubernetes prunes unknown fields). Returns NULL when clean, or
- * a JSON array of causes {reason, message, field}. */
+/* Decoding rules against the schema (check.c): a JSON value of the wrong
+ * type, or one its type cannot parse (a bad quantity, base64 or time), is a
+ * cause {"reason":"FieldValueTypeInvalid", "message":"expected an integer,
+ * got a string", "field":".spec.containers[0].ports[0].containerPort"}; a
+ * field the schema does not know is a cause {"reason":"FieldValueInvalid",
+ * "message":"unknown field \"spec.foo\"", "field":".spec.foo"} when strict,
+ * and is dropped from obj otherwise (Kubernetes prunes unknown fields).
+ * null is accepted anywhere (unset). Returns NULL when clean, or a JSON
+ * array of at most 100 causes; either way the server answers 400. */
 json_t *kube_schema_check(const struct kube_type *t, json_t *obj, bool strict);
+/* A resource.Quantity ("100m", "1Gi", "1e3", "0.5") as a number; false when
+ * s is not one (check.c). */
+bool kube_quantity_parse(const char *s, double *value);
 /* Kubernetes' validation of an object (ValidatePod, ValidateDeployment,
- * ...); old is the stored object on update (immutable fields), NULL on
- * create. NULL when valid, or a JSON array of causes {reason
+ * ...), run after kube_defaults_apply; old is the stored object on update
+ * (immutable fields), NULL on create. NULL when valid (or the kind is not
+ * one bosun validates), or a JSON array of causes {reason
  * (FieldValueRequired, FieldValueInvalid, FieldValueNotSupported,
- * FieldValueDuplicate, FieldValueForbidden, FieldValueTooLong), message,
- * field ("spec.containers[0].image")}. */
+ * FieldValueDuplicate, FieldValueForbidden, FieldValueTooLong,
+ * FieldValueTooMany, FieldValueNotFound), message (Kubernetes' text:
+ * "Required value", "Invalid value: \"Foo\": ..."), field
+ * ("spec.containers[0].image")}. The server expects metadata.name and
+ * namespace filled (generateName resolved), a Job's generated selector in
+ * place, and keeps a Service's allocated clusterIP when an update leaves it
+ * empty. */
 json_t *kube_validate(const char *group, const char *kind, json_t *obj, json_t *old);
+
+/* ---- protobuf (protobuf.c) ---- */
+
+/* Decodes a Kubernetes protobuf body (application/vnd.kubernetes.protobuf:
+ * "k8s\0", then a runtime.Unknown envelope naming apiVersion and kind
+ * around the object's own encoding) into the JSON object a client would
+ * have sent, apiVersion and kind included; the caller owns it. NULL on
+ * malformed input, an unknown kind, or a string JSON cannot carry (invalid
+ * UTF-8, NUL), with the reason in err. */
+json_t *kube_protobuf_decode(const void *buf, size_t len, char *err, size_t errlen);
+/* Whether the KUBE_V_TIME field `field` of the type named type_name (its
+ * OpenAPI name) is a meta/v1 MicroTime, which JSON shows with six
+ * fractional digits, rather than a Time, shown in whole seconds. */
+bool kube_protobuf_micro_time(const char *type_name, const char *field);
+/* Decodes one bare message of type t (no magic, no envelope: what the
+ * envelope's raw holds) into a new JSON object without apiVersion and
+ * kind; NULL with the reason in err, as above. */
+json_t *kube_protobuf_decode_message(const struct kube_type *t, const void *buf, size_t len,
+                                     char *err, size_t errlen);
 
 #endif

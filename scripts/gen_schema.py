@@ -162,8 +162,14 @@ def parse_go(dirpath):
                 parts = p.group(1).split(",")
                 num = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
                 opts = j.group(1).split(",")
+                # The Go type: the second word of the field line ("Replicas
+                # *int32 `json:...`"); a pointer keeps an explicit zero.
+                words = line.split()
+                gotype = words[1] if len(words) > 1 else ""
                 info[(struct, num)] = {"inline": "inline" in opts[1:] and opts[0] == "",
-                                       "omitempty": "omitempty" in opts[1:]}
+                                       "omitempty": "omitempty" in opts[1:],
+                                       "pointer": gotype.startswith("*"),
+                                       "json": opts[0]}
     return info
 
 
@@ -230,7 +236,9 @@ def main():
                     ty = package + "." + ty
                 g = go.get((msg["name"], fd["num"]), {})
                 mk = markers(fd["comments"])
-                fd2 = {"name": fd["name"], "num": fd["num"], "ptype": ty,
+                # JSON names come from Go's json tag where the two differ
+                # (IngressClassParametersReference: protobuf "aPIGroup").
+                fd2 = {"name": g.get("json") or fd["name"], "num": fd["num"], "ptype": ty,
                        "repeated": fd["label"] == "repeated", "map": fd["map"],
                        "desc": describe(fd["comments"]),
                        "strategy": (mk.get("patchStrategy") or [None])[0],
@@ -238,7 +246,9 @@ def main():
                        "listtype": (mk.get("listType") or [None])[0],
                        "mapkeys": mk.get("listMapKey", []),
                        "optional": "optional" in mk or g.get("omitempty", False),
-                       "inline": g.get("inline", False)}
+                       "inline": g.get("inline", False),
+                       "omitzero": g.get("omitempty", False) and not g.get("pointer", False)
+                       and not fd["label"] == "repeated" and not fd["map"] and ty in SCALARS}
                 t["fields"].append(fd2)
             types[t["name"]] = t
 
@@ -282,12 +292,13 @@ def main():
     def field_init(fd, inlined):
         vt, sub = vtype(fd["ptype"])
         keys = ", ".join(c_str(k) for k in fd["mapkeys"][:3])
-        return ("{%s, %d, %s, %s, %s, %s, %s, %s, %s, %s, {%s%sNULL}, %s, %s}" % (
+        return ("{%s, %d, %s, %s, %s, %s, %s, %s, %s, %s, {%s%sNULL}, %s, %s, %s}" % (
             c_str(fd["name"]), fd["num"], vt, ref(sub), "true" if fd["repeated"] else "false",
             "true" if fd["map"] else "false", c_str(fd["desc"]), c_str(fd["strategy"]),
             c_str(fd["mergekey"]), c_str(fd["listtype"]), keys, ", " if keys else "",
             "true" if inlined else "false",
-            "false" if fd["optional"] else "true"))
+            "false" if fd["optional"] else "true",
+            "true" if fd.get("omitzero") else "false"))
 
     for i, n in enumerate(names):
         t = types[n]

@@ -95,6 +95,7 @@ static const struct route routes[] = {
     {"/livez", health_handle},           {"/readyz", health_handle},
     {"/cluster", cluster_api_handle},    {"/internal", internal_handle},
     {"/api", api_handle},                {"/apis", api_handle},
+    {"/openapi", openapi_handle},
 };
 
 static bool prefix_match(const char *url, const char *prefix)

@@ -41,6 +41,7 @@ struct server_config {
 };
 
 struct fwd_pool;  /* forward.c */
+struct controllers; /* controllers/ */
 struct forwarder; /* forward.c */
 
 struct server {
@@ -53,6 +54,7 @@ struct server {
     int listen_fd;
     volatile int stopping; /* set by the signal handler's thread */
     pthread_t housekeeper;
+    struct controllers *controllers; /* act while this server leads */
 };
 
 /* ---- resources (resources.c) ---- */
@@ -92,7 +94,33 @@ enum MHD_Result reply_status(struct request *rq, unsigned code, const char *reas
                              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 json_t *status_new(unsigned code, const char *reason, const char *message);
 
-/* ---- the Kubernetes API (api.c, watch.c) ---- */
+const char *request_header(struct request *rq, const char *name);
+/* The body's media type without parameters, lowercased ("" if none). */
+void request_media_type(struct request *rq, char *out, size_t len);
+
+/* ---- request bodies (body.c) ----
+ * JSON, YAML or Kubernetes protobuf, by Content-Type; NULL after replying
+ * 400/415 (*ret holds the reply). */
+json_t *body_decode_any(struct request *rq, enum MHD_Result *ret);
+json_t *body_decode_object(struct request *rq, enum MHD_Result *ret);
+
+/* ---- output: JSON or Table (render.c) ---- */
+enum render_include { RENDER_INCLUDE_METADATA, RENDER_INCLUDE_OBJECT, RENDER_INCLUDE_NONE };
+struct render {
+    const struct resource *res;
+    bool table; /* the client asked for meta.k8s.io/v1 Table */
+    enum render_include include;
+    bool columns_sent; /* watches: column definitions go in the first event */
+    int64_t now;
+};
+void render_init(struct render *rd, struct request *rq, const struct resource *r);
+/* Each steals its JSON argument and returns what to send. */
+json_t *render_list(struct render *rd, json_t *items, const char *rv, const char *cont,
+                    long remaining);
+json_t *render_object(struct render *rd, json_t *obj);
+json_t *render_event(struct render *rd, json_t *obj);
+
+/* ---- the Kubernetes API (api.c, list.c, watch.c, write.c) ---- */
 enum MHD_Result api_handle(struct request *rq);
 struct api_target {
     const struct resource *res;
@@ -101,14 +129,47 @@ struct api_target {
     char sub[32];
 };
 enum MHD_Result watch_start(struct request *rq, const struct api_target *t);
-/* Field selectors (selector.c): metadata.name / metadata.namespace equality. */
-struct field_sel {
-    char name[256];
-    char ns[256];
-    bool bad;
-};
-void field_sel_parse(const char *s, struct field_sel *fs);
-bool field_sel_match(const struct field_sel *fs, const struct store_obj *o);
+enum MHD_Result list_handle(struct request *rq, const struct api_target *t);
+enum MHD_Result write_create(struct request *rq, const struct api_target *t);
+enum MHD_Result write_update(struct request *rq, const struct api_target *t);
+enum MHD_Result write_patch(struct request *rq, const struct api_target *t);
+enum MHD_Result write_delete(struct request *rq, const struct api_target *t);
+enum MHD_Result write_get_scale(struct request *rq, const struct api_target *t);
+
+/* Shared by the handlers (api.c). */
+const char *api_str(json_t *obj, const char *key); /* "" if absent */
+json_t *api_metadata(json_t *obj);                  /* created if absent */
+bool api_dry_run(struct request *rq);               /* dryRun=All */
+enum MHD_Result api_reply_cluster_failure(struct request *rq, const struct cluster_result *cr);
+enum MHD_Result api_reply_conflict(struct request *rq, const struct api_target *t,
+                                   const char *name);
+enum MHD_Result api_reply_object_status(struct request *rq, unsigned code, const char *reason,
+                                        const struct api_target *t, const char *name,
+                                        const char *what_happened);
+enum MHD_Result api_reply_not_found(struct request *rq, const struct api_target *t,
+                                    const char *name);
+/* The resourceVersion rules of a read; 0, or the HTTP status replied. */
+int api_read_consistency(struct request *rq, enum MHD_Result *ret);
+/* Catches this replica up to a read index; 0, or the HTTP status replied. */
+int api_read_fresh(struct request *rq, enum MHD_Result *ret);
+/* The current object decoded, its revision and uid: 0, STORE_NOT_FOUND, -1. */
+int api_read_current(struct server *s, const struct api_target *t, json_t **obj, uint64_t *rev,
+                     char *uid, size_t uidlen);
+
+/* Label and field selectors of lists and watches (filter.c). */
+struct filter;
+/* NULL, with what is wrong in err, if a selector does not parse or names a
+ * field Kubernetes does not select on for this kind (answer 400). */
+struct filter *filter_parse(const struct resource *r, const char *label_sel,
+                            const char *field_sel, char *err, size_t errlen);
+void filter_free(struct filter *f);
+/* The metadata.name / metadata.namespace equalities, on the store key. */
+bool filter_match_key(const struct filter *f, const struct store_obj *o);
+/* True if filter_match must also see the decoded object. */
+bool filter_needs_object(const struct filter *f);
+bool filter_match(const struct filter *f, json_t *obj);
+/* The metadata.name=X equality, or NULL: a list for one name is a get. */
+const char *filter_name(const struct filter *f);
 /* msgpack object as stored -> JSON with metadata.resourceVersion set. */
 json_t *object_render(const struct store_obj *o, uint64_t rev);
 
@@ -139,5 +200,33 @@ enum MHD_Result server_forward_json(struct server *s, const char *method, const 
  * URL in the replicated members records. */
 void *server_housekeeper(void *arg);
 enum MHD_Result internal_handle(struct request *rq);
+
+/* ---- discovery and OpenAPI (discovery.c, openapi.c) ---- */
+/* What Kubernetes serves for a subresource: the kind it answers with (kind
+ * NULL: the parent resource's own) and its verbs, comma-separated. */
+struct discovery_subresource {
+    const char *name;
+    const char *group, *version, *kind;
+    const char *verbs;
+};
+const struct discovery_subresource *discovery_subresource(const char *name); /* or NULL */
+/* The group, version and kind a subresource of r answers with. */
+void discovery_subresource_kind(const struct resource *r, const struct discovery_subresource *sr,
+                                const char **group, const char **version, const char **kind);
+/* The next item of a comma-separated list (a resource's short names,
+ * subresources...) into buf, advancing *cursor; false at the end. */
+bool discovery_csv_next(const char **cursor, char *buf, size_t len);
+/* The first resource of the n-th distinct group/version of the resource
+ * table, in table order; NULL past the end. */
+const struct resource *discovery_gv_at(unsigned n);
+/* GET /api (apis false) and /apis: aggregated discovery when the Accept
+ * header asks for it, else APIVersions / APIGroupList. */
+enum MHD_Result discovery_handle_root(struct request *rq, bool apis);
+/* GET /api/v1, /apis/{g}/{v}: APIResourceList; version NULL or "": GET
+ * /apis/{g}: APIGroup. */
+enum MHD_Result discovery_handle_group_version(struct request *rq, const char *group,
+                                               const char *version);
+/* GET /openapi/v3 and /openapi/v3/api/v1, /openapi/v3/apis/{g}/{v}. */
+enum MHD_Result openapi_handle(struct request *rq);
 
 #endif

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "controllers/controllers.h"
 #include "httpc/httpc.h"
 #include "server/internal.h"
 #include "server/server.h"
@@ -316,8 +317,23 @@ static int join_cluster(struct server *s)
     return -1;
 }
 
+/* The leader's controllers talk to this server's API over loopback. */
+static void controllers_launch(struct server *s)
+{
+    struct controllers_config cc = {.store = s->store, .cluster = s->cluster};
+    const char *colon = strrchr(s->cfg.listen, ':');
+    bool any = strncmp(s->cfg.listen, "0.0.0.0:", 8) == 0;
+    snprintf(cc.api_url, sizeof cc.api_url, "http://%s%s", any ? "127.0.0.1" : "",
+             any && colon ? colon : s->cfg.listen);
+    s->controllers = controllers_start(&cc);
+    if (!s->controllers)
+        LOG_ERROR("cannot start the controllers (API URL %s)", cc.api_url);
+}
+
 static void server_cleanup(struct server *s)
 {
+    controllers_stop(s->controllers);
+    s->controllers = NULL;
     http_stop(s);
     if (s->housekeeper)
         pthread_join(s->housekeeper, NULL);
@@ -399,6 +415,7 @@ int server_main(int argc, char **argv)
         return 1;
     }
     pthread_create(&s->housekeeper, NULL, server_housekeeper, s);
+    controllers_launch(s);
     LOG_INFO("server %llu: API %s, raft %s, data %s", (unsigned long long)s->cfg.id,
              s->cfg.api_url, s->cfg.raft_addr, s->cfg.data_dir);
     if (s->cfg.join[0] && fresh && join_cluster(s) != 0)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "server/internal.h"
+#include "server/server.h"
 
 static const struct resource resources[] = {
     {"", "v1", "Namespace", "namespaces", "namespace", false, "ns", "status,finalize", ""},
@@ -57,4 +58,37 @@ void resource_api_version(const struct resource *r, char *buf, size_t len)
         snprintf(buf, len, "%s/%s", r->group, r->version);
     else
         snprintf(buf, len, "%s", r->version);
+}
+
+bool server_resource_at(unsigned i, const char **plural, bool *namespaced)
+{
+    const struct resource *r = resource_at(i);
+    if (!r)
+        return false;
+    *plural = r->plural;
+    *namespaced = r->namespaced;
+    return true;
+}
+
+bool server_resource_path(const char *plural, const char *ns, const char *name, char *buf,
+                          size_t len)
+{
+    const struct resource *r = NULL;
+    for (unsigned i = 0; (r = resource_at(i)) && strcmp(r->plural, plural) != 0; i++)
+        ;
+    if (!r)
+        return false;
+    char gv[96];
+    if (r->group[0])
+        snprintf(gv, sizeof gv, "/apis/%s/%s", r->group, r->version);
+    else
+        snprintf(gv, sizeof gv, "/api/%s", r->version);
+    int n;
+    if (r->namespaced && ns && *ns)
+        n = snprintf(buf, len, "%s/namespaces/%s/%s%s%s", gv, ns, plural, name && *name ? "/" : "",
+                     name ? name : "");
+    else
+        n = snprintf(buf, len, "%s/%s%s%s", gv, plural, name && *name ? "/" : "",
+                     name ? name : "");
+    return n > 0 && (size_t)n < len;
 }

@@ -4,6 +4,17 @@
 #ifndef BOSUN_SERVER_H
 #define BOSUN_SERVER_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 int server_main(int argc, char **argv);
+
+/* The API's resources, for the leader's loops (controllers, scheduler):
+ * the i-th resource's plural name and scope (false past the end). */
+bool server_resource_at(unsigned i, const char **plural, bool *namespaced);
+/* The API path of an object or, with name "" or NULL, of its collection;
+ * false for an unknown resource. */
+bool server_resource_path(const char *plural, const char *ns, const char *name, char *buf,
+                          size_t len);
 
 #endif

@@ -12,9 +12,13 @@
  *  - timeoutSeconds: the stream ends cleanly then (default 30 minutes).
  * The reader blocks on the store's revision condition variable (one thread per
  * connection), checking the socket for a hung-up client once a second.
- * Events are filtered by resource, namespace and field selector; the revision
- * cursor advances past filtered events too, so every server delivers the
- * same events in the same order. */
+ * Events are filtered by resource, namespace, and the label and field
+ * selectors (filter.c); the revision cursor advances past filtered events
+ * too, so every server delivers the same events in the same order. As in
+ * Kubernetes, a change that moves an object into the selection is sent as
+ * ADDED and one that moves it out as DELETED: the object's previous state
+ * is the change record at its previous revision. With a Table Accept
+ * header each event's object is a one-row Table (render.c). */
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +33,8 @@ struct watch {
     struct server *srv;
     const struct resource *res;
     char ns[256];          /* the path's namespace */
-    struct field_sel fs;   /* the fieldSelector */
+    struct filter *f;      /* labelSelector and fieldSelector */
+    struct render rd;      /* JSON or Table */
     uint64_t rev;   /* every change up to rev has been considered */
     bool synthetic; /* ADDED events for the current state still to send */
     bool bookmarks;
@@ -41,18 +46,21 @@ struct watch {
     size_t off;
 };
 
-static bool match(const struct watch *w, const struct store_obj *o)
+/* The checks on the key: resource, namespace, name. */
+static bool match_key(const struct watch *w, const struct store_obj *o)
 {
     if (o->resource_len != strlen(w->res->plural) ||
         memcmp(o->resource, w->res->plural, o->resource_len) != 0)
         return false;
     if (w->ns[0] && (o->ns_len != strlen(w->ns) || memcmp(o->ns, w->ns, o->ns_len) != 0))
         return false;
-    return field_sel_match(&w->fs, o);
+    return filter_match_key(w->f, o);
 }
 
 static void emit(struct watch *w, const char *type, json_t *obj)
 {
+    if (strcmp(type, "BOOKMARK") != 0 && strcmp(type, "ERROR") != 0)
+        obj = render_event(&w->rd, obj);
     json_t *ev = json_pack("{s:s, s:o}", "type", type, "object", obj);
     char *s = json_dumps(ev, JSON_COMPACT);
     json_decref(ev);
@@ -66,16 +74,37 @@ static void emit(struct watch *w, const char *type, json_t *obj)
 static int emit_added(void *arg, const struct store_obj *o)
 {
     struct watch *w = arg;
-    if (!match(w, o))
+    if (!match_key(w, o))
         return 0;
     json_t *v = object_render(o, o->mod_rev);
+    if (v && filter_needs_object(w->f) && !filter_match(w->f, v)) {
+        json_decref(v);
+        return 0;
+    }
     if (v)
         emit(w, "ADDED", v);
     return 0;
 }
 
+/* Whether the object was selected before this change (its state at
+ * prev_rev). Unknown (out of the log) counts as selected, so a change is
+ * sent as MODIFIED rather than dropped. */
+static bool was_selected(struct watch *w, struct store_read *r, const struct store_event *e)
+{
+    struct store_event old;
+    if (e->prev_rev == 0)
+        return false;
+    if (store_change_at(r, e->prev_rev, &old) != 0)
+        return true;
+    json_t *v = object_render(&old.o, old.rev);
+    bool sel = v && filter_match(w->f, v);
+    json_decref(v);
+    return sel;
+}
+
 struct change_ctx {
     struct watch *w;
+    struct store_read *r;
     unsigned n;
 };
 
@@ -84,11 +113,22 @@ static int emit_change(void *arg, const struct store_event *e)
     struct change_ctx *cc = arg;
     struct watch *w = cc->w;
     w->rev = e->rev;
-    if (match(w, &e->o)) {
+    if (match_key(w, &e->o)) {
         json_t *v = object_render(&e->o, e->rev);
         static const char *types[] = {"", "ADDED", "MODIFIED", "DELETED"};
-        if (v)
-            emit(w, types[e->type & 3], v);
+        const char *type = types[e->type & 3];
+        if (v && filter_needs_object(w->f)) {
+            bool now = filter_match(w->f, v);
+            bool before = e->type == STORE_MODIFIED ? was_selected(w, cc->r, e) : now;
+            if (!now && !before)
+                type = NULL;
+            else if (e->type == STORE_MODIFIED && now != before)
+                type = now ? "ADDED" : "DELETED";
+        }
+        if (v && type)
+            emit(w, type, v);
+        else
+            json_decref(v);
     }
     return ++cc->n >= WATCH_BATCH;
 }
@@ -122,7 +162,7 @@ static bool fill(struct watch *w)
         w->rev = r.revision;
         w->synthetic = false;
     } else {
-        struct change_ctx cc = {w, 0};
+        struct change_ctx cc = {w, &r, 0};
         int rc = store_changes(&r, w->rev, emit_change, &cc);
         if (rc == STORE_GONE_ERR)
             emit_gone(w);
@@ -177,6 +217,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 static void watch_free(void *cls)
 {
     struct watch *w = cls;
+    filter_free(w->f);
     ubuf_free(&w->out);
     free(w);
 }
@@ -188,12 +229,14 @@ enum MHD_Result watch_start(struct request *rq, const struct api_target *t)
     w->res = t->res;
     if (t->res->namespaced)
         snprintf(w->ns, sizeof w->ns, "%s", t->ns);
-    field_sel_parse(request_arg(rq, "fieldSelector"), &w->fs);
-    if (w->fs.bad) {
+    char err[512] = "";
+    w->f = filter_parse(t->res, request_arg(rq, "labelSelector"),
+                        request_arg(rq, "fieldSelector"), err, sizeof err);
+    if (!w->f) {
         free(w);
-        return reply_status(rq, 400, "BadRequest", "unsupported field selector \"%s\"",
-                            request_arg(rq, "fieldSelector"));
+        return reply_status(rq, 400, "BadRequest", "%s", err);
     }
+    render_init(&w->rd, rq, t->res);
     const char *rv = request_arg(rq, "resourceVersion");
     if (!rv || !*rv || strcmp(rv, "0") == 0) {
         w->synthetic = true;
@@ -201,6 +244,7 @@ enum MHD_Result watch_start(struct request *rq, const struct api_target *t)
         char *end;
         w->rev = strtoull(rv, &end, 10);
         if (*end || rv[0] == '-') {
+            filter_free(w->f);
             free(w);
             return reply_status(rq, 400, "BadRequest", "invalid resourceVersion \"%s\"", rv);
         }

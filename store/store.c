@@ -3,7 +3,10 @@
  * Layout: three LMDB databases in one environment.
  *   objects  key "resource\0namespace\0name" -> [create_rev, mod_rev, uid, obj]
  *   changes  key revision (8 bytes big-endian) -> [type, resource, ns, name,
- *            create_rev, uid, obj]: the change log that feeds watches; every
+ *            create_rev, uid, obj, prev_rev]: the change log that feeds
+ *            watches (prev_rev: the object's revision before this change, 0
+ *            when added; a watch with a selector finds the previous state
+ *            there to tell an object leaving the selection); every
  *            revision has exactly one record, so trimming the front is a walk
  *            from first_rev upwards.
  *   meta     "applied", "revision", "first_rev" (host-order uint64).
@@ -233,7 +236,9 @@ static bool change_decode(const MDB_val *k, const MDB_val *v, struct store_event
 {
     struct mp_reader r;
     mp_reader_init(&r, v->mv_data, v->mv_size);
-    if (k->mv_size != 8 || mp_get_array(&r) != 7)
+    /* Seven elements: records from before prev_rev existed (snapshots). */
+    uint32_t n = mp_get_array(&r);
+    if (k->mv_size != 8 || (n != 7 && n != 8))
         return false;
     e->rev = rev_from_key(k);
     e->type = (int)mp_get_uint(&r);
@@ -244,6 +249,7 @@ static bool change_decode(const MDB_val *k, const MDB_val *v, struct store_event
     e->o.mod_rev = e->rev;
     e->o.uid = mp_get_str(&r, &e->o.uid_len);
     e->o.obj = mp_get_bin(&r, &e->o.obj_len);
+    e->prev_rev = n == 8 ? mp_get_uint(&r) : 0;
     return !r.err;
 }
 
@@ -366,12 +372,13 @@ struct apply_ctx {
 
 static int change_append(struct apply_ctx *a, int type, const struct cmd_view *c,
                          uint64_t create_rev, const char *uid, size_t uid_len, const void *obj,
-                         size_t obj_len)
+                         size_t obj_len, uint64_t prev_rev)
 {
     unsigned char k[8];
     rev_key(k, a->revision);
+    assert(prev_rev < a->revision);
     a->val.len = 0;
-    mp_put_array(&a->val, 7);
+    mp_put_array(&a->val, 8);
     mp_put_uint(&a->val, (uint64_t)type);
     mp_put_str(&a->val, c->resource, c->resource_len);
     mp_put_str(&a->val, c->ns, c->ns_len);
@@ -379,6 +386,7 @@ static int change_append(struct apply_ctx *a, int type, const struct cmd_view *c
     mp_put_uint(&a->val, create_rev);
     mp_put_str(&a->val, uid, uid_len);
     mp_put_bin(&a->val, obj, obj_len);
+    mp_put_uint(&a->val, prev_rev);
     MDB_val key = {8, k}, val = {a->val.len, a->val.data};
     return mdb_put(a->txn, a->s->changes, &key, &val, MDB_APPEND);
 }
@@ -450,7 +458,7 @@ static int apply_cmd(struct apply_ctx *a, const struct cmd_view *c, struct store
         rc = mdb_del(a->txn, a->s->objects, &key, NULL);
         if (rc == 0)
             rc = change_append(a, STORE_DELETED, c, old.create_rev, uid, old.uid_len, keep.data,
-                               keep.len);
+                               keep.len, old.mod_rev);
         free(uid);
         ubuf_free(&keep);
         return rc;
@@ -458,6 +466,7 @@ static int apply_cmd(struct apply_ctx *a, const struct cmd_view *c, struct store
 
     /* An update keeps the object's identity: its uid and creation revision. */
     uint64_t create_rev = exists ? old.create_rev : rev;
+    uint64_t prev_rev = exists ? old.mod_rev : 0;
     const char *uid = c->uid;
     size_t uid_len = c->uid_len;
     if (exists && (c->op == STORE_OP_UPDATE || c->uid_len == 0)) {
@@ -471,7 +480,7 @@ static int apply_cmd(struct apply_ctx *a, const struct cmd_view *c, struct store
     rc = mdb_put(a->txn, a->s->objects, &key, &val, 0);
     if (rc == 0)
         rc = change_append(a, exists ? STORE_MODIFIED : STORE_ADDED, c, create_rev, uid_copy,
-                           uid_len, c->obj, c->obj_len);
+                           uid_len, c->obj, c->obj_len, prev_rev);
     free(uid_copy);
     return rc;
 }
@@ -891,10 +900,10 @@ int store_get(struct store_read *r, const char *resource, const char *ns, const 
     return 0;
 }
 
-int store_list(struct store_read *r, const char *resource, const char *ns, store_obj_fn fn,
-               void *arg)
+int store_list_after(struct store_read *r, const char *resource, const char *ns,
+                     const char *after_ns, const char *after_name, store_obj_fn fn, void *arg)
 {
-    char prefix[STORE_KEY_MAX + 2];
+    char prefix[STORE_KEY_MAX + 2], start[STORE_KEY_MAX + 2];
     size_t rl = strlen(resource), plen;
     if (rl + (ns ? strlen(ns) : 0) + 2 > STORE_KEY_MAX)
         return 0;
@@ -907,11 +916,23 @@ int store_list(struct store_read *r, const char *resource, const char *ns, store
         prefix[plen + nl] = '\0';
         plen += nl + 1;
     }
-    MDB_cursor *cur;
     MDB_val k = {plen, prefix}, v;
+    bool skip_equal = false;
+    if (after_name) {
+        size_t anl = strlen(after_ns), aml = strlen(after_name);
+        if (rl + anl + aml + 2 > STORE_KEY_MAX)
+            return 0;
+        k.mv_size = key_build(start, resource, rl, after_ns, anl, after_name, aml);
+        k.mv_data = start;
+        skip_equal = true;
+    }
+    MDB_cursor *cur;
     if (mdb_cursor_open(r->txn, r->s->objects, &cur) != 0)
         return -1;
     int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE), ret = 0;
+    if (rc == 0 && skip_equal && k.mv_size == (size_t)(rl + strlen(after_ns) + strlen(after_name) + 2) &&
+        memcmp(k.mv_data, start, k.mv_size) == 0)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
             break;
@@ -927,6 +948,12 @@ int store_list(struct store_read *r, const char *resource, const char *ns, store
     if (rc != 0 && rc != MDB_NOTFOUND)
         ret = -1;
     return ret;
+}
+
+int store_list(struct store_read *r, const char *resource, const char *ns, store_obj_fn fn,
+               void *arg)
+{
+    return store_list_after(r, resource, ns, NULL, NULL, fn, arg);
 }
 
 int store_changes(struct store_read *r, uint64_t after, store_event_fn fn, void *arg)
@@ -955,6 +982,21 @@ int store_changes(struct store_read *r, uint64_t after, store_event_fn fn, void 
     if (rc != 0 && rc != MDB_NOTFOUND)
         ret = -1;
     return ret;
+}
+
+int store_change_at(struct store_read *r, uint64_t rev, struct store_event *e)
+{
+    if (rev < r->first_rev || rev > r->revision)
+        return STORE_NOT_FOUND;
+    unsigned char kb[8];
+    rev_key(kb, rev);
+    MDB_val k = {8, kb}, v;
+    int rc = mdb_get(r->txn, r->s->changes, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return STORE_NOT_FOUND;
+    if (rc != 0 || !change_decode(&k, &v, e))
+        return -1;
+    return 0;
 }
 
 uint64_t store_digest(struct store_read *r, uint64_t *n_objects)

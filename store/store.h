@@ -138,6 +138,7 @@ struct store_obj {
 struct store_event {
     int type; /* enum store_change */
     uint64_t rev;
+    uint64_t prev_rev; /* the object's revision before this change; 0 if added */
     struct store_obj o;
 };
 
@@ -147,17 +148,23 @@ void store_read_end(struct store_read *r);
 int store_get(struct store_read *r, const char *resource, const char *ns, const char *name,
               struct store_obj *out);
 /* Calls fn for each object of resource in ns (ns NULL: every namespace), in
- * key order, starting after `after_key` (the key of the last object a previous
- * page returned, or NULL). fn returns non-zero to stop. */
+ * key order (namespace, then name). fn returns non-zero to stop. */
 typedef int (*store_obj_fn)(void *arg, const struct store_obj *o);
 int store_list(struct store_read *r, const char *resource, const char *ns, store_obj_fn fn,
                void *arg);
+/* The same, starting strictly after the object (after_ns, after_name): the
+ * last one a previous page returned. after_name NULL starts at the first. */
+int store_list_after(struct store_read *r, const char *resource, const char *ns,
+                     const char *after_ns, const char *after_name, store_obj_fn fn, void *arg);
 /* Calls fn for each change with revision > after, in revision order. Returns
  * STORE_CONFLICT-free codes: 0, or STORE_GONE_ERR if `after` is older than the
  * log keeps (the client must relist), -1 on LMDB error. */
 #define STORE_GONE_ERR 410
 typedef int (*store_event_fn)(void *arg, const struct store_event *e);
 int store_changes(struct store_read *r, uint64_t after, store_event_fn fn, void *arg);
+/* The change record of revision rev (the object as it was written then):
+ * 0, STORE_NOT_FOUND when rev is outside the log, -1 on LMDB error. */
+int store_change_at(struct store_read *r, uint64_t rev, struct store_event *e);
 /* A digest of every object and the revision: equal on replicas that applied
  * the same entries. */
 uint64_t store_digest(struct store_read *r, uint64_t *n_objects);

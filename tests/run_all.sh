@@ -3,7 +3,8 @@
 #
 # Unit tests (cmocka binaries in build/test/unit), the deterministic
 # simulation (build/test/sim/sim over SIM_SEEDS seeds, one test per seed
-# group), and the end-to-end tests (pytest in tests/e2e against real servers
+# group), a short run of every fuzz target (build/fuzz), and the end-to-end
+# tests (pytest in tests/e2e against real servers
 # built with ASan and UBSan: build/test/bosun).
 set -u
 cd "$(dirname "$0")/.."
@@ -31,6 +32,21 @@ if [ -x build/test/sim/sim ]; then
     printf '%s\n' "$out" | tail -3
     if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=(sim); fi
 fi
+
+# Fuzz targets (libFuzzer, built by make test): FUZZ_SECONDS each (default
+# 10), one test per target; `make fuzz` runs them longer.
+for f in build/fuzz/fuzz_*; do
+    [ -x "$f" ] || continue
+    out=$("$f" -max_total_time="${FUZZ_SECONDS:-10}" -rss_limit_mb=2048 -artifact_prefix=build/fuzz/ 2>&1); rc=$?
+    runs=$(printf '%s\n' "$out" | sed -n 's/^Done \([0-9]*\) runs.*/\1/p' | tail -1)
+    if [ "$rc" -eq 0 ]; then
+        passed=$((passed + 1))
+        echo "fuzz $(basename "$f"): ${runs:-?} runs, no failure"
+    else
+        failed=$((failed + 1)); failures+=("$(basename "$f")")
+        printf '%s\n' "$out" | tail -30
+    fi
+done
 
 if [ -d tests/e2e ] && ls tests/e2e/test_*.py >/dev/null 2>&1; then
     # Debian's pytest (python3-pytest, installed by make deps) belongs to

@@ -203,3 +203,57 @@ long util_parse_duration_ms(const char *s)
         return (long)(v * 3600000);
     return -1;
 }
+
+/* ---- base64 (RFC 4648, standard alphabet, padded) ---- */
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void util_base64_encode(const void *data, size_t len, struct ubuf *out)
+{
+    const unsigned char *p = data;
+    ubuf_reserve(out, (len + 2) / 3 * 4 + 1);
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < len)
+            v |= p[i + 2];
+        char q[4] = {b64_alphabet[(v >> 18) & 63], b64_alphabet[(v >> 12) & 63],
+                     i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=',
+                     i + 2 < len ? b64_alphabet[v & 63] : '='};
+        ubuf_append(out, q, 4);
+    }
+}
+
+static int b64_value(char c)
+{
+    const char *p = c ? strchr(b64_alphabet, c) : NULL;
+    return p ? (int)(p - b64_alphabet) : -1;
+}
+
+int util_base64_decode(const char *s, size_t len, struct ubuf *out)
+{
+    if (len % 4)
+        return -1;
+    for (size_t i = 0; i < len; i += 4) {
+        int v[4];
+        size_t pad = 0;
+        for (int j = 0; j < 4; j++) {
+            char c = s[i + (size_t)j];
+            if (c == '=' && i + 4 == len && j >= 2) {
+                v[j] = 0;
+                pad++;
+                continue;
+            }
+            if (pad || (v[j] = b64_value(c)) < 0)
+                return -1;
+        }
+        unsigned w = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 |
+                     (unsigned)v[3];
+        unsigned char b[3] = {(unsigned char)(w >> 16), (unsigned char)(w >> 8),
+                              (unsigned char)w};
+        ubuf_append(out, b, 3 - pad);
+    }
+    return 0;
+}

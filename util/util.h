@@ -46,6 +46,11 @@ void ubuf_append(struct ubuf *b, const void *p, size_t n);
 void ubuf_appendf(struct ubuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ubuf_free(struct ubuf *b);
 
+/* Standard base64 with padding (RFC 4648 section 4). decode: 0, or -1 on
+ * a malformed string (out may then hold a partial result). */
+void util_base64_encode(const void *data, size_t len, struct ubuf *out);
+int util_base64_decode(const char *s, size_t len, struct ubuf *out);
+
 /* Allocation that aborts on failure: bosun treats out-of-memory as fatal. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);

@@ -296,6 +296,14 @@ def cm(name, data=None, ns=None, rv=None, **meta):
     return o
 
 
+def ensure_ns(s, *names):
+    """Creates namespaces (idempotent): objects need theirs to exist."""
+    for ns in names:
+        r = s.req("POST", "/api/v1/namespaces",
+                  {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        assert r.status in (201, 409), r
+
+
 def cm_path(ns="default", name=None):
     p = "/api/v1/namespaces/%s/configmaps" % ns
     return p + "/" + name if name else p

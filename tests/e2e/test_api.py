@@ -7,7 +7,14 @@ import time
 
 import pytest
 
-from conftest import cm, cm_path, wait_for
+from conftest import ensure_ns, cm, cm_path, wait_for
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _namespaces(module_cluster):
+    """The namespaces this module's tests write into."""
+    ensure_ns(module_cluster.leader(), "crud-leader", "crud-follower", "bad-leader",
+              "bad-follower", "large", "ryw", "waw", "rvs", "gen", "cas")
 
 
 def assert_status(r, code, reason):
@@ -211,7 +218,7 @@ def test_bad_input_changes_nothing(module_cluster, via):
     bad("POST", path, cm("typed"), 415, "UnsupportedMediaType",
         headers={"Content-Type": "text/plain"})
     bad("PUT", cm_path(ns, "exists"), cm("exists", {"k": "typed"}), 415, "UnsupportedMediaType",
-        headers={"Content-Type": "application/yaml"})
+        headers={"Content-Type": "application/xml"})
     # dryRun=All: answered as if done, and nothing is written
     r = srv.req("POST", path + "?dryRun=All", cm("dry", {"k": "v"}))
     assert r.status == 201 and r.json["metadata"]["name"] == "dry", r
@@ -253,6 +260,7 @@ def test_put_bad_name_or_rv(make_cluster, case):
     """A PUT whose body names another object, or has a resourceVersion that
     is not a number: 400 BadRequest, and the server lives on."""
     c = make_cluster(1)
+    ensure_ns(c.leader(), "p")
     c.tolerate_crash = True  # the failure is asserted here, not at teardown
     s = c[1]
     assert s.req("POST", cm_path("p"), cm("exists")).status == 201

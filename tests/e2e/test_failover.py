@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import (Fatal, cm, cm_path, ev_key, ev_rv,
+from conftest import (ensure_ns, Fatal, cm, cm_path, ev_key, ev_rv,
                       wait_for)
 
 NS = "fo"
@@ -259,6 +259,7 @@ def test_kill_leader_under_load(make_cluster):
     # the state (raft/cluster.c tune_cb), the change log included
     c = make_cluster(3, extra=["--snapshot-threshold", "64", "--snapshot-trailing", "16",
                                "--watch-history", "200"])
+    ensure_ns(c.leader(), NS, NS + "-probe")
     crash = CrashWatch(c)
     servers = c.all()
     start_rv = int(servers[0].get(cm_path(NS)).json["metadata"]["resourceVersion"])
@@ -368,6 +369,7 @@ def test_paused_follower_under_load_survives(make_cluster):
     takeSnapshotCb here, ~3 runs in 4, until scripts/libraft-patches/0001)."""
     c = make_cluster(3, extra=["--snapshot-threshold", "16", "--snapshot-trailing", "1",
                                "--watch-history", "20"])
+    ensure_ns(c.leader(), NS, NS + "-probe")
     c.tolerate_crash = True  # asserted here
     ld = c.leader()
     for t in range(8):  # a constant set of objects keeps the state small
@@ -427,6 +429,7 @@ def test_no_quorum_then_recovery(make_cluster):
     503 within ~10s, nothing is written anywhere; one server back, the
     cluster has a quorum again and writes; the third rejoins identical."""
     c = make_cluster(3, extra=["--heartbeat-timeout", "50ms"])
+    ensure_ns(c.leader(), NS, NS + "-probe")
     ld = c.leader()
     lone, other = c.followers(ld)
     assert lone.req("POST", cm_path(NS), cm("before")).status == 201
@@ -484,6 +487,7 @@ def test_no_quorum_on_lone_leader_is_bounded(make_cluster):
     (outcome unknown) within ~10s rather than hanging; after recovery the
     write is either fully there or absent on every server."""
     c = make_cluster(3, extra=["--heartbeat-timeout", "50ms"])
+    ensure_ns(c.leader(), NS, NS + "-probe")
     ld = c.leader()
     f1, f2 = c.followers(ld)
     f1.kill()
@@ -507,6 +511,7 @@ def test_paused_leader_is_replaced_and_rejoins(make_cluster):
     after SIGCONT the old leader steps down and converges; no acknowledged
     write is lost."""
     c = make_cluster(3)
+    ensure_ns(c.leader(), NS, NS + "-probe")
     servers = c.all()
     wl = Workload(servers, threads=4).start()
     try:
@@ -554,6 +559,7 @@ def test_whole_cluster_restart_keeps_state(make_cluster, how):
     and the Raft log."""
     c = make_cluster(3, extra=["--snapshot-threshold", "32", "--snapshot-trailing", "8",
                                "--watch-history", "100"])
+    ensure_ns(c.leader(), NS, NS + "-probe")
     wl = Workload(c.all(), threads=4).start()
     try:
         wait_for("200 writes", lambda: wl.acked() >= 200, 60)
@@ -608,6 +614,7 @@ def test_election_after_leader_pause_is_prompt(make_cluster):
     times = []
     for _ in range(3):
         c = make_cluster(3)
+        ensure_ns(c.leader(), NS, NS + "-probe")
         old = c.leader()
         rest = [s for s in c.all() if s is not old]
         t0 = time.monotonic()

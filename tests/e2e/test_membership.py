@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import cm, cm_path, wait_for
+from conftest import ensure_ns, cm, cm_path, wait_for
 
 
 def members(s):
@@ -23,6 +23,7 @@ def write_some(s, ns, n, prefix="k"):
 def test_join_becomes_voter_with_same_replica(make_cluster):
     c = make_cluster(3, extra=["--heartbeat-timeout", "50ms", "--snapshot-threshold", "64",
                                "--snapshot-trailing", "16", "--watch-history", "50"])
+    ensure_ns(c.leader(), "join", "xfer", "roles")
     ld = c.leader()
     write_some(ld, "join", 100)  # enough that the joiner needs a snapshot
     via = c.followers(ld)[0]
@@ -78,6 +79,7 @@ def transfer(c, via, target_id, attempts=3):
 
 def test_transfer_leadership(make_cluster):
     c = make_cluster(3, extra=["--heartbeat-timeout", "50ms"])
+    ensure_ns(c.leader(), "join", "xfer", "roles")
     ld = c.leader()
     a, b = c.followers(ld)
     # asked of the leader
@@ -109,6 +111,7 @@ def test_transfer_leadership(make_cluster):
 
 def test_change_role_and_remove_members(make_cluster):
     c = make_cluster(3, extra=["--heartbeat-timeout", "50ms"])
+    ensure_ns(c.leader(), "join", "xfer", "roles")
     ld = c.leader()
     f1, f2 = c.followers(ld)
     # bad requests change nothing

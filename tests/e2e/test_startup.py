@@ -198,6 +198,9 @@ def test_clean_shutdown_on_sigterm(tmp_path):
             wait_for("the server to lead", lambda: http(url, "GET", "/readyz",
                                                         timeout=2).status == 200, 20)
             if round_ == 0:
+                wait_for("namespace d", lambda: http(url, "POST", "/api/v1/namespaces", {
+                    "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "d"}},
+                    timeout=5).status in (201, 409), 20)
                 r = http(url, "POST", "/api/v1/namespaces/d/configmaps",
                          {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kept"}})
                 assert r.status == 201, r

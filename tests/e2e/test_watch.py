@@ -4,7 +4,16 @@ bookmarks, and 410 Expired for a revision the change log no longer holds."""
 import threading
 import time
 
-from conftest import cm, cm_path, ev_key, ev_rv
+import pytest
+
+from conftest import ensure_ns, cm, cm_path, ev_key, ev_rv
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _namespaces(module_cluster):
+    """The namespaces this module's tests write into."""
+    ensure_ns(module_cluster.leader(), "w-zero", "w-zero-other", "w-rv", "w-burst", "w-timeout",
+              "w-bm", "w-bm-elsewhere")
 
 
 def create(s, ns, name, data=None):
@@ -37,7 +46,9 @@ def test_watch_from_zero_then_live(module_cluster):
         assert all(e["object"]["metadata"]["namespace"] == ns for e in evs)
         # then the live changes, in order
         d = create(ld, ns, "d" + s.url[-5:])
-        u = f2.req("PUT", cm_path(ns, "a"), cm("a", {"v": "1"}))
+        # a value new in each round: a PUT that changes nothing writes
+        # nothing (no revision, no event), as in Kubernetes
+        u = f2.req("PUT", cm_path(ns, "a"), cm("a", {"v": s.url[-5:]}))
         assert u.status == 200
         urv = u.json["metadata"]["resourceVersion"]
         x = f1.req("DELETE", cm_path(ns, "b"))
@@ -50,7 +61,7 @@ def test_watch_from_zero_then_live(module_cluster):
         assert live[1] == ("MODIFIED", "a", urv)
         assert live[2][0:2] == ("DELETED", "b") and int(live[2][2]) > int(urv)
         assert live[3][0:2] == ("ADDED", "b")
-        assert evs[k + 1]["object"]["data"] == {"v": "1"}
+        assert evs[k + 1]["object"]["data"] == {"v": s.url[-5:]}
         # the DELETED event carries the last state of the object
         assert evs[k + 2]["object"]["data"] == {"v": "0"}
         rvs_seen = [ev_rv(e) for e in evs[k:]]
@@ -194,6 +205,7 @@ def test_bookmarks(module_cluster):
 
 def test_too_old_resource_version_is_expired(make_cluster):
     c = make_cluster(3, extra=["--watch-history", "10", "--heartbeat-timeout", "50ms"])
+    ensure_ns(c.leader(), "w-old")
     ld = c.leader()
     f = c.followers(ld)[0]
     ns = "w-old"

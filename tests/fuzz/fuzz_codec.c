@@ -70,8 +70,10 @@ static int fuzz_matches_msgpack(const msgpack_object *o, json_t *j)
     case MSGPACK_OBJECT_FLOAT64:
         return json_is_real(j) && memcmp(&o->via.f64, &(double){json_real_value(j)}, 8) == 0;
     case MSGPACK_OBJECT_STR:
+        /* msgpack-c gives an empty string a NULL pointer: no memcmp then */
         return json_is_string(j) && json_string_length(j) == o->via.str.size &&
-               memcmp(json_string_value(j), o->via.str.ptr, o->via.str.size) == 0;
+               (o->via.str.size == 0 ||
+                memcmp(json_string_value(j), o->via.str.ptr, o->via.str.size) == 0);
     case MSGPACK_OBJECT_ARRAY:
         if (!json_is_array(j) || json_array_size(j) != o->via.array.size)
             return 0;
@@ -87,7 +89,8 @@ static int fuzz_matches_msgpack(const msgpack_object *o, json_t *j)
             const msgpack_object *k = &o->via.map.ptr[i].key;
             if (!it || k->type != MSGPACK_OBJECT_STR ||
                 k->via.str.size != json_object_iter_key_len(it) ||
-                memcmp(k->via.str.ptr, json_object_iter_key(it), k->via.str.size) != 0)
+                (k->via.str.size &&
+                 memcmp(k->via.str.ptr, json_object_iter_key(it), k->via.str.size) != 0))
                 return 0;
             if (!fuzz_matches_msgpack(&o->via.map.ptr[i].val, json_object_iter_value(it)))
                 return 0;

@@ -509,6 +509,88 @@ static void test_depth_limit_encode(void **state)
     json_decref(root);
 }
 
+/* ---- YAML (yaml.c) ---- */
+
+static void yaml_expect(const char *yaml, const char *want_json)
+{
+    char err[256] = "";
+    json_t *got = codec_yaml_to_json(yaml, strlen(yaml), err, sizeof err);
+    if (!got)
+        fail_msg("yaml failed: %s", err);
+    json_t *want = json_loads(want_json, JSON_DECODE_ANY, NULL);
+    assert_non_null(want);
+    if (!json_equal(got, want)) {
+        char *g = json_dumps(got, JSON_ENCODE_ANY | JSON_COMPACT);
+        fail_msg("got %s want %s", g, want_json);
+    }
+    json_decref(got);
+    json_decref(want);
+}
+
+static void test_yaml_manifest(void **state)
+{
+    yaml_expect("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {app: web}\n"
+                "spec:\n  containers:\n  - name: c\n    image: nginx\n    ports:\n"
+                "    - containerPort: 80\n",
+                "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+                "\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"name\":\"c\","
+                "\"image\":\"nginx\",\"ports\":[{\"containerPort\":80}]}]}}");
+}
+
+static void test_yaml_scalars(void **state)
+{
+    yaml_expect("[1, -2, 0x1f, 0o17, 1.5, 1e3, true, false, null, ~, '', \"3\", yes, 01, .inf, "
+                "1.2.3, 08]",
+                "[1,-2,31,15,1.5,1000.0,true,false,null,null,\"\",\"3\",\"yes\",1,\".inf\","
+                "\"1.2.3\",8]");
+    yaml_expect("a:\nb: !!str 5\n", "{\"a\":null,\"b\":\"5\"}");
+    yaml_expect("", "null");
+    yaml_expect("{\"json\": [1, {\"x\": \"y\"}]}", "{\"json\":[1,{\"x\":\"y\"}]}");
+    yaml_expect("a: |\n  line1\n  line2\n", "{\"a\":\"line1\\nline2\\n\"}");
+    /* only the first document */
+    yaml_expect("a: 1\n---\nb: 2\n", "{\"a\":1}");
+}
+
+static void test_yaml_anchors(void **state)
+{
+    yaml_expect("base: &b {x: 1}\nother: *b\n", "{\"base\":{\"x\":1},\"other\":{\"x\":1}}");
+}
+
+static void yaml_reject(const char *yaml, const char *want_in_err)
+{
+    char err[256] = "";
+    json_t *got = codec_yaml_to_json(yaml, strlen(yaml), err, sizeof err);
+    assert_null(got);
+    if (!strstr(err, want_in_err))
+        fail_msg("error \"%s\" lacks \"%s\"", err, want_in_err);
+}
+
+static void test_yaml_errors(void **state)
+{
+    yaml_reject("a: [1, 2\n", "yaml: line");
+    yaml_reject("a: 1\na: 2\n", "already defined");
+    yaml_reject("? [1]\n: x\n", "must be a scalar");
+    yaml_reject("a: *nope\n", "unknown anchor");
+    yaml_reject("a: \"\xff\"\n", "yaml");
+    /* billion laughs: each level doubles the copies */
+    struct ubuf b = {0};
+    ubuf_appendf(&b, "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for (int i = 1; i < 12; i++)
+        ubuf_appendf(&b, "l%d: &l%d [*l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d]\n",
+                     i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+    ubuf_append(&b, "", 1);
+    yaml_reject(b.data, "too many nodes");
+    ubuf_free(&b);
+    /* deep nesting */
+    struct ubuf d = {0};
+    for (int i = 0; i < 1000; i++)
+        ubuf_append(&d, "[", 1);
+    ubuf_append(&d, "", 1);
+    char err[256];
+    assert_null(codec_yaml_to_json(d.data, strlen(d.data), err, sizeof err));
+    ubuf_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -538,6 +620,10 @@ int main(void)
         cmocka_unit_test(test_depth_limit_decode),
         cmocka_unit_test(test_depth_bomb),
         cmocka_unit_test(test_depth_limit_encode),
+        cmocka_unit_test(test_yaml_manifest),
+        cmocka_unit_test(test_yaml_scalars),
+        cmocka_unit_test(test_yaml_anchors),
+        cmocka_unit_test(test_yaml_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

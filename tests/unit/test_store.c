@@ -233,7 +233,7 @@ static char *list(struct store *s, const char *res, const char *ns, int stop_aft
 #define MAX_EV 64
 struct ev {
     int type;
-    uint64_t rev, create_rev, mod_rev;
+    uint64_t rev, create_rev, mod_rev, prev_rev;
     char name[32];
     char uid[32];
     char obj[32];
@@ -254,6 +254,7 @@ static int ev_fn(void *arg, const struct store_event *e)
     d->rev = e->rev;
     d->create_rev = e->o.create_rev;
     d->mod_rev = e->o.mod_rev;
+    d->prev_rev = e->prev_rev;
     copy_str(d->name, sizeof d->name, e->o.name, e->o.name_len);
     copy_str(d->uid, sizeof d->uid, e->o.uid, e->o.uid_len);
     copy_str(d->obj, sizeof d->obj, e->o.obj, e->o.obj_len);
@@ -621,6 +622,47 @@ static void test_get_list_scoping(void **state)
     store_read_end(&r);
 }
 
+static int list_after_fn(void *arg, const struct store_obj *o)
+{
+    return list_fn(arg, o);
+}
+
+/* Pages: store_list_after starts strictly after (ns, name), across
+ * namespaces for a cluster-wide list, and at the first key of a namespace
+ * when the name sorts before everything there. */
+static void test_list_after(void **state)
+{
+    struct tstore *t = main_store(state);
+    const char *keys[][2] = {{"a", "x"}, {"a", "y"}, {"b", "a"}, {"b", "z"}};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(apply_one(t, CREATE("pods", keys[i][0], keys[i][1], "u", "o")).code,
+                         STORE_OK);
+    assert_int_equal(apply_one(t, CREATE("podsx", "a", "q", "u", "o")).code, STORE_OK);
+    struct {
+        const char *ns, *after_ns, *after_name, *want;
+    } cases[] = {
+        {NULL, "a", "x", "pods:a/y,pods:b/a,pods:b/z,"},
+        {NULL, "a", "y", "pods:b/a,pods:b/z,"},
+        {NULL, "a", "xx", "pods:a/y,pods:b/a,pods:b/z,"},
+        {NULL, "b", "z", ""},
+        {"a", "a", "x", "pods:a/y,"},
+        {"b", "b", "", "pods:b/a,pods:b/z,"},
+        {NULL, NULL, NULL, "pods:a/x,pods:a/y,pods:b/a,pods:b/z,"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct store_read r;
+        struct list_acc a = {0};
+        assert_int_equal(store_read_begin(t->s, &r), 0);
+        assert_int_equal(store_list_after(&r, "pods", cases[i].ns, cases[i].after_ns,
+                                          cases[i].after_name, list_after_fn, &a),
+                         0);
+        store_read_end(&r);
+        ubuf_append(&a.out, "", 1);
+        assert_string_equal(a.out.data, cases[i].want);
+        ubuf_free(&a.out);
+    }
+}
+
 static void test_list_resource_prefix(void **state)
 {
     struct tstore *t = main_store(state);
@@ -685,6 +727,22 @@ static void test_changes_types_and_order(void **state)
         assert_string_equal(a.e[i].uid, want[i].uid);
         assert_int_equal(a.e[i].create_rev, want[i].create_rev);
     }
+
+    /* Each change names the revision the object had before it. */
+    uint64_t prev[] = {0, 0, 1, 3, 2};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(a.e[i].prev_rev, prev[i]);
+    struct store_read r;
+    struct store_event e;
+    assert_int_equal(store_read_begin(t->s, &r), 0);
+    assert_int_equal(store_change_at(&r, 3, &e), 0);
+    assert_int_equal(e.type, STORE_MODIFIED);
+    assert_int_equal(e.prev_rev, 1);
+    assert_int_equal(e.o.obj_len, 2);
+    assert_memory_equal(e.o.obj, "a2", 2);
+    assert_int_equal(store_change_at(&r, 0, &e), STORE_NOT_FOUND);
+    assert_int_equal(store_change_at(&r, 6, &e), STORE_NOT_FOUND);
+    store_read_end(&r);
 
     /* after = N returns only revisions > N. */
     assert_int_equal(changes(t->s, 3, &a), 0);
@@ -1631,6 +1689,8 @@ int main(void)
         T(test_empty_batch),
         T(test_get_list_scoping),
         T(test_list_resource_prefix),
+        T(test_list_after),
+    T(test_list_after),
         T(test_changes_types_and_order),
         T(test_changes_trim),
         T(test_changes_fresh_store),

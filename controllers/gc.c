@@ -1,0 +1,369 @@
+/* gc.c — the garbage collector: dependents follow their owners, as
+ * Kubernetes' garbage collector makes them (metadata.ownerReferences).
+ *
+ *  - Background: when an owner is deleted, its dependents are deleted (a
+ *    dependent that still has another live owner only loses the dead
+ *    reference).
+ *  - Foreground: an owner deleted with propagationPolicy=Foreground carries
+ *    the foregroundDeletion finalizer; its dependents are deleted
+ *    (foreground too), and the finalizer is removed once none is left, which
+ *    lets the owner go.
+ *  - Orphan: the orphan finalizer makes the collector remove the owner's
+ *    reference from every dependent, then the finalizer.
+ *
+ * Dependents live in the owner's namespace (or anywhere for a
+ * cluster-scoped owner), so a deleted owner costs one walk over its
+ * namespace. Deletions of the kinds that usually own things (workloads,
+ * services, claims) are acted on at once; a full pass every CTL_RESYNC_MS
+ * finds every other dangling reference by comparing each owner uid with the
+ * set of live uids. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/codec.h"
+#include "controllers/controllers.h"
+#include "util/util.h"
+
+#define GC "garbage-collector"
+#define ORPHANS "_orphans" /* queue key: the uid of a deleted owner */
+
+static const char *const owner_kinds[] = {"deployments", "replicasets",  "statefulsets",
+                                          "daemonsets",  "jobs",         "cronjobs",
+                                          "services",    "persistentvolumeclaims"};
+
+static bool is_owner_kind(const char *res, size_t len)
+{
+    for (size_t i = 0; i < sizeof owner_kinds / sizeof owner_kinds[0]; i++)
+        if (strlen(owner_kinds[i]) == len && memcmp(owner_kinds[i], res, len) == 0)
+            return true;
+    return false;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+static bool has_finalizer(json_t *obj, const char *f)
+{
+    json_t *fs = json_object_get(json_object_get(obj, "metadata"), "finalizers"), *v;
+    size_t i;
+    json_array_foreach(fs, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), f)) return
+        true;
+    return false;
+}
+
+static bool owned_by(json_t *obj, const char *uid)
+{
+    json_t *refs = json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), *r;
+    size_t i;
+    json_array_foreach(refs, i, r) if (!strcmp(str(r, "uid"), uid)) return true;
+    return false;
+}
+
+static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
+{
+    char res[128], ns[256], name[256], uid[64];
+    snprintf(res, sizeof res, "%.*s", (int)e->o.resource_len, e->o.resource);
+    snprintf(ns, sizeof ns, "%.*s", (int)e->o.ns_len, e->o.ns);
+    snprintf(name, sizeof name, "%.*s", (int)e->o.name_len, e->o.name);
+    snprintf(uid, sizeof uid, "%.*s", (int)e->o.uid_len, e->o.uid);
+    json_t *md = json_object_get(obj, "metadata");
+    if (e->type == STORE_DELETED) {
+        if (is_owner_kind(e->o.resource, e->o.resource_len))
+            ctl_enqueue(c, GC, ORPHANS, ns, uid);
+        /* An owner waiting in the foreground may now be free to go. */
+        json_t *refs = json_object_get(md, "ownerReferences"), *r;
+        size_t i;
+        json_array_foreach(refs, i, r) ctl_enqueue(c, GC, ORPHANS "-owner", ns, str(r, "uid"));
+        return;
+    }
+    if (json_object_get(md, "deletionTimestamp") &&
+        (has_finalizer(obj, "foregroundDeletion") || has_finalizer(obj, "orphan")))
+        ctl_enqueue(c, GC, res, ns, name);
+}
+
+/* ---- dependents ---- */
+
+struct dep {
+    char *resource, *ns, *name;
+    json_t *obj;
+};
+
+struct dep_list {
+    const char *uid;
+    struct dep *v;
+    size_t n, cap;
+};
+
+static void collect_dep(struct ctl *c, void *arg, const char *resource, const struct store_obj *o,
+                        json_t *obj)
+{
+    struct dep_list *dl = arg;
+    if (!owned_by(obj, dl->uid))
+        return;
+    if (dl->n == dl->cap) {
+        dl->cap = dl->cap ? dl->cap * 2 : 16;
+        dl->v = xrealloc(dl->v, dl->cap * sizeof *dl->v);
+    }
+    dl->v[dl->n++] = (struct dep){xstrdup(resource), xstrndup(o->ns, o->ns_len),
+                                  xstrndup(o->name, o->name_len), json_incref(obj)};
+}
+
+static void deps_free(struct dep_list *dl)
+{
+    for (size_t i = 0; i < dl->n; i++) {
+        free(dl->v[i].resource);
+        free(dl->v[i].ns);
+        free(dl->v[i].name);
+        json_decref(dl->v[i].obj);
+    }
+    free(dl->v);
+}
+
+static void deps_find(struct ctl *c, const char *ns, const char *uid, struct dep_list *dl)
+{
+    memset(dl, 0, sizeof *dl);
+    dl->uid = uid;
+    ctl_each_object(c, ns && *ns ? ns : NULL, collect_dep, dl);
+}
+
+/* Rewrites a dependent without its owner references to uid. */
+static bool remove_owner_ref(struct ctl *c, const struct dep *d, const char *uid)
+{
+    json_t *obj = json_deep_copy(d->obj);
+    json_t *md = json_object_get(obj, "metadata");
+    json_t *refs = json_object_get(md, "ownerReferences"), *kept = json_array(), *r;
+    size_t i;
+    json_array_foreach(refs, i, r) if (strcmp(str(r, "uid"), uid) != 0) json_array_append(kept, r);
+    if (json_array_size(kept))
+        json_object_set_new(md, "ownerReferences", kept);
+    else {
+        json_decref(kept);
+        json_object_del(md, "ownerReferences");
+    }
+    char path[1024];
+    bool ok = ctl_object_path(d->resource, d->ns, d->name, path, sizeof path);
+    int st = ok ? ctl_api(c, "PUT", path, NULL, obj, NULL) : 404;
+    json_decref(obj);
+    return st == 200 || st == 404;
+}
+
+static bool delete_object(struct ctl *c, const char *resource, const char *ns, const char *name,
+                          const char *uid, const char *propagation)
+{
+    char path[1024];
+    if (!ctl_object_path(resource, ns, name, path, sizeof path))
+        return true;
+    json_t *opts = json_pack("{s:s, s:s, s:s, s:{s:s}}", "kind", "DeleteOptions", "apiVersion",
+                             "v1", "propagationPolicy", propagation, "preconditions", "uid", uid);
+    int st = ctl_api(c, "DELETE", path, NULL, opts, NULL);
+    json_decref(opts);
+    return st == 200 || st == 202 || st == 404 || st == 409;
+}
+
+/* ---- live uids, for references to owners that are gone ---- */
+
+struct uid_set {
+    char **v;
+    size_t n, cap;
+};
+
+static void collect_uid(struct ctl *c, void *arg, const char *resource, const struct store_obj *o,
+                        json_t *obj)
+{
+    struct uid_set *us = arg;
+    if (us->n == us->cap) {
+        us->cap = us->cap ? us->cap * 2 : 1024;
+        us->v = xrealloc(us->v, us->cap * sizeof *us->v);
+    }
+    us->v[us->n++] = xstrndup(o->uid, o->uid_len);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool uid_live(const struct uid_set *us, const char *uid)
+{
+    return us->n && bsearch(&uid, us->v, us->n, sizeof *us->v, cmp_str) != NULL;
+}
+
+struct dangling_ctx {
+    const struct uid_set *live;
+};
+
+static void check_refs(struct ctl *c, void *arg, const char *resource, const struct store_obj *o,
+                       json_t *obj)
+{
+    struct dangling_ctx *dc = arg;
+    json_t *md = json_object_get(obj, "metadata");
+    json_t *refs = json_object_get(md, "ownerReferences"), *r;
+    size_t i;
+    char ns[256];
+    snprintf(ns, sizeof ns, "%.*s", (int)o->ns_len, o->ns);
+    json_array_foreach(refs, i, r)
+    {
+        const char *uid = str(r, "uid");
+        if (*uid && !uid_live(dc->live, uid))
+            ctl_enqueue(c, GC, ORPHANS, ns, uid);
+    }
+    if (json_object_get(md, "deletionTimestamp") &&
+        (has_finalizer(obj, "foregroundDeletion") || has_finalizer(obj, "orphan"))) {
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)o->name_len, o->name);
+        ctl_enqueue(c, GC, resource, ns, name);
+    }
+}
+
+static void resync(struct ctl *c)
+{
+    struct uid_set live = {0};
+    ctl_each_object(c, NULL, collect_uid, &live);
+    if (live.n)
+        qsort(live.v, live.n, sizeof *live.v, cmp_str);
+    struct dangling_ctx dc = {&live};
+    ctl_each_object(c, NULL, check_refs, &dc);
+    for (size_t i = 0; i < live.n; i++)
+        free(live.v[i]);
+    free(live.v);
+}
+
+/* ---- sync ---- */
+
+/* The owner uid is gone: delete its dependents, or drop the reference from
+ * those that have other owners. */
+static bool sync_orphans(struct ctl *c, const char *ns, const char *uid)
+{
+    struct dep_list dl;
+    deps_find(c, ns, uid, &dl);
+    bool ok = true;
+    for (size_t i = 0; i < dl.n; i++) {
+        struct dep *d = &dl.v[i];
+        json_t *refs = json_object_get(json_object_get(d->obj, "metadata"), "ownerReferences");
+        if (json_array_size(refs) > 1)
+            ok &= remove_owner_ref(c, d, uid);
+        else
+            ok &= delete_object(c, d->resource, d->ns, d->name,
+                                str(json_object_get(d->obj, "metadata"), "uid"), "Background");
+    }
+    deps_free(&dl);
+    return ok;
+}
+
+static bool remove_finalizer(struct ctl *c, const char *resource, const char *ns,
+                             const char *name, json_t *obj, const char *f)
+{
+    json_t *next = json_deep_copy(obj);
+    json_t *md = json_object_get(next, "metadata");
+    json_t *fs = json_object_get(md, "finalizers"), *kept = json_array(), *v;
+    size_t i;
+    json_array_foreach(fs, i, v) if (strcmp(json_string_value(v) ? json_string_value(v) : "", f))
+        json_array_append(kept, v);
+    json_object_set_new(md, "finalizers", kept);
+    char path[1024];
+    int st = ctl_object_path(resource, ns, name, path, sizeof path)
+                 ? ctl_api(c, "PUT", path, NULL, next, NULL)
+                 : 404;
+    json_decref(next);
+    return st == 200 || st == 404;
+}
+
+/* An owner being deleted with the foregroundDeletion or orphan finalizer. */
+static bool sync_owner(struct ctl *c, const char *resource, const char *ns, const char *name)
+{
+    struct store_read r;
+    struct store_obj o;
+    if (store_read_begin(ctl_store(c), &r) != 0)
+        return false;
+    json_t *obj = NULL;
+    if (store_get(&r, resource, ns, name, &o) == 0) {
+        char rv[24];
+        snprintf(rv, sizeof rv, "%llu", (unsigned long long)o.mod_rev);
+        obj = codec_msgpack_to_json(o.obj, o.obj_len);
+        if (obj)
+            json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion",
+                                json_string(rv));
+    }
+    store_read_end(&r);
+    if (!obj)
+        return true; /* gone */
+    json_t *md = json_object_get(obj, "metadata");
+    const char *uid = str(md, "uid");
+    bool ok = true;
+    if (json_object_get(md, "deletionTimestamp") && has_finalizer(obj, "orphan")) {
+        struct dep_list dl;
+        deps_find(c, ns, uid, &dl);
+        for (size_t i = 0; i < dl.n; i++)
+            ok &= remove_owner_ref(c, &dl.v[i], uid);
+        deps_free(&dl);
+        ok = ok && remove_finalizer(c, resource, ns, name, obj, "orphan");
+    } else if (json_object_get(md, "deletionTimestamp") &&
+               has_finalizer(obj, "foregroundDeletion")) {
+        struct dep_list dl;
+        deps_find(c, ns, uid, &dl);
+        for (size_t i = 0; i < dl.n; i++) {
+            json_t *dmd = json_object_get(dl.v[i].obj, "metadata");
+            if (!json_object_get(dmd, "deletionTimestamp"))
+                delete_object(c, dl.v[i].resource, dl.v[i].ns, dl.v[i].name, str(dmd, "uid"),
+                              "Foreground");
+        }
+        /* Done when no dependent is left; their deletion re-queues us. */
+        ok = dl.n == 0 && remove_finalizer(c, resource, ns, name, obj, "foregroundDeletion");
+        deps_free(&dl);
+    }
+    json_decref(obj);
+    return ok;
+}
+
+/* A dependent of uid went: if uid is an owner waiting in the foreground,
+ * look at it again. */
+static bool sync_owner_of(struct ctl *c, const char *ns, const char *uid);
+
+static bool sync(struct ctl *c, const char *resource, const char *ns, const char *name)
+{
+    if (strcmp(resource, ORPHANS) == 0)
+        return sync_orphans(c, ns, name);
+    if (strcmp(resource, ORPHANS "-owner") == 0)
+        return sync_owner_of(c, ns, name);
+    return sync_owner(c, resource, ns, name);
+}
+
+struct find_uid {
+    const char *uid;
+    char resource[128], ns[256], name[256];
+    bool found;
+};
+
+static void match_uid(struct ctl *c, void *arg, const char *resource, const struct store_obj *o,
+                      json_t *obj)
+{
+    struct find_uid *fu = arg;
+    if (fu->found || o->uid_len != strlen(fu->uid) || memcmp(o->uid, fu->uid, o->uid_len) != 0)
+        return;
+    if (!json_object_get(json_object_get(obj, "metadata"), "deletionTimestamp"))
+        return;
+    fu->found = true;
+    snprintf(fu->resource, sizeof fu->resource, "%s", resource);
+    snprintf(fu->ns, sizeof fu->ns, "%.*s", (int)o->ns_len, o->ns);
+    snprintf(fu->name, sizeof fu->name, "%.*s", (int)o->name_len, o->name);
+}
+
+static bool sync_owner_of(struct ctl *c, const char *ns, const char *uid)
+{
+    struct find_uid fu = {.uid = uid};
+    ctl_each_object(c, ns && *ns ? ns : NULL, match_uid, &fu);
+    if (!fu.found && ns && *ns)
+        ctl_each_object(c, NULL, match_uid, &fu); /* a cluster-scoped owner */
+    return !fu.found || sync_owner(c, fu.resource, fu.ns, fu.name);
+}
+
+const struct ctl_def ctl_garbage_collector = {
+    .name = GC,
+    .on_change = on_change,
+    .sync = sync,
+    .resync = resync,
+};

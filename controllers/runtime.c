@@ -1,0 +1,290 @@
+/* runtime.c — the controllers' shared runtime (see controllers.h): one
+ * thread that, while this server leads, follows the replica's change stream,
+ * feeds it to the controllers, and syncs the keys they queue.
+ *
+ * The work queue is deduplicated (a key queued twice is synced once) and a
+ * key whose sync fails is retried after a backoff that doubles from 100 ms
+ * up to 10 s. On losing leadership the queue is dropped; the next leader
+ * starts from its own replica with a full pass, so nothing is lost: the
+ * controllers are level-triggered and idempotent. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codec/codec.h"
+#include "controllers/controllers.h"
+#include "httpc/httpc.h"
+#include "server/server.h"
+#include "util/util.h"
+
+#define CTL_MAX_QUEUE 100000
+#define CTL_BACKOFF_MIN_MS 100
+#define CTL_BACKOFF_MAX_MS 10000
+#define CTL_API_TIMEOUT_MS 10000
+
+static const struct ctl_def *const defs[] = {&ctl_garbage_collector, &ctl_namespace};
+#define N_DEFS (sizeof defs / sizeof defs[0])
+
+struct work {
+    unsigned def;
+    char *key; /* "resource\0ns\0name" flattened as "resource/ns/name" */
+    uint64_t not_before_ms;
+    unsigned backoff_ms;
+};
+
+struct ctl {
+    struct controllers_config cfg;
+    struct httpc *http;
+    struct work *queue;
+    size_t n, cap;
+    uint64_t cursor; /* changes up to here were offered */
+    uint64_t next_resync_ms;
+};
+
+struct controllers {
+    struct ctl ctl;
+    pthread_t thread;
+    volatile int stop;
+};
+
+/* ---- the queue ---- */
+
+static unsigned def_index(const char *name)
+{
+    for (unsigned i = 0; i < N_DEFS; i++)
+        if (strcmp(defs[i]->name, name) == 0)
+            return i;
+    return 0;
+}
+
+void ctl_enqueue(struct ctl *c, const char *controller, const char *resource, const char *ns,
+                 const char *name)
+{
+    unsigned d = def_index(controller);
+    char key[800];
+    snprintf(key, sizeof key, "%s/%s/%s", resource, ns ? ns : "", name);
+    for (size_t i = 0; i < c->n; i++)
+        if (c->queue[i].def == d && strcmp(c->queue[i].key, key) == 0)
+            return;
+    if (c->n == CTL_MAX_QUEUE) {
+        LOG_WARN("controllers: queue full, dropping %s (the next full pass finds it)", key);
+        return;
+    }
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 64;
+        c->queue = xrealloc(c->queue, c->cap * sizeof *c->queue);
+    }
+    c->queue[c->n++] = (struct work){d, xstrdup(key), 0, 0};
+}
+
+static void queue_clear(struct ctl *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->queue[i].key);
+    c->n = 0;
+}
+
+/* Syncs every due key once; returns how many were synced. */
+static size_t queue_run(struct ctl *c)
+{
+    uint64_t now = util_now_ms();
+    size_t done = 0;
+    for (size_t i = 0; i < c->n;) {
+        struct work *w = &c->queue[i];
+        if (w->not_before_ms > now) {
+            i++;
+            continue;
+        }
+        char *res = w->key, *ns = strchr(res, '/'), *name = ns ? strchr(ns + 1, '/') : NULL;
+        bool ok = true;
+        if (ns && name) {
+            *ns++ = '\0';
+            *name++ = '\0';
+            ok = defs[w->def]->sync(c, res, ns, name);
+            ns[-1] = '/';
+            name[-1] = '/';
+        }
+        done++;
+        if (ok) {
+            free(w->key);
+            c->queue[i] = c->queue[--c->n];
+            continue;
+        }
+        w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : CTL_BACKOFF_MIN_MS;
+        if (w->backoff_ms > CTL_BACKOFF_MAX_MS)
+            w->backoff_ms = CTL_BACKOFF_MAX_MS;
+        w->not_before_ms = now + w->backoff_ms;
+        i++;
+    }
+    return done;
+}
+
+/* ---- reading the replica ---- */
+
+struct store *ctl_store(struct ctl *c)
+{
+    return c->cfg.store;
+}
+
+struct each_ctx {
+    struct ctl *c;
+    const char *resource;
+    ctl_obj_fn fn;
+    void *arg;
+};
+
+static int each_one(void *arg, const struct store_obj *o)
+{
+    struct each_ctx *ec = arg;
+    json_t *obj = codec_msgpack_to_json(o->obj, o->obj_len);
+    if (obj)
+        ec->fn(ec->c, ec->arg, ec->resource, o, obj);
+    json_decref(obj);
+    return 0;
+}
+
+void ctl_each_object(struct ctl *c, const char *ns, ctl_obj_fn fn, void *arg)
+{
+    const char *plural;
+    bool namespaced;
+    for (unsigned i = 0; server_resource_at(i, &plural, &namespaced); i++) {
+        if (ns && !namespaced)
+            continue;
+        struct store_read r;
+        if (store_read_begin(c->cfg.store, &r) != 0)
+            return;
+        struct each_ctx ec = {c, plural, fn, arg};
+        store_list(&r, plural, ns, each_one, &ec);
+        store_read_end(&r);
+    }
+}
+
+struct offer_ctx {
+    struct ctl *c;
+    unsigned n;
+};
+
+static int offer_change(void *arg, const struct store_event *e)
+{
+    struct offer_ctx *oc = arg;
+    oc->c->cursor = e->rev;
+    if (e->o.resource_len && e->o.resource[0] != '_') { /* not internal records */
+        json_t *obj = codec_msgpack_to_json(e->o.obj, e->o.obj_len);
+        for (unsigned i = 0; obj && i < N_DEFS; i++)
+            if (defs[i]->on_change)
+                defs[i]->on_change(oc->c, e, obj);
+        json_decref(obj);
+    }
+    return ++oc->n >= 4096;
+}
+
+/* Offers the changes after the cursor; false if the log moved past it (a
+ * full pass must replace them). */
+static bool follow_changes(struct ctl *c)
+{
+    struct store_read r;
+    if (store_read_begin(c->cfg.store, &r) != 0)
+        return true;
+    struct offer_ctx oc = {c, 0};
+    int rc = store_changes(&r, c->cursor, offer_change, &oc);
+    store_read_end(&r);
+    return rc != STORE_GONE_ERR;
+}
+
+static void full_pass(struct ctl *c)
+{
+    c->cursor = store_revision(c->cfg.store);
+    for (unsigned i = 0; i < N_DEFS; i++)
+        if (defs[i]->resync)
+            defs[i]->resync(c);
+    c->next_resync_ms = util_now_ms() + CTL_RESYNC_MS;
+}
+
+/* ---- the API ---- */
+
+int ctl_api(struct ctl *c, const char *method, const char *path, const char *content_type,
+            json_t *body, json_t **out)
+{
+    char *data = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    char ct[160];
+    snprintf(ct, sizeof ct, "Content-Type: %s", content_type ? content_type : "application/json");
+    const char *headers[] = {ct, "User-Agent: bosun-controller-manager", NULL};
+    struct httpc_response resp;
+    int rc = httpc_request(c->http, method, path, headers, data, data ? strlen(data) : 0,
+                           CTL_API_TIMEOUT_MS, &resp);
+    free(data);
+    if (out)
+        *out = NULL;
+    if (rc != 0)
+        return -1;
+    if (out && resp.body)
+        *out = json_loadb(resp.body, resp.body_len, 0, NULL);
+    int status = resp.status;
+    httpc_response_free(&resp);
+    return status;
+}
+
+bool ctl_object_path(const char *resource, const char *ns, const char *name, char *buf,
+                     size_t len)
+{
+    return server_resource_path(resource, ns, name, buf, len);
+}
+
+/* ---- the thread ---- */
+
+static void *run(void *arg)
+{
+    struct controllers *cs = arg;
+    struct ctl *c = &cs->ctl;
+    bool leading = false;
+    while (!cs->stop) {
+        if (!cluster_is_leader(c->cfg.cluster)) {
+            if (leading)
+                LOG_INFO("controllers: stopped (no longer the leader)");
+            leading = false;
+            queue_clear(c);
+            usleep(100 * 1000);
+            continue;
+        }
+        if (!leading) {
+            LOG_INFO("controllers: started (leader)");
+            leading = true;
+            full_pass(c);
+        }
+        if (!follow_changes(c) || util_now_ms() >= c->next_resync_ms)
+            full_pass(c);
+        queue_run(c);
+        uint64_t cur = c->cursor;
+        if (store_revision(c->cfg.store) == cur)
+            store_wait_revision_above(c->cfg.store, cur, c->n ? 100 : 1000);
+    }
+    queue_clear(c);
+    return NULL;
+}
+
+struct controllers *controllers_start(const struct controllers_config *cfg)
+{
+    struct controllers *cs = xcalloc(1, sizeof *cs);
+    cs->ctl.cfg = *cfg;
+    cs->ctl.http = httpc_new(cfg->api_url);
+    if (!cs->ctl.http) {
+        free(cs);
+        return NULL;
+    }
+    pthread_create(&cs->thread, NULL, run, cs);
+    return cs;
+}
+
+void controllers_stop(struct controllers *cs)
+{
+    if (!cs)
+        return;
+    cs->stop = 1;
+    store_wake_all(cs->ctl.cfg.store);
+    pthread_join(cs->thread, NULL);
+    httpc_free(cs->ctl.http);
+    free(cs->ctl.queue);
+    free(cs);
+}

@@ -1,0 +1,1197 @@
+/* write.c — every write of the Kubernetes API: create (POST), update (PUT),
+ * patch (PATCH: JSON patch, merge patch, strategic merge patch, server-side
+ * apply), delete, and the /status and /scale subresources.
+ *
+ * Everything is decided here, before proposing, so apply stays a plain
+ * precondition check: the object to store is computed from the request and
+ * the current object, and proposed with the current resourceVersion as a
+ * precondition. If another write got in first, apply answers Conflict and,
+ * unless the client named a resourceVersion, we read again and recompute
+ * (Kubernetes' GuaranteedUpdate). Each step follows the apiserver:
+ *
+ *   decode body → strict field check (fieldValidation) → mutate (replace,
+ *   patch, apply, subresource) → carry identity and system fields →
+ *   defaults → namespace and allocation checks → validation (422 with
+ *   causes) → managedFields → no-op check → propose (or dryRun=All: reply
+ *   without writing).
+ *
+ * Deletion honours finalizers: an object with finalizers, or deleted with
+ * propagationPolicy Foreground or Orphan (which add the foregroundDeletion
+ * and orphan finalizers), is only marked with deletionTimestamp; it goes
+ * when an update leaves it without finalizers. Namespaces are always marked
+ * (Terminating); the leader's namespace and garbage collectors
+ * (controllers/) finish the job. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec/codec.h"
+#include "kube/kube.h"
+#include "server/internal.h"
+
+#define UPDATE_RETRIES 8
+#define IP_ALLOC_TRIES 64
+
+/* What a mutation produced when it failed: a Status to send. */
+struct werr {
+    unsigned code;
+    const char *reason;
+    char msg[1024];
+    json_t *causes; /* owned; NULL if none */
+};
+
+static void werr_set(struct werr *e, unsigned code, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void werr_set(struct werr *e, unsigned code, const char *reason, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    e->code = code;
+    e->reason = reason;
+}
+
+/* The write being served. */
+struct wctx {
+    struct request *rq;
+    const struct api_target *t;
+    const struct kube_type *type; /* the kind's schema type */
+    char manager[128];
+    bool strict; /* fieldValidation=Strict */
+    bool dry_run;
+    char now[32];
+};
+
+static void wctx_init(struct wctx *w, struct request *rq, const struct api_target *t,
+                      const char *default_manager)
+{
+    memset(w, 0, sizeof *w);
+    w->rq = rq;
+    w->t = t;
+    w->type = kube_schema_kind(t->res->group, t->res->version, t->res->kind);
+    const char *fm = request_arg(rq, "fieldManager");
+    if (fm && *fm) {
+        snprintf(w->manager, sizeof w->manager, "%s", fm);
+    } else if (default_manager) {
+        snprintf(w->manager, sizeof w->manager, "%s", default_manager);
+    } else {
+        /* Kubernetes names an unnamed manager after the User-Agent's
+         * program: "kubectl/v1.32 (linux/amd64)..." -> "kubectl". */
+        const char *ua = request_header(rq, "User-Agent");
+        snprintf(w->manager, sizeof w->manager, "%.*s", ua ? (int)strcspn(ua, "/ ") : 0,
+                 ua ? ua : "");
+        if (!w->manager[0])
+            snprintf(w->manager, sizeof w->manager, "unknown");
+    }
+    const char *fv = request_arg(rq, "fieldValidation");
+    w->strict = fv && strcmp(fv, "Strict") == 0;
+    w->dry_run = api_dry_run(rq);
+    util_time_rfc3339(w->now, sizeof w->now);
+}
+
+static enum MHD_Result reply_werr(struct wctx *w, struct werr *e)
+{
+    json_t *st = status_new(e->code, e->reason, e->msg);
+    if (e->causes || e->code == 422 || e->code == 409 || e->code == 404) {
+        json_t *d = json_pack("{s:s, s:s, s:s}", "name", w->t->name, "group", w->t->res->group,
+                              "kind", e->code == 422 ? w->t->res->kind : w->t->res->plural);
+        if (e->causes)
+            json_object_set(d, "causes", e->causes);
+        json_object_set_new(st, "details", d);
+    }
+    json_decref(e->causes);
+    e->causes = NULL;
+    return reply_json(w->rq, e->code, st);
+}
+
+/* "[spec.a: Required value, spec.b: Invalid value: ...]" as Kubernetes
+ * joins causes into the message. */
+static void causes_message(json_t *causes, char *buf, size_t len)
+{
+    struct ubuf b = {0};
+    size_t n = json_array_size(causes), i;
+    json_t *c;
+    if (n > 1)
+        ubuf_append(&b, "[", 1);
+    json_array_foreach(causes, i, c)
+    {
+        const char *field = api_str(c, "field"), *msg = api_str(c, "message");
+        ubuf_appendf(&b, "%s%s%s%s", i ? ", " : "", field, *field ? ": " : "", msg);
+    }
+    if (n > 1)
+        ubuf_append(&b, "]", 1);
+    ubuf_append(&b, "", 1);
+    snprintf(buf, len, "%s", b.data);
+    ubuf_free(&b);
+}
+
+static void werr_invalid(struct wctx *w, struct werr *e, const char *name, json_t *causes)
+{
+    char joined[900];
+    causes_message(causes, joined, sizeof joined);
+    werr_set(e, 422, "Invalid", "%s%s%s \"%s\" is invalid: %s", w->t->res->kind,
+             w->t->res->group[0] ? "." : "", w->t->res->group, name, joined);
+    e->causes = causes;
+}
+
+/* ---- decoding rules: kind, apiVersion, namespace, fieldValidation ---- */
+
+/* Checks a decoded body against the target and the schema; false with e
+ * set. Unknown fields are an error under Strict and dropped otherwise. */
+static bool body_check(struct wctx *w, json_t *obj, const char *want_kind, const char *want_av,
+                       struct werr *e)
+{
+    const char *kind = api_str(obj, "kind"), *av = api_str(obj, "apiVersion");
+    if (*kind && strcmp(kind, want_kind) != 0) {
+        werr_set(e, 400, "BadRequest",
+                 "the kind in the body (%s) does not match the kind of the path (%s)", kind,
+                 want_kind);
+        return false;
+    }
+    if (*av && strcmp(av, want_av) != 0) {
+        werr_set(e, 400, "BadRequest",
+                 "the API version in the data (%s) does not match the expected API version (%s)",
+                 av, want_av);
+        return false;
+    }
+    json_object_set_new(obj, "kind", json_string(want_kind));
+    json_object_set_new(obj, "apiVersion", json_string(want_av));
+    json_t *md = json_object_get(obj, "metadata");
+    if (md && !json_is_object(md)) {
+        werr_set(e, 400, "BadRequest", "metadata must be an object");
+        return false;
+    }
+    const struct kube_type *type =
+        strcmp(want_kind, "Scale") == 0 ? kube_schema_kind("autoscaling", "v1", "Scale") : w->type;
+    if (!type)
+        return true;
+    json_t *causes = kube_schema_check(type, obj, w->strict);
+    if (causes) {
+        char joined[900];
+        causes_message(causes, joined, sizeof joined);
+        json_decref(causes);
+        werr_set(e, 400, "BadRequest", "%s in version \"%s\" cannot be handled as a %s: %s%s",
+                 want_kind, w->t->res->version, want_kind,
+                 w->strict ? "strict decoding error: " : "", joined);
+        return false;
+    }
+    return true;
+}
+
+static bool target_body_check(struct wctx *w, json_t *obj, struct werr *e)
+{
+    char av[96];
+    resource_api_version(w->t->res, av, sizeof av);
+    if (!body_check(w, obj, w->t->res->kind, av, e))
+        return false;
+    const char *ns = api_str(api_metadata(obj), "namespace");
+    if (w->t->res->namespaced && *ns && strcmp(ns, w->t->ns) != 0) {
+        werr_set(e, 400, "BadRequest",
+                 "the namespace of the provided object does not match the namespace sent on the "
+                 "request");
+        return false;
+    }
+    return true;
+}
+
+/* ---- the object's system fields ---- */
+
+static bool has_status_subresource(const struct resource *r)
+{
+    return strstr(r->subresources, "status") != NULL;
+}
+
+static void name_generate(const char *prefix, char *out, size_t len)
+{
+    static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+    unsigned char rnd[5];
+    util_random_bytes(rnd, sizeof rnd);
+    char suffix[6];
+    for (int i = 0; i < 5; i++)
+        suffix[i] = alphabet[rnd[i] % (sizeof alphabet - 1)];
+    suffix[5] = '\0';
+    snprintf(out, len, "%.*s%s", 58, prefix, suffix);
+}
+
+/* What the registry does to a new object before defaults: identity, and
+ * status reset where clients may not set it (Kubernetes' PrepareForCreate). */
+static void prepare_create(struct wctx *w, json_t *obj, const char *name, bool keep_managed)
+{
+    json_t *md = api_metadata(obj);
+    char uid[40];
+    util_uuid4(uid, sizeof uid);
+    json_object_set_new(md, "name", json_string(name));
+    if (w->t->res->namespaced)
+        json_object_set_new(md, "namespace", json_string(w->t->ns));
+    else
+        json_object_del(md, "namespace");
+    json_object_set_new(md, "uid", json_string(uid));
+    json_object_set_new(md, "creationTimestamp", json_string(w->now));
+    static const char *drop[] = {"resourceVersion", "deletionTimestamp",
+                                 "deletionGracePeriodSeconds", "selfLink"};
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
+        json_object_del(md, drop[i]);
+    if (!keep_managed)
+        json_object_del(md, "managedFields");
+    if (w->type && kube_type_field(w->type, "spec"))
+        json_object_set_new(md, "generation", json_integer(1));
+    const char *kind = w->t->res->kind;
+    /* Nodes register with their status (the node agent's job); others
+     * start without one. */
+    if (has_status_subresource(w->t->res) && strcmp(kind, "Node") != 0)
+        json_object_del(obj, "status");
+    if (strcmp(kind, "Pod") == 0)
+        json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Pending"));
+    else if (strcmp(kind, "PersistentVolumeClaim") == 0 || strcmp(kind, "PersistentVolume") == 0)
+        json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Pending"));
+}
+
+/* Carries what a client cannot change from cur into next, and bumps the
+ * generation when the spec changed (Kubernetes' PrepareForUpdate). */
+static void carry_system_fields(struct wctx *w, json_t *cur, json_t *next)
+{
+    json_t *md = api_metadata(next), *cmd = api_metadata(cur);
+    static const char *keep[] = {"uid", "creationTimestamp", "namespace", "name",
+                                 "deletionTimestamp", "deletionGracePeriodSeconds", "generation"};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        json_t *v = json_object_get(cmd, keep[i]);
+        if (v)
+            json_object_set(md, keep[i], v);
+        else
+            json_object_del(md, keep[i]);
+    }
+    json_object_del(md, "resourceVersion");
+    json_object_del(md, "selfLink");
+    /* The main resource cannot change status, nor /status the rest. */
+    if (has_status_subresource(w->t->res) && strcmp(w->t->sub, "status") != 0) {
+        json_t *st = json_object_get(cur, "status");
+        if (st)
+            json_object_set(next, "status", st);
+        else
+            json_object_del(next, "status");
+    }
+    json_int_t gen = json_integer_value(json_object_get(cmd, "generation"));
+    json_t *ns = json_object_get(next, "spec"), *os = json_object_get(cur, "spec");
+    if (gen && !json_equal(ns, os) && !(ns == NULL && os == NULL))
+        json_object_set_new(md, "generation", json_integer(gen + 1));
+}
+
+/* /status: only the status of the client's object counts. */
+static json_t *status_only(json_t *cur, json_t *body)
+{
+    json_t *next = json_deep_copy(cur);
+    json_t *st = json_object_get(body, "status");
+    if (st)
+        json_object_set(next, "status", st);
+    else
+        json_object_del(next, "status");
+    /* Labels and annotations may change through /status too. */
+    json_t *md = api_metadata(next), *bmd = json_object_get(body, "metadata");
+    static const char *meta[] = {"labels", "annotations"};
+    for (size_t i = 0; i < 2 && json_is_object(bmd); i++) {
+        json_t *v = json_object_get(bmd, meta[i]);
+        if (v)
+            json_object_set(md, meta[i], v);
+        else
+            json_object_del(md, meta[i]);
+    }
+    return next;
+}
+
+/* ---- namespaces and allocations ---- */
+
+/* Objects may be created only in a namespace that exists and is not being
+ * deleted. */
+static bool namespace_usable(struct wctx *w, struct werr *e)
+{
+    if (!w->t->res->namespaced)
+        return true;
+    struct api_target nt = {.res = resource_find("", "v1", "namespaces")};
+    snprintf(nt.name, sizeof nt.name, "%s", w->t->ns);
+    json_t *ns = NULL;
+    uint64_t rev;
+    char uid[64];
+    int rc = api_read_current(w->rq->srv, &nt, &ns, &rev, uid, sizeof uid);
+    if (rc == STORE_NOT_FOUND) {
+        enum MHD_Result ignored;
+        if (api_read_fresh(w->rq, &ignored) == 0)
+            rc = api_read_current(w->rq->srv, &nt, &ns, &rev, uid, sizeof uid);
+    }
+    if (rc == STORE_NOT_FOUND) {
+        werr_set(e, 404, "NotFound", "namespaces \"%s\" not found", w->t->ns);
+        return false;
+    }
+    bool terminating = rc == 0 && json_object_get(api_metadata(ns), "deletionTimestamp");
+    json_decref(ns);
+    if (terminating) {
+        werr_set(e, 403, "Forbidden",
+                 "%s \"%s\" is forbidden: unable to create new content in namespace %s because it "
+                 "is being terminated",
+                 w->t->res->plural, w->t->name, w->t->ns);
+        e->causes = json_pack("[{s:s, s:s, s:s}]", "reason", "NamespaceTerminating", "message",
+                              "namespace is being terminated", "field", "metadata.namespace");
+        return false;
+    }
+    return true;
+}
+
+/* A Service's clusterIP, from SERVICE_CIDR (10.96.0.0/16 as kind's
+ * clusters use). Each address in use is a record ("_ipaddresses", "", ip)
+ * created before the Service, so two Services racing for one address
+ * cannot both get it: the second create of the record fails and we try
+ * another (Kubernetes' IPAddress allocator works the same way). */
+static bool service_allocate_ip(struct wctx *w, json_t *svc, struct werr *e)
+{
+    json_t *spec = json_object_get(svc, "spec");
+    if (!json_is_object(spec))
+        return true;
+    const char *type = api_str(spec, "type");
+    const char *ip = api_str(spec, "clusterIP");
+    if (strcmp(type, "ExternalName") == 0 || strcmp(ip, "None") == 0)
+        return true;
+    char chosen[32] = "";
+    for (int attempt = 0; attempt < IP_ALLOC_TRIES && !chosen[0]; attempt++) {
+        char cand[32];
+        if (*ip) {
+            snprintf(cand, sizeof cand, "%s", ip);
+        } else {
+            unsigned char r[2];
+            util_random_bytes(r, sizeof r);
+            if ((r[0] == 0 && r[1] <= 10) || (r[0] == 255 && r[1] == 255))
+                continue; /* keep .0.0-.0.10 for well-known services */
+            snprintf(cand, sizeof cand, "10.96.%u.%u", r[0], r[1]);
+        }
+        if (w->dry_run) {
+            snprintf(chosen, sizeof chosen, "%s", cand);
+            break;
+        }
+        json_t *rec = json_pack("{s:s, s:s, s:s}", "service", w->t->name, "namespace", w->t->ns,
+                                "ip", cand);
+        struct store_cmd cmd = {.op = STORE_OP_CREATE, .resource = "_ipaddresses", .ns = "",
+                                .name = cand, .uid = ""};
+        struct cluster_result cr;
+        server_submit_object(w->rq->srv, &cmd, rec, &cr);
+        json_decref(rec);
+        if (cr.code != CLUSTER_OK) {
+            werr_set(e, 503, "ServiceUnavailable", "cannot allocate a cluster IP: %s",
+                     cluster_code_name(cr.code));
+            return false;
+        }
+        if (cr.res.code == STORE_OK)
+            snprintf(chosen, sizeof chosen, "%s", cand);
+        else if (*ip) {
+            werr_set(e, 422, "Invalid", "Service \"%s\" is invalid: spec.clusterIPs: Invalid "
+                     "value: [\"%s\"]: failed to allocate IP %s: provided IP is already allocated",
+                     w->t->name, ip, ip);
+            e->causes = json_pack("[{s:s, s:s, s:s}]", "reason", "FieldValueInvalid", "message",
+                                  "provided IP is already allocated", "field", "spec.clusterIPs");
+            return false;
+        }
+    }
+    if (!chosen[0]) {
+        werr_set(e, 500, "InternalError", "cannot allocate a cluster IP: the range is full");
+        return false;
+    }
+    json_object_set_new(spec, "clusterIP", json_string(chosen));
+    json_object_set_new(spec, "clusterIPs", json_pack("[s]", chosen));
+    return true;
+}
+
+static void service_release_ip(struct server *s, json_t *svc)
+{
+    const char *ip = api_str(json_object_get(svc, "spec"), "clusterIP");
+    if (!*ip || strcmp(ip, "None") == 0)
+        return;
+    struct store_cmd cmd = {.op = STORE_OP_DELETE, .resource = "_ipaddresses", .ns = "",
+                            .name = ip};
+    struct cluster_result cr;
+    server_submit_object(s, &cmd, NULL, &cr);
+}
+
+/* ---- create ---- */
+
+static void stamp_rv(json_t *obj, uint64_t rev)
+{
+    char rv[24];
+    snprintf(rv, sizeof rv, "%llu", (unsigned long long)rev);
+    json_object_set_new(api_metadata(obj), "resourceVersion", json_string(rv));
+}
+
+static bool validate(struct wctx *w, json_t *next, json_t *cur, struct werr *e)
+{
+    json_t *causes = kube_validate(w->t->res->group, w->t->res->kind, next, cur);
+    if (!causes)
+        return true;
+    werr_invalid(w, e, api_str(api_metadata(next), "name"), causes);
+    return false;
+}
+
+/* Proposes the creation of obj (already prepared); replies. */
+static enum MHD_Result create_submit(struct wctx *w, json_t *obj)
+{
+    struct werr e = {0};
+    const char *name = api_str(api_metadata(obj), "name");
+    if (w->dry_run)
+        return reply_json(w->rq, 201, obj);
+    struct store_cmd cmd = {.op = STORE_OP_CREATE, .resource = w->t->res->plural,
+                            .ns = w->t->res->namespaced ? w->t->ns : "", .name = name,
+                            .uid = api_str(api_metadata(obj), "uid")};
+    struct cluster_result cr;
+    server_submit_object(w->rq->srv, &cmd, obj, &cr);
+    bool is_svc = strcmp(w->t->res->plural, "services") == 0;
+    if (cr.code != CLUSTER_OK || cr.res.code != STORE_OK) {
+        if (is_svc && !(cr.code == CLUSTER_UNKNOWN || cr.code == CLUSTER_TIMEOUT))
+            service_release_ip(w->rq->srv, obj);
+    }
+    if (cr.code != CLUSTER_OK) {
+        json_decref(obj);
+        return api_reply_cluster_failure(w->rq, &cr);
+    }
+    if (cr.res.code == STORE_EXISTS) {
+        struct api_target t = *w->t;
+        snprintf(t.name, sizeof t.name, "%s", name);
+        json_decref(obj);
+        return api_reply_object_status(w->rq, 409, "AlreadyExists", &t, t.name, "already exists");
+    }
+    if (cr.res.code != STORE_OK) {
+        json_decref(obj);
+        werr_set(&e, 500, "InternalError", "create failed: %s", store_code_name(cr.res.code));
+        return reply_werr(w, &e);
+    }
+    stamp_rv(obj, cr.res.rev);
+    return reply_json(w->rq, 201, obj);
+}
+
+/* The create pipeline for a decoded, checked object; steals obj. */
+static enum MHD_Result create_object(struct wctx *w, json_t *obj, bool managed_by_apply)
+{
+    struct werr e = {0};
+    json_t *md = api_metadata(obj);
+    char name[256];
+    snprintf(name, sizeof name, "%s", api_str(md, "name"));
+    if (!name[0] && *api_str(md, "generateName"))
+        name_generate(api_str(md, "generateName"), name, sizeof name);
+    if (!name[0]) {
+        json_decref(obj);
+        werr_set(&e, 422, "Invalid", "%s \"\" is invalid: metadata.name: Required value: name or "
+                 "generateName is required", w->t->res->kind);
+        e.causes = json_pack("[{s:s, s:s, s:s}]", "reason", "FieldValueRequired", "message",
+                             "Required value: name or generateName is required", "field",
+                             "metadata.name");
+        return reply_werr(w, &e);
+    }
+    prepare_create(w, obj, name, managed_by_apply);
+    kube_defaults_apply(w->t->res->group, w->t->res->kind, obj);
+    bool ok = namespace_usable(w, &e) && validate(w, obj, NULL, &e);
+    if (ok && strcmp(w->t->res->plural, "services") == 0)
+        ok = service_allocate_ip(w, obj, &e);
+    if (!ok) {
+        json_decref(obj);
+        return reply_werr(w, &e);
+    }
+    if (!managed_by_apply)
+        kube_managed_fields_update(w->type, NULL, obj, w->manager, "", w->now);
+    return create_submit(w, obj);
+}
+
+enum MHD_Result write_create(struct request *rq, const struct api_target *t)
+{
+    struct wctx w;
+    struct werr e = {0};
+    enum MHD_Result ret;
+    wctx_init(&w, rq, t, NULL);
+    json_t *obj = body_decode_object(rq, &ret);
+    if (!obj)
+        return ret;
+    if (!target_body_check(&w, obj, &e)) {
+        json_decref(obj);
+        return reply_werr(&w, &e);
+    }
+    struct api_target named = *t;
+    snprintf(named.name, sizeof named.name, "%s", api_str(api_metadata(obj), "name"));
+    w.t = &named;
+    return create_object(&w, obj, false);
+}
+
+/* ---- the update loop ---- */
+
+/* Computes the next object from the current one; NULL with e set. cur is
+ * NULL when the object does not exist (only apply may then create). */
+typedef json_t *(*mutate_fn)(struct wctx *w, void *arg, json_t *cur, struct werr *e);
+
+/* Everything after the mutation, for an existing object: system fields,
+ * defaults, validation, managedFields. */
+static json_t *finish_update(struct wctx *w, json_t *cur, json_t *next, bool managed_by_apply,
+                             struct werr *e)
+{
+    /* Defaults first, so that a spec the client sent without defaulted
+     * fields compares equal to the stored one (no generation bump). */
+    kube_defaults_apply(w->t->res->group, w->t->res->kind, next);
+    carry_system_fields(w, cur, next);
+    if (!validate(w, next, cur, e)) {
+        json_decref(next);
+        return NULL;
+    }
+    if (!managed_by_apply)
+        kube_managed_fields_update(w->type, cur, next, w->manager, w->t->sub, w->now);
+    return next;
+}
+
+/* True if next differs from cur in more than managedFields times. */
+static bool changed(json_t *cur, json_t *next)
+{
+    json_t *a = json_deep_copy(cur), *b = json_deep_copy(next);
+    json_object_del(api_metadata(a), "managedFields");
+    json_object_del(api_metadata(b), "managedFields");
+    json_object_del(api_metadata(a), "resourceVersion");
+    json_object_del(api_metadata(b), "resourceVersion");
+    bool eq = json_equal(a, b);
+    json_decref(a);
+    json_decref(b);
+    return !eq;
+}
+
+static bool finalizers_empty(json_t *obj)
+{
+    return json_array_size(json_object_get(api_metadata(obj), "finalizers")) == 0;
+}
+
+/* A namespace also waits for its spec.finalizers ("kubernetes": the
+ * namespace controller empties it once the content is gone). */
+static bool namespace_finalized(struct wctx *w, json_t *obj)
+{
+    return strcmp(w->t->res->plural, "namespaces") != 0 ||
+           json_array_size(json_object_get(json_object_get(obj, "spec"), "finalizers")) == 0;
+}
+
+/* Proposes next over cur (revision rev), or the deletion of a marked object
+ * whose last finalizer went. Returns the store code; *out_rev the new
+ * revision. */
+static int propose_update(struct wctx *w, json_t *next, uint64_t rev, const char *uid,
+                          struct cluster_result *cr)
+{
+    bool finish_delete = json_object_get(api_metadata(next), "deletionTimestamp") &&
+                         finalizers_empty(next) && namespace_finalized(w, next);
+    struct store_cmd cmd = {.op = finish_delete ? STORE_OP_DELETE : STORE_OP_UPDATE,
+                            .resource = w->t->res->plural,
+                            .ns = w->t->res->namespaced ? w->t->ns : "",
+                            .name = w->t->name,
+                            .expect_rev = rev,
+                            .expect_uid = finish_delete ? uid : NULL};
+    server_submit_object(w->rq->srv, &cmd, finish_delete ? NULL : next, cr);
+    if (finish_delete && cr->code == CLUSTER_OK && cr->res.code == STORE_OK &&
+        strcmp(w->t->res->plural, "services") == 0)
+        service_release_ip(w->rq->srv, next);
+    return cr->code == CLUSTER_OK ? cr->res.code : -1;
+}
+
+/* Kubernetes' GuaranteedUpdate: read, mutate, propose with the read
+ * revision as precondition, and on a conflict read again, unless the client
+ * pinned a resourceVersion (client_rev). The reply is built by `out` from
+ * the stored object (the object itself, or a Scale). */
+typedef json_t *(*reply_fn)(struct wctx *w, json_t *stored);
+
+static enum MHD_Result guaranteed_update(struct wctx *w, mutate_fn fn, void *arg,
+                                         uint64_t client_rev, bool may_create,
+                                         bool managed_by_apply, reply_fn out)
+{
+    struct request *rq = w->rq;
+    const struct api_target *t = w->t;
+    enum MHD_Result ret;
+    bool fresh = false;
+    for (int attempt = 0; attempt < UPDATE_RETRIES; attempt++) {
+        json_t *cur = NULL;
+        uint64_t rev = 0;
+        char uid[64] = "";
+        int rc = api_read_current(rq->srv, t, &cur, &rev, uid, sizeof uid);
+        if (!fresh && (rc == STORE_NOT_FOUND || (rc == 0 && client_rev && client_rev != rev))) {
+            json_decref(cur);
+            if (api_read_fresh(rq, &ret) != 0)
+                return ret;
+            fresh = true;
+            attempt--;
+            continue;
+        }
+        if (rc != 0 && rc != STORE_NOT_FOUND)
+            return reply_status(rq, 500, "InternalError", "cannot read the store");
+        if (rc == STORE_NOT_FOUND && !may_create)
+            return api_reply_not_found(rq, t, t->name);
+        if (client_rev && client_rev != rev) {
+            json_decref(cur);
+            return api_reply_conflict(rq, t, t->name);
+        }
+        struct werr e = {0};
+        json_t *next = fn(w, arg, cur, &e);
+        if (next && !cur) { /* apply created it */
+            json_object_set_new(api_metadata(next), "name", json_string(t->name));
+            return create_object(w, next, true);
+        }
+        if (next)
+            next = finish_update(w, cur, next, managed_by_apply, &e);
+        if (!next) {
+            json_decref(cur);
+            return reply_werr(w, &e);
+        }
+        bool diff = changed(cur, next);
+        if (!diff && !fresh) {
+            /* A no-op is answered from this replica's state, which may lag
+             * the leader's: confirm it on a fresh read first. */
+            json_decref(cur);
+            json_decref(next);
+            if (api_read_fresh(rq, &ret) != 0)
+                return ret;
+            fresh = true;
+            attempt--;
+            continue;
+        }
+        if (!diff) { /* a no-op writes nothing and keeps the resourceVersion */
+            json_decref(next);
+            stamp_rv(cur, rev);
+            next = cur;
+            cur = NULL;
+        }
+        if (!diff || w->dry_run) {
+            json_decref(cur);
+            json_t *reply = out ? out(w, next) : json_incref(next);
+            json_decref(next);
+            return reply_json(rq, 200, reply);
+        }
+        json_decref(cur);
+        struct cluster_result cr;
+        int code = propose_update(w, next, rev, uid, &cr);
+        if (code == -1) {
+            json_decref(next);
+            return api_reply_cluster_failure(rq, &cr);
+        }
+        if (code == STORE_OK) {
+            stamp_rv(next, cr.res.rev);
+            json_t *reply = out ? out(w, next) : json_incref(next);
+            json_decref(next);
+            return reply_json(rq, 200, reply);
+        }
+        json_decref(next);
+        if (code == STORE_NOT_FOUND && !may_create)
+            return api_reply_not_found(rq, t, t->name);
+        if (code != STORE_CONFLICT && code != STORE_NOT_FOUND)
+            return reply_status(rq, 500, "InternalError", "update failed: %s",
+                                store_code_name(code));
+        if (client_rev)
+            return api_reply_conflict(rq, t, t->name);
+        /* Someone else wrote first: the entry is applied here, read again. */
+    }
+    return api_reply_conflict(rq, t, t->name);
+}
+
+/* ---- PUT ---- */
+
+static uint64_t parse_rv(json_t *obj, bool *bad)
+{
+    const char *rvs = api_str(api_metadata(obj), "resourceVersion");
+    *bad = false;
+    if (!*rvs)
+        return 0;
+    char *end;
+    uint64_t v = strtoull(rvs, &end, 10);
+    *bad = *end || v == 0 || rvs[0] == '-';
+    return v;
+}
+
+static json_t *mutate_replace(struct wctx *w, void *arg, json_t *cur, struct werr *e)
+{
+    json_t *body = arg;
+    if (strcmp(w->t->sub, "status") == 0)
+        return status_only(cur, body);
+    return json_deep_copy(body);
+}
+
+/* ---- /scale ---- */
+
+/* The autoscaling/v1 Scale of a workload. */
+static json_t *scale_of(struct wctx *w, json_t *obj)
+{
+    json_t *md = api_metadata(obj), *spec = json_object_get(obj, "spec");
+    json_t *smd = json_object();
+    static const char *copy[] = {"name", "namespace", "uid", "resourceVersion",
+                                 "creationTimestamp"};
+    for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
+        json_t *v = json_object_get(md, copy[i]);
+        if (v)
+            json_object_set(smd, copy[i], v);
+    }
+    json_t *sel = json_object_get(spec, "selector");
+    char selstr[1024] = "";
+    /* status.selector is the label selector in its string form. */
+    json_t *ml = json_object_get(sel, "matchLabels");
+    const char *k;
+    json_t *v;
+    size_t n = 0;
+    json_object_foreach(ml, k, v) n += (size_t)snprintf(selstr + n, n < sizeof selstr ? sizeof selstr - n : 0, "%s%s=%s", n ? "," : "", k, json_string_value(v) ? json_string_value(v) : "");
+    json_t *st = json_pack("{s:I}", "replicas",
+                           (json_int_t)json_integer_value(
+                               json_object_get(json_object_get(obj, "status"), "replicas")));
+    if (selstr[0])
+        json_object_set_new(st, "selector", json_string(selstr));
+    json_t *replicas = json_object_get(spec, "replicas");
+    return json_pack("{s:s, s:s, s:o, s:{s:I}, s:o}", "kind", "Scale", "apiVersion",
+                     "autoscaling/v1", "metadata", smd, "spec", "replicas",
+                     (json_int_t)(replicas ? json_integer_value(replicas) : 1), "status", st);
+}
+
+static json_t *reply_scale(struct wctx *w, json_t *stored)
+{
+    return scale_of(w, stored);
+}
+
+/* arg: the new Scale; only spec.replicas reaches the workload. */
+static json_t *mutate_scale(struct wctx *w, void *arg, json_t *cur, struct werr *e)
+{
+    json_t *scale = arg;
+    json_t *r = json_object_get(json_object_get(scale, "spec"), "replicas");
+    if (r && (!json_is_integer(r) || json_integer_value(r) < 0)) {
+        json_t *causes = json_pack("[{s:s, s:s, s:s}]", "reason", "FieldValueInvalid", "message",
+                                   "Invalid value: must be greater than or equal to 0", "field",
+                                   "spec.replicas");
+        werr_invalid(w, e, w->t->name, causes);
+        return NULL;
+    }
+    json_t *next = json_deep_copy(cur);
+    json_t *spec = json_object_get(next, "spec");
+    if (!json_is_object(spec)) {
+        spec = json_object();
+        json_object_set_new(next, "spec", spec);
+    }
+    json_object_set_new(spec, "replicas", json_integer(r ? json_integer_value(r) : 0));
+    return next;
+}
+
+/* ---- PATCH ---- */
+
+enum patch_type { PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC, PATCH_APPLY, PATCH_UNKNOWN };
+
+static enum patch_type patch_type_of(const char *mt)
+{
+    static const struct {
+        const char *mt;
+        enum patch_type t;
+    } types[] = {
+        {"application/json-patch+json", PATCH_JSON},
+        {"application/merge-patch+json", PATCH_MERGE},
+        {"application/strategic-merge-patch+json", PATCH_STRATEGIC},
+        {"application/apply-patch+yaml", PATCH_APPLY},
+    };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(types[i].mt, mt) == 0)
+            return types[i].t;
+    return PATCH_UNKNOWN;
+}
+
+struct patch_arg {
+    enum patch_type type;
+    json_t *patch;
+    bool force;
+};
+
+/* Applies the patch to doc (the object, or its Scale); NULL with e set. */
+static json_t *patch_doc(struct wctx *w, struct patch_arg *pa, json_t *doc,
+                         const struct kube_type *type, struct werr *e)
+{
+    char err[512] = "";
+    json_t *next = NULL;
+    switch (pa->type) {
+    case PATCH_JSON:
+        next = kube_patch_json(doc, pa->patch, err, sizeof err);
+        break;
+    case PATCH_MERGE:
+        next = kube_patch_merge(doc, pa->patch, err, sizeof err);
+        break;
+    case PATCH_STRATEGIC:
+        next = kube_patch_strategic(type, doc, pa->patch, err, sizeof err);
+        break;
+    default:
+        break;
+    }
+    if (!next) {
+        werr_set(e, 422, "Invalid", "the patch could not be applied: %s", err);
+        return NULL;
+    }
+    if (!json_is_object(next)) {
+        json_decref(next);
+        werr_set(e, 422, "Invalid", "the patched document is not an object");
+        return NULL;
+    }
+    return next;
+}
+
+/* The patched object must stay the same object of the same kind. */
+static bool patched_identity_ok(struct wctx *w, json_t *next, const char *kind, const char *av,
+                                struct werr *e)
+{
+    const char *name = api_str(api_metadata(next), "name");
+    if (*name && strcmp(name, w->t->name) != 0) {
+        werr_set(e, 400, "BadRequest", "the name of the object (%s) does not match the name on "
+                 "the URL (%s)", name, w->t->name);
+        return false;
+    }
+    return body_check(w, next, kind, av, e);
+}
+
+static json_t *mutate_patch(struct wctx *w, void *arg, json_t *cur, struct werr *e)
+{
+    struct patch_arg *pa = arg;
+    char av[96];
+    resource_api_version(w->t->res, av, sizeof av);
+    if (strcmp(w->t->sub, "scale") == 0) {
+        json_t *scale = scale_of(w, cur);
+        json_t *ns = patch_doc(w, pa, scale, kube_schema_kind("autoscaling", "v1", "Scale"), e);
+        json_decref(scale);
+        if (!ns || !patched_identity_ok(w, ns, "Scale", "autoscaling/v1", e)) {
+            json_decref(ns);
+            return NULL;
+        }
+        json_t *next = mutate_scale(w, ns, cur, e);
+        json_decref(ns);
+        return next;
+    }
+    json_t *next = patch_doc(w, pa, cur, w->type, e);
+    if (!next || !patched_identity_ok(w, next, w->t->res->kind, av, e)) {
+        json_decref(next);
+        return NULL;
+    }
+    if (strcmp(w->t->sub, "status") == 0) {
+        json_t *only = status_only(cur, next);
+        json_decref(next);
+        return only;
+    }
+    return next;
+}
+
+static json_t *mutate_apply(struct wctx *w, void *arg, json_t *cur, struct werr *e)
+{
+    struct patch_arg *pa = arg;
+    char av[96], err[1024] = "";
+    resource_api_version(w->t->res, av, sizeof av);
+    json_t *config = json_deep_copy(pa->patch);
+    if (!target_body_check(w, config, e)) {
+        json_decref(config);
+        return NULL;
+    }
+    const char *name = api_str(api_metadata(config), "name");
+    if (*name && strcmp(name, w->t->name) != 0) {
+        werr_set(e, 400, "BadRequest", "the name of the object (%s) does not match the name on "
+                 "the URL (%s)", name, w->t->name);
+        json_decref(config);
+        return NULL;
+    }
+    json_object_set_new(api_metadata(config), "name", json_string(w->t->name));
+    json_t *conflicts = NULL;
+    json_t *next = kube_apply(w->type, cur, config, w->manager, w->t->sub, pa->force, w->now,
+                              &conflicts, err, sizeof err);
+    json_decref(config);
+    if (!next && conflicts) {
+        werr_set(e, 409, "Conflict", "%s", err);
+        e->causes = conflicts;
+    } else if (!next) {
+        werr_set(e, 422, "Invalid", "the apply configuration could not be applied: %s", err);
+    }
+    return next;
+}
+
+enum MHD_Result write_patch(struct request *rq, const struct api_target *t)
+{
+    struct wctx w;
+    char mt[128];
+    enum MHD_Result ret;
+    request_media_type(rq, mt, sizeof mt);
+    struct patch_arg pa = {.type = patch_type_of(mt)};
+    if (pa.type == PATCH_UNKNOWN)
+        return reply_status(rq, 415, "UnsupportedMediaType",
+                            "the body of the request was in an unknown format - accepted media "
+                            "types include: application/json-patch+json, "
+                            "application/merge-patch+json, application/apply-patch+yaml, "
+                            "application/strategic-merge-patch+json");
+    wctx_init(&w, rq, t, NULL);
+    if (pa.type == PATCH_APPLY) {
+        const char *fm = request_arg(rq, "fieldManager");
+        if (!fm || !*fm)
+            return reply_status(rq, 400, "BadRequest", "PATCH, application/apply-patch+yaml "
+                                                       "requests require fieldManager to be set");
+        const char *force = request_arg(rq, "force");
+        pa.force = force && strcmp(force, "true") == 0;
+    }
+    pa.patch = body_decode_any(rq, &ret);
+    if (!pa.patch)
+        return ret;
+    if ((pa.type == PATCH_JSON && !json_is_array(pa.patch)) ||
+        (pa.type != PATCH_JSON && !json_is_object(pa.patch))) {
+        json_decref(pa.patch);
+        return reply_status(rq, 400, "BadRequest", "the patch must be a JSON %s",
+                            pa.type == PATCH_JSON ? "array of operations" : "object");
+    }
+    if (pa.type == PATCH_APPLY && t->sub[0] && strcmp(t->sub, "status") != 0) {
+        json_decref(pa.patch);
+        return reply_status(rq, 415, "UnsupportedMediaType",
+                            "server-side apply is not supported on the %s subresource", t->sub);
+    }
+    bool apply = pa.type == PATCH_APPLY;
+    ret = guaranteed_update(&w, apply ? mutate_apply : mutate_patch, &pa, 0, apply, apply,
+                            strcmp(t->sub, "scale") == 0 ? reply_scale : NULL);
+    json_decref(pa.patch);
+    return ret;
+}
+
+enum MHD_Result write_update(struct request *rq, const struct api_target *t)
+{
+    struct wctx w;
+    struct werr e = {0};
+    enum MHD_Result ret;
+    wctx_init(&w, rq, t, NULL);
+    json_t *body = body_decode_object(rq, &ret);
+    if (!body)
+        return ret;
+    bool is_scale = strcmp(t->sub, "scale") == 0;
+    char av[96];
+    resource_api_version(t->res, av, sizeof av);
+    bool ok = is_scale ? body_check(&w, body, "Scale", "autoscaling/v1", &e)
+                       : target_body_check(&w, body, &e);
+    const char *bname = api_str(api_metadata(body), "name");
+    if (ok && *bname && strcmp(bname, t->name) != 0) {
+        werr_set(&e, 400, "BadRequest",
+                 "the name of the object (%s) does not match the name on the URL (%s)", bname,
+                 t->name);
+        ok = false;
+    }
+    bool bad_rv;
+    uint64_t client_rev = parse_rv(body, &bad_rv);
+    if (ok && bad_rv) {
+        werr_set(&e, 400, "BadRequest", "invalid resourceVersion \"%s\"",
+                 api_str(api_metadata(body), "resourceVersion"));
+        ok = false;
+    }
+    if (!ok) {
+        json_decref(body);
+        return reply_werr(&w, &e);
+    }
+    ret = guaranteed_update(&w, is_scale ? mutate_scale : mutate_replace, body, client_rev, false,
+                            false, is_scale ? reply_scale : NULL);
+    json_decref(body);
+    return ret;
+}
+
+enum MHD_Result write_get_scale(struct request *rq, const struct api_target *t)
+{
+    json_t *cur = NULL;
+    uint64_t rev;
+    char uid[64];
+    enum MHD_Result ret;
+    if (api_read_consistency(rq, &ret))
+        return ret;
+    int rc = api_read_current(rq->srv, t, &cur, &rev, uid, sizeof uid);
+    if (rc == STORE_NOT_FOUND)
+        return api_reply_not_found(rq, t, t->name);
+    if (rc != 0)
+        return reply_status(rq, 500, "InternalError", "cannot read the store");
+    stamp_rv(cur, rev);
+    struct wctx w;
+    wctx_init(&w, rq, t, NULL);
+    json_t *scale = scale_of(&w, cur);
+    json_decref(cur);
+    return reply_json(rq, 200, scale);
+}
+
+/* ---- DELETE ---- */
+
+struct delete_opts {
+    char propagation[16]; /* "", Background, Foreground, Orphan */
+    long grace;           /* -1: not given */
+    uint64_t pre_rev;
+    char pre_uid[64];
+};
+
+static bool delete_opts_parse(struct request *rq, struct delete_opts *o, struct werr *e)
+{
+    memset(o, 0, sizeof *o);
+    o->grace = -1;
+    const char *qp = request_arg(rq, "propagationPolicy");
+    if (qp)
+        snprintf(o->propagation, sizeof o->propagation, "%s", qp);
+    const char *qg = request_arg(rq, "gracePeriodSeconds");
+    if (qg)
+        o->grace = strtol(qg, NULL, 10);
+    if (rq->body.len) {
+        enum MHD_Result ignored;
+        json_t *opts = body_decode_object(rq, &ignored);
+        if (!opts) {
+            werr_set(e, 400, "BadRequest", "the DeleteOptions body is not a JSON object");
+            return false;
+        }
+        const char *p = api_str(opts, "propagationPolicy");
+        if (*p)
+            snprintf(o->propagation, sizeof o->propagation, "%s", p);
+        json_t *g = json_object_get(opts, "gracePeriodSeconds");
+        if (json_is_integer(g))
+            o->grace = (long)json_integer_value(g);
+        json_t *pre = json_object_get(opts, "preconditions");
+        if (json_is_object(pre)) {
+            const char *rv = api_str(pre, "resourceVersion");
+            o->pre_rev = *rv ? strtoull(rv, NULL, 10) : 0;
+            snprintf(o->pre_uid, sizeof o->pre_uid, "%s", api_str(pre, "uid"));
+        }
+        json_t *dr = json_object_get(opts, "dryRun");
+        (void)dr; /* dryRun in the body is honoured through the query too */
+        json_decref(opts);
+    }
+    if (o->propagation[0] && strcmp(o->propagation, "Background") != 0 &&
+        strcmp(o->propagation, "Foreground") != 0 && strcmp(o->propagation, "Orphan") != 0) {
+        werr_set(e, 422, "Invalid", "DeleteOptions.propagationPolicy: Unsupported value: \"%s\": "
+                 "supported values: \"Background\", \"Foreground\", \"Orphan\"", o->propagation);
+        return false;
+    }
+    return true;
+}
+
+static void finalizer_add(json_t *obj, const char *f)
+{
+    json_t *md = api_metadata(obj), *fs = json_object_get(md, "finalizers"), *v;
+    size_t i;
+    if (!json_is_array(fs)) {
+        fs = json_array();
+        json_object_set_new(md, "finalizers", fs);
+    }
+    json_array_foreach(fs, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), f)) return;
+    json_array_append_new(fs, json_string(f));
+}
+
+/* Kubernetes' default propagation per kind: batch Jobs (and CronJobs)
+ * orphan their pods unless told otherwise, for compatibility. */
+static const char *default_propagation(const struct resource *r)
+{
+    return strcmp(r->group, "batch") == 0 ? "Orphan" : "Background";
+}
+
+/* The marked object, if deletion only marks it; NULL if it goes now. */
+static json_t *delete_mark(struct wctx *w, json_t *cur, const struct delete_opts *o)
+{
+    const char *prop = o->propagation[0] ? o->propagation : default_propagation(w->t->res);
+    bool is_ns = strcmp(w->t->res->plural, "namespaces") == 0;
+    bool fg = strcmp(prop, "Foreground") == 0, orphan = strcmp(prop, "Orphan") == 0;
+    if (!is_ns && !fg && !orphan && finalizers_empty(cur))
+        return NULL;
+    if (is_ns && json_object_get(api_metadata(cur), "deletionTimestamp") &&
+        finalizers_empty(cur) && namespace_finalized(w, cur))
+        return NULL; /* emptied by the namespace controller: it goes now */
+    json_t *next = json_deep_copy(cur);
+    json_t *md = api_metadata(next);
+    if (!json_object_get(md, "deletionTimestamp")) {
+        json_object_set_new(md, "deletionTimestamp", json_string(w->now));
+        json_object_set_new(md, "deletionGracePeriodSeconds", json_integer(o->grace > 0 ? o->grace : 0));
+    }
+    if (fg)
+        finalizer_add(next, "foregroundDeletion");
+    if (orphan)
+        finalizer_add(next, "orphan");
+    if (is_ns) {
+        json_t *st = json_object_get(next, "status");
+        if (!json_is_object(st)) {
+            st = json_object();
+            json_object_set_new(next, "status", st);
+        }
+        json_object_set_new(st, "phase", json_string("Terminating"));
+    }
+    return next;
+}
+
+static enum MHD_Result reply_deleted(struct wctx *w, const char *uid)
+{
+    json_t *st = status_new(200, "", "");
+    json_object_del(st, "reason");
+    json_object_del(st, "message");
+    json_object_set_new(st, "details", json_pack("{s:s, s:s, s:s, s:s}", "name", w->t->name,
+                                                 "group", w->t->res->group, "kind",
+                                                 w->t->res->plural, "uid", uid));
+    return reply_json(w->rq, 200, st);
+}
+
+enum MHD_Result write_delete(struct request *rq, const struct api_target *t)
+{
+    struct wctx w;
+    struct werr e = {0};
+    struct delete_opts o;
+    wctx_init(&w, rq, t, NULL);
+    if (!delete_opts_parse(rq, &o, &e))
+        return reply_werr(&w, &e);
+    bool fresh = false;
+    enum MHD_Result ret;
+    for (int attempt = 0; attempt < UPDATE_RETRIES; attempt++) {
+        json_t *cur = NULL;
+        uint64_t rev = 0;
+        char uid[64] = "";
+        int rc = api_read_current(rq->srv, t, &cur, &rev, uid, sizeof uid);
+        bool mismatch = rc == 0 && ((o.pre_rev && o.pre_rev != rev) ||
+                                    (o.pre_uid[0] && strcmp(o.pre_uid, uid) != 0));
+        if (!fresh && (rc == STORE_NOT_FOUND || mismatch)) {
+            json_decref(cur);
+            if (api_read_fresh(rq, &ret) != 0)
+                return ret;
+            fresh = true;
+            attempt--;
+            continue;
+        }
+        if (rc == STORE_NOT_FOUND)
+            return api_reply_not_found(rq, t, t->name);
+        if (rc != 0)
+            return reply_status(rq, 500, "InternalError", "cannot read the store");
+        if (mismatch) {
+            json_decref(cur);
+            return api_reply_conflict(rq, t, t->name);
+        }
+        json_t *marked = delete_mark(&w, cur, &o);
+        if (marked && !changed(cur, marked)) { /* already marked: nothing to do */
+            json_decref(marked);
+            stamp_rv(cur, rev);
+            return reply_json(rq, 202, cur);
+        }
+        if (w.dry_run) { /* the answer a real deletion would give */
+            if (marked) {
+                json_decref(cur);
+                stamp_rv(marked, rev);
+                return reply_json(rq, 200, marked);
+            }
+            json_decref(cur);
+            return reply_deleted(&w, uid);
+        }
+        struct store_cmd cmd = {.op = marked ? STORE_OP_UPDATE : STORE_OP_DELETE,
+                                .resource = t->res->plural,
+                                .ns = t->res->namespaced ? t->ns : "",
+                                .name = t->name,
+                                .expect_rev = rev,
+                                .expect_uid = uid};
+        struct cluster_result cr;
+        server_submit_object(rq->srv, &cmd, marked, &cr);
+        if (cr.code != CLUSTER_OK) {
+            json_decref(marked);
+            json_decref(cur);
+            return api_reply_cluster_failure(rq, &cr);
+        }
+        if (cr.res.code == STORE_OK) {
+            if (marked) {
+                json_decref(cur);
+                stamp_rv(marked, cr.res.rev);
+                return reply_json(rq, 200, marked);
+            }
+            if (strcmp(t->res->plural, "services") == 0)
+                service_release_ip(rq->srv, cur);
+            json_decref(cur);
+            return reply_deleted(&w, uid);
+        }
+        json_decref(marked);
+        json_decref(cur);
+        if (cr.res.code == STORE_NOT_FOUND)
+            return api_reply_not_found(rq, t, t->name);
+        if (cr.res.code != STORE_CONFLICT || o.pre_rev || o.pre_uid[0])
+            return api_reply_conflict(rq, t, t->name);
+    }
+    return api_reply_conflict(rq, t, t->name);
+}
