@@ -78,6 +78,9 @@ $(SIM): tests/sim/sim.c $(TST_OBJS) $(RAFT_A)
 FUZZ_CC  := clang $(BASE) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer
 FUZZ_OBJS := $(LIBSRCS:%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/kube_schema_data.o
 
+# Kept between builds (make would delete them as intermediate files).
+.SECONDARY: $(FUZZ_OBJS)
+
 build/fuzz/obj/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -O0 -c -o $@ $<

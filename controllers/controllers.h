@@ -50,6 +50,13 @@ int ctl_api(struct ctl *c, const char *method, const char *path, const char *con
 /* The API path of an object: "/apis/apps/v1/namespaces/ns/deployments/x". */
 bool ctl_object_path(const char *resource, const char *ns, const char *name, char *buf,
                      size_t len);
+/* Records an Event about obj (a decoded object of `resource`), as
+ * Kubernetes' event recorder does: type "Normal" or "Warning", a reason
+ * in CamelCase, a message; a repeat of the same event (same object,
+ * reason and message) bumps its count and lastTimestamp instead of adding
+ * one. Best effort: a failure is logged, never fatal. */
+void ctl_event(struct ctl *c, const char *resource, json_t *obj, const char *type,
+               const char *reason, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Calls fn for every stored object of every API resource in ns (NULL: all). */
 typedef void (*ctl_obj_fn)(struct ctl *c, void *arg, const char *resource,
                            const struct store_obj *o, json_t *obj);

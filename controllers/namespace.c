@@ -45,6 +45,7 @@ static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 struct content {
     size_t left;
     size_t failed;
+    char first_failure[512];
 };
 
 static void delete_one(struct ctl *c, void *arg, const char *resource, const struct store_obj *o,
@@ -62,8 +63,9 @@ static void delete_one(struct ctl *c, void *arg, const char *resource, const str
     json_t *opts = json_pack("{s:s}", "propagationPolicy", "Background");
     int st = ctl_api(c, "DELETE", path, NULL, opts, NULL);
     json_decref(opts);
-    if (st != 200 && st != 202 && st != 404)
-        ct->failed++;
+    if (st != 200 && st != 202 && st != 404 && !ct->failed++)
+        snprintf(ct->first_failure, sizeof ct->first_failure, "%s %s/%s: HTTP %d", resource, ns,
+                 name, st);
 }
 
 static bool sync(struct ctl *c, const char *resource, const char *ns, const char *name)
@@ -81,8 +83,12 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
         json_decref(obj);
         return st == 200;
     }
-    struct content ct = {0, 0};
+    struct content ct = {0};
     ctl_each_object(c, name, delete_one, &ct);
+    if (ct.failed)
+        ctl_event(c, "namespaces", obj, "Warning", "NamespaceDeletionContentFailure",
+                  "failed to delete %zu object(s) of the namespace, first %s", ct.failed,
+                  ct.first_failure);
     if (ct.left) {
         json_decref(obj);
         return false; /* again after a backoff, or when something in it goes */

@@ -8,6 +8,7 @@
  * starts from its own replica with a full pass, so nothing is lost: the
  * controllers are level-triggered and idempotent. */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,68 @@ bool ctl_object_path(const char *resource, const char *ns, const char *name, cha
                      size_t len)
 {
     return server_resource_path(resource, ns, name, buf, len);
+}
+
+/* ---- events ---- */
+
+static const char *jstr(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+/* FNV-1a: a repeat of an event gets the same name, so it is found again. */
+static uint64_t event_hash(const char *a, const char *b, const char *c)
+{
+    uint64_t h = 1469598103934665603ull;
+    const char *parts[] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        for (const char *p = parts[i]; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h;
+}
+
+void ctl_event(struct ctl *c, const char *resource, json_t *obj, const char *type,
+               const char *reason, const char *fmt, ...)
+{
+    char msg[1024], now[32], name[320], path[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    util_time_rfc3339(now, sizeof now);
+    json_t *md = json_object_get(obj, "metadata");
+    const char *ns = *jstr(md, "namespace") ? jstr(md, "namespace") : "default";
+    snprintf(name, sizeof name, "%.200s.%016llx", jstr(md, "name"),
+             (unsigned long long)event_hash(jstr(md, "uid"), reason, msg));
+    json_t *ev = json_pack(
+        "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:s, s:{s:s},"
+        " s:s, s:s, s:i, s:s, s:s}",
+        "apiVersion", "v1", "kind", "Event", "metadata", "name", name, "namespace", ns,
+        "involvedObject", "kind", jstr(obj, "kind"), "apiVersion", jstr(obj, "apiVersion"),
+        "name", jstr(md, "name"), "namespace", jstr(md, "namespace"), "uid", jstr(md, "uid"),
+        "resourceVersion", jstr(md, "resourceVersion"), "reason", reason, "message", msg, "type",
+        type, "source", "component", "bosun-controller-manager", "firstTimestamp", now,
+        "lastTimestamp", now, "count", 1, "reportingComponent", "bosun-controller-manager",
+        "reportingInstance", "bosun");
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", ns);
+    int st = ctl_api(c, "POST", path, NULL, ev, NULL);
+    json_decref(ev);
+    if (st == 409) { /* seen before: count it */
+        json_t *cur = NULL;
+        snprintf(path, sizeof path, "/api/v1/namespaces/%s/events/%s", ns, name);
+        if (ctl_api(c, "GET", path, NULL, NULL, &cur) == 200 && cur) {
+            json_int_t n = json_integer_value(json_object_get(cur, "count"));
+            json_object_set_new(cur, "count", json_integer(n + 1));
+            json_object_set_new(cur, "lastTimestamp", json_string(now));
+            st = ctl_api(c, "PUT", path, NULL, cur, NULL);
+        }
+        json_decref(cur);
+    }
+    (void)resource;
+    if (st != 201 && st != 200)
+        LOG_WARN("controllers: cannot record event %s on %s/%s: %d", reason, ns, jstr(md, "name"),
+                 st);
 }
 
 /* ---- the thread ---- */

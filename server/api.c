@@ -289,6 +289,8 @@ static enum MHD_Result collection(struct request *rq, const struct api_target *t
                                 t->res->plural, t->res->plural);
         return write_create(rq, t);
     }
+    if (strcmp(m, "DELETE") == 0)
+        return write_delete_collection(rq, t);
     return reply_status(rq, 405, "MethodNotAllowed", "%s is not supported on a collection of %s",
                         m, t->res->plural);
 }
@@ -303,7 +305,10 @@ static enum MHD_Result subresource(struct request *rq, const struct api_target *
         return get ? handle_get(rq, t) : put ? write_update(rq, t) : write_patch(rq, t);
     if (strcmp(t->sub, "scale") == 0 && (get || put || patch))
         return get ? write_get_scale(rq, t) : put ? write_update(rq, t) : write_patch(rq, t);
-    if (strcmp(t->sub, "status") == 0 || strcmp(t->sub, "scale") == 0)
+    if (strcmp(t->sub, "finalize") == 0 && put)
+        return write_update(rq, t);
+    if (strcmp(t->sub, "status") == 0 || strcmp(t->sub, "scale") == 0 ||
+        strcmp(t->sub, "finalize") == 0)
         return reply_status(rq, 405, "MethodNotAllowed", "%s is not supported on %s/%s", m,
                             t->res->plural, t->sub);
     return reply_status(rq, 404, "NotFound", "the server could not find the requested resource "

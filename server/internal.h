@@ -134,6 +134,7 @@ enum MHD_Result write_create(struct request *rq, const struct api_target *t);
 enum MHD_Result write_update(struct request *rq, const struct api_target *t);
 enum MHD_Result write_patch(struct request *rq, const struct api_target *t);
 enum MHD_Result write_delete(struct request *rq, const struct api_target *t);
+enum MHD_Result write_delete_collection(struct request *rq, const struct api_target *t);
 enum MHD_Result write_get_scale(struct request *rq, const struct api_target *t);
 
 /* Shared by the handlers (api.c). */

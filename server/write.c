@@ -301,6 +301,24 @@ static json_t *status_only(json_t *cur, json_t *body)
     return next;
 }
 
+/* A namespace's /finalize: only spec.finalizers changes (what the
+ * namespace controller clears once the namespace is empty). */
+static json_t *finalizers_only(json_t *cur, json_t *body)
+{
+    json_t *next = json_deep_copy(cur);
+    json_t *spec = json_object_get(next, "spec");
+    if (!json_is_object(spec)) {
+        spec = json_object();
+        json_object_set_new(next, "spec", spec);
+    }
+    json_t *f = json_object_get(json_object_get(body, "spec"), "finalizers");
+    if (f)
+        json_object_set(spec, "finalizers", f);
+    else
+        json_object_del(spec, "finalizers");
+    return next;
+}
+
 /* ---- namespaces and allocations ---- */
 
 /* Objects may be created only in a namespace that exists and is not being
@@ -704,6 +722,8 @@ static json_t *mutate_replace(struct wctx *w, void *arg, json_t *cur, struct wer
     json_t *body = arg;
     if (strcmp(w->t->sub, "status") == 0)
         return status_only(cur, body);
+    if (strcmp(w->t->sub, "finalize") == 0)
+        return finalizers_only(cur, body);
     return json_deep_copy(body);
 }
 
@@ -1114,6 +1134,113 @@ static enum MHD_Result reply_deleted(struct wctx *w, const char *uid)
     return reply_json(w->rq, 200, st);
 }
 
+/* What one deletion came to. */
+enum del_outcome {
+    DEL_GONE,           /* deleted */
+    DEL_MARKED,         /* marked (finalizers); obj is the marked object */
+    DEL_ALREADY_MARKED, /* was marked before; obj is it */
+    DEL_NOT_FOUND,
+    DEL_CONFLICT,       /* a precondition failed, or too many races */
+    DEL_FAILED,         /* the store or the cluster failed; see code and msg */
+};
+
+struct del_result {
+    enum del_outcome outcome;
+    json_t *obj; /* DEL_MARKED, DEL_ALREADY_MARKED (owned) */
+    char uid[64];
+    struct cluster_result cr;
+    unsigned code; /* DEL_FAILED: HTTP status */
+    char msg[256];
+};
+
+/* Reads, decides (delete or mark), proposes with the read revision and uid
+ * as preconditions, and on a race reads again. Replies nothing. */
+static void delete_do(struct wctx *w, const struct delete_opts *o, struct del_result *dr)
+{
+    const struct api_target *t = w->t;
+    struct server *srv = w->rq->srv;
+    bool fresh = false;
+    memset(dr, 0, sizeof *dr);
+    dr->outcome = DEL_CONFLICT;
+    for (int attempt = 0; attempt < UPDATE_RETRIES; attempt++) {
+        json_t *cur = NULL;
+        uint64_t rev = 0;
+        char uid[64] = "";
+        int rc = api_read_current(srv, t, &cur, &rev, uid, sizeof uid);
+        bool mismatch = rc == 0 && ((o->pre_rev && o->pre_rev != rev) ||
+                                    (o->pre_uid[0] && strcmp(o->pre_uid, uid) != 0));
+        if (!fresh && (rc == STORE_NOT_FOUND || mismatch)) {
+            json_decref(cur);
+            int code = server_read_barrier(srv, dr->msg, sizeof dr->msg);
+            if (code) {
+                dr->outcome = DEL_FAILED;
+                dr->code = (unsigned)code;
+                return;
+            }
+            fresh = true;
+            attempt--;
+            continue;
+        }
+        snprintf(dr->uid, sizeof dr->uid, "%s", uid);
+        if (rc != 0 || mismatch) {
+            json_decref(cur);
+            dr->outcome = rc == STORE_NOT_FOUND ? DEL_NOT_FOUND : mismatch ? DEL_CONFLICT
+                                                                           : DEL_FAILED;
+            dr->code = 500;
+            snprintf(dr->msg, sizeof dr->msg, "cannot read the store");
+            return;
+        }
+        json_t *marked = delete_mark(w, cur, o);
+        if (marked && !changed(cur, marked)) { /* already marked: nothing to do */
+            json_decref(marked);
+            stamp_rv(cur, rev);
+            dr->outcome = DEL_ALREADY_MARKED;
+            dr->obj = cur;
+            return;
+        }
+        if (w->dry_run) { /* the answer a real deletion would give */
+            json_decref(cur);
+            if (marked)
+                stamp_rv(marked, rev);
+            dr->outcome = marked ? DEL_MARKED : DEL_GONE;
+            dr->obj = marked;
+            return;
+        }
+        struct store_cmd cmd = {.op = marked ? STORE_OP_UPDATE : STORE_OP_DELETE,
+                                .resource = t->res->plural,
+                                .ns = t->res->namespaced ? t->ns : "",
+                                .name = t->name,
+                                .expect_rev = rev,
+                                .expect_uid = uid};
+        server_submit_object(srv, &cmd, marked, &dr->cr);
+        if (dr->cr.code == CLUSTER_OK && dr->cr.res.code == STORE_OK) {
+            if (marked)
+                stamp_rv(marked, dr->cr.res.rev);
+            else if (strcmp(t->res->plural, "services") == 0)
+                service_release_ip(srv, cur);
+            json_decref(cur);
+            dr->outcome = marked ? DEL_MARKED : DEL_GONE;
+            dr->obj = marked;
+            return;
+        }
+        json_decref(marked);
+        json_decref(cur);
+        if (dr->cr.code != CLUSTER_OK) {
+            dr->outcome = DEL_FAILED;
+            return;
+        }
+        if (dr->cr.res.code == STORE_NOT_FOUND) {
+            dr->outcome = DEL_NOT_FOUND;
+            return;
+        }
+        if (dr->cr.res.code != STORE_CONFLICT || o->pre_rev || o->pre_uid[0]) {
+            dr->outcome = DEL_CONFLICT;
+            return;
+        }
+        /* Someone else wrote first: read again. */
+    }
+}
+
 enum MHD_Result write_delete(struct request *rq, const struct api_target *t)
 {
     struct wctx w;
@@ -1122,76 +1249,112 @@ enum MHD_Result write_delete(struct request *rq, const struct api_target *t)
     wctx_init(&w, rq, t, NULL);
     if (!delete_opts_parse(rq, &o, &e))
         return reply_werr(&w, &e);
-    bool fresh = false;
-    enum MHD_Result ret;
-    for (int attempt = 0; attempt < UPDATE_RETRIES; attempt++) {
-        json_t *cur = NULL;
-        uint64_t rev = 0;
-        char uid[64] = "";
-        int rc = api_read_current(rq->srv, t, &cur, &rev, uid, sizeof uid);
-        bool mismatch = rc == 0 && ((o.pre_rev && o.pre_rev != rev) ||
-                                    (o.pre_uid[0] && strcmp(o.pre_uid, uid) != 0));
-        if (!fresh && (rc == STORE_NOT_FOUND || mismatch)) {
-            json_decref(cur);
-            if (api_read_fresh(rq, &ret) != 0)
-                return ret;
-            fresh = true;
-            attempt--;
-            continue;
-        }
-        if (rc == STORE_NOT_FOUND)
-            return api_reply_not_found(rq, t, t->name);
-        if (rc != 0)
-            return reply_status(rq, 500, "InternalError", "cannot read the store");
-        if (mismatch) {
-            json_decref(cur);
-            return api_reply_conflict(rq, t, t->name);
-        }
-        json_t *marked = delete_mark(&w, cur, &o);
-        if (marked && !changed(cur, marked)) { /* already marked: nothing to do */
-            json_decref(marked);
-            stamp_rv(cur, rev);
-            return reply_json(rq, 202, cur);
-        }
-        if (w.dry_run) { /* the answer a real deletion would give */
-            if (marked) {
-                json_decref(cur);
-                stamp_rv(marked, rev);
-                return reply_json(rq, 200, marked);
-            }
-            json_decref(cur);
-            return reply_deleted(&w, uid);
-        }
-        struct store_cmd cmd = {.op = marked ? STORE_OP_UPDATE : STORE_OP_DELETE,
-                                .resource = t->res->plural,
-                                .ns = t->res->namespaced ? t->ns : "",
-                                .name = t->name,
-                                .expect_rev = rev,
-                                .expect_uid = uid};
-        struct cluster_result cr;
-        server_submit_object(rq->srv, &cmd, marked, &cr);
-        if (cr.code != CLUSTER_OK) {
-            json_decref(marked);
-            json_decref(cur);
-            return api_reply_cluster_failure(rq, &cr);
-        }
-        if (cr.res.code == STORE_OK) {
-            if (marked) {
-                json_decref(cur);
-                stamp_rv(marked, cr.res.rev);
-                return reply_json(rq, 200, marked);
-            }
-            if (strcmp(t->res->plural, "services") == 0)
-                service_release_ip(rq->srv, cur);
-            json_decref(cur);
-            return reply_deleted(&w, uid);
-        }
-        json_decref(marked);
-        json_decref(cur);
-        if (cr.res.code == STORE_NOT_FOUND)
-            return api_reply_not_found(rq, t, t->name);
-        if (cr.res.code != STORE_CONFLICT || o.pre_rev || o.pre_uid[0])
-            return api_reply_conflict(rq, t, t->name);
+    struct del_result dr;
+    delete_do(&w, &o, &dr);
+    switch (dr.outcome) {
+    case DEL_GONE:
+        return reply_deleted(&w, dr.uid);
+    case DEL_MARKED:
+        return reply_json(rq, 200, dr.obj);
+    case DEL_ALREADY_MARKED:
+        return reply_json(rq, 202, dr.obj);
+    case DEL_NOT_FOUND:
+        return api_reply_not_found(rq, t, t->name);
+    case DEL_CONFLICT:
+        return api_reply_conflict(rq, t, t->name);
+    case DEL_FAILED:
+        break;
     }
-    return api_reply_conflict(rq, t, t->name);
+    if (dr.cr.code != CLUSTER_OK && !dr.code)
+        return api_reply_cluster_failure(rq, &dr.cr);
+    return reply_status(rq, dr.code, dr.code == 503 ? "ServiceUnavailable"
+                                     : dr.code == 504 ? "Timeout" : "InternalError",
+                        "%s", dr.msg);
+}
+
+/* ---- DELETE on a collection (deletecollection) ---- */
+
+struct victim {
+    char ns[256], name[256];
+};
+
+struct victims {
+    struct filter *f;
+    struct victim *v;
+    size_t n, cap;
+};
+
+static int victim_add(void *arg, const struct store_obj *o)
+{
+    struct victims *vs = arg;
+    if (!filter_match_key(vs->f, o))
+        return 0;
+    if (filter_needs_object(vs->f)) {
+        json_t *obj = object_render(o, o->mod_rev);
+        bool m = obj && filter_match(vs->f, obj);
+        json_decref(obj);
+        if (!m)
+            return 0;
+    }
+    if (vs->n == vs->cap) {
+        vs->cap = vs->cap ? vs->cap * 2 : 64;
+        vs->v = xrealloc(vs->v, vs->cap * sizeof *vs->v);
+    }
+    snprintf(vs->v[vs->n].ns, sizeof vs->v[vs->n].ns, "%.*s", (int)o->ns_len, o->ns);
+    snprintf(vs->v[vs->n].name, sizeof vs->v[vs->n].name, "%.*s", (int)o->name_len, o->name);
+    vs->n++;
+    return 0;
+}
+
+/* Deletes every selected object, each as a DELETE of its own would (with
+ * the same DeleteOptions), and answers with a Status. */
+enum MHD_Result write_delete_collection(struct request *rq, const struct api_target *t)
+{
+    char err[512] = "";
+    enum MHD_Result ret;
+    struct victims vs = {.f = filter_parse(t->res, request_arg(rq, "labelSelector"),
+                                           request_arg(rq, "fieldSelector"), err, sizeof err)};
+    if (!vs.f)
+        return reply_status(rq, 400, "BadRequest", "%s", err);
+    if (api_read_consistency(rq, &ret)) {
+        filter_free(vs.f);
+        return ret;
+    }
+    struct store_read r;
+    if (store_read_begin(rq->srv->store, &r) != 0) {
+        filter_free(vs.f);
+        return reply_status(rq, 500, "InternalError", "cannot read the store");
+    }
+    store_list(&r, t->res->plural, t->res->namespaced && t->ns[0] ? t->ns : NULL, victim_add, &vs);
+    store_read_end(&r);
+    filter_free(vs.f);
+    struct wctx w;
+    struct werr e = {0};
+    struct delete_opts o;
+    wctx_init(&w, rq, t, NULL);
+    if (!delete_opts_parse(rq, &o, &e)) {
+        free(vs.v);
+        return reply_werr(&w, &e);
+    }
+    size_t failed = 0;
+    for (size_t i = 0; i < vs.n; i++) {
+        struct api_target one = *t;
+        snprintf(one.ns, sizeof one.ns, "%s", vs.v[i].ns);
+        snprintf(one.name, sizeof one.name, "%s", vs.v[i].name);
+        struct wctx ow = w;
+        ow.t = &one;
+        struct del_result dr;
+        delete_do(&ow, &o, &dr);
+        json_decref(dr.obj);
+        if (dr.outcome == DEL_FAILED || dr.outcome == DEL_CONFLICT)
+            failed++;
+    }
+    free(vs.v);
+    if (failed)
+        return reply_status(rq, 500, "InternalError", "%zu of the selected %s could not be "
+                            "deleted", failed, t->res->plural);
+    json_t *st = status_new(200, "", "");
+    json_object_del(st, "reason");
+    json_object_del(st, "message");
+    return reply_json(rq, 200, st);
 }

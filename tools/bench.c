@@ -758,6 +758,9 @@ static const struct {
     const char *help;
 } bench_commands[] = {
     {"writes", bench_writes_main, "create ConfigMaps (or etcd puts) as fast as C clients can"},
+    {"list", tools_bench_list_main, "time full LISTs (JSON, Table) of N Pods on leader and follower"},
+    {"reads", tools_bench_reads_main, "GET ConfigMaps by name from C clients on one server"},
+    {"watch", tools_bench_watch_main, "watch-event delivery latency with W concurrent watchers"},
 };
 
 static void bench_usage(FILE *f)

@@ -10,6 +10,10 @@ int tools_up_main(int argc, char **argv);
 int tools_down_main(int argc, char **argv);
 int tools_status_main(int argc, char **argv);
 int tools_bench_main(int argc, char **argv);
+/* bench_api.c: bosun bench list, reads and watch (the read side of the API). */
+int tools_bench_list_main(int argc, char **argv);
+int tools_bench_reads_main(int argc, char **argv);
+int tools_bench_watch_main(int argc, char **argv);
 int tools_member_main(int argc, char **argv);
 int tools_transfer_main(int argc, char **argv);
 

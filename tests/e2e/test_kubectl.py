@@ -289,6 +289,22 @@ def test_delete_propagation(kc, module_cluster, cascade):
         wait_for("the dependents to be collected", lambda: left() == [], 30)
 
 
+def test_delete_collection_by_selector(kc, module_cluster):
+    ns = "k-delcol"
+    ensure_ns(module_cluster.leader(), ns)
+    for name, tier in (("a", "x"), ("b", "y"), ("c", "x")):
+        kc.L.run("-n", ns, "create", "configmap", name)
+        kc.L.run("-n", ns, "label", "cm", name, "tier=" + tier)
+    # kubectl deletes one by one; the API also deletes a whole selection
+    r = module_cluster.followers()[0].req(
+        "DELETE", "/api/v1/namespaces/%s/configmaps?labelSelector=tier%%3Dx" % ns)
+    assert r.status == 200 and r.json["status"] == "Success", r
+    left = kc.L.run("-n", ns, "get", "cm", "-o", "name").stdout.split()
+    assert left == ["configmap/b"], left
+    kc.F.run("-n", ns, "delete", "cm", "--all")
+    assert kc.L.run("-n", ns, "get", "cm", "-o", "name").stdout.split() == []
+
+
 def test_finalizers_hold_deletion(kc, module_cluster):
     ns = "k-fin"
     ensure_ns(module_cluster.leader(), ns)
@@ -346,6 +362,22 @@ def test_wait_for_delete_and_describe(kc, module_cluster):
     kc.L.run("-n", ns, "create", "-f", "-", input=pod_yaml("p"))
     d = kc.F.run("-n", ns, "describe", "pod", "p").stdout
     assert "Name:" in d and "p" in d and "nginx:1.25" in d and "Events:" in d
+    # describe finds the pod's events by involvedObject field selectors
+    uid = kc.L.json("-n", ns, "get", "pod", "p")["metadata"]["uid"]
+    kc.L.run("-n", ns, "create", "-f", "-", input=json.dumps({
+        "apiVersion": "v1", "kind": "Event", "metadata": {"name": "p.1"},
+        "involvedObject": {"kind": "Pod", "namespace": ns, "name": "p", "uid": uid,
+                           "apiVersion": "v1"},
+        "reason": "Testing", "message": "an event about p", "type": "Normal",
+        "source": {"component": "e2e"}, "count": 1}))
+    kc.L.run("-n", ns, "create", "-f", "-", input=json.dumps({
+        "apiVersion": "v1", "kind": "Event", "metadata": {"name": "other.1"},
+        "involvedObject": {"kind": "Pod", "namespace": ns, "name": "other", "uid": "x"},
+        "reason": "NotForP", "message": "about another pod", "type": "Normal"}))
+    d = kc.F.run("-n", ns, "describe", "pod", "p").stdout
+    assert "Testing" in d and "an event about p" in d and "NotForP" not in d, d
+    ev = kc.F.run("-n", ns, "get", "events").stdout
+    assert "Testing" in ev and "pod/p" in ev, ev
     waiter = kc.F.popen("-n", ns, "wait", "--for=delete", "pod/p", "--timeout=30s")
     time.sleep(1)
     kc.L.run("-n", ns, "delete", "pod", "p")
