@@ -486,3 +486,60 @@ def test_concurrent_compare_and_swap(module_cluster):
         g = s.get(cm_path(ns, "counter"))
         assert g.json["data"]["n"] == str(total)
     print("\nCAS: %d increments, %d conflicts retried" % (total, conflicts[0]))
+
+
+def test_paged_list_is_one_snapshot(module_cluster):
+    """limit/continue: every page shows the state at the first page's
+    revision, whatever is written in between (created, modified, deleted
+    objects), on a follower as on the leader."""
+    c = module_cluster
+    ld, f = c.leader(), c.followers()[0]
+    ns = "paging"
+    ensure_ns(ld, ns)
+    for i in range(10):
+        assert ld.req("POST", cm_path(ns), cm("o%02d" % i, {"v": "0"})).status == 201
+    first = f.get(cm_path(ns) + "?limit=3")
+    assert first.status == 200, first
+    snap_rv = first.json["metadata"]["resourceVersion"]
+    names = [i["metadata"]["name"] for i in first.json["items"]]
+    assert names == ["o00", "o01", "o02"]
+    token = first.json["metadata"]["continue"]
+    # writes after the first page: a modified one ahead, a deleted one
+    # ahead, a new one ahead, a modified one behind
+    assert ld.req("PUT", cm_path(ns, "o05"), cm("o05", {"v": "changed"})).status == 200
+    assert ld.req("DELETE", cm_path(ns, "o07")).status == 200
+    assert ld.req("POST", cm_path(ns), cm("o04a", {"v": "new"})).status == 201
+    assert ld.req("PUT", cm_path(ns, "o01"), cm("o01", {"v": "changed"})).status == 200
+    seen = list(first.json["items"])
+    while token:
+        s = f if len(seen) % 2 else ld
+        page = s.get(cm_path(ns) + "?limit=3&continue=" + token)
+        assert page.status == 200, page
+        assert page.json["metadata"]["resourceVersion"] == snap_rv
+        seen += page.json["items"]
+        token = page.json["metadata"].get("continue")
+    assert [i["metadata"]["name"] for i in seen] == ["o%02d" % i for i in range(10)]
+    o05 = [i for i in seen if i["metadata"]["name"] == "o05"][0]
+    assert o05["data"] == {"v": "0"} and int(o05["metadata"]["resourceVersion"]) <= int(snap_rv)
+    # a fresh list sees the new state
+    now = [i["metadata"]["name"] for i in f.get(cm_path(ns)).json["items"]]
+    assert now == ["o00", "o01", "o02", "o03", "o04", "o04a", "o05", "o06", "o08", "o09"]
+    # a bad token is a 400
+    bad = f.get(cm_path(ns) + "?limit=3&continue=garbage")
+    assert bad.status == 400, bad
+
+
+def test_paged_list_token_expires(make_cluster):
+    """A continue token whose revision the change log no longer reaches back
+    to is answered 410 Expired (the client relists)."""
+    c = make_cluster(1, extra=["--watch-history", "10"])
+    s = c.leader()
+    ensure_ns(s, "exp")
+    for i in range(5):
+        assert s.req("POST", cm_path("exp"), cm("o%d" % i)).status == 201
+    first = s.get(cm_path("exp") + "?limit=2")
+    token = first.json["metadata"]["continue"]
+    for i in range(20):  # pushes the first page's revision out of the log
+        assert s.req("PUT", cm_path("exp", "o4"), cm("o4", {"i": str(i)})).status == 200
+    r = s.get(cm_path("exp") + "?limit=2&continue=" + token)
+    assert_status(r, 410, "Expired")
