@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "server/internal.h"
 
@@ -191,19 +192,48 @@ int http_listen(const char *hostport, char *err, size_t errlen)
     return fd;
 }
 
+/* Connections: every watch holds one (and, with libmicrohttpd's thread per
+ * connection, one thread), so the limit is set by file descriptors: what
+ * RLIMIT_NOFILE allows (raised to its hard limit here), less a reserve for
+ * LMDB, the Raft transport and the forwarder. Thread stacks are 1 MiB, not
+ * the default 8: handlers keep bodies and objects on the heap, and the
+ * deepest recursion (jansson's parser, at most 2048 levels, then the walks
+ * over what it returned) stays well inside; 10,000 watches cost 10 GiB of
+ * address space, which is not memory until touched. */
+#define HTTP_FD_RESERVE 256
+#define HTTP_MAX_CONNECTIONS 20000
+#define HTTP_THREAD_STACK (1u << 20)
+
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1000;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rlim_t n = rl.rlim_cur > HTTP_FD_RESERVE * 2 ? rl.rlim_cur - HTTP_FD_RESERVE : rl.rlim_cur / 2;
+    return n > HTTP_MAX_CONNECTIONS ? HTTP_MAX_CONNECTIONS : (unsigned)n;
+}
+
 int http_start(struct server *s, char *err, size_t errlen)
 {
+    unsigned limit = connection_limit();
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_ERROR_LOG | MHD_USE_POLL;
     s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_LISTEN_SOCKET,
                               s->listen_fd, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
+                              MHD_OPTION_CONNECTION_LIMIT, limit,
+                              MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_THREAD_STACK,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)3600,
                               MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
     if (!s->mhd) {
         snprintf(err, errlen, "cannot start the HTTP server on %s", s->cfg.listen);
         return -1;
     }
+    LOG_DEBUG("http: up to %u connections", limit);
     return 0;
 }
 

@@ -55,6 +55,7 @@ struct server {
     volatile int stopping; /* set by the signal handler's thread */
     pthread_t housekeeper;
     struct controllers *controllers; /* act while this server leads */
+    struct watch_cache *wcache;       /* watch.c */
 };
 
 /* ---- resources (resources.c) ---- */
@@ -129,6 +130,19 @@ struct api_target {
     char sub[32];
 };
 enum MHD_Result watch_start(struct request *rq, const struct api_target *t);
+/* Events rendered once for all watches (watch.c): slot = revision % size. */
+#define WATCH_CACHE_SLOTS 1024
+struct watch_slot {
+    uint64_t rev;
+    char *json; /* the object as JSON text, or NULL */
+    size_t len;
+};
+struct watch_cache {
+    pthread_mutex_t mu;
+    struct watch_slot slot[WATCH_CACHE_SLOTS];
+};
+struct watch_cache *watch_cache_new(void);
+void watch_cache_free(struct watch_cache *wc);
 enum MHD_Result list_handle(struct request *rq, const struct api_target *t);
 enum MHD_Result write_create(struct request *rq, const struct api_target *t);
 enum MHD_Result write_update(struct request *rq, const struct api_target *t);

@@ -341,6 +341,8 @@ static void server_cleanup(struct server *s)
     cluster_stop(s->cluster);
     store_close(s->store);
     fwd_pool_free(s->pool);
+    watch_cache_free(s->wcache);
+    s->wcache = NULL;
     if (s->listen_fd >= 0)
         close(s->listen_fd);
 }
@@ -394,6 +396,7 @@ int server_main(int argc, char **argv)
         return 1;
     }
     s->pool = fwd_pool_new();
+    s->wcache = watch_cache_new();
     s->fwd = forwarder_start(s);
     struct cluster_config cc = {
         .id = s->cfg.id, .raft_dir = raft_dir, .raft_addr = s->cfg.raft_addr,

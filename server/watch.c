@@ -108,28 +108,80 @@ struct change_ctx {
     unsigned n;
 };
 
+/* The event's object as JSON text, rendered once per revision for all the
+ * watches of this server (watch_cache): with thousands of watches on one
+ * resource, decoding and encoding every event per watch dominated the cost
+ * (85 us per delivery at 2,000 watches, `bosun bench watch`). Returns a
+ * malloc'd copy, or NULL. */
+static char *rendered(struct watch *w, const struct store_event *e, size_t *len)
+{
+    struct watch_cache *wc = w->srv->wcache;
+    struct watch_slot *sl = &wc->slot[e->rev % WATCH_CACHE_SLOTS];
+    char *out = NULL;
+    pthread_mutex_lock(&wc->mu);
+    if (sl->rev == e->rev && sl->json) {
+        out = xmalloc(sl->len);
+        memcpy(out, sl->json, sl->len);
+        *len = sl->len;
+    }
+    pthread_mutex_unlock(&wc->mu);
+    if (out)
+        return out;
+    json_t *v = object_render(&e->o, e->rev);
+    out = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    if (!out)
+        return NULL;
+    *len = strlen(out);
+    pthread_mutex_lock(&wc->mu);
+    free(sl->json);
+    sl->rev = e->rev;
+    sl->json = xmalloc(*len);
+    memcpy(sl->json, out, *len);
+    sl->len = *len;
+    pthread_mutex_unlock(&wc->mu);
+    return out;
+}
+
+/* A plain JSON event from the shared rendering: no per-watch encoding. */
+static void emit_cached(struct watch *w, const char *type, const struct store_event *e)
+{
+    size_t len;
+    char *obj = rendered(w, e, &len);
+    if (!obj)
+        return;
+    ubuf_appendf(&w->out, "{\"type\":\"%s\",\"object\":", type);
+    ubuf_append(&w->out, obj, len);
+    ubuf_append(&w->out, "}\n", 2);
+    free(obj);
+}
+
 static int emit_change(void *arg, const struct store_event *e)
 {
     struct change_ctx *cc = arg;
     struct watch *w = cc->w;
     w->rev = e->rev;
-    if (match_key(w, &e->o)) {
-        json_t *v = object_render(&e->o, e->rev);
-        static const char *types[] = {"", "ADDED", "MODIFIED", "DELETED"};
-        const char *type = types[e->type & 3];
-        if (v && filter_needs_object(w->f)) {
-            bool now = filter_match(w->f, v);
-            bool before = e->type == STORE_MODIFIED ? was_selected(w, cc->r, e) : now;
-            if (!now && !before)
-                type = NULL;
-            else if (e->type == STORE_MODIFIED && now != before)
-                type = now ? "ADDED" : "DELETED";
-        }
-        if (v && type)
-            emit(w, type, v);
-        else
-            json_decref(v);
+    if (!match_key(w, &e->o))
+        return ++cc->n >= WATCH_BATCH;
+    static const char *types[] = {"", "ADDED", "MODIFIED", "DELETED"};
+    const char *type = types[e->type & 3];
+    if (!filter_needs_object(w->f) && !w->rd.table) {
+        emit_cached(w, type, e);
+        return ++cc->n >= WATCH_BATCH;
     }
+    json_t *v = object_render(&e->o, e->rev);
+    if (v && filter_needs_object(w->f)) {
+        bool now = filter_match(w->f, v);
+        bool before = e->type == STORE_MODIFIED ? was_selected(w, cc->r, e) : now;
+        if (!now && !before)
+            type = NULL;
+        else if (e->type == STORE_MODIFIED && now != before)
+            type = now ? "ADDED" : "DELETED";
+    }
+    if (v && type)
+        emit(w, type, v);
+    else
+        json_decref(v);
     return ++cc->n >= WATCH_BATCH;
 }
 
@@ -268,4 +320,21 @@ enum MHD_Result watch_start(struct request *rq, const struct api_target *t)
     enum MHD_Result ret = MHD_queue_response(rq->conn, 200, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+struct watch_cache *watch_cache_new(void)
+{
+    struct watch_cache *wc = xcalloc(1, sizeof *wc);
+    pthread_mutex_init(&wc->mu, NULL);
+    return wc;
+}
+
+void watch_cache_free(struct watch_cache *wc)
+{
+    if (!wc)
+        return;
+    for (unsigned i = 0; i < WATCH_CACHE_SLOTS; i++)
+        free(wc->slot[i].json);
+    pthread_mutex_destroy(&wc->mu);
+    free(wc);
 }

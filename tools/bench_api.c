@@ -109,6 +109,7 @@ enum {
     WATCH_READY_WAIT_MS = 15000,
     WATCH_GRACE_MS = 5000,
     WATCH_SETTLE_MS = 2500,           /* between sweep points: the server reaps streams */
+    WATCH_RV_TRIES = 60,              /* a second apart, while the server is full */
     WATCH_GOAL_P99_US = 100000,
 };
 
@@ -295,11 +296,14 @@ static void bapi_role(const char *url, char *role, size_t len)
 static int bapi_namespace_ensure(const struct bapi_options *o, const char *url)
 {
     struct httpc *h = httpc_new(url);
-    if (!h)
+    if (!h) {
+        fprintf(stderr, "bosun bench %s: bad server URL %s\n", o->cmd, url);
         return -1;
+    }
     char body[512];
     snprintf(body, sizeof body,
-             "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}", o->ns);
+             "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}",
+             o->ns);
     int status = bapi_call(h, "POST", "/api/v1/namespaces", NULL, "application/json", body,
                            o->timeout_ms, NULL);
     httpc_free(h);
@@ -567,17 +571,21 @@ static int bapi_parse_options(int argc, char **argv, const char *allowed, void (
 {
     optind = 1;
     opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":h", bapi_longopts, NULL)) != -1) {
+    int opt, idx = -1;
+    while ((opt = getopt_long(argc, argv, ":h", bapi_longopts, &idx)) != -1) {
         if (opt == 'h') {
             usage(stdout);
             return 0;
         }
         if (opt == '?' || opt == ':' || !strchr(allowed, opt)) {
-            fprintf(stderr, "bosun bench %s: %s flag %s (see bosun bench %s --help)\n", o->cmd,
-                    opt == ':' ? "missing value for" : "unknown", argv[optind - 1], o->cmd);
+            bool known = opt != '?' && opt != ':' && idx >= 0;
+            fprintf(stderr, "bosun bench %s: %s flag %s%s (see bosun bench %s --help)\n", o->cmd,
+                    opt == ':' ? "missing value for" : "unknown",
+                    known ? "--" : "", known ? bapi_longopts[idx].name : argv[optind - 1],
+                    o->cmd);
             return 2;
         }
+        idx = -1;
         if (opt == 'j' || opt == 'x') {
             *(opt == 'j' ? &o->json : &o->cleanup) = true;
             continue;
@@ -858,8 +866,9 @@ static void bench_list_cleanup(const struct bapi_options *o)
                           .build = bench_list_delete_build, .ctx = names, .ns = o->ns, .n = n,
                           .ok1 = 200, .ok2 = 404, .timeout_ms = o->timeout_ms};
     double s = bapi_pool_run(&p, o->clients);
-    fprintf(o->json ? stderr : stdout, "bosun bench list: deleted %lld pods in %.1f s, %lld failed\n",
-            atomic_load(&p.done), s, atomic_load(&p.failed));
+    fprintf(o->json ? stderr : stdout,
+            "bosun bench list: deleted %lld pods in %.1f s, %lld failed\n", atomic_load(&p.done),
+            s, atomic_load(&p.failed));
     bench_list_names_free(names);
 }
 
@@ -1238,7 +1247,7 @@ static void watcher_event(struct watch_thread *t, struct watcher *w, const char 
     const char *d = strstr(line, "\"data\":{");
     unsigned long long seq, sent;
     if (!d || !watch_field(d, "\"s\":\"", &seq) || !watch_field(d, "\"t\":\"", &sent) ||
-        (int)seq <= w->last_seq || seq > (unsigned long long)t->p->o->events)
+        seq > (unsigned long long)t->p->o->events || (int)seq <= w->last_seq)
         return;
     w->last_seq = (int)seq;
     if (seq == 0) {
@@ -1434,13 +1443,20 @@ static int watch_point_prepare(struct watch_point *p, const char *url)
     memcpy(&p->addr, ai->ai_addr, ai->ai_addrlen);
     p->addr_len = ai->ai_addrlen;
     freeaddrinfo(ai);
-    if (watch_current_rv(p->o, url, rv, sizeof rv) != 0) {
-        fprintf(stderr, "bosun bench watch: cannot read the revision of %s\n", url);
-        return -1;
+    /* A server still reaping the streams of the previous point may have its
+     * connection table full for a while: try again, a second apart. */
+    int tries = 0;
+    while (watch_current_rv(p->o, url, rv, sizeof rv) != 0) {
+        if (++tries == WATCH_RV_TRIES) {
+            fprintf(stderr, "bosun bench watch: cannot read the revision of %s\n", url);
+            return -1;
+        }
+        bapi_sleep_ms(1000);
     }
     int n = snprintf(p->request, sizeof p->request,
-                     "GET /api/v1/namespaces/%s/configmaps?watch=true&resourceVersion=%s HTTP/1.1\r\n"
-                     "Host: %s:%s\r\nAccept: application/json\r\nUser-Agent: bosun-bench\r\n\r\n",
+                     "GET /api/v1/namespaces/%s/configmaps?watch=true&resourceVersion=%s "
+                     "HTTP/1.1\r\nHost: %s:%s\r\nAccept: application/json\r\n"
+                     "User-Agent: bosun-bench\r\n\r\n",
                      p->o->ns, rv, host, port);
     p->request_len = (size_t)n;
     return n > 0 && (size_t)n < sizeof p->request ? 0 : -1;
@@ -1570,6 +1586,21 @@ static void watch_point_drive(struct watch_point *p, struct httpc *writer, struc
     atomic_store(&p->stop, true);
 }
 
+/* Opens the writer's keep-alive connection with a GET of the ConfigMap,
+ * before the streams: a server whose connection table they fill would
+ * refuse the writer (and then nothing could be measured). */
+static int watch_writer_connect(const struct bapi_options *o, struct httpc *writer)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/configmaps/" WATCH_OBJECT
+             "?resourceVersion=0", o->ns);
+    int status = bapi_call(writer, "GET", path, NULL, NULL, NULL, o->timeout_ms, NULL);
+    if (status == 200)
+        return 0;
+    fprintf(stderr, "bosun bench watch: the writer's GET answered HTTP %d\n", status);
+    return -1;
+}
+
 /* Runs one point with `watchers` streams; 0, or -1 if it could not start. */
 static int watch_point_run(const struct bapi_options *o, const char *url, const char *writer_url,
                            int watchers, struct watch_figures *f)
@@ -1579,7 +1610,7 @@ static int watch_point_run(const struct bapi_options *o, const char *url, const 
     p->watchers = watchers;
     *f = (struct watch_figures){.requested = watchers};
     struct httpc *writer = httpc_new(writer_url);
-    if (!writer || watch_point_prepare(p, url) != 0) {
+    if (!writer || watch_point_prepare(p, url) != 0 || watch_writer_connect(o, writer) != 0) {
         if (writer)
             httpc_free(writer);
         free(p);
@@ -1709,10 +1740,11 @@ static void watch_point_report(const struct bapi_options *o, const char *url, co
     bapi_json_emit(json_pack(
         "{s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:f, s:i, s:I, s:f, s:f, s:f, s:f, s:f, s:i, "
         "s:I, s:i, s:i, s:f, s:f, s:i, s:f, s:b}",
-        "bench", "watch", "server", url, "writer", writer, "role", role, "watchers", f->requested, "connected",
-        f->ok, "delivering", f->ready, "events", o->events, "rate", o->rate, "threads", o->threads,
-        "samples", (json_int_t)f->lat.n, "p50_ms", f->lat.p50 / 1e3, "p90_ms", f->lat.p90 / 1e3,
-        "p99_ms", f->lat.p99 / 1e3, "max_ms", f->lat.max / 1e3, "mean_ms", f->lat.mean_us / 1e3,
+        "bench", "watch", "server", url, "writer", writer, "role", role, "watchers", f->requested,
+        "connected", f->ok, "delivering", f->ready, "events", o->events, "rate", o->rate,
+        "threads", o->threads, "samples", (json_int_t)f->lat.n, "p50_ms", f->lat.p50 / 1e3,
+        "p90_ms", f->lat.p90 / 1e3, "p99_ms", f->lat.p99 / 1e3, "max_ms", f->lat.max / 1e3,
+        "mean_ms", f->lat.mean_us / 1e3,
         "lost_watchers", f->lost, "missing_events", (json_int_t)f->missing, "dropped", f->dropped,
         "error_events", f->errors, "write_p50_ms", f->write.p50 / 1e3, "write_p99_ms",
         f->write.p99 / 1e3, "write_errors", f->write_errors, "client_cpu_s", f->cpu_s, "goal_met",
@@ -1726,8 +1758,9 @@ static int watch_run_points(const struct bapi_options *o, const int *counts, int
     char role[32];
     bapi_role(url, role, sizeof role);
     FILE *out = o->json ? stderr : stdout;
-    fprintf(out, "bosun bench watch: streams on %s (%s), writer %s, %d events at %.1f/s per "
-                 "point, %d client thread(s); ms\n  %8s %9s %10s %7s %7s %7s %8s %6s %8s %13s %6s\n",
+    fprintf(out,
+            "bosun bench watch: streams on %s (%s), writer %s, %d events at %.1f/s per point, "
+            "%d client thread(s); ms\n  %8s %9s %10s %7s %7s %7s %8s %6s %8s %13s %6s\n",
             url, role, writer, o->events, o->rate, o->threads, "watchers", "connected",
             "delivering", "p50", "p90", "p99", "max", "lost", "missing", "write p50/p99",
             "cpu-s");

@@ -91,6 +91,19 @@ url_of_role() {
     return 1
 }
 
+# Waits up to $3 s until process $1 has at most $2 threads; prints the wait.
+# A server reaps a closed watch stream's thread only when that thread next
+# looks at its socket (about once a second, later under load), and until
+# then the stream holds one of its connections.
+wait_threads_below() {
+    local start=$SECONDS t
+    while t=$(awk '/^Threads/ { print $2 }' "/proc/$1/status" 2>/dev/null) &&
+        [ "${t:-0}" -gt "$2" ] && [ $((SECONDS - start)) -lt "$3" ]; do
+        sleep 1
+    done
+    echo "$((SECONDS - start)) s (now ${t:-?} threads)"
+}
+
 # The pid of server i (1..3) from cluster.json.
 server_pid() { grep -o '"pid": *[0-9]*' "$DIR/cluster.json" | sed -n "${1}p" | grep -o '[0-9]*$'; }
 
@@ -138,7 +151,8 @@ for p in $((BASE_PORT + 1)) $((BASE_PORT + 2)) $((BASE_PORT + 3)) \
 done
 : >"$RESULTS"
 : >"$JSONL"
-say "bosun API read benchmarks on $(hostname), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%M:%SZ), bosun $(git rev-parse --short HEAD 2>/dev/null || echo '?') (+ working tree)"
+say "bosun API read benchmarks on $(hostname), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+say "bosun $(git rev-parse --short HEAD 2>/dev/null || echo '?') (+ the working tree)"
 say "load before: $(uptime)"
 log "starting a 3-server cluster in $DIR"
 if ! timeout 60 "$BIN" up --servers 3 --dir "$DIR" --base-port "$BASE_PORT" --detach \
@@ -152,7 +166,8 @@ until LEADER=$(url_of_role leader) && FOLLOWER=$(url_of_role follower); do
 done
 ALL="$(api_url 1),$(api_url 2),$(api_url 3)"
 FPID=$(server_pid $(( ${FOLLOWER##*:} - BASE_PORT )))
-say "leader $LEADER, follower $FOLLOWER (pid $FPID)"
+IDLE_THREADS=$(awk '/^Threads/ { print $2 }' "/proc/$FPID/status")
+say "leader $LEADER, follower $FOLLOWER (pid $FPID, $IDLE_THREADS threads idle)"
 say ""
 
 # ---- the benchmarks ----------------------------------------------------
@@ -160,17 +175,23 @@ say ""
 say "\$ bosun bench list --servers $ALL --objects $OBJECTS --rounds $ROUNDS"
 run list 900 list --servers "$ALL" --objects "$OBJECTS" --rounds "$ROUNDS"
 
-say "\$ bosun bench reads --servers $FOLLOWER --clients $CLIENTS --duration $DURATION --objects $READ_OBJECTS"
+say "\$ bosun bench reads --servers $FOLLOWER --clients $CLIENTS --duration $DURATION" \
+    "--objects $READ_OBJECTS"
 run reads 300 reads --servers "$FOLLOWER" --clients "$CLIENTS" --duration "$DURATION" \
     --objects "$READ_OBJECTS"
 
-say "\$ bosun bench watch --servers $FOLLOWER --sweep $SWEEP --events $EVENTS --rate $RATE/s --threads $WATCH_THREADS"
+say "\$ bosun bench watch --servers $FOLLOWER --sweep $SWEEP --events $EVENTS --rate $RATE/s" \
+    "--threads $WATCH_THREADS"
 run watch 1800 watch --servers "$FOLLOWER" --sweep "$SWEEP" --events "$EVENTS" --rate "$RATE/s" \
     --threads "$WATCH_THREADS"
-say "follower after the sweep: $(grep -E '^(Threads|VmRSS|VmSize)' "/proc/$FPID/status" 2>/dev/null | tr -s ' \t\n' ' ')"
+say "follower after the sweep: $(grep -E '^(Threads|VmRSS|VmSize)' "/proc/$FPID/status" \
+    2>/dev/null | tr -s ' \t\n' ' ')"
+say "follower back to <= $((IDLE_THREADS + 50)) threads after $(wait_threads_below "$FPID" \
+    $((IDLE_THREADS + 50)) 120)"
 say ""
 
-say "\$ bosun bench watch --servers $FOLLOWER --writer $LEADER --watchers 10 --events 100 --rate $RATE/s"
+say "\$ bosun bench watch --servers $FOLLOWER --writer $LEADER --watchers 10 --events 100" \
+    "--rate $RATE/s"
 run watch_leader_writes 300 watch --servers "$FOLLOWER" --writer "$LEADER" --watchers 10 \
     --events 100 --rate "$RATE/s"
 
@@ -196,8 +217,8 @@ for r in watch:
         "" if r["writer"] == r["server"] else "  (writes sent to " + r["writer"] + ")"))
 for r in rows:
     if r["bench"] == "watch_sweep":
-        print("  largest watcher count with every watcher connected, nothing lost, p99 <= 100 ms: %d"
-              % r["max_watchers_p99_le_100ms"])
+        print("  largest watcher count with every watcher connected, nothing lost, "
+              "p99 <= 100 ms: %d" % r["max_watchers_p99_le_100ms"])
 EOF
 say ""
 say "load after: $(uptime)"
