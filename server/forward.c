@@ -14,6 +14,7 @@
  * request was sent is an unknown outcome (504), never "not done". While no
  * leader is known, requests wait up to two election timeouts, then get 503.
  * Connections to the leader are kept in a small pool. */
+#include <assert.h>
 #include <errno.h>
 #include <stdint.h>
 #include <pthread.h>
@@ -33,16 +34,41 @@ struct pooled {
     struct httpc *c;
 };
 
+/* A follower's read-index requests to the leader, shared: a reader may
+ * use the answer of any request that was sent after it arrived (the leader
+ * answers with a commit index confirmed after receiving it, so that index
+ * covers every write acknowledged before the reader arrived). Requests are
+ * numbered; a reader that arrives while request g is in flight waits for
+ * g + 1, which the first reader woken after g sends for all of them. One
+ * HTTP round trip then serves every read that arrived during the previous
+ * one, instead of one per read (5.5k linearizable GETs/s on a follower
+ * against 35k/s at resourceVersion=0 before). */
+struct ri_flight {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    uint64_t started; /* the number of the last request sent */
+    uint64_t done;    /* the number of the last request answered */
+    bool in_flight;
+    struct cluster_result last; /* the answer to request `done` */
+};
+
 struct fwd_pool {
     pthread_mutex_t mu;
     struct pooled idle[POOL_MAX];
     unsigned n;
+    struct ri_flight ri;
 };
 
 struct fwd_pool *fwd_pool_new(void)
 {
     struct fwd_pool *p = xcalloc(1, sizeof *p);
     pthread_mutex_init(&p->mu, NULL);
+    pthread_mutex_init(&p->ri.mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->ri.cond, &ca);
+    pthread_condattr_destroy(&ca);
     return p;
 }
 
@@ -53,6 +79,8 @@ void fwd_pool_free(struct fwd_pool *p)
     for (unsigned i = 0; i < p->n; i++)
         httpc_free(p->idle[i].c);
     pthread_mutex_destroy(&p->mu);
+    pthread_mutex_destroy(&p->ri.mu);
+    pthread_cond_destroy(&p->ri.cond);
     free(p);
 }
 
@@ -372,6 +400,55 @@ void forwarder_stop(struct forwarder *f)
     free(f);
 }
 
+/* One read-index request to the leader. */
+static void read_index_ask(struct server *s, uint64_t leader, int timeout_ms,
+                           struct cluster_result *cr)
+{
+    json_t *ans = NULL;
+    cr->code = CLUSTER_NOT_LEADER;
+    if (leader_call(s, leader, "GET", "/internal/readindex", NULL, 0, timeout_ms, &ans) == 0) {
+        cr->code = (int)json_integer_value(json_object_get(ans, "code"));
+        cr->index = (uint64_t)json_integer_value(json_object_get(ans, "index"));
+        json_decref(ans);
+    }
+}
+
+/* A read index from a request sent after this call began (see ri_flight). */
+static void read_index_shared(struct server *s, uint64_t leader, int timeout_ms,
+                              struct cluster_result *cr)
+{
+    struct ri_flight *f = &s->pool->ri;
+    struct timespec until;
+    util_deadline(&until, timeout_ms);
+    pthread_mutex_lock(&f->mu);
+    uint64_t want = f->started + 1;
+    for (;;) {
+        if (f->done >= want) {
+            *cr = f->last;
+            break;
+        }
+        if (!f->in_flight) {
+            f->in_flight = true;
+            uint64_t n = ++f->started;
+            assert(n >= want);
+            pthread_mutex_unlock(&f->mu);
+            struct cluster_result got;
+            read_index_ask(s, leader, timeout_ms, &got);
+            pthread_mutex_lock(&f->mu);
+            f->last = got;
+            f->done = n;
+            f->in_flight = false;
+            pthread_cond_broadcast(&f->cond);
+            continue;
+        }
+        if (pthread_cond_timedwait(&f->cond, &f->mu, &until) == ETIMEDOUT) {
+            cr->code = CLUSTER_TIMEOUT;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&f->mu);
+}
+
 int server_read_barrier(struct server *s, char *msg, size_t msglen)
 {
     uint64_t deadline = util_now_ms() + (uint64_t)s->cfg.request_timeout_ms;
@@ -386,13 +463,7 @@ int server_read_barrier(struct server *s, char *msg, size_t msglen)
         if (in.leader_id == s->cfg.id) {
             cluster_read_index(s->cluster, left, &cr);
         } else if (in.leader_id != 0) {
-            json_t *ans = NULL;
-            if (leader_call(s, in.leader_id, "GET", "/internal/readindex", NULL, 0, left, &ans) ==
-                0) {
-                cr.code = (int)json_integer_value(json_object_get(ans, "code"));
-                cr.index = (uint64_t)json_integer_value(json_object_get(ans, "index"));
-                json_decref(ans);
-            }
+            read_index_shared(s, in.leader_id, left, &cr);
         }
         if (cr.code == CLUSTER_OK) {
             if (store_wait_index(s->store, cr.index, remaining_ms(deadline)))
