@@ -21,11 +21,31 @@ const char *request_arg(struct request *rq, const char *name)
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+void request_warn(struct request *rq, const char *text)
+{
+    ubuf_appendf(&rq->warnings, "299 - \"");
+    for (const char *p = text; *p; p++) /* a quoted-string: no quotes, no newlines */
+        ubuf_append(&rq->warnings, *p == '"' ? "'" : *p == '\n' ? " " : p, 1);
+    ubuf_append(&rq->warnings, "\"\n", 2);
+}
+
+static void add_warnings(struct MHD_Response *r, struct request *rq)
+{
+    if (!rq->warnings.len)
+        return;
+    ubuf_append(&rq->warnings, "", 1);
+    char *save = NULL;
+    for (char *w = strtok_r(rq->warnings.data, "\n", &save); w; w = strtok_r(NULL, "\n", &save))
+        MHD_add_response_header(r, "Warning", w);
+    rq->warnings.len = 0;
+}
+
 static enum MHD_Result reply_buf(struct request *rq, unsigned code, const char *type, char *data,
                                  size_t len)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    add_warnings(r, rq);
     MHD_add_response_header(r, "Content-Type", type);
     MHD_add_response_header(r, "Cache-Control", "no-cache, private");
     enum MHD_Result ret = MHD_queue_response(rq->conn, code, r);
@@ -147,6 +167,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct request *rq = *con_cls;
     if (rq) {
         ubuf_free(&rq->body);
+        ubuf_free(&rq->warnings);
         free(rq);
     }
     *con_cls = NULL;

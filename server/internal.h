@@ -83,7 +83,11 @@ struct request {
     const char *url;
     struct ubuf body;
     bool too_large;
+    struct ubuf warnings; /* "Warning:" header values for the reply, '\n'-separated */
 };
+/* A warning kubectl prints ("Warning: unknown field ..."): sent as an RFC
+ * 7234 Warning header (299) with the reply. */
+void request_warn(struct request *rq, const char *text);
 const char *request_arg(struct request *rq, const char *name);
 int http_listen(const char *hostport, char *err, size_t errlen);
 int http_start(struct server *s, char *err, size_t errlen);

@@ -61,6 +61,7 @@ struct wctx {
     const struct kube_type *type; /* the kind's schema type */
     char manager[128];
     bool strict; /* fieldValidation=Strict */
+    bool warn;   /* fieldValidation=Warn, or unset (Kubernetes' default) */
     bool dry_run;
     char now[32];
 };
@@ -88,6 +89,7 @@ static void wctx_init(struct wctx *w, struct request *rq, const struct api_targe
     }
     const char *fv = request_arg(rq, "fieldValidation");
     w->strict = fv && strcmp(fv, "Strict") == 0;
+    w->warn = !fv || strcmp(fv, "Warn") == 0;
     w->dry_run = api_dry_run(rq);
     util_time_rfc3339(w->now, sizeof w->now);
 }
@@ -168,8 +170,16 @@ static bool body_check(struct wctx *w, json_t *obj, const char *want_kind, const
         strcmp(want_kind, "Scale") == 0 ? kube_schema_kind("autoscaling", "v1", "Scale") : w->type;
     if (!type)
         return true;
-    json_t *causes = kube_schema_check(type, obj, w->strict);
-    if (causes) {
+    /* Checked strictly first: unknown fields are errors under Strict,
+     * warnings under Warn (the default) and silent under Ignore, and are
+     * dropped from the object in both latter cases; a wrong type is always
+     * an error. */
+    json_t *causes = kube_schema_check(type, obj, true);
+    size_t i, n_unknown = 0;
+    json_t *c;
+    json_array_foreach(causes, i, c) n_unknown +=
+        strncmp(api_str(c, "message"), "unknown field", 13) == 0;
+    if (causes && (w->strict || n_unknown < json_array_size(causes))) {
         char joined[900];
         causes_message(causes, joined, sizeof joined);
         json_decref(causes);
@@ -177,6 +187,12 @@ static bool body_check(struct wctx *w, json_t *obj, const char *want_kind, const
                  want_kind, w->t->res->version, want_kind,
                  w->strict ? "strict decoding error: " : "", joined);
         return false;
+    }
+    if (causes) {
+        if (w->warn)
+            json_array_foreach(causes, i, c) request_warn(w->rq, api_str(c, "message"));
+        json_decref(causes);
+        json_decref(kube_schema_check(type, obj, false)); /* prunes them */
     }
     return true;
 }

@@ -417,6 +417,10 @@ def test_error_cases(kc, module_cluster):
     bad = pod_yaml("x").replace("spec:\n", "spec:\n  bogusField: 1\n")
     p = kc.F.run("-n", ns, "create", "-f", "-", input=bad, ok=False)
     assert p.returncode != 0 and "bogusField" in p.stderr, p.stderr
+    # with --validate=warn: created without the field, and kubectl warns
+    p = kc.F.run("-n", ns, "create", "-f", "-", "--validate=warn", input=bad)
+    assert "unknown field" in p.stderr and "bogusField" in p.stderr, p.stderr
+    assert "bogusField" not in kc.L.run("-n", ns, "get", "pod", "x", "-o", "yaml").stdout
     # invalid object: 422 with the field named
     p = kc.F.run("-n", ns, "create", "-f", "-", input=pod_yaml("Bad_Name"), ok=False)
     assert p.returncode != 0 and "is invalid" in p.stderr and "metadata.name" in p.stderr
