@@ -57,10 +57,13 @@ bool ctl_object_path(const char *resource, const char *ns, const char *name, cha
  * one. Best effort: a failure is logged, never fatal. */
 void ctl_event(struct ctl *c, const char *resource, json_t *obj, const char *type,
                const char *reason, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-/* Calls fn for every stored object of every API resource in ns (NULL: all). */
+/* Calls fn for every stored object of every API resource in ns (NULL: all)
+ * whose encoding contains the bytes of needle (NULL: every object), with
+ * the object decoded; needle "" calls fn for every object with obj NULL
+ * (keys and uid only, nothing decoded). */
 typedef void (*ctl_obj_fn)(struct ctl *c, void *arg, const char *resource,
                            const struct store_obj *o, json_t *obj);
-void ctl_each_object(struct ctl *c, const char *ns, ctl_obj_fn fn, void *arg);
+void ctl_each_object(struct ctl *c, const char *ns, const char *needle, ctl_obj_fn fn, void *arg);
 
 /* One controller: what it watches and how it syncs a key. */
 struct ctl_def {

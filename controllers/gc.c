@@ -127,7 +127,7 @@ static void deps_find(struct ctl *c, const char *ns, const char *uid, struct dep
 {
     memset(dl, 0, sizeof *dl);
     dl->uid = uid;
-    ctl_each_object(c, ns && *ns ? ns : NULL, collect_dep, dl);
+    ctl_each_object(c, ns && *ns ? ns : NULL, uid, collect_dep, dl);
 }
 
 /* Rewrites a dependent without its owner references to uid. */
@@ -222,11 +222,12 @@ static void check_refs(struct ctl *c, void *arg, const char *resource, const str
 static void resync(struct ctl *c)
 {
     struct uid_set live = {0};
-    ctl_each_object(c, NULL, collect_uid, &live);
+    ctl_each_object(c, NULL, "", collect_uid, &live);
     if (live.n)
         qsort(live.v, live.n, sizeof *live.v, cmp_str);
     struct dangling_ctx dc = {&live};
-    ctl_each_object(c, NULL, check_refs, &dc);
+    ctl_each_object(c, NULL, "ownerReferences", check_refs, &dc);
+    ctl_each_object(c, NULL, "deletionTimestamp", check_refs, &dc);
     for (size_t i = 0; i < live.n; i++)
         free(live.v[i]);
     free(live.v);
@@ -355,9 +356,9 @@ static void match_uid(struct ctl *c, void *arg, const char *resource, const stru
 static bool sync_owner_of(struct ctl *c, const char *ns, const char *uid)
 {
     struct find_uid fu = {.uid = uid};
-    ctl_each_object(c, ns && *ns ? ns : NULL, match_uid, &fu);
-    if (!fu.found && ns && *ns)
-        ctl_each_object(c, NULL, match_uid, &fu); /* a cluster-scoped owner */
+    ctl_each_object(c, ns && *ns ? ns : NULL, "deletionTimestamp", match_uid, &fu);
+    if (!fu.found && ns && *ns) /* a cluster-scoped owner */
+        ctl_each_object(c, NULL, "deletionTimestamp", match_uid, &fu);
     return !fu.found || sync_owner(c, fu.resource, fu.ns, fu.name);
 }
 

@@ -84,7 +84,7 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
         return st == 200;
     }
     struct content ct = {0};
-    ctl_each_object(c, name, delete_one, &ct);
+    ctl_each_object(c, name, NULL, delete_one, &ct);
     if (ct.failed)
         ctl_event(c, "namespaces", obj, "Warning", "NamespaceDeletionContentFailure",
                   "failed to delete %zu object(s) of the namespace, first %s", ct.failed,
@@ -126,7 +126,7 @@ static void find_marked(struct ctl *c, void *arg, const char *resource, const st
 
 static void resync(struct ctl *c)
 {
-    ctl_each_object(c, NULL, find_marked, NULL);
+    ctl_each_object(c, NULL, "deletionTimestamp", find_marked, NULL);
 }
 
 const struct ctl_def ctl_namespace = {

@@ -132,6 +132,8 @@ struct store *ctl_store(struct ctl *c)
 struct each_ctx {
     struct ctl *c;
     const char *resource;
+    const char *needle;
+    size_t needle_len;
     ctl_obj_fn fn;
     void *arg;
 };
@@ -139,6 +141,15 @@ struct each_ctx {
 static int each_one(void *arg, const struct store_obj *o)
 {
     struct each_ctx *ec = arg;
+    if (ec->needle && !ec->needle_len) {
+        ec->fn(ec->c, ec->arg, ec->resource, o, NULL);
+        return 0;
+    }
+    /* The needle's bytes appear as they are in the msgpack encoding (keys
+     * and strings are stored verbatim): objects without them are skipped
+     * undecoded, which makes the full passes cheap. */
+    if (ec->needle && !memmem(o->obj, o->obj_len, ec->needle, ec->needle_len))
+        return 0;
     json_t *obj = codec_msgpack_to_json(o->obj, o->obj_len);
     if (obj)
         ec->fn(ec->c, ec->arg, ec->resource, o, obj);
@@ -146,7 +157,7 @@ static int each_one(void *arg, const struct store_obj *o)
     return 0;
 }
 
-void ctl_each_object(struct ctl *c, const char *ns, ctl_obj_fn fn, void *arg)
+void ctl_each_object(struct ctl *c, const char *ns, const char *needle, ctl_obj_fn fn, void *arg)
 {
     const char *plural;
     bool namespaced;
@@ -156,7 +167,7 @@ void ctl_each_object(struct ctl *c, const char *ns, ctl_obj_fn fn, void *arg)
         struct store_read r;
         if (store_read_begin(c->cfg.store, &r) != 0)
             return;
-        struct each_ctx ec = {c, plural, fn, arg};
+        struct each_ctx ec = {c, plural, needle, needle ? strlen(needle) : 0, fn, arg};
         store_list(&r, plural, ns, each_one, &ec);
         store_read_end(&r);
     }

@@ -307,6 +307,8 @@ static enum MHD_Result subresource(struct request *rq, const struct api_target *
         return get ? write_get_scale(rq, t) : put ? write_update(rq, t) : write_patch(rq, t);
     if (strcmp(t->sub, "finalize") == 0 && put)
         return write_update(rq, t);
+    if (strcmp(t->sub, "binding") == 0 && strcmp(m, "POST") == 0)
+        return write_bind(rq, t);
     if (strcmp(t->sub, "status") == 0 || strcmp(t->sub, "scale") == 0 ||
         strcmp(t->sub, "finalize") == 0)
         return reply_status(rq, 405, "MethodNotAllowed", "%s is not supported on %s/%s", m,

@@ -154,6 +154,7 @@ enum MHD_Result write_patch(struct request *rq, const struct api_target *t);
 enum MHD_Result write_delete(struct request *rq, const struct api_target *t);
 enum MHD_Result write_delete_collection(struct request *rq, const struct api_target *t);
 enum MHD_Result write_get_scale(struct request *rq, const struct api_target *t);
+enum MHD_Result write_bind(struct request *rq, const struct api_target *t);
 
 /* Shared by the handlers (api.c). */
 const char *api_str(json_t *obj, const char *key); /* "" if absent */

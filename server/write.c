@@ -62,6 +62,7 @@ struct wctx {
     char manager[128];
     bool strict; /* fieldValidation=Strict */
     bool warn;   /* fieldValidation=Warn, or unset (Kubernetes' default) */
+    unsigned ok_code; /* the success status, if not 200 */
     bool dry_run;
     char now[32];
 };
@@ -166,8 +167,15 @@ static bool body_check(struct wctx *w, json_t *obj, const char *want_kind, const
         werr_set(e, 400, "BadRequest", "metadata must be an object");
         return false;
     }
-    const struct kube_type *type =
-        strcmp(want_kind, "Scale") == 0 ? kube_schema_kind("autoscaling", "v1", "Scale") : w->type;
+    /* The body's own type: the resource's kind, or a subresource's
+     * (autoscaling/v1 Scale, v1 Binding). */
+    const struct kube_type *type = w->type;
+    if (strcmp(want_kind, w->t->res->kind) != 0) {
+        char g[96];
+        const char *slash = strchr(want_av, '/');
+        snprintf(g, sizeof g, "%.*s", slash ? (int)(slash - want_av) : 0, want_av);
+        type = kube_schema_kind(g, slash ? slash + 1 : want_av, want_kind);
+    }
     if (!type)
         return true;
     /* Checked strictly first: unknown fields are errors under Strict,
@@ -282,7 +290,8 @@ static void carry_system_fields(struct wctx *w, json_t *cur, json_t *next)
     json_object_del(md, "resourceVersion");
     json_object_del(md, "selfLink");
     /* The main resource cannot change status, nor /status the rest. */
-    if (has_status_subresource(w->t->res) && strcmp(w->t->sub, "status") != 0) {
+    if (has_status_subresource(w->t->res) && strcmp(w->t->sub, "status") != 0 &&
+        strcmp(w->t->sub, "binding") != 0) {
         json_t *st = json_object_get(cur, "status");
         if (st)
             json_object_set(next, "status", st);
@@ -565,11 +574,17 @@ static json_t *finish_update(struct wctx *w, json_t *cur, json_t *next, bool man
      * fields compares equal to the stored one (no generation bump). */
     kube_defaults_apply(w->t->res->group, w->t->res->kind, next);
     carry_system_fields(w, cur, next);
-    if (!validate(w, next, cur, e)) {
+    /* A binding sets spec.nodeName, which a pod update may not change:
+     * it is validated as an object, not as an update. */
+    bool binding = strcmp(w->t->sub, "binding") == 0;
+    if (!validate(w, next, binding ? NULL : cur, e)) {
         json_decref(next);
         return NULL;
     }
-    if (!managed_by_apply)
+    /* The field manager resets the part a subresource may not change
+     * (status for the main resource, the rest for /status); a binding
+     * changes both spec.nodeName and the status, so it is not tracked. */
+    if (!managed_by_apply && !binding)
         kube_managed_fields_update(w->type, cur, next, w->manager, w->t->sub, w->now);
     return next;
 }
@@ -691,7 +706,7 @@ static enum MHD_Result guaranteed_update(struct wctx *w, mutate_fn fn, void *arg
             json_decref(cur);
             json_t *reply = out ? out(w, next) : json_incref(next);
             json_decref(next);
-            return reply_json(rq, 200, reply);
+            return reply_json(rq, w->ok_code ? w->ok_code : 200, reply);
         }
         json_decref(cur);
         struct cluster_result cr;
@@ -704,7 +719,7 @@ static enum MHD_Result guaranteed_update(struct wctx *w, mutate_fn fn, void *arg
             stamp_rv(next, cr.res.rev);
             json_t *reply = out ? out(w, next) : json_incref(next);
             json_decref(next);
-            return reply_json(rq, 200, reply);
+            return reply_json(rq, w->ok_code ? w->ok_code : 200, reply);
         }
         json_decref(next);
         if (code == STORE_NOT_FOUND && !may_create)
@@ -1373,4 +1388,95 @@ enum MHD_Result write_delete_collection(struct request *rq, const struct api_tar
     json_object_del(st, "reason");
     json_object_del(st, "message");
     return reply_json(rq, 200, st);
+}
+
+/* ---- pods/binding ---- */
+
+/* Binding a pod to a node (what the scheduler does): sets spec.nodeName
+ * if the pod has none, as Kubernetes' BindingREST; a pod already assigned,
+ * or being deleted, is a 409. */
+static json_t *mutate_bind(struct wctx *w, void *arg, json_t *cur, struct werr *e)
+{
+    json_t *binding = arg;
+    const char *node = api_str(json_object_get(binding, "target"), "name");
+    json_t *spec = json_object_get(cur, "spec");
+    const char *have = api_str(spec, "nodeName");
+    if (json_object_get(api_metadata(cur), "deletionTimestamp")) {
+        werr_set(e, 409, "Conflict", "pod %s is being deleted, cannot be assigned to a host",
+                 w->t->name);
+        return NULL;
+    }
+    if (*have) {
+        werr_set(e, 409, "Conflict", "pod %s is already assigned to node \"%s\"", w->t->name,
+                 have);
+        return NULL;
+    }
+    json_t *next = json_deep_copy(cur);
+    json_object_set_new(json_object_get(next, "spec"), "nodeName", json_string(node));
+    /* Annotations of the Binding go onto the pod. */
+    json_t *ann = json_object_get(api_metadata(binding), "annotations");
+    if (json_is_object(ann)) {
+        json_t *pann = json_object_get(api_metadata(next), "annotations");
+        if (!json_is_object(pann)) {
+            pann = json_object();
+            json_object_set_new(api_metadata(next), "annotations", pann);
+        }
+        json_object_update(pann, ann);
+    }
+    /* The PodScheduled condition, in the status the binding owns. */
+    json_t *st = json_object_get(next, "status");
+    if (!json_is_object(st)) {
+        st = json_object();
+        json_object_set_new(next, "status", st);
+    }
+    json_t *conds = json_object_get(st, "conditions"), *kept = json_array(), *c;
+    size_t i;
+    json_array_foreach(conds, i, c) if (strcmp(api_str(c, "type"), "PodScheduled") != 0)
+        json_array_append(kept, c);
+    json_array_append_new(kept, json_pack("{s:s, s:s, s:n, s:s}", "type", "PodScheduled",
+                                          "status", "True", "lastProbeTime",
+                                          "lastTransitionTime", w->now));
+    json_object_set_new(st, "conditions", kept);
+    return next;
+}
+
+static json_t *reply_bound(struct wctx *w, json_t *stored)
+{
+    json_t *st = status_new(201, "", "");
+    json_object_del(st, "reason");
+    json_object_del(st, "message");
+    return st;
+}
+
+enum MHD_Result write_bind(struct request *rq, const struct api_target *t)
+{
+    struct wctx w;
+    struct werr e = {0};
+    enum MHD_Result ret;
+    wctx_init(&w, rq, t, NULL);
+    w.ok_code = 201;
+    /* The binding writes the pod's status too: treat it as /status plus
+     * spec.nodeName, so the main resource's status protection lets it. */
+    struct api_target bt = *t;
+    snprintf(bt.sub, sizeof bt.sub, "binding");
+    w.t = &bt;
+    json_t *body = body_decode_object(rq, &ret);
+    if (!body)
+        return ret;
+    const char *name = api_str(api_metadata(body), "name");
+    const char *node = api_str(json_object_get(body, "target"), "name");
+    if ((*name && strcmp(name, t->name) != 0) || !*node) {
+        json_decref(body);
+        werr_set(&e, 422, "Invalid", "Binding \"%s\" is invalid: %s", t->name,
+                 *node ? "metadata.name: must match the pod's name"
+                       : "target.name: Required value");
+        return reply_werr(&w, &e);
+    }
+    if (!body_check(&w, body, "Binding", "v1", &e)) {
+        json_decref(body);
+        return reply_werr(&w, &e);
+    }
+    ret = guaranteed_update(&w, mutate_bind, body, 0, false, false, reply_bound);
+    json_decref(body);
+    return ret;
 }

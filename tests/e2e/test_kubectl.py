@@ -437,3 +437,27 @@ def test_error_cases(kc, module_cluster):
     # not found
     p = kc.F.run("-n", ns, "get", "deploy", "nope", ok=False)
     assert p.returncode != 0 and 'deployments.apps "nope" not found' in p.stderr
+
+
+def test_pod_binding(kc, module_cluster):
+    """pods/binding sets spec.nodeName once (what the scheduler will do);
+    a second binding is a 409, and a pod update may not move the pod."""
+    ns = "k-bind"
+    ensure_ns(module_cluster.leader(), ns)
+    kc.L.run("-n", ns, "create", "-f", "-", input=pod_yaml("p"))
+    f = module_cluster.followers()[0]
+    b = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"},
+         "target": {"apiVersion": "v1", "kind": "Node", "name": "node-1"}}
+    r = f.req("POST", "/api/v1/namespaces/%s/pods/p/binding" % ns, b)
+    assert r.status == 201 and r.json["status"] == "Success", r
+    r = f.req("POST", "/api/v1/namespaces/%s/pods/p/binding" % ns, b)
+    assert r.status == 409 and "already assigned" in r.json["message"], r
+    wide = kc.L.run("-n", ns, "get", "pod", "p", "-o", "wide").stdout.splitlines()
+    assert wide[1].split()[6] == "node-1", wide
+    conds = kc.L.json("-n", ns, "get", "pod", "p")["status"]["conditions"]
+    assert {"type": "PodScheduled", "status": "True"}.items() <= conds[0].items()
+    p = kc.F.run("-n", ns, "patch", "pod", "p", "--type=merge", "-p",
+                 '{"spec":{"nodeName":"node-2"}}', ok=False)
+    assert p.returncode != 0 and "Forbidden" in p.stderr, p.stderr
+    assert kc.L.run("-n", ns, "get", "pods", "--field-selector", "spec.nodeName=node-1",
+                    "-o", "name").stdout.split() == ["pod/p"]
