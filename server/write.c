@@ -33,6 +33,7 @@
 
 #define UPDATE_RETRIES 8
 #define IP_ALLOC_TRIES 64
+#define JSON_PATCH_MAX_OPS 10000 /* Kubernetes' limit on one JSON patch */
 
 /* What a mutation produced when it failed: a Status to send. */
 struct werr {
@@ -975,6 +976,12 @@ enum MHD_Result write_patch(struct request *rq, const struct api_target *t)
     pa.patch = body_decode_any(rq, &ret);
     if (!pa.patch)
         return ret;
+    if (pa.type == PATCH_JSON && json_array_size(pa.patch) > JSON_PATCH_MAX_OPS) {
+        json_decref(pa.patch);
+        return reply_status(rq, 413, "RequestEntityTooLarge",
+                            "The allowed operations in a JSON patch are at most %d, got more",
+                            JSON_PATCH_MAX_OPS);
+    }
     if ((pa.type == PATCH_JSON && !json_is_array(pa.patch)) ||
         (pa.type != PATCH_JSON && !json_is_object(pa.patch))) {
         json_decref(pa.patch);

@@ -434,6 +434,17 @@ def test_error_cases(kc, module_cluster):
     kc.L.run("-n", ns, "label", "deploy", "web", "x=y")
     p = kc.F.run("-n", ns, "replace", "-f", "-", input=old, ok=False)
     assert p.returncode != 0 and "the object has been modified" in p.stderr, p.stderr
+    # too many JSON patch operations: 413, nothing written
+    f = module_cluster.followers()[0]
+    ops = [{"op": "add", "path": "/metadata/labels/l%d" % i, "value": "v"} for i in range(10001)]
+    r = f.req("PATCH", "/apis/apps/v1/namespaces/%s/deployments/web" % ns, ops,
+              headers={"Content-Type": "application/json-patch+json"})
+    assert r.status == 413 and r.json["reason"] == "RequestEntityTooLarge", r
+    # a patch that does not apply: 422, with the failing path
+    r = f.req("PATCH", "/apis/apps/v1/namespaces/%s/deployments/web" % ns,
+              [{"op": "test", "path": "/spec/replicas", "value": 99}],
+              headers={"Content-Type": "application/json-patch+json"})
+    assert r.status == 422 and "/spec/replicas" in r.json["message"], r
     # not found
     p = kc.F.run("-n", ns, "get", "deploy", "nope", ok=False)
     assert p.returncode != 0 and 'deployments.apps "nope" not found' in p.stderr
