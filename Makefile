@@ -96,7 +96,10 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) $(RAFT_A)
 # make fuzz: every target for FUZZ_SECONDS (default 60) each.
 fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZ)
-	@for f in $(FUZZ); do echo "== $$f"; $$f -max_total_time=$(or $(FUZZ_SECONDS),60) 2>&1 | tail -2; done
+	@for f in $(FUZZ); do n=$$(basename $$f); c=""; \
+	  if [ -d tests/fuzz/corpus/$$n ]; then mkdir -p build/fuzz/corpus/$$n; \
+	    cp -n tests/fuzz/corpus/$$n/* build/fuzz/corpus/$$n/ 2>/dev/null; c=build/fuzz/corpus/$$n; fi; \
+	  echo "== $$f"; $$f -max_total_time=$(or $(FUZZ_SECONDS),60) $$c 2>&1 | tail -2; done
 
 run: deps
 	@$(MAKE) --no-print-directory build/bosun

@@ -37,7 +37,15 @@ fi
 # 10), one test per target; `make fuzz` runs them longer.
 for f in build/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
-    out=$("$f" -max_total_time="${FUZZ_SECONDS:-10}" -rss_limit_mb=2048 -artifact_prefix=build/fuzz/ 2>&1); rc=$?
+    # Seeds from tests/fuzz/corpus/NAME, copied to a writable corpus that
+    # libFuzzer grows (build/fuzz/corpus/NAME), so runs start deep.
+    name=$(basename "$f"); corpus=()
+    if [ -d "tests/fuzz/corpus/$name" ]; then
+        mkdir -p "build/fuzz/corpus/$name"
+        cp -n "tests/fuzz/corpus/$name"/* "build/fuzz/corpus/$name/" 2>/dev/null
+        corpus=("build/fuzz/corpus/$name")
+    fi
+    out=$("$f" -max_total_time="${FUZZ_SECONDS:-10}" -rss_limit_mb=2048 -artifact_prefix=build/fuzz/ "${corpus[@]}" 2>&1); rc=$?
     runs=$(printf '%s\n' "$out" | sed -n 's/^Done \([0-9]*\) runs.*/\1/p' | tail -1)
     if [ "$rc" -eq 0 ]; then
         passed=$((passed + 1))
