@@ -52,7 +52,6 @@ struct call {
     /* arguments */
     void *cmd;
     size_t cmd_len;
-    bool forwarded; /* proposed on behalf of a follower, which waits to apply it */
     uint64_t id;
     int role;
     char address[128];
@@ -893,14 +892,7 @@ void cluster_stop(struct cluster *c)
 void cluster_propose(struct cluster *c, const void *cmd, size_t len, int timeout_ms,
                      struct cluster_result *out)
 {
-    cluster_propose_ex(c, cmd, len, false, timeout_ms, out);
-}
-
-void cluster_propose_ex(struct cluster *c, const void *cmd, size_t len, bool forwarded,
-                        int timeout_ms, struct cluster_result *out)
-{
     struct call *k = call_new(CALL_PROPOSE);
-    k->forwarded = forwarded;
     k->cmd = xmalloc(len);
     memcpy(k->cmd, cmd, len);
     k->cmd_len = len;
@@ -908,7 +900,7 @@ void cluster_propose_ex(struct cluster *c, const void *cmd, size_t len, bool for
 }
 
 void cluster_propose_batch(struct cluster *c, const void *const *cmds, const size_t *lens,
-                           unsigned n, bool forwarded, int timeout_ms, struct cluster_result *outs)
+                           unsigned n, int timeout_ms, struct cluster_result *outs)
 {
     struct timespec ts;
     struct call **calls = xmalloc((n ? n : 1) * sizeof *calls);
@@ -922,7 +914,6 @@ void cluster_propose_batch(struct cluster *c, const void *const *cmds, const siz
         calls[i]->cmd = xmalloc(lens[i]);
         memcpy(calls[i]->cmd, cmds[i], lens[i]);
         calls[i]->cmd_len = lens[i];
-        calls[i]->forwarded = forwarded;
         if (i)
             calls[i - 1]->next = calls[i];
     }

@@ -101,15 +101,10 @@ void cluster_stop(struct cluster *c);
 /* Proposes one command (store_cmd_encode output) and waits for its result. */
 void cluster_propose(struct cluster *c, const void *cmd, size_t len, int timeout_ms,
                      struct cluster_result *out);
-/* The same, for a command a follower forwarded: the follower waits until it
- * has applied the entry, so the leader makes sure it hears of the commit at
- * once rather than with the next heartbeat. */
-void cluster_propose_ex(struct cluster *c, const void *cmd, size_t len, bool forwarded,
-                        int timeout_ms, struct cluster_result *out);
 /* Proposes n commands at once (one queueing, one wake-up), waiting for all:
  * how the leader takes a batch of writes a follower forwarded together. */
 void cluster_propose_batch(struct cluster *c, const void *const *cmds, const size_t *lens,
-                           unsigned n, bool forwarded, int timeout_ms, struct cluster_result *outs);
+                           unsigned n, int timeout_ms, struct cluster_result *outs);
 /* Leader only: returns in out->index an index whose application makes a read
  * linearizable. */
 void cluster_read_index(struct cluster *c, int timeout_ms, struct cluster_result *out);

@@ -543,7 +543,7 @@ static enum MHD_Result internal_propose(struct request *rq)
         p += 4 + len;
     }
     struct cluster_result *outs = xcalloc(n ? n : 1, sizeof *outs);
-    cluster_propose_batch(rq->srv->cluster, cmds, lens, n, true, rq->srv->cfg.request_timeout_ms,
+    cluster_propose_batch(rq->srv->cluster, cmds, lens, n, rq->srv->cfg.request_timeout_ms,
                           outs);
     json_t *arr = json_array();
     for (unsigned i = 0; i < n; i++)

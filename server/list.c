@@ -183,17 +183,25 @@ static int merge_old_until(struct merge *m, const char *ns, const char *name)
     return 0;
 }
 
+/* Whether o changed after the snapshot: a binary search, ps->v being
+ * sorted by key once collected (this runs for every object listed). */
+static bool past_changed(const struct past *ps, char *ns, char *name)
+{
+    struct old_obj key = {.ns = ns, .name = name};
+    return ps->n && bsearch(&key, ps->v, ps->n, sizeof *ps->v, old_cmp) != NULL;
+}
+
 static int merge_current(void *arg, const struct store_obj *o)
 {
     struct merge *m = arg;
     char *ns = xstrndup(o->ns, o->ns_len), *name = xstrndup(o->name, o->name_len);
     int stop = merge_old_until(m, ns, name);
+    /* changed since the snapshot: its old version was merged instead */
+    bool skip = !stop && past_changed(m->ps, ns, name);
     free(ns);
     free(name);
-    if (stop)
-        return 1;
-    if (past_find(m->ps, o->ns, o->ns_len, o->name, o->name_len))
-        return 0; /* changed since the snapshot: its old version was merged */
+    if (stop || skip)
+        return stop;
     return page_offer(m->p, o, o->mod_rev);
 }
 

@@ -139,7 +139,7 @@ struct bench_result {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int bench_parse_long(const char *s, long long min, long long max, long long *out)
+int bench_parse_long(const char *s, long long min, long long max, long long *out)
 {
     char *end;
     errno = 0;
@@ -150,31 +150,14 @@ static int bench_parse_long(const char *s, long long min, long long max, long lo
     return 0;
 }
 
-/* Standard base64 with padding, as etcd's JSON gateway wants for bytes. */
-static void bench_base64_append(struct ubuf *b, const unsigned char *p, size_t n)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    ubuf_reserve(b, (n + 2) / 3 * 4);
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        char q[4] = {tab[(v >> 18) & 63], tab[(v >> 12) & 63],
-                     i + 1 < n ? tab[(v >> 6) & 63] : '=', i + 2 < n ? tab[v & 63] : '='};
-        ubuf_append(b, q, 4);
-    }
-}
-
-static void bench_sleep_ms(long ms)
+void bench_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
 
-static int bench_cmp_u32(const void *a, const void *b)
+int bench_cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x > y) - (x < y);
@@ -182,7 +165,7 @@ static int bench_cmp_u32(const void *a, const void *b)
 
 /* Nearest-rank percentile of sorted samples: the smallest value with at
  * least p percent of the samples at or below it. */
-static uint32_t bench_percentile(const uint32_t *sorted, size_t n, double p)
+uint32_t bench_percentile(const uint32_t *sorted, size_t n, double p)
 {
     if (n == 0)
         return 0;
@@ -412,9 +395,9 @@ static void bench_body_etcd(const struct bench_worker *w, long long i, struct ub
     ubuf_appendf(&key, "/registry/configmaps/%s/bench-%s-%d-%lld", w->run->o->ns, w->run->id,
                  w->index, i);
     ubuf_append(b, "{\"key\":\"", 8);
-    bench_base64_append(b, (const unsigned char *)key.data, key.len);
+    util_base64_encode(key.data, key.len, b); /* etcd's JSON gateway wants base64 */
     ubuf_append(b, "\",\"value\":\"", 11);
-    bench_base64_append(b, (const unsigned char *)value.data, value.len);
+    util_base64_encode(value.data, value.len, b);
     ubuf_append(b, "\"}", 2);
     ubuf_free(&value);
     ubuf_free(&key);

@@ -149,22 +149,7 @@ struct bapi_lat {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int bapi_parse_long(const char *s, long long min, long long max, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
 
-static int bapi_cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
 
 static int bapi_cmp_double(const void *a, const void *b)
 {
@@ -172,35 +157,19 @@ static int bapi_cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Nearest rank: the smallest sample with at least p percent at or below it. */
-static uint32_t bapi_percentile(const uint32_t *sorted, size_t n, double p)
-{
-    if (n == 0)
-        return 0;
-    size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
-    if (rank < 1)
-        rank = 1;
-    return sorted[(rank > n ? n : rank) - 1];
-}
 
 /* Sorts v and fills out. */
 static void bapi_lat_summarize(uint32_t *v, size_t n, struct bapi_lat *out)
 {
-    qsort(v, n, sizeof *v, bapi_cmp_u32);
+    qsort(v, n, sizeof *v, bench_cmp_u32);
     double sum = 0;
     for (size_t i = 0; i < n; i++)
         sum += v[i];
-    *out = (struct bapi_lat){.n = (long long)n, .p50 = bapi_percentile(v, n, 50),
-                             .p90 = bapi_percentile(v, n, 90), .p99 = bapi_percentile(v, n, 99),
+    *out = (struct bapi_lat){.n = (long long)n, .p50 = bench_percentile(v, n, 50),
+                             .p90 = bench_percentile(v, n, 90), .p99 = bench_percentile(v, n, 99),
                              .max = n ? v[n - 1] : 0, .mean_us = n ? sum / (double)n : 0};
 }
 
-static void bapi_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
 
 static uint64_t bapi_realtime_us(void)
 {
@@ -368,7 +337,7 @@ static int bapi_pool_one(struct bapi_pool *p, struct httpc *h, long long i)
                            body.len ? body.data : NULL, p->timeout_ms, NULL);
         if (status != 0 && status != 429 && status < 500)
             break;
-        bapi_sleep_ms(50L << attempt);
+        bench_sleep_ms(50L << attempt);
     }
     ubuf_free(&path);
     ubuf_free(&body);
@@ -490,7 +459,7 @@ static int bapi_parse_sweep(struct bapi_options *o, const char *arg)
     int rc = 0;
     for (char *s = strtok_r(copy, ",", &save); s && rc == 0; s = strtok_r(NULL, ",", &save)) {
         long long v;
-        if (o->n_sweep == BAPI_MAX_SWEEP || bapi_parse_long(s, 1, WATCH_MAX_WATCHERS, &v) != 0)
+        if (o->n_sweep == BAPI_MAX_SWEEP || bench_parse_long(s, 1, WATCH_MAX_WATCHERS, &v) != 0)
             rc = bapi_flag_error(o, "--sweep", arg);
         else
             o->sweep[o->n_sweep++] = (int)v;
@@ -515,7 +484,7 @@ static int bapi_parse_int(struct bapi_options *o, const char *what, const char *
                           long long max, int *out)
 {
     long long v;
-    if (bapi_parse_long(arg, min, max, &v) != 0)
+    if (bench_parse_long(arg, min, max, &v) != 0)
         return bapi_flag_error(o, what, arg);
     *out = (int)v;
     return 0;
@@ -543,7 +512,7 @@ static int bapi_parse_flag(struct bapi_options *o, int opt, const char *arg)
     case 'S': return bapi_parse_sweep(o, arg);
     case 'R': return bapi_parse_rate(o, arg);
     case 'N':
-        if (bapi_parse_long(arg, 1, 10000000, &v) != 0)
+        if (bench_parse_long(arg, 1, 10000000, &v) != 0)
             return bapi_flag_error(o, "--objects", arg);
         o->objects = v;
         return 0;
@@ -989,7 +958,7 @@ static void *bench_reads_thread_run(void *arg)
         if (status != 200) {
             t->errors++;
             t->bad_status = status;
-            bapi_sleep_ms(10);
+            bench_sleep_ms(10);
         } else if (t1 >= r->measure_us && t1 <= r->deadline_us) {
             bench_reads_sample(t, t1 - t0);
         }
@@ -1451,7 +1420,7 @@ static int watch_point_prepare(struct watch_point *p, const char *url)
             fprintf(stderr, "bosun bench watch: cannot read the revision of %s\n", url);
             return -1;
         }
-        bapi_sleep_ms(1000);
+        bench_sleep_ms(1000);
     }
     int n = snprintf(p->request, sizeof p->request,
                      "GET /api/v1/namespaces/%s/configmaps?watch=true&resourceVersion=%s "
@@ -1470,7 +1439,7 @@ static bool watch_wait(const struct watch_point *p, bool (*cond)(const struct wa
     while (!cond(p)) {
         if (util_now_ms() >= deadline)
             return false;
-        bapi_sleep_ms(10);
+        bench_sleep_ms(10);
     }
     return true;
 }
@@ -1516,7 +1485,7 @@ static void watch_send_events(const struct bapi_options *o, struct httpc *h,
     for (int seq = 1; seq <= o->events; seq++) {
         uint64_t at = start + (uint64_t)((seq - 1) * period_us), now = util_now_us();
         if (at > now)
-            bapi_sleep_ms((long)((at - now + 999) / 1000));
+            bench_sleep_ms((long)((at - now + 999) / 1000));
         uint32_t us;
         if (watch_write(h, o, seq, &us) == 200)
             lat[n++] = us;
@@ -1767,7 +1736,7 @@ static int watch_run_points(const struct bapi_options *o, const int *counts, int
     int best = 0, ran = 0;
     for (int i = 0; i < n; i++) {
         if (i > 0)
-            bapi_sleep_ms(WATCH_SETTLE_MS);
+            bench_sleep_ms(WATCH_SETTLE_MS);
         struct watch_figures f;
         if (watch_point_run(o, url, writer, counts[i], &f) != 0)
             continue;

@@ -15,6 +15,16 @@ int tools_bench_list_main(int argc, char **argv);
 int tools_bench_reads_main(int argc, char **argv);
 int tools_bench_watch_main(int argc, char **argv);
 int tools_member_main(int argc, char **argv);
+
+/* Helpers the benchmarks share (bench.c). */
+#include <stddef.h>
+#include <stdint.h>
+/* A decimal in [min, max] into *out: 0, or -1. */
+int bench_parse_long(const char *s, long long min, long long max, long long *out);
+void bench_sleep_ms(long ms); /* nanosleep, resumed after signals */
+int bench_cmp_u32(const void *a, const void *b); /* qsort order of uint32_t */
+/* Nearest rank: the smallest sample with at least p percent at or below it. */
+uint32_t bench_percentile(const uint32_t *sorted, size_t n, double p);
 int tools_transfer_main(int argc, char **argv);
 
 #endif
