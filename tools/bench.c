@@ -744,6 +744,7 @@ static const struct {
     {"list", tools_bench_list_main, "time full LISTs (JSON, Table) of N Pods on leader and follower"},
     {"reads", tools_bench_reads_main, "GET ConfigMaps by name from C clients on one server"},
     {"watch", tools_bench_watch_main, "watch-event delivery latency with W concurrent watchers"},
+    {"schedule", tools_bench_schedule_main, "pods scheduled per second onto hollow nodes"},
 };
 
 static void bench_usage(FILE *f)

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/agent.h"
 #include "server/server.h"
 #include "tools/tools.h"
 
@@ -13,12 +14,13 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
     {"server", server_main, "run one control-plane server (API + Raft member + LMDB replica)"},
+    {"agent", agent_main, "run nodes: --hollow N simulates N nodes in one process"},
     {"up", tools_up_main, "start a local cluster of N servers"},
     {"down", tools_down_main, "stop a local cluster started with --detach"},
     {"status", tools_status_main, "print each server's role, term, commit and applied index"},
     {"member", tools_member_main, "add, promote or remove a cluster member"},
     {"transfer", tools_transfer_main, "transfer leadership to a server"},
-    {"bench", tools_bench_main, "benchmarks: bench writes"},
+    {"bench", tools_bench_main, "benchmarks: writes, list, reads, watch, schedule"},
 };
 
 static void usage(FILE *f)

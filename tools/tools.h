@@ -14,6 +14,8 @@ int tools_bench_main(int argc, char **argv);
 int tools_bench_list_main(int argc, char **argv);
 int tools_bench_reads_main(int argc, char **argv);
 int tools_bench_watch_main(int argc, char **argv);
+/* bench_schedule.c: bosun bench schedule (scheduling throughput, hollow nodes). */
+int tools_bench_schedule_main(int argc, char **argv);
 int tools_member_main(int argc, char **argv);
 
 /* Helpers the benchmarks share (bench.c). */
