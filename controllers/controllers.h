@@ -29,6 +29,7 @@ struct controllers_config {
     struct store *store;
     struct cluster *cluster;
     char api_url[160]; /* this server's API, reachable over loopback */
+    unsigned node_grace_ms; /* node lifecycle: a Lease older than this is NotReady */
 };
 
 struct controllers *controllers_start(const struct controllers_config *cfg);
@@ -41,7 +42,16 @@ struct ctl; /* the runtime as a controller sees it */
 /* A key to sync later: "resource/namespace/name" (namespace may be ""). */
 void ctl_enqueue(struct ctl *c, const char *controller, const char *resource, const char *ns,
                  const char *name);
+/* The same, not to be synced before delay_ms from now (a key already
+ * queued keeps the earlier of the two times). */
+void ctl_enqueue_after(struct ctl *c, const char *controller, const char *resource,
+                       const char *ns, const char *name, unsigned delay_ms);
 struct store *ctl_store(struct ctl *c);
+/* The controller's own state while this server leads: a slot it fills as it
+ * likes; the runtime frees it with the controller's free_state when
+ * leadership is lost, so a new term starts from nothing. */
+void **ctl_state(struct ctl *c, const char *controller);
+unsigned ctl_node_grace_ms(struct ctl *c);
 /* A request to the API; returns the HTTP status (-1 on a connection error)
  * and, if out is not NULL, the decoded JSON reply (or NULL). path is
  * absolute ("/api/v1/..."), body JSON or NULL. */
@@ -74,9 +84,11 @@ struct ctl_def {
     bool (*sync)(struct ctl *c, const char *resource, const char *ns, const char *name);
     /* A full pass over the state (at start and every CTL_RESYNC_MS). */
     void (*resync)(struct ctl *c);
+    void (*free_state)(void *state); /* may be NULL */
 };
 
 extern const struct ctl_def ctl_garbage_collector; /* gc.c */
 extern const struct ctl_def ctl_namespace;         /* namespace.c */
+extern const struct ctl_def ctl_node_lifecycle;    /* nodelifecycle.c */
 
 #endif

@@ -25,7 +25,8 @@
 #define CTL_BACKOFF_MAX_MS 10000
 #define CTL_API_TIMEOUT_MS 10000
 
-static const struct ctl_def *const defs[] = {&ctl_garbage_collector, &ctl_namespace};
+static const struct ctl_def *const defs[] = {&ctl_garbage_collector, &ctl_namespace,
+                                             &ctl_node_lifecycle};
 #define N_DEFS (sizeof defs / sizeof defs[0])
 
 struct work {
@@ -40,6 +41,8 @@ struct ctl {
     struct httpc *http;
     struct work *queue;
     size_t n, cap;
+    struct umap index; /* "def/key" -> 1 + position in queue */
+    void *state[N_DEFS]; /* each controller's own, while leading */
     uint64_t cursor; /* changes up to here were offered */
     uint64_t next_resync_ms;
 };
@@ -60,15 +63,26 @@ static unsigned def_index(const char *name)
     return 0;
 }
 
-void ctl_enqueue(struct ctl *c, const char *controller, const char *resource, const char *ns,
-                 const char *name)
+static void index_key(char *buf, size_t len, unsigned def, const char *key)
+{
+    snprintf(buf, len, "%u/%s", def, key);
+}
+
+void ctl_enqueue_after(struct ctl *c, const char *controller, const char *resource,
+                       const char *ns, const char *name, unsigned delay_ms)
 {
     unsigned d = def_index(controller);
-    char key[800];
+    char key[800], ik[820];
     snprintf(key, sizeof key, "%s/%s/%s", resource, ns ? ns : "", name);
-    for (size_t i = 0; i < c->n; i++)
-        if (c->queue[i].def == d && strcmp(c->queue[i].key, key) == 0)
-            return;
+    index_key(ik, sizeof ik, d, key);
+    uint64_t when = delay_ms ? util_now_ms() + delay_ms : 0;
+    uintptr_t at = (uintptr_t)umap_get(&c->index, ik);
+    if (at) { /* queued already: keep the earlier time */
+        struct work *w = &c->queue[at - 1];
+        if (when < w->not_before_ms)
+            w->not_before_ms = when;
+        return;
+    }
     if (c->n == CTL_MAX_QUEUE) {
         LOG_WARN("controllers: queue full, dropping %s (the next full pass finds it)", key);
         return;
@@ -77,7 +91,42 @@ void ctl_enqueue(struct ctl *c, const char *controller, const char *resource, co
         c->cap = c->cap ? c->cap * 2 : 64;
         c->queue = xrealloc(c->queue, c->cap * sizeof *c->queue);
     }
-    c->queue[c->n++] = (struct work){d, xstrdup(key), 0, 0};
+    c->queue[c->n++] = (struct work){d, xstrdup(key), when, 0};
+    umap_put(&c->index, ik, (void *)(uintptr_t)c->n);
+}
+
+void ctl_enqueue(struct ctl *c, const char *controller, const char *resource, const char *ns,
+                 const char *name)
+{
+    ctl_enqueue_after(c, controller, resource, ns, name, 0);
+}
+
+/* Removes queue[i], moving the last entry into its place. */
+static void queue_remove_at(struct ctl *c, size_t i)
+{
+    char ik[820];
+    index_key(ik, sizeof ik, c->queue[i].def, c->queue[i].key);
+    umap_del(&c->index, ik);
+    free(c->queue[i].key);
+    c->queue[i] = c->queue[--c->n];
+    if (i < c->n) {
+        index_key(ik, sizeof ik, c->queue[i].def, c->queue[i].key);
+        umap_put(&c->index, ik, (void *)(uintptr_t)(i + 1));
+    }
+}
+
+void **ctl_state(struct ctl *c, const char *controller)
+{
+    return &c->state[def_index(controller)];
+}
+
+static void state_clear(struct ctl *c)
+{
+    for (unsigned i = 0; i < N_DEFS; i++)
+        if (c->state[i] && defs[i]->free_state) {
+            defs[i]->free_state(c->state[i]);
+            c->state[i] = NULL;
+        }
 }
 
 static void queue_clear(struct ctl *c)
@@ -85,41 +134,49 @@ static void queue_clear(struct ctl *c)
     for (size_t i = 0; i < c->n; i++)
         free(c->queue[i].key);
     c->n = 0;
+    umap_free(&c->index);
 }
 
-/* Syncs every due key once; returns how many were synced. */
+/* Syncs every due key once; returns how many were synced. The due keys
+ * leave the queue first, so a sync may queue its own key again (for later)
+ * and one that fails comes back after its backoff. */
 static size_t queue_run(struct ctl *c)
 {
     uint64_t now = util_now_ms();
-    size_t done = 0;
+    struct work *due = NULL;
+    size_t n_due = 0;
     for (size_t i = 0; i < c->n;) {
-        struct work *w = &c->queue[i];
-        if (w->not_before_ms > now) {
+        if (c->queue[i].not_before_ms > now) {
             i++;
             continue;
         }
+        due = xrealloc(due, (n_due + 1) * sizeof *due);
+        due[n_due] = c->queue[i];
+        due[n_due++].key = xstrdup(c->queue[i].key);
+        queue_remove_at(c, i);
+    }
+    for (size_t k = 0; k < n_due; k++) {
+        struct work *w = &due[k];
         char *res = w->key, *ns = strchr(res, '/'), *name = ns ? strchr(ns + 1, '/') : NULL;
-        bool ok = true;
         if (ns && name) {
             *ns++ = '\0';
             *name++ = '\0';
-            ok = defs[w->def]->sync(c, res, ns, name);
-            ns[-1] = '/';
-            name[-1] = '/';
+            if (!defs[w->def]->sync(c, res, ns, name)) {
+                unsigned b = w->backoff_ms ? w->backoff_ms * 2 : CTL_BACKOFF_MIN_MS;
+                b = b > CTL_BACKOFF_MAX_MS ? CTL_BACKOFF_MAX_MS : b;
+                ctl_enqueue_after(c, defs[w->def]->name, res, ns, name, b);
+                char ik[820], key[800];
+                snprintf(key, sizeof key, "%s/%s/%s", res, ns, name);
+                index_key(ik, sizeof ik, w->def, key);
+                uintptr_t at = (uintptr_t)umap_get(&c->index, ik);
+                if (at)
+                    c->queue[at - 1].backoff_ms = b;
+            }
         }
-        done++;
-        if (ok) {
-            free(w->key);
-            c->queue[i] = c->queue[--c->n];
-            continue;
-        }
-        w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : CTL_BACKOFF_MIN_MS;
-        if (w->backoff_ms > CTL_BACKOFF_MAX_MS)
-            w->backoff_ms = CTL_BACKOFF_MAX_MS;
-        w->not_before_ms = now + w->backoff_ms;
-        i++;
+        free(w->key);
     }
-    return done;
+    free(due);
+    return n_due;
 }
 
 /* ---- reading the replica ---- */
@@ -127,6 +184,11 @@ static size_t queue_run(struct ctl *c)
 struct store *ctl_store(struct ctl *c)
 {
     return c->cfg.store;
+}
+
+unsigned ctl_node_grace_ms(struct ctl *c)
+{
+    return c->cfg.node_grace_ms ? c->cfg.node_grace_ms : 40000;
 }
 
 struct each_ctx {
@@ -319,6 +381,7 @@ static void *run(void *arg)
                 LOG_INFO("controllers: stopped (no longer the leader)");
             leading = false;
             queue_clear(c);
+            state_clear(c);
             usleep(100 * 1000);
             continue;
         }
@@ -335,6 +398,7 @@ static void *run(void *arg)
             store_wait_revision_above(c->cfg.store, cur, c->n ? 100 : 1000);
     }
     queue_clear(c);
+    state_clear(c);
     return NULL;
 }
 

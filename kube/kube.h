@@ -180,6 +180,26 @@ bool kube_quantity_parse(const char *s, double *value);
  * empty. */
 json_t *kube_validate(const char *group, const char *kind, json_t *obj, json_t *old);
 
+/* ---- pods (pod.c) ---- */
+
+/* A pod bound to node, as pods/binding does it: spec.nodeName set, the
+ * Binding's annotations merged into the pod's, a PodScheduled=True
+ * condition at `now` (RFC 3339). A new object; NULL with the reason in err
+ * when the pod is being deleted or already has a node (a 409). */
+json_t *kube_pod_bind(json_t *pod, const char *node, json_t *annotations, const char *now,
+                      char *err, size_t errlen);
+/* What a pod asks of its node (see pod.c): cpu in millicores, memory in
+ * bytes. nonzero counts unset container requests as 100m / 200Mi (the
+ * scheduler's scoring). */
+struct kube_pod_requests {
+    int64_t cpu_milli;
+    int64_t memory;
+};
+void kube_pod_requests(json_t *pod, bool nonzero, struct kube_pod_requests *out);
+/* A Quantity (string or number) in whole units, or thousandths with milli,
+ * rounded up as Kubernetes does; -1 when v is not a quantity. */
+int64_t kube_quantity_value(json_t *v, bool milli);
+
 /* ---- protobuf (protobuf.c) ---- */
 
 /* Decodes a Kubernetes protobuf body (application/vnd.kubernetes.protobuf:

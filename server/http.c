@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "scheduler/scheduler.h"
 #include "server/internal.h"
 
 const char *request_arg(struct request *rq, const char *name)
@@ -106,6 +107,34 @@ static enum MHD_Result health_handle(struct request *rq)
     return reply_text(rq, 200, "text/plain", "ok");
 }
 
+/* Prometheus' text format: the scheduler's figures (on the leader; zeros
+ * and bosun_scheduler_leading 0 elsewhere) and this member's Raft state. */
+static enum MHD_Result metrics_handle(struct request *rq)
+{
+    struct ubuf b = {0};
+    struct cluster_info in;
+    cluster_info(rq->srv->cluster, &in);
+    ubuf_appendf(&b,
+                 "# HELP bosun_raft_term This member's Raft term.\n# TYPE bosun_raft_term gauge\n"
+                 "bosun_raft_term %llu\n"
+                 "# HELP bosun_raft_leader Whether this member leads.\n# TYPE bosun_raft_leader gauge\n"
+                 "bosun_raft_leader %d\n"
+                 "# HELP bosun_raft_commit_index Highest committed index.\n"
+                 "# TYPE bosun_raft_commit_index gauge\nbosun_raft_commit_index %llu\n"
+                 "# HELP bosun_raft_applied_index Highest applied index.\n"
+                 "# TYPE bosun_raft_applied_index gauge\nbosun_raft_applied_index %llu\n"
+                 "# HELP bosun_store_revision The cluster revision this replica reached.\n"
+                 "# TYPE bosun_store_revision gauge\nbosun_store_revision %llu\n",
+                 (unsigned long long)in.term, in.leader_id == in.id ? 1 : 0,
+                 (unsigned long long)in.commit_index, (unsigned long long)in.last_applied,
+                 (unsigned long long)store_revision(rq->srv->store));
+    scheduler_metrics(rq->srv->scheduler, &b);
+    ubuf_append(&b, "", 1);
+    enum MHD_Result r = reply_text(rq, 200, "text/plain; version=0.0.4; charset=utf-8", b.data);
+    ubuf_free(&b);
+    return r;
+}
+
 struct route {
     const char *prefix; /* matched when the URL equals it or continues with '/' or '?' */
     enum MHD_Result (*fn)(struct request *rq);
@@ -116,7 +145,7 @@ static const struct route routes[] = {
     {"/livez", health_handle},           {"/readyz", health_handle},
     {"/cluster", cluster_api_handle},    {"/internal", internal_handle},
     {"/api", api_handle},                {"/apis", api_handle},
-    {"/openapi", openapi_handle},
+    {"/openapi", openapi_handle},        {"/metrics", metrics_handle},
 };
 
 static bool prefix_match(const char *url, const char *prefix)

@@ -38,10 +38,13 @@ struct server_config {
     int request_timeout_ms;
     int bookmark_interval_ms;
     int log_level;
+    unsigned percentage_of_nodes; /* scheduler: 0 adapts */
+    unsigned node_grace_ms;       /* a node's Lease older than this: NotReady */
 };
 
 struct fwd_pool;  /* forward.c */
 struct controllers; /* controllers/ */
+struct scheduler;   /* scheduler/ */
 struct forwarder; /* forward.c */
 
 struct server {
@@ -55,6 +58,7 @@ struct server {
     volatile int stopping; /* set by the signal handler's thread */
     pthread_t housekeeper;
     struct controllers *controllers; /* act while this server leads */
+    struct scheduler *scheduler;     /* likewise */
     struct watch_cache *wcache;       /* watch.c */
 };
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "controllers/controllers.h"
+#include "scheduler/scheduler.h"
 #include "httpc/httpc.h"
 #include "server/internal.h"
 #include "server/server.h"
@@ -48,6 +49,10 @@ static void usage(FILE *f)
             "  --watch-history N         changes kept for watches (default 100000)\n"
             "  --request-timeout D       how long a write or read may wait (default 10s)\n"
             "  --bookmark-interval D     watch bookmark interval (default 5s)\n"
+            "  --percentage-of-nodes-to-score P  scheduler: nodes to examine per pod once enough\n"
+            "                            fit (default: adaptive, as kube-scheduler)\n"
+            "  --node-monitor-grace-period D  a node whose Lease is older is marked NotReady\n"
+            "                            (default 40s)\n"
             "  --log-level L             debug, info, warn or error (default info)\n");
 }
 
@@ -99,6 +104,7 @@ static int parse_flags(int argc, char **argv, struct server_config *cfg, char *e
         {"max-inflight", 1, 0, 'M'}, {"watch-history", 1, 0, 'W'},
         {"request-timeout", 1, 0, 'R'}, {"bookmark-interval", 1, 0, 'B'},
         {"log-level", 1, 0, 'L'},    {"advertise-url", 1, 0, 'A'},
+        {"percentage-of-nodes-to-score", 1, 0, 'P'}, {"node-monitor-grace-period", 1, 0, 'G'},
         {"help", 0, 0, 'h'},         {0, 0, 0, 0}};
     unsigned u;
     long d;
@@ -112,6 +118,7 @@ static int parse_flags(int argc, char **argv, struct server_config *cfg, char *e
     cfg->bookmark_interval_ms = 5000;
     cfg->history = 100000;
     cfg->log_level = UTIL_LOG_INFO;
+    cfg->node_grace_ms = 40000;
     while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
         switch (c) {
         case 'i': {
@@ -130,6 +137,16 @@ static int parse_flags(int argc, char **argv, struct server_config *cfg, char *e
                 return -1;
             break;
         case 'j': snprintf(cfg->join, sizeof cfg->join, "%s", optarg); break;
+        case 'P':
+            if (parse_uint(optarg, &u) != 0 || u > 100)
+                goto bad;
+            cfg->percentage_of_nodes = u;
+            break;
+        case 'G':
+            if ((d = util_parse_duration_ms(optarg)) <= 0)
+                goto bad;
+            cfg->node_grace_ms = (unsigned)d;
+            break;
         case 'E':
         case 'H':
         case 'R':
@@ -325,13 +342,19 @@ static void controllers_launch(struct server *s)
     bool any = strncmp(s->cfg.listen, "0.0.0.0:", 8) == 0;
     snprintf(cc.api_url, sizeof cc.api_url, "http://%s%s", any ? "127.0.0.1" : "",
              any && colon ? colon : s->cfg.listen);
+    cc.node_grace_ms = s->cfg.node_grace_ms;
     s->controllers = controllers_start(&cc);
     if (!s->controllers)
         LOG_ERROR("cannot start the controllers (API URL %s)", cc.api_url);
+    struct scheduler_config sc = {.store = s->store, .cluster = s->cluster,
+                                  .percentage_of_nodes = s->cfg.percentage_of_nodes};
+    s->scheduler = scheduler_start(&sc);
 }
 
 static void server_cleanup(struct server *s)
 {
+    scheduler_stop(s->scheduler);
+    s->scheduler = NULL;
     controllers_stop(s->controllers);
     s->controllers = NULL;
     http_stop(s);

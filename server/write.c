@@ -1406,44 +1406,11 @@ static json_t *mutate_bind(struct wctx *w, void *arg, json_t *cur, struct werr *
 {
     json_t *binding = arg;
     const char *node = api_str(json_object_get(binding, "target"), "name");
-    json_t *spec = json_object_get(cur, "spec");
-    const char *have = api_str(spec, "nodeName");
-    if (json_object_get(api_metadata(cur), "deletionTimestamp")) {
-        werr_set(e, 409, "Conflict", "pod %s is being deleted, cannot be assigned to a host",
-                 w->t->name);
-        return NULL;
-    }
-    if (*have) {
-        werr_set(e, 409, "Conflict", "pod %s is already assigned to node \"%s\"", w->t->name,
-                 have);
-        return NULL;
-    }
-    json_t *next = json_deep_copy(cur);
-    json_object_set_new(json_object_get(next, "spec"), "nodeName", json_string(node));
-    /* Annotations of the Binding go onto the pod. */
-    json_t *ann = json_object_get(api_metadata(binding), "annotations");
-    if (json_is_object(ann)) {
-        json_t *pann = json_object_get(api_metadata(next), "annotations");
-        if (!json_is_object(pann)) {
-            pann = json_object();
-            json_object_set_new(api_metadata(next), "annotations", pann);
-        }
-        json_object_update(pann, ann);
-    }
-    /* The PodScheduled condition, in the status the binding owns. */
-    json_t *st = json_object_get(next, "status");
-    if (!json_is_object(st)) {
-        st = json_object();
-        json_object_set_new(next, "status", st);
-    }
-    json_t *conds = json_object_get(st, "conditions"), *kept = json_array(), *c;
-    size_t i;
-    json_array_foreach(conds, i, c) if (strcmp(api_str(c, "type"), "PodScheduled") != 0)
-        json_array_append(kept, c);
-    json_array_append_new(kept, json_pack("{s:s, s:s, s:n, s:s}", "type", "PodScheduled",
-                                          "status", "True", "lastProbeTime",
-                                          "lastTransitionTime", w->now));
-    json_object_set_new(st, "conditions", kept);
+    char why[512];
+    json_t *next = kube_pod_bind(cur, node, json_object_get(api_metadata(binding), "annotations"),
+                                 w->now, why, sizeof why);
+    if (!next)
+        werr_set(e, 409, "Conflict", "%s", why);
     return next;
 }
 

@@ -58,6 +58,27 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* A string-keyed hash map of pointers (map.c). Zero-initialise; keys are
+ * copied, values are the caller's. put returns the value it replaced (or
+ * NULL), del the value it removed. Iterate with umap_next from *iter = 0;
+ * the map must not change during an iteration. */
+struct umap_slot {
+    char *key;
+    void *val;
+    uint64_t hash;
+};
+struct umap {
+    struct umap_slot *slots;
+    size_t cap;  /* a power of two, or 0 */
+    size_t n;    /* live keys */
+    size_t used; /* live keys and tombstones */
+};
+void *umap_get(const struct umap *m, const char *key);
+void *umap_put(struct umap *m, const char *key, void *val);
+void *umap_del(struct umap *m, const char *key);
+bool umap_next(const struct umap *m, size_t *iter, const char **key, void **val);
+void umap_free(struct umap *m);
+
 /* Parses "123", "1.5s", "200ms", "2m" into milliseconds; -1 on error. */
 long util_parse_duration_ms(const char *s);
 

@@ -1,0 +1,155 @@
+/* pod.c — what a Pod means to the scheduler and to pods/binding, without I/O:
+ * binding a pod to a node (Kubernetes' BindingREST.assignPod) and the
+ * resources a pod asks of its node (its effective requests).
+ *
+ * Effective requests, as kube-scheduler computes them: the sum over the
+ * app containers and the restartable init containers (sidecars, which run
+ * for the pod's life), or, if larger, what any one ordinary init container
+ * needs while the sidecars started before it run; plus spec.overhead.
+ * "Non-zero" requests, used only for scoring, count a container without a
+ * cpu or memory request as 100m and 200Mi, so that pods that ask for
+ * nothing still spread. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kube/kube.h"
+
+static const char *pod_str(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+
+json_t *kube_pod_bind(json_t *pod, const char *node, json_t *annotations, const char *now,
+                      char *err, size_t errlen)
+{
+    json_t *md = json_object_get(pod, "metadata");
+    const char *name = pod_str(md, "name");
+    const char *have = pod_str(json_object_get(pod, "spec"), "nodeName");
+    if (json_object_get(md, "deletionTimestamp")) {
+        snprintf(err, errlen, "pod %s is being deleted, cannot be assigned to a host", name);
+        return NULL;
+    }
+    if (*have) {
+        snprintf(err, errlen, "pod %s is already assigned to node \"%s\"", name, have);
+        return NULL;
+    }
+    json_t *next = json_deep_copy(pod);
+    json_t *spec = json_object_get(next, "spec");
+    if (!json_is_object(spec)) {
+        spec = json_object();
+        json_object_set_new(next, "spec", spec);
+    }
+    json_object_set_new(spec, "nodeName", json_string(node));
+    if (json_is_object(annotations) && json_object_size(annotations)) {
+        json_t *nmd = json_object_get(next, "metadata");
+        json_t *pann = json_object_get(nmd, "annotations");
+        if (!json_is_object(pann)) {
+            pann = json_object();
+            json_object_set_new(nmd, "annotations", pann);
+        }
+        json_object_update(pann, annotations);
+    }
+    /* The PodScheduled condition, in the status the binding owns. */
+    json_t *st = json_object_get(next, "status");
+    if (!json_is_object(st)) {
+        st = json_object();
+        json_object_set_new(next, "status", st);
+    }
+    json_t *conds = json_object_get(st, "conditions"), *kept = json_array(), *c;
+    size_t i;
+    json_array_foreach(conds, i, c) if (strcmp(pod_str(c, "type"), "PodScheduled") != 0)
+        json_array_append(kept, c);
+    json_array_append_new(kept, json_pack("{s:s, s:s, s:n, s:s}", "type", "PodScheduled", "status",
+                                          "True", "lastProbeTime", "lastTransitionTime", now));
+    json_object_set_new(st, "conditions", kept);
+    return next;
+}
+
+/* ---- requests ---- */
+
+int64_t kube_quantity_value(json_t *v, bool milli)
+{
+    const char *s = json_string_value(v);
+    double d;
+    if (s) {
+        if (!kube_quantity_parse(s, &d))
+            return -1;
+    } else if (json_is_number(v)) {
+        d = json_number_value(v);
+    } else {
+        return -1;
+    }
+    d = milli ? ceil(d * 1000.0) : ceil(d);
+    return d < 0 ? 0 : d > 9e18 ? INT64_MAX / 4 : (int64_t)d;
+}
+
+static int64_t pod_quantity(json_t *list, const char *name, bool milli)
+{
+    return kube_quantity_value(json_object_get(list, name), milli);
+}
+
+/* One container's requests; a limit stands in for a missing request (as
+ * defaulting does when only limits are given). */
+static void container_requests(json_t *ctr, struct kube_pod_requests *out, bool nonzero)
+{
+    json_t *res = json_object_get(ctr, "resources");
+    json_t *req = json_object_get(res, "requests"), *lim = json_object_get(res, "limits");
+    int64_t cpu = pod_quantity(req, "cpu", true), mem = pod_quantity(req, "memory", false);
+    if (cpu < 0)
+        cpu = pod_quantity(lim, "cpu", true);
+    if (mem < 0)
+        mem = pod_quantity(lim, "memory", false);
+    if (nonzero) {
+        out->cpu_milli = cpu < 0 || (cpu == 0 && !json_object_get(req, "cpu")) ? 100 : cpu;
+        out->memory = mem < 0 || (mem == 0 && !json_object_get(req, "memory")) ? 200LL << 20 : mem;
+    } else {
+        out->cpu_milli = cpu < 0 ? 0 : cpu;
+        out->memory = mem < 0 ? 0 : mem;
+    }
+}
+
+static void req_add(struct kube_pod_requests *a, const struct kube_pod_requests *b)
+{
+    a->cpu_milli += b->cpu_milli;
+    a->memory += b->memory;
+}
+
+static void req_max(struct kube_pod_requests *a, const struct kube_pod_requests *b)
+{
+    if (b->cpu_milli > a->cpu_milli)
+        a->cpu_milli = b->cpu_milli;
+    if (b->memory > a->memory)
+        a->memory = b->memory;
+}
+
+void kube_pod_requests(json_t *pod, bool nonzero, struct kube_pod_requests *out)
+{
+    json_t *spec = json_object_get(pod, "spec"), *c;
+    struct kube_pod_requests sum = {0, 0}, init_max = {0, 0}, sidecars = {0, 0}, one;
+    size_t i;
+    json_array_foreach(json_object_get(spec, "containers"), i, c) {
+        container_requests(c, &one, nonzero);
+        req_add(&sum, &one);
+    }
+    json_array_foreach(json_object_get(spec, "initContainers"), i, c) {
+        container_requests(c, &one, nonzero);
+        if (strcmp(pod_str(c, "restartPolicy"), "Always") == 0) {
+            req_add(&sidecars, &one);
+            req_add(&sum, &one);
+        } else {
+            req_add(&one, &sidecars); /* the sidecars started before it still run */
+            req_max(&init_max, &one);
+        }
+    }
+    req_max(&sum, &init_max);
+    if (!nonzero) {
+        json_t *ovh = json_object_get(spec, "overhead");
+        int64_t cpu = pod_quantity(ovh, "cpu", true), mem = pod_quantity(ovh, "memory", false);
+        sum.cpu_milli += cpu > 0 ? cpu : 0;
+        sum.memory += mem > 0 ? mem : 0;
+    }
+    *out = sum;
+}
+

@@ -1,0 +1,573 @@
+/* filter.c — which nodes can take a pod, with Kubernetes' filters and its
+ * words for why not.
+ *
+ * The filters, in kube-scheduler's order, each a plugin there:
+ * NodeUnschedulable (cordon), TaintToleration (NoSchedule and NoExecute;
+ * a node that is not Ready counts as tainted node.kubernetes.io/not-ready,
+ * as the node lifecycle controller would taint it), NodeAffinity
+ * (nodeSelector and required node affinity: In, NotIn, Exists,
+ * DoesNotExist, Gt, Lt, and matchFields on metadata.name), NodePorts,
+ * NodeResourcesFit (cpu, memory, pod count; requests only, a pod without
+ * requests asks for nothing), InterPodAffinity's required anti-affinity
+ * (the pod's own terms, and existing pods' terms against it, on any
+ * topology key) and PodTopologySpread's DoNotSchedule constraints. A node
+ * fails at its first failing filter; the reasons are counted over the
+ * nodes into kube-scheduler's message, "0/5 nodes are available: 3
+ * Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector."
+ *
+ * How many nodes are examined: like kube-scheduler, the search stops once
+ * it has found sched_feasible_wanted() feasible nodes: all of them below
+ * 100 nodes, else percentageOfNodesToScore of them (adaptive by default:
+ * 50% minus 1% per 125 nodes, at least 5%) but at least 100; and the next
+ * search starts where this one stopped, so every node gets its turn.
+ *
+ * Anti-affinity and spread constraints need the pods that match a selector
+ * anywhere in the cluster: they are gathered once per decision (a scan of
+ * the counted pods), before the node loop. */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scheduler/sched_internal.h"
+
+#define R_UNSCHEDULABLE "node(s) were unschedulable"
+#define R_AFFINITY "node(s) didn't match Pod's node affinity/selector"
+#define R_PORTS "node(s) didn't have free ports for the requested pod ports"
+#define R_ANTI "node(s) didn't match pod anti-affinity rules"
+#define R_ANTI_EXISTING "node(s) didn't satisfy existing pods anti-affinity rules"
+#define R_SPREAD "node(s) didn't match pod topology spread constraints"
+#define R_SPREAD_LABEL "node(s) didn't match pod topology spread constraints (missing required label)"
+
+unsigned sched_feasible_wanted(unsigned n, unsigned percentage)
+{
+    if (n < 100)
+        return n;
+    unsigned pct = percentage;
+    if (!pct) {
+        int adaptive = 50 - (int)(n / 125);
+        pct = adaptive < 5 ? 5 : (unsigned)adaptive;
+    }
+    if (pct >= 100)
+        return n;
+    unsigned want = (unsigned)((uint64_t)n * pct / 100);
+    return want < 100 ? 100 : want;
+}
+
+/* ---- reasons ---- */
+
+#define MAX_REASONS 24
+
+struct reasons {
+    struct {
+        char text[192];
+        unsigned n;
+    } r[MAX_REASONS];
+    unsigned k;
+};
+
+static void reason_add(struct reasons *rs, const char *text)
+{
+    for (unsigned i = 0; i < rs->k; i++)
+        if (strcmp(rs->r[i].text, text) == 0) {
+            rs->r[i].n++;
+            return;
+        }
+    if (rs->k == MAX_REASONS)
+        return;
+    snprintf(rs->r[rs->k].text, sizeof rs->r[0].text, "%s", text);
+    rs->r[rs->k++].n = 1;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "0/N nodes are available: 1 Insufficient cpu, 2 ...": kube-scheduler's
+ * FitError prints each reason with its count and sorts those strings. */
+static void reasons_message(struct reasons *rs, unsigned n_nodes, char *buf, size_t len)
+{
+    char parts[MAX_REASONS][208], *sorted[MAX_REASONS];
+    for (unsigned i = 0; i < rs->k; i++) {
+        snprintf(parts[i], sizeof parts[i], "%u %s", rs->r[i].n, rs->r[i].text);
+        sorted[i] = parts[i];
+    }
+    qsort(sorted, rs->k, sizeof sorted[0], str_cmp);
+    size_t o = (size_t)snprintf(buf, len, "0/%u nodes are available", n_nodes);
+    for (unsigned i = 0; i < rs->k && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s %s", i ? "," : ":", sorted[i]);
+    if (o < len)
+        snprintf(buf + o, len - o, ".");
+}
+
+/* ---- tolerations and taints ---- */
+
+bool sched_tolerates(json_t *tolerations, const struct sched_taint *t)
+{
+    static const char *effects[] = {"", "NoSchedule", "PreferNoSchedule", "NoExecute"};
+    json_t *tol;
+    size_t i;
+    json_array_foreach(tolerations, i, tol) {
+        const char *eff = sched_str(tol, "effect"), *key = sched_str(tol, "key");
+        const char *op = sched_str(tol, "operator");
+        if (*eff && strcmp(eff, effects[t->effect]) != 0)
+            continue;
+        if (!*key) {
+            if (strcmp(op, "Exists") == 0)
+                return true;
+            continue;
+        }
+        if (strcmp(key, t->key) != 0)
+            continue;
+        if (strcmp(op, "Exists") == 0 || strcmp(sched_str(tol, "value"), t->value) == 0)
+            return true;
+    }
+    return false;
+}
+
+static const struct sched_taint not_ready_taint = {(char *)"node.kubernetes.io/not-ready",
+                                                   (char *)"", SCHED_NO_SCHEDULE};
+static const struct sched_taint unschedulable_taint = {(char *)"node.kubernetes.io/unschedulable",
+                                                       (char *)"", SCHED_NO_SCHEDULE};
+
+/* The first NoSchedule/NoExecute taint the pod does not tolerate. */
+static const struct sched_taint *untolerated(json_t *tols, const struct sched_node *n)
+{
+    for (unsigned i = 0; i < n->n_taints; i++)
+        if (n->taints[i].effect != SCHED_PREFER_NO_SCHEDULE && !sched_tolerates(tols, &n->taints[i]))
+            return &n->taints[i];
+    if (!n->ready && !sched_tolerates(tols, &not_ready_taint))
+        return &not_ready_taint;
+    return NULL;
+}
+
+/* ---- node affinity ---- */
+
+static bool values_contain(json_t *values, const char *v)
+{
+    json_t *x;
+    size_t i;
+    json_array_foreach(values, i, x) if (strcmp(json_string_value(x) ? json_string_value(x) : "",
+                                                v) == 0) return true;
+    return false;
+}
+
+static bool parse_int(const char *s, long long *out)
+{
+    char *end;
+    if (!s || !*s)
+        return false;
+    *out = strtoll(s, &end, 10);
+    return *end == '\0';
+}
+
+static bool requirement_match(json_t *req, const char *value)
+{
+    const char *op = sched_str(req, "operator");
+    json_t *values = json_object_get(req, "values");
+    long long a, b;
+    if (strcmp(op, "In") == 0)
+        return value && values_contain(values, value);
+    if (strcmp(op, "NotIn") == 0)
+        return !value || !values_contain(values, value);
+    if (strcmp(op, "Exists") == 0)
+        return value != NULL;
+    if (strcmp(op, "DoesNotExist") == 0)
+        return value == NULL;
+    if (strcmp(op, "Gt") == 0 || strcmp(op, "Lt") == 0) {
+        if (!parse_int(value, &a) ||
+            !parse_int(json_string_value(json_array_get(values, 0)), &b))
+            return false;
+        return op[0] == 'G' ? a > b : a < b;
+    }
+    return false;
+}
+
+/* A NodeSelectorTerm: every expression and field requirement holds; a term
+ * with none matches nothing. */
+bool sched_node_term_match(json_t *term, const struct sched_node *n)
+{
+    json_t *exprs = json_object_get(term, "matchExpressions");
+    json_t *fields = json_object_get(term, "matchFields"), *r;
+    size_t i;
+    if (!json_array_size(exprs) && !json_array_size(fields))
+        return false;
+    json_array_foreach(exprs, i, r) if (!requirement_match(r, sched_node_label(n, sched_str(r, "key"))))
+        return false;
+    json_array_foreach(fields, i, r) {
+        if (strcmp(sched_str(r, "key"), "metadata.name") != 0 ||
+            !requirement_match(r, n->name))
+            return false;
+    }
+    return true;
+}
+
+bool sched_node_affinity_match(json_t *pod, const struct sched_node *n)
+{
+    json_t *spec = json_object_get(pod, "spec");
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(spec, "nodeSelector"), k, v) {
+        const char *have = sched_node_label(n, k);
+        if (!have || !json_is_string(v) || strcmp(have, json_string_value(v)) != 0)
+            return false;
+    }
+    json_t *req = json_object_get(json_object_get(json_object_get(spec, "affinity"),
+                                                  "nodeAffinity"),
+                                  "requiredDuringSchedulingIgnoredDuringExecution");
+    if (!json_is_object(req))
+        return true;
+    json_t *term;
+    size_t i;
+    json_array_foreach(json_object_get(req, "nodeSelectorTerms"), i, term)
+        if (sched_node_term_match(term, n))
+            return true;
+    return false;
+}
+
+/* ---- host ports ---- */
+
+static bool ports_conflict(const struct sched_port *a, const struct sched_port *b)
+{
+    if (a->port != b->port || strcmp(a->proto, b->proto) != 0)
+        return false;
+    bool any_a = !*a->ip || strcmp(a->ip, "0.0.0.0") == 0;
+    bool any_b = !*b->ip || strcmp(b->ip, "0.0.0.0") == 0;
+    return any_a || any_b || strcmp(a->ip, b->ip) == 0;
+}
+
+static bool ports_free(const struct sched_pod *p, const struct sched_node *n)
+{
+    for (unsigned i = 0; i < p->n_ports; i++)
+        for (unsigned j = 0; j < n->n_pods; j++)
+            for (unsigned k = 0; k < n->pods[j]->n_ports; k++)
+                if (ports_conflict(&p->ports[i], &n->pods[j]->ports[k]))
+                    return false;
+    return true;
+}
+
+/* ---- topology domains: (key, value) sets and counts ---- */
+
+/* Domains as "key=value" strings; keys listed separately so a node is
+ * checked with one lookup per key. */
+struct domains {
+    struct umap set; /* "key=value" -> 1 + count (a pointer-sized integer; never NULL) */
+    char *keys[8];
+    unsigned n_keys;
+};
+
+static void domain_key(char *buf, size_t len, const char *key, const char *value)
+{
+    snprintf(buf, len, "%s=%s", key, value);
+}
+
+static void domains_add(struct domains *d, const char *key, const char *value, long delta)
+{
+    char k[512];
+    domain_key(k, sizeof k, key, value);
+    uintptr_t n = (uintptr_t)umap_get(&d->set, k);
+    umap_put(&d->set, k, (void *)((n ? n : 1) + (uintptr_t)delta));
+    for (unsigned i = 0; i < d->n_keys; i++)
+        if (strcmp(d->keys[i], key) == 0)
+            return;
+    if (d->n_keys < 8)
+        d->keys[d->n_keys++] = xstrdup(key);
+}
+
+/* The count of a domain; -1 if it was never added. */
+static long domains_count(const struct domains *d, const char *key, const char *value)
+{
+    char k[512];
+    domain_key(k, sizeof k, key, value);
+    return (long)(uintptr_t)umap_get(&d->set, k) - 1;
+}
+
+/* True if n lies in one of the domains. */
+static bool domains_hit(const struct domains *d, const struct sched_node *n)
+{
+    for (unsigned i = 0; i < d->n_keys; i++) {
+        const char *v = sched_node_label(n, d->keys[i]);
+        if (v && domains_count(d, d->keys[i], v) > 0)
+            return true;
+    }
+    return false;
+}
+
+static void domains_free(struct domains *d)
+{
+    umap_free(&d->set);
+    for (unsigned i = 0; i < d->n_keys; i++)
+        free(d->keys[i]);
+}
+
+/* Whether a pod affinity term of a pod in term_ns covers namespace ns. A
+ * namespaceSelector cannot be evaluated without namespace labels here; it
+ * is taken to cover every namespace (for anti-affinity: the safe side). */
+static bool term_covers_ns(json_t *term, const char *term_ns, const char *ns)
+{
+    json_t *nss = json_object_get(term, "namespaces");
+    if (json_array_size(nss))
+        return values_contain(nss, ns);
+    if (json_is_object(json_object_get(term, "namespaceSelector")))
+        return true;
+    return strcmp(term_ns, ns) == 0;
+}
+
+/* The pod's own required anti-affinity terms: the domains of counted pods
+ * they select. */
+static void anti_own(struct sched_cache *c, struct sched_pod *p, struct domains *out)
+{
+    json_t *term;
+    size_t i;
+    json_array_foreach(p->anti, i, term) {
+        const char *key = sched_str(term, "topologyKey");
+        json_t *ls = json_object_get(term, "labelSelector");
+        if (!*key || !json_is_object(ls)) /* a nil selector selects nothing */
+            continue;
+        char err[128];
+        struct kube_selector *sel = kube_selector_from_json(ls, err, sizeof err);
+        if (!sel)
+            continue;
+        size_t it = 0;
+        void *v;
+        while (umap_next(&c->pods, &it, NULL, &v)) {
+            struct sched_pod *q = v;
+            if (!q->node || q == p || !term_covers_ns(term, p->ns, q->ns) ||
+                !kube_selector_match(sel, q->labels))
+                continue;
+            const char *dv = sched_node_label(q->node, key);
+            if (dv)
+                domains_add(out, key, dv, 1);
+        }
+        kube_selector_free(sel);
+    }
+}
+
+/* Existing pods' required anti-affinity terms that select this pod. */
+static void anti_existing(struct sched_cache *c, struct sched_pod *p, struct domains *out)
+{
+    size_t it = 0;
+    void *v;
+    while (umap_next(&c->anti_pods, &it, NULL, &v)) {
+        struct sched_pod *q = v;
+        json_t *term;
+        size_t i;
+        json_array_foreach(q->anti, i, term) {
+            const char *key = sched_str(term, "topologyKey");
+            json_t *ls = json_object_get(term, "labelSelector");
+            const char *dv = q->node ? sched_node_label(q->node, key) : NULL;
+            if (!dv || !json_is_object(ls) || !term_covers_ns(term, q->ns, p->ns))
+                continue;
+            char err[128];
+            struct kube_selector *sel = kube_selector_from_json(ls, err, sizeof err);
+            if (sel && kube_selector_match(sel, p->labels))
+                domains_add(out, key, dv, 1);
+            kube_selector_free(sel);
+        }
+    }
+}
+
+/* ---- topology spread (DoNotSchedule) ---- */
+
+struct spread {
+    const char *key;
+    long max_skew;
+    long min; /* the smallest count over eligible domains */
+    bool self; /* the pod matches its own selector */
+    struct domains counts;
+};
+
+/* Counts, per domain of key over the nodes the pod may go to (they have
+ * the key and match its node affinity: kube-scheduler's default
+ * nodeAffinityPolicy Honor), the pods of its namespace that the constraint
+ * selects on those nodes. The eligible nodes are stamped so that each
+ * counted pod's node is checked in O(1). */
+static bool spread_prepare(struct sched_cache *c, struct sched_pod *p, json_t *con,
+                           struct spread *s)
+{
+    memset(s, 0, sizeof *s);
+    s->key = sched_str(con, "topologyKey");
+    s->max_skew = (long)json_integer_value(json_object_get(con, "maxSkew"));
+    if (!*s->key || s->max_skew < 1)
+        return false;
+    char err[128];
+    json_t *ls = json_object_get(con, "labelSelector");
+    struct kube_selector *sel = json_is_object(ls) ? kube_selector_from_json(ls, err, sizeof err)
+                                                   : NULL;
+    s->self = sel && kube_selector_match(sel, p->labels);
+    uint32_t stamp = ++c->stamp;
+    for (unsigned i = 0; i < c->n_list; i++) {
+        const char *v = sched_node_label(c->list[i], s->key);
+        if (v && sched_node_affinity_match(p->obj, c->list[i])) {
+            domains_add(&s->counts, s->key, v, 0);
+            c->list[i]->stamp = stamp;
+        }
+    }
+    size_t it = 0;
+    void *v;
+    while (sel && umap_next(&c->pods, &it, NULL, &v)) {
+        struct sched_pod *q = v;
+        if (q->node && q->node->present && q->node->stamp == stamp &&
+            strcmp(q->ns, p->ns) == 0 && kube_selector_match(sel, q->labels))
+            domains_add(&s->counts, s->key, sched_node_label(q->node, s->key), 1);
+    }
+    kube_selector_free(sel);
+    s->min = -1;
+    it = 0;
+    while (umap_next(&s->counts.set, &it, NULL, &v)) {
+        long n = (long)(uintptr_t)v - 1;
+        if (s->min < 0 || n < s->min)
+            s->min = n;
+    }
+    if (s->min < 0)
+        s->min = 0;
+    return true;
+}
+
+static const char *spread_fails(const struct spread *s, const struct sched_node *n)
+{
+    const char *v = sched_node_label(n, s->key);
+    if (!v)
+        return R_SPREAD_LABEL;
+    long have = domains_count(&s->counts, s->key, v);
+    long skew = (have < 0 ? 0 : have) + (s->self ? 1 : 0) - s->min;
+    return skew > s->max_skew ? R_SPREAD : NULL;
+}
+
+/* ---- the node loop ---- */
+
+#define MAX_SPREAD 4
+
+struct prep {
+    json_t *tols;
+    bool has_affinity;
+    struct domains anti, anti_ex;
+    struct spread spread[MAX_SPREAD];
+    unsigned n_spread;
+};
+
+static void prep_init(struct sched_cache *c, struct sched_pod *p, struct prep *pr)
+{
+    memset(pr, 0, sizeof *pr);
+    json_t *spec = json_object_get(p->obj, "spec");
+    pr->tols = json_object_get(spec, "tolerations");
+    pr->has_affinity = json_object_size(json_object_get(spec, "nodeSelector")) ||
+                       json_object_get(json_object_get(spec, "affinity"), "nodeAffinity");
+    if (p->anti)
+        anti_own(c, p, &pr->anti);
+    if (c->anti_pods.n)
+        anti_existing(c, p, &pr->anti_ex);
+    json_t *con;
+    size_t i;
+    json_array_foreach(json_object_get(spec, "topologySpreadConstraints"), i, con) {
+        if (pr->n_spread == MAX_SPREAD ||
+            strcmp(sched_str(con, "whenUnsatisfiable"), "DoNotSchedule") != 0)
+            continue;
+        if (spread_prepare(c, p, con, &pr->spread[pr->n_spread]))
+            pr->n_spread++;
+        else
+            domains_free(&pr->spread[pr->n_spread].counts);
+    }
+}
+
+static void prep_free(struct prep *pr)
+{
+    domains_free(&pr->anti);
+    domains_free(&pr->anti_ex);
+    for (unsigned i = 0; i < pr->n_spread; i++)
+        domains_free(&pr->spread[i].counts);
+}
+
+/* Runs the filters on one node: true if it passes, else the reasons. */
+static bool node_passes(struct sched_pod *p, struct prep *pr, struct sched_node *n,
+                        struct reasons *rs)
+{
+    if (n->unschedulable && !sched_tolerates(pr->tols, &unschedulable_taint)) {
+        reason_add(rs, R_UNSCHEDULABLE);
+        return false;
+    }
+    const struct sched_taint *t = untolerated(pr->tols, n);
+    if (t) {
+        char why[192];
+        snprintf(why, sizeof why, "node(s) had untolerated taint {%.60s: %.60s}", t->key,
+                 t->value);
+        reason_add(rs, why);
+        return false;
+    }
+    if (pr->has_affinity && !sched_node_affinity_match(p->obj, n)) {
+        reason_add(rs, R_AFFINITY);
+        return false;
+    }
+    if (p->n_ports && !ports_free(p, n)) {
+        reason_add(rs, R_PORTS);
+        return false;
+    }
+    bool fit = true;
+    if (p->req.cpu_milli > 0 && p->req.cpu_milli > n->alloc_cpu - n->req_cpu) {
+        reason_add(rs, "Insufficient cpu");
+        fit = false;
+    }
+    if (p->req.memory > 0 && p->req.memory > n->alloc_mem - n->req_mem) {
+        reason_add(rs, "Insufficient memory");
+        fit = false;
+    }
+    if ((int64_t)n->n_pods + 1 > n->alloc_pods) {
+        reason_add(rs, "Too many pods");
+        fit = false;
+    }
+    if (!fit)
+        return false;
+    if (pr->anti.n_keys && domains_hit(&pr->anti, n)) {
+        reason_add(rs, R_ANTI);
+        return false;
+    }
+    if (pr->anti_ex.n_keys && domains_hit(&pr->anti_ex, n)) {
+        reason_add(rs, R_ANTI_EXISTING);
+        return false;
+    }
+    for (unsigned i = 0; i < pr->n_spread; i++) {
+        const char *why = spread_fails(&pr->spread[i], n);
+        if (why) {
+            reason_add(rs, why);
+            return false;
+        }
+    }
+    return true;
+}
+
+unsigned sched_filter_nodes(struct sched_cache *c, struct sched_pod *p, struct sched_node **out,
+                            unsigned max, struct sched_decision *d)
+{
+    struct prep pr;
+    struct reasons rs = {.k = 0};
+    unsigned n = c->n_list, want = sched_feasible_wanted(n, c->percentage), found = 0, i;
+    if (want > max)
+        want = max;
+    prep_init(c, p, &pr);
+    unsigned start = n ? c->next_start % n : 0;
+    for (i = 0; i < n && found < want; i++) {
+        struct sched_node *node = c->list[(start + i) % n];
+        if (node_passes(p, &pr, node, &rs))
+            out[found++] = node;
+    }
+    c->next_start = n ? (start + i) % n : 0;
+    d->n_nodes = n;
+    d->n_checked = i;
+    d->n_feasible = found;
+    d->message[0] = '\0';
+    if (!found)
+        reasons_message(&rs, n, d->message, sizeof d->message);
+    prep_free(&pr);
+    return found;
+}
+
+void sched_cache_decide(struct sched_cache *c, struct sched_pod *p, struct sched_decision *d)
+{
+    assert(p->pending && p->obj && !p->node);
+    unsigned cap = c->n_list ? c->n_list : 1;
+    struct sched_node **feasible = xmalloc(cap * sizeof *feasible);
+    unsigned n = sched_filter_nodes(c, p, feasible, cap, d);
+    d->node = sched_score_pick(c, p, feasible, n);
+    free(feasible);
+}

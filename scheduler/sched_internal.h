@@ -1,0 +1,146 @@
+/* sched_internal.h — the scheduler's cache structures, shared by cache.c,
+ * filter.c, score.c, queue.c and scheduler.c; nothing outside scheduler/
+ * includes it. */
+#ifndef BOSUN_SCHED_INTERNAL_H
+#define BOSUN_SCHED_INTERNAL_H
+
+#include "kube/kube.h"
+#include "scheduler/scheduler.h"
+
+enum sched_effect { SCHED_NO_SCHEDULE = 1, SCHED_PREFER_NO_SCHEDULE = 2, SCHED_NO_EXECUTE = 3 };
+
+struct sched_taint {
+    char *key;
+    char *value;
+    int effect; /* enum sched_effect */
+};
+
+struct sched_port {
+    int port;
+    char proto[8];
+    char ip[48]; /* "" or 0.0.0.0: every address */
+};
+
+struct sched_node {
+    char *name;
+    json_t *labels; /* an object, never NULL */
+    struct sched_taint *taints;
+    unsigned n_taints;
+    bool unschedulable;
+    bool ready;
+    bool present;   /* a Node object exists (else only pods point here) */
+    int zone;       /* interned topology.kubernetes.io/zone, -1 if none */
+    unsigned index; /* position in the cache's node list, when present */
+    int64_t alloc_cpu, alloc_mem, alloc_pods;
+    int64_t req_cpu, req_mem; /* the pods' requests */
+    int64_t nz_cpu, nz_mem;   /* non-zero requests, for scoring */
+    struct sched_pod **pods;  /* counted here: bound or assumed */
+    unsigned n_pods, cap_pods;
+    uint32_t stamp; /* scratch: marks nodes during one decision */
+};
+
+/* Where a pod is in the scheduling queues (queue.c). */
+enum sched_qstate { SCHED_Q_NONE = 0, SCHED_Q_ACTIVE, SCHED_Q_BACKOFF, SCHED_Q_UNSCHEDULABLE };
+
+struct sched_pod {
+    char *key; /* "ns/name" */
+    char *ns, *name, *uid;
+    uint64_t rev;
+    json_t *obj; /* the stored object while pending; NULL once counted */
+    struct sched_node *node; /* where it is counted, or NULL */
+    unsigned node_slot;      /* its index in node->pods */
+    bool assumed;            /* counted by us; the binding is not yet seen */
+    struct kube_pod_requests req, nz;
+    json_t *labels; /* object, never NULL */
+    char *owner;    /* the controller's uid, or NULL */
+    int32_t priority;
+    struct sched_port *ports;
+    unsigned n_ports;
+    json_t *anti; /* required podAntiAffinity terms (array), or NULL */
+    bool pending;
+    /* queue state (queue.c) */
+    int qstate;
+    size_t heap_idx;
+    uint64_t seq;
+    uint64_t not_before_ms;
+    uint64_t parked_ms;
+    unsigned attempts;
+    uint64_t first_seen_ms;
+    char *last_message; /* the last unschedulable message written */
+};
+
+/* Per controller (owner uid): its pods per zone, for spreading. */
+struct sched_owner {
+    unsigned total;
+    unsigned *zone_counts;
+    unsigned n_zones;
+};
+
+struct sched_cache {
+    struct umap nodes; /* name -> struct sched_node (present or not) */
+    struct sched_node **list; /* present nodes */
+    unsigned n_list, cap_list;
+    struct umap pods;   /* "ns/name" -> struct sched_pod */
+    struct umap owners; /* uid -> struct sched_owner */
+    char **zones;       /* interned zone names */
+    unsigned n_zones;
+    struct umap anti_pods; /* counted pods with anti-affinity terms: key -> pod */
+    unsigned percentage;
+    unsigned next_start; /* where the next search starts (round robin) */
+    uint32_t stamp;
+    uint64_t rng;
+};
+
+/* cache.c */
+const char *sched_str(json_t *o, const char *k);
+void sched_node_add_pod(struct sched_cache *c, struct sched_node *n, struct sched_pod *p);
+void sched_node_remove_pod(struct sched_cache *c, struct sched_pod *p);
+struct sched_owner *sched_owner_get(struct sched_cache *c, const char *uid);
+const char *sched_node_label(const struct sched_node *n, const char *key);
+
+/* filter.c: runs the filters over the nodes and leaves the feasible ones in
+ * out (at most max), counting why the others failed into d->message. */
+unsigned sched_filter_nodes(struct sched_cache *c, struct sched_pod *p, struct sched_node **out,
+                            unsigned max, struct sched_decision *d);
+/* How many feasible nodes to look for among n (kube-scheduler's rule). */
+unsigned sched_feasible_wanted(unsigned n, unsigned percentage);
+bool sched_node_affinity_match(json_t *pod, const struct sched_node *n);
+/* A NodeSelectorTerm (matchExpressions and matchFields) against a node. */
+bool sched_node_term_match(json_t *term, const struct sched_node *n);
+bool sched_tolerates(json_t *tolerations, const struct sched_taint *t);
+
+/* score.c: the best of the feasible nodes (ties broken at random). */
+struct sched_node *sched_score_pick(struct sched_cache *c, struct sched_pod *p,
+                                    struct sched_node **nodes, unsigned n);
+/* One node's score parts, for tests: the weighted total. */
+int64_t sched_score_node(struct sched_cache *c, struct sched_pod *p, struct sched_node *n);
+
+/* queue.c: the scheduling queue */
+#define SCHED_UNSCHEDULABLE_MAX_MS 60000
+
+struct sched_queue {
+    struct sched_pod **heap; /* active, by priority then arrival */
+    size_t n_active, cap_active;
+    struct sched_pod **parked; /* backoff and unschedulable */
+    size_t n_parked, cap_parked;
+    size_t n_unschedulable;
+    uint64_t seq;
+};
+
+/* A pending pod not in the queue goes to the active heap. */
+void sched_queue_add(struct sched_queue *q, struct sched_pod *p);
+void sched_queue_remove(struct sched_queue *q, struct sched_pod *p);
+struct sched_pod *sched_queue_pop(struct sched_queue *q);
+/* After a failed attempt (the pod is out of the queue): unschedulable, or
+ * an error to retry after the backoff. */
+void sched_queue_park(struct sched_queue *q, struct sched_pod *p, bool unschedulable,
+                      uint64_t now_ms);
+/* Moves the parked pods that are due to the active heap. */
+void sched_queue_flush(struct sched_queue *q, uint64_t now_ms);
+/* The cluster changed: unschedulable pods become due when their backoff
+ * passes. */
+void sched_queue_move_all(struct sched_queue *q);
+uint64_t sched_queue_next_due(const struct sched_queue *q); /* UINT64_MAX if none */
+void sched_queue_free(struct sched_queue *q);
+
+#endif

@@ -1,0 +1,588 @@
+/* scheduler.c — the scheduler's thread: leadership, the change stream, the
+ * batches of bindings, and the metrics (see scheduler.h).
+ *
+ * While this server leads, the thread loops: apply the replica's new
+ * changes to the cache (pods and nodes only), release parked pods that are
+ * due, then take up to batch_max pods from the queue, decide each against
+ * the cache (assuming the chosen node at once) and propose every resulting
+ * write together with cluster_propose_batch: one queueing, normally one
+ * Raft entry. A binding is the pod as pods/binding leaves it
+ * (kube_pod_bind), proposed as an update preconditioned on the revision the
+ * decision saw, with a "Scheduled" Event created beside it; a pod that fits
+ * nowhere gets PodScheduled=False/Unschedulable (only when the message
+ * changed) and a "FailedScheduling" Warning Event whose count grows on
+ * repeats. A binding that conflicts is forgotten: the newer version of the
+ * pod is in the change stream and queues it again if it is still pending.
+ *
+ * On losing leadership everything is dropped; a new leader rebuilds from its
+ * own replica. The preconditions make a double binding impossible even when
+ * an old leader's entry commits after a new leader read the pod. */
+#include <assert.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codec/codec.h"
+#include "scheduler/sched_internal.h"
+
+#define BATCH_DEFAULT 2048
+#define PROPOSE_TIMEOUT_MS 10000
+#define CHANGES_PER_STEP 8192
+
+/* Buckets of the create-to-bound histogram, in seconds. */
+static const double lat_buckets[] = {0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                     0.5,   1,     2.5,   5,    10,    30,    60};
+#define N_BUCKETS (sizeof lat_buckets / sizeof lat_buckets[0])
+
+struct sched_metrics {
+    uint64_t scheduled, unschedulable, errors, conflicts, batches, leader_starts;
+    uint64_t lat_counts[N_BUCKETS + 1];
+    double lat_sum;
+    uint64_t pending_active, pending_backoff, pending_unschedulable;
+    bool leading;
+};
+
+struct scheduler {
+    struct scheduler_config cfg;
+    pthread_t thread;
+    volatile int stop;
+    struct sched_cache *cache; /* NULL while not leading */
+    struct sched_queue q;
+    uint64_t cursor;
+    bool moved; /* the cluster changed: unschedulable pods may fit */
+    pthread_mutex_t mu; /* guards m */
+    struct sched_metrics m;
+};
+
+/* ---- building the cache ---- */
+
+static bool is_res(const struct store_obj *o, const char *name)
+{
+    size_t n = strlen(name);
+    return o->resource_len == n && memcmp(o->resource, name, n) == 0;
+}
+
+static void on_pod(struct scheduler *s, json_t *obj, uint64_t rev)
+{
+    json_t *md = json_object_get(obj, "metadata");
+    struct sched_pod *old = sched_cache_pod(s->cache, sched_str(md, "namespace"),
+                                            sched_str(md, "name"));
+    bool was_counted = old && old->node;
+    struct sched_pod *p = sched_cache_pod_set(s->cache, obj, rev);
+    if (p) {
+        sched_queue_add(&s->q, p);
+        return;
+    }
+    struct sched_pod *now = sched_cache_pod(s->cache, sched_str(md, "namespace"),
+                                            sched_str(md, "name"));
+    if (now)
+        sched_queue_remove(&s->q, now);
+    if (was_counted && (!now || !now->node))
+        s->moved = true; /* it finished: its node has room again */
+}
+
+static void on_pod_deleted(struct scheduler *s, const struct store_obj *o)
+{
+    char ns[256], name[256];
+    snprintf(ns, sizeof ns, "%.*s", (int)o->ns_len, o->ns);
+    snprintf(name, sizeof name, "%.*s", (int)o->name_len, o->name);
+    struct sched_pod *p = sched_cache_pod(s->cache, ns, name);
+    if (!p)
+        return;
+    if (p->node)
+        s->moved = true;
+    sched_queue_remove(&s->q, p);
+    sched_cache_pod_remove(s->cache, ns, name);
+}
+
+static void on_node(struct scheduler *s, json_t *obj)
+{
+    if (sched_cache_node_set(s->cache, obj))
+        s->moved = true;
+}
+
+static int rebuild_one(void *arg, const struct store_obj *o)
+{
+    struct scheduler *s = arg;
+    json_t *obj = codec_msgpack_to_json(o->obj, o->obj_len);
+    if (!obj)
+        return 0;
+    if (is_res(o, "nodes"))
+        on_node(s, obj);
+    else
+        on_pod(s, obj, o->mod_rev);
+    json_decref(obj);
+    return 0;
+}
+
+static void drop_cache(struct scheduler *s)
+{
+    sched_queue_free(&s->q);
+    sched_cache_free(s->cache);
+    s->cache = NULL;
+}
+
+static void rebuild(struct scheduler *s)
+{
+    drop_cache(s);
+    uint64_t seed;
+    util_random_bytes(&seed, sizeof seed);
+    s->cache = sched_cache_new(s->cfg.percentage_of_nodes, seed);
+    struct store_read r;
+    if (store_read_begin(s->cfg.store, &r) != 0)
+        return;
+    store_list(&r, "nodes", NULL, rebuild_one, s);
+    store_list(&r, "pods", NULL, rebuild_one, s);
+    s->cursor = r.revision;
+    store_read_end(&r);
+    LOG_INFO("scheduler: started (leader): %u nodes, %zu pods pending", sched_cache_node_count(s->cache),
+             s->q.n_active);
+}
+
+struct follow_ctx {
+    struct scheduler *s;
+    unsigned n;
+};
+
+static int follow_one(void *arg, const struct store_event *e)
+{
+    struct follow_ctx *fc = arg;
+    struct scheduler *s = fc->s;
+    s->cursor = e->rev;
+    bool pod = is_res(&e->o, "pods"), node = !pod && is_res(&e->o, "nodes");
+    if (pod || node) {
+        if (e->type == STORE_DELETED) {
+            if (pod) {
+                on_pod_deleted(s, &e->o);
+            } else {
+                char name[256];
+                snprintf(name, sizeof name, "%.*s", (int)e->o.name_len, e->o.name);
+                sched_cache_node_remove(s->cache, name);
+            }
+        } else {
+            json_t *obj = codec_msgpack_to_json(e->o.obj, e->o.obj_len);
+            if (obj && pod)
+                on_pod(s, obj, e->rev);
+            else if (obj)
+                on_node(s, obj);
+            json_decref(obj);
+        }
+    }
+    return ++fc->n >= CHANGES_PER_STEP;
+}
+
+/* Applies new changes; false if the log moved past the cursor. */
+static bool follow(struct scheduler *s)
+{
+    struct store_read r;
+    if (store_read_begin(s->cfg.store, &r) != 0)
+        return true;
+    struct follow_ctx fc = {s, 0};
+    int rc = store_changes(&r, s->cursor, follow_one, &fc);
+    store_read_end(&r);
+    return rc != STORE_GONE_ERR;
+}
+
+/* ---- the batch ---- */
+
+enum { W_BIND = 1, W_FAIL, W_EVENT };
+
+struct write {
+    int kind;
+    struct sched_pod *p;
+    struct ubuf cmd;
+    json_t *next; /* W_FAIL: the pod as written */
+};
+
+struct batch {
+    struct write *w;
+    unsigned n, cap;
+    char now[40];
+};
+
+static struct write *batch_add(struct batch *b, int kind, struct sched_pod *p)
+{
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 256;
+        b->w = xrealloc(b->w, b->cap * sizeof *b->w);
+    }
+    struct write *w = &b->w[b->n++];
+    memset(w, 0, sizeof *w);
+    w->kind = kind;
+    w->p = p;
+    return w;
+}
+
+static void encode(struct write *w, int op, const char *resource, const char *ns,
+                   const char *name, uint64_t expect_rev, const char *uid, json_t *obj)
+{
+    struct ubuf enc = {0};
+    json_object_del(json_object_get(obj, "metadata"), "resourceVersion");
+    codec_json_to_msgpack(obj, &enc);
+    struct store_cmd cmd = {.op = op, .resource = resource, .ns = ns, .name = name,
+                            .expect_rev = expect_rev, .uid = uid, .obj = enc.data,
+                            .obj_len = enc.len};
+    store_cmd_encode(&cmd, &w->cmd);
+    ubuf_free(&enc);
+}
+
+static uint64_t fnv(const char *a, const char *b)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = a; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    for (const char *p = b; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h;
+}
+
+/* An Event about pod p, created or (when it exists in the replica) counted
+ * again, as the event recorder aggregates repeats. */
+static void add_event(struct scheduler *s, struct batch *b, struct sched_pod *p, const char *type,
+                      const char *reason, const char *message, const char *salt)
+{
+    char name[320], uid[40];
+    snprintf(name, sizeof name, "%.200s.%016llx", p->name,
+             (unsigned long long)fnv(p->uid, salt));
+    struct store_read r;
+    struct store_obj cur;
+    json_t *ev = NULL;
+    uint64_t rev = 0;
+    if (store_read_begin(s->cfg.store, &r) == 0) {
+        if (store_get(&r, "events", p->ns, name, &cur) == 0) {
+            ev = codec_msgpack_to_json(cur.obj, cur.obj_len);
+            rev = cur.mod_rev;
+        }
+        store_read_end(&r);
+    }
+    struct write *w = batch_add(b, W_EVENT, p);
+    if (ev) {
+        json_object_set_new(ev, "count",
+                            json_integer(json_integer_value(json_object_get(ev, "count")) + 1));
+        json_object_set_new(ev, "lastTimestamp", json_string(b->now));
+        json_object_set_new(ev, "message", json_string(message));
+        encode(w, STORE_OP_UPDATE, "events", p->ns, name, rev, NULL, ev);
+        json_decref(ev);
+        return;
+    }
+    util_uuid4(uid, sizeof uid);
+    ev = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s}, s:s, s:s,"
+                   " s:s, s:{s:s}, s:s, s:s, s:i, s:s, s:s, s:s}",
+                   "apiVersion", "v1", "kind", "Event", "metadata", "name", name, "namespace",
+                   p->ns, "uid", uid, "creationTimestamp", b->now, "involvedObject", "kind", "Pod",
+                   "apiVersion", "v1", "namespace", p->ns, "name", p->name, "uid", p->uid,
+                   "reason", reason, "message", message, "type", type, "source", "component",
+                   SCHED_NAME, "firstTimestamp", b->now, "lastTimestamp", b->now, "count", 1,
+                   "reportingComponent", SCHED_NAME, "reportingInstance", SCHED_NAME, "action",
+                   strcmp(reason, "Scheduled") == 0 ? "Binding" : "Scheduling");
+    encode(w, STORE_OP_CREATE, "events", p->ns, name, 0, uid, ev);
+    json_decref(ev);
+}
+
+static void add_binding(struct scheduler *s, struct batch *b, struct sched_pod *p,
+                        struct sched_node *node)
+{
+    char err[256], msg[640];
+    json_t *next = kube_pod_bind(p->obj, sched_node_name(node), NULL, b->now, err, sizeof err);
+    assert(next); /* only pending pods (no node, not being deleted) are queued */
+    sched_cache_assume(s->cache, p, node);
+    struct write *w = batch_add(b, W_BIND, p);
+    encode(w, STORE_OP_UPDATE, "pods", p->ns, p->name, p->rev, NULL, next);
+    json_decref(next);
+    snprintf(msg, sizeof msg, "Successfully assigned %s/%s to %s", p->ns, p->name,
+             sched_node_name(node));
+    add_event(s, b, p, "Normal", "Scheduled", msg, "Scheduled");
+}
+
+/* The pod with PodScheduled=False, or NULL if it already says this. */
+static json_t *unschedulable_pod(struct sched_pod *p, const char *message, const char *now)
+{
+    json_t *st = json_object_get(p->obj, "status"), *c;
+    size_t i;
+    json_array_foreach(json_object_get(st, "conditions"), i, c)
+        if (strcmp(sched_str(c, "type"), "PodScheduled") == 0 &&
+            strcmp(sched_str(c, "status"), "False") == 0 &&
+            strcmp(sched_str(c, "message"), message) == 0)
+            return NULL;
+    json_t *next = json_deep_copy(p->obj);
+    st = json_object_get(next, "status");
+    if (!json_is_object(st)) {
+        st = json_object();
+        json_object_set_new(next, "status", st);
+    }
+    json_t *kept = json_array();
+    json_array_foreach(json_object_get(st, "conditions"), i, c)
+        if (strcmp(sched_str(c, "type"), "PodScheduled") != 0)
+            json_array_append(kept, c);
+    json_array_append_new(kept, json_pack("{s:s, s:s, s:n, s:s, s:s, s:s}", "type",
+                                          "PodScheduled", "status", "False", "lastProbeTime",
+                                          "lastTransitionTime", now, "reason", "Unschedulable",
+                                          "message", message));
+    json_object_set_new(st, "conditions", kept);
+    if (!*sched_str(st, "phase"))
+        json_object_set_new(st, "phase", json_string("Pending"));
+    return next;
+}
+
+static void add_failure(struct scheduler *s, struct batch *b, struct sched_pod *p,
+                        const char *message)
+{
+    json_t *next = unschedulable_pod(p, message, b->now);
+    if (next) {
+        struct write *w = batch_add(b, W_FAIL, p);
+        encode(w, STORE_OP_UPDATE, "pods", p->ns, p->name, p->rev, NULL, next);
+        w->next = next;
+    }
+    add_event(s, b, p, "Warning", "FailedScheduling", message, "FailedScheduling");
+}
+
+static void metrics_bound(struct scheduler *s, struct sched_pod *p, uint64_t now)
+{
+    double sec = (double)(now - p->first_seen_ms) / 1000.0;
+    unsigned i = 0;
+    while (i < N_BUCKETS && sec > lat_buckets[i])
+        i++;
+    s->m.scheduled++;
+    s->m.lat_counts[i]++;
+    s->m.lat_sum += sec;
+}
+
+/* Applies the outcome of the batch's writes to the cache and the queue. */
+static void batch_settle(struct scheduler *s, struct batch *b, const struct cluster_result *res)
+{
+    uint64_t now = util_now_ms();
+    pthread_mutex_lock(&s->mu);
+    for (unsigned i = 0; i < b->n; i++) {
+        struct write *w = &b->w[i];
+        struct sched_pod *p = w->p;
+        bool ok = res[i].code == CLUSTER_OK && res[i].res.code == STORE_OK;
+        bool failed_cluster = res[i].code != CLUSTER_OK;
+        if (w->kind == W_BIND) {
+            if (ok) {
+                metrics_bound(s, p, now);
+                p->rev = res[i].res.rev;
+                json_decref(p->obj);
+                p->obj = NULL;
+                p->pending = false;
+                continue;
+            }
+            sched_cache_forget(s->cache, p);
+            if (failed_cluster) {
+                s->m.errors++;
+                sched_queue_park(&s->q, p, false, now);
+            } else {
+                s->m.conflicts++; /* the newer pod is in the change stream */
+            }
+        } else if (w->kind == W_FAIL && ok) {
+            json_decref(p->obj);
+            p->obj = w->next;
+            w->next = NULL;
+            p->rev = res[i].res.rev;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void batch_free(struct batch *b)
+{
+    for (unsigned i = 0; i < b->n; i++) {
+        ubuf_free(&b->w[i].cmd);
+        json_decref(b->w[i].next);
+    }
+    free(b->w);
+}
+
+static void batch_propose(struct scheduler *s, struct batch *b)
+{
+    if (!b->n)
+        return;
+    const void **cmds = xmalloc(b->n * sizeof *cmds);
+    size_t *lens = xmalloc(b->n * sizeof *lens);
+    struct cluster_result *res = xcalloc(b->n, sizeof *res);
+    for (unsigned i = 0; i < b->n; i++) {
+        cmds[i] = b->w[i].cmd.data;
+        lens[i] = b->w[i].cmd.len;
+    }
+    cluster_propose_batch(s->cfg.cluster, cmds, lens, b->n, PROPOSE_TIMEOUT_MS, res);
+    batch_settle(s, b, res);
+    free(cmds);
+    free(lens);
+    free(res);
+}
+
+/* One round: decide up to batch_max pods, then write the outcome. */
+static void schedule_batch(struct scheduler *s)
+{
+    struct batch b = {0};
+    struct sched_decision d;
+    util_time_rfc3339(b.now, sizeof b.now);
+    uint64_t now = util_now_ms();
+    unsigned taken = 0, failed = 0;
+    struct sched_pod *p;
+    while (taken < s->cfg.batch_max && (p = sched_queue_pop(&s->q))) {
+        taken++;
+        sched_cache_decide(s->cache, p, &d);
+        if (d.node) {
+            add_binding(s, &b, p, d.node);
+            continue;
+        }
+        failed++;
+        sched_queue_park(&s->q, p, true, now);
+        if (!p->last_message || strcmp(p->last_message, d.message) != 0 || p->attempts % 8 == 1) {
+            free(p->last_message);
+            p->last_message = xstrdup(d.message);
+            add_failure(s, &b, p, d.message);
+        }
+    }
+    pthread_mutex_lock(&s->mu);
+    s->m.unschedulable += failed;
+    s->m.batches++;
+    pthread_mutex_unlock(&s->mu);
+    batch_propose(s, &b);
+    batch_free(&b);
+}
+
+/* ---- the thread ---- */
+
+static void metrics_gauges(struct scheduler *s, bool leading)
+{
+    pthread_mutex_lock(&s->mu);
+    s->m.leading = leading;
+    s->m.pending_active = leading ? s->q.n_active : 0;
+    s->m.pending_unschedulable = leading ? s->q.n_unschedulable : 0;
+    s->m.pending_backoff = leading ? s->q.n_parked - s->q.n_unschedulable : 0;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void step(struct scheduler *s)
+{
+    if (!follow(s)) {
+        LOG_WARN("scheduler: the change log moved past revision %llu; rebuilding",
+                 (unsigned long long)s->cursor);
+        rebuild(s);
+    }
+    if (s->moved) {
+        sched_queue_move_all(&s->q);
+        s->moved = false;
+    }
+    uint64_t now = util_now_ms();
+    sched_queue_flush(&s->q, now);
+    metrics_gauges(s, true);
+    if (s->q.n_active) {
+        schedule_batch(s);
+        return;
+    }
+    uint64_t due = sched_queue_next_due(&s->q);
+    int wait = due == UINT64_MAX ? 1000 : due <= now ? 1 : (int)(due - now > 1000 ? 1000 : due - now);
+    if (store_revision(s->cfg.store) == s->cursor)
+        store_wait_revision_above(s->cfg.store, s->cursor, wait);
+}
+
+static void *run(void *arg)
+{
+    struct scheduler *s = arg;
+    while (!s->stop) {
+        if (!cluster_is_leader(s->cfg.cluster)) {
+            if (s->cache) {
+                LOG_INFO("scheduler: stopped (no longer the leader)");
+                drop_cache(s);
+                metrics_gauges(s, false);
+            }
+            usleep(100 * 1000);
+            continue;
+        }
+        if (!s->cache) {
+            rebuild(s);
+            pthread_mutex_lock(&s->mu);
+            s->m.leader_starts++;
+            pthread_mutex_unlock(&s->mu);
+        }
+        step(s);
+    }
+    drop_cache(s);
+    return NULL;
+}
+
+struct scheduler *scheduler_start(const struct scheduler_config *cfg)
+{
+    struct scheduler *s = xcalloc(1, sizeof *s);
+    s->cfg = *cfg;
+    if (!s->cfg.batch_max)
+        s->cfg.batch_max = BATCH_DEFAULT;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_create(&s->thread, NULL, run, s);
+    return s;
+}
+
+void scheduler_stop(struct scheduler *s)
+{
+    if (!s)
+        return;
+    s->stop = 1;
+    store_wake_all(s->cfg.store);
+    pthread_join(s->thread, NULL);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+/* ---- metrics ---- */
+
+void scheduler_metrics(struct scheduler *s, struct ubuf *out)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    struct sched_metrics m = s->m;
+    pthread_mutex_unlock(&s->mu);
+    ubuf_appendf(out,
+                 "# HELP scheduler_schedule_attempts_total Scheduling attempts by result.\n"
+                 "# TYPE scheduler_schedule_attempts_total counter\n"
+                 "scheduler_schedule_attempts_total{profile=\"%s\",result=\"scheduled\"} %llu\n"
+                 "scheduler_schedule_attempts_total{profile=\"%s\",result=\"unschedulable\"} %llu\n"
+                 "scheduler_schedule_attempts_total{profile=\"%s\",result=\"error\"} %llu\n",
+                 SCHED_NAME, (unsigned long long)m.scheduled, SCHED_NAME,
+                 (unsigned long long)m.unschedulable, SCHED_NAME, (unsigned long long)m.errors);
+    ubuf_appendf(out,
+                 "# HELP bosun_scheduler_pods_scheduled_total Pods bound by this server's scheduler.\n"
+                 "# TYPE bosun_scheduler_pods_scheduled_total counter\n"
+                 "bosun_scheduler_pods_scheduled_total %llu\n"
+                 "# HELP bosun_scheduler_binding_conflicts_total Bindings refused because the pod changed.\n"
+                 "# TYPE bosun_scheduler_binding_conflicts_total counter\n"
+                 "bosun_scheduler_binding_conflicts_total %llu\n"
+                 "# HELP bosun_scheduler_batches_total Scheduling rounds (one proposal each).\n"
+                 "# TYPE bosun_scheduler_batches_total counter\n"
+                 "bosun_scheduler_batches_total %llu\n"
+                 "# HELP bosun_scheduler_leading Whether this server's scheduler is active.\n"
+                 "# TYPE bosun_scheduler_leading gauge\n"
+                 "bosun_scheduler_leading %d\n",
+                 (unsigned long long)m.scheduled, (unsigned long long)m.conflicts,
+                 (unsigned long long)m.batches, m.leading ? 1 : 0);
+    ubuf_appendf(out,
+                 "# HELP scheduler_pending_pods Pending pods by queue.\n"
+                 "# TYPE scheduler_pending_pods gauge\n"
+                 "scheduler_pending_pods{queue=\"active\"} %llu\n"
+                 "scheduler_pending_pods{queue=\"backoff\"} %llu\n"
+                 "scheduler_pending_pods{queue=\"unschedulable\"} %llu\n",
+                 (unsigned long long)m.pending_active, (unsigned long long)m.pending_backoff,
+                 (unsigned long long)m.pending_unschedulable);
+    ubuf_appendf(out,
+                 "# HELP bosun_scheduler_pod_create_to_bound_seconds From the scheduler first"
+                 " seeing a pending pod to its binding being applied.\n"
+                 "# TYPE bosun_scheduler_pod_create_to_bound_seconds histogram\n");
+    uint64_t cum = 0;
+    for (unsigned i = 0; i <= N_BUCKETS; i++) {
+        cum += m.lat_counts[i];
+        if (i < N_BUCKETS)
+            ubuf_appendf(out, "bosun_scheduler_pod_create_to_bound_seconds_bucket{le=\"%g\"} %llu\n",
+                         lat_buckets[i], (unsigned long long)cum);
+        else
+            ubuf_appendf(out, "bosun_scheduler_pod_create_to_bound_seconds_bucket{le=\"+Inf\"} %llu\n",
+                         (unsigned long long)cum);
+    }
+    ubuf_appendf(out,
+                 "bosun_scheduler_pod_create_to_bound_seconds_sum %.6f\n"
+                 "bosun_scheduler_pod_create_to_bound_seconds_count %llu\n",
+                 m.lat_sum, (unsigned long long)cum);
+}
