@@ -160,6 +160,7 @@ void sched_node_remove_pod(struct sched_cache *c, struct sched_pod *p)
         umap_del(&c->anti_pods, p->key);
     p->node = NULL;
     p->assumed = false;
+    p->nominated = false;
     node_free_if_unused(c, n);
 }
 
@@ -381,6 +382,7 @@ static void pod_parse(struct sched_pod *p, json_t *obj)
     p->labels = json_is_object(labels) ? json_incref(labels) : json_object();
     p->owner = pod_owner(md);
     p->priority = (int32_t)json_integer_value(json_object_get(spec, "priority"));
+    p->never_preempt = strcmp(sched_str(spec, "preemptionPolicy"), "Never") == 0;
     kube_pod_requests(obj, false, &p->req);
     kube_pod_requests(obj, true, &p->nz);
     pod_ports(p, spec);
@@ -478,6 +480,21 @@ void sched_cache_assume(struct sched_cache *c, struct sched_pod *p, struct sched
     assert(!p->node);
     sched_node_add_pod(c, node, p);
     p->assumed = true;
+}
+
+void sched_cache_nominate(struct sched_cache *c, struct sched_pod *p, struct sched_node *node)
+{
+    assert(!p->node);
+    sched_node_add_pod(c, node, p);
+    p->nominated = true;
+}
+
+struct sched_node *sched_cache_unreserve(struct sched_cache *c, struct sched_pod *p)
+{
+    struct sched_node *n = p->nominated ? p->node : NULL;
+    if (n)
+        sched_node_remove_pod(c, p);
+    return n && n->present ? n : NULL;
 }
 
 void sched_cache_forget(struct sched_cache *c, struct sched_pod *p)

@@ -562,6 +562,27 @@ unsigned sched_filter_nodes(struct sched_cache *c, struct sched_pod *p, struct s
     return found;
 }
 
+struct sched_prep *sched_prep_new(struct sched_cache *c, struct sched_pod *p)
+{
+    struct prep *pr = xmalloc(sizeof *pr);
+    prep_init(c, p, pr);
+    return (struct sched_prep *)pr;
+}
+
+bool sched_prep_fits(struct sched_prep *prep, struct sched_pod *p, struct sched_node *n)
+{
+    struct reasons rs = {.k = 0};
+    return node_passes(p, (struct prep *)prep, n, &rs);
+}
+
+void sched_prep_free(struct sched_prep *prep)
+{
+    if (!prep)
+        return;
+    prep_free((struct prep *)prep);
+    free(prep);
+}
+
 void sched_cache_decide(struct sched_cache *c, struct sched_pod *p, struct sched_decision *d)
 {
     assert(p->pending && p->obj && !p->node);

@@ -67,6 +67,8 @@ struct sched_pod {
     unsigned attempts;
     uint64_t first_seen_ms;
     char *last_message; /* the last unschedulable message written */
+    bool nominated;     /* counted on node as a reservation after preemption */
+    bool never_preempt; /* spec.preemptionPolicy: Never */
 };
 
 /* Per controller (owner uid): its pods per zone, for spreading. */
@@ -108,6 +110,19 @@ bool sched_node_affinity_match(json_t *pod, const struct sched_node *n);
 /* A NodeSelectorTerm (matchExpressions and matchFields) against a node. */
 bool sched_node_term_match(json_t *term, const struct sched_node *n);
 bool sched_tolerates(json_t *tolerations, const struct sched_taint *t);
+
+/* The filters for one pod, prepared once (the cluster-wide gathering for
+ * anti-affinity and spreading) and run on single nodes: preemption asks
+ * whether a node would fit the pod with some of its pods gone. */
+struct sched_prep;
+struct sched_prep *sched_prep_new(struct sched_cache *c, struct sched_pod *p);
+bool sched_prep_fits(struct sched_prep *prep, struct sched_pod *p, struct sched_node *n);
+void sched_prep_free(struct sched_prep *prep);
+
+/* preempt.c: a node where removing pods of lower priority lets p fit, and
+ * the fewest such pods (victims, an array the caller frees); NULL if none. */
+struct sched_node *sched_preempt_plan(struct sched_cache *c, struct sched_pod *p,
+                                      struct sched_pod ***victims, unsigned *n_victims);
 
 /* score.c: the best of the feasible nodes (ties broken at random). */
 struct sched_node *sched_score_pick(struct sched_cache *c, struct sched_pod *p,

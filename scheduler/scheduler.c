@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "codec/codec.h"
+#include "httpc/httpc.h"
 #include "scheduler/sched_internal.h"
 
 #define BATCH_DEFAULT 2048
@@ -38,6 +39,7 @@ static const double lat_buckets[] = {0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1
 
 struct sched_metrics {
     uint64_t scheduled, unschedulable, errors, conflicts, batches, leader_starts;
+    uint64_t preemptions, victims;
     uint64_t lat_counts[N_BUCKETS + 1];
     double lat_sum;
     uint64_t pending_active, pending_backoff, pending_unschedulable;
@@ -46,6 +48,7 @@ struct sched_metrics {
 
 struct scheduler {
     struct scheduler_config cfg;
+    struct httpc *http; /* loopback to this server's API, for preemption */
     pthread_t thread;
     volatile int stop;
     struct sched_cache *cache; /* NULL while not leading */
@@ -296,13 +299,15 @@ static void add_binding(struct scheduler *s, struct batch *b, struct sched_pod *
     add_event(s, b, p, "Normal", "Scheduled", msg, "Scheduled");
 }
 
-/* The pod with PodScheduled=False, or NULL if it already says this. */
-static json_t *unschedulable_pod(struct sched_pod *p, const char *message, const char *now)
+/* The pod with PodScheduled=False (and status.nominatedNodeName after a
+ * preemption), or NULL if it already says this. */
+static json_t *unschedulable_pod(struct sched_pod *p, const char *message, const char *now,
+                                 const char *nominated)
 {
     json_t *st = json_object_get(p->obj, "status"), *c;
     size_t i;
     json_array_foreach(json_object_get(st, "conditions"), i, c)
-        if (strcmp(sched_str(c, "type"), "PodScheduled") == 0 &&
+        if (!nominated && strcmp(sched_str(c, "type"), "PodScheduled") == 0 &&
             strcmp(sched_str(c, "status"), "False") == 0 &&
             strcmp(sched_str(c, "message"), message) == 0)
             return NULL;
@@ -321,15 +326,17 @@ static json_t *unschedulable_pod(struct sched_pod *p, const char *message, const
                                           "lastTransitionTime", now, "reason", "Unschedulable",
                                           "message", message));
     json_object_set_new(st, "conditions", kept);
+    if (nominated)
+        json_object_set_new(st, "nominatedNodeName", json_string(nominated));
     if (!*sched_str(st, "phase"))
         json_object_set_new(st, "phase", json_string("Pending"));
     return next;
 }
 
 static void add_failure(struct scheduler *s, struct batch *b, struct sched_pod *p,
-                        const char *message)
+                        const char *message, const char *nominated)
 {
-    json_t *next = unschedulable_pod(p, message, b->now);
+    json_t *next = unschedulable_pod(p, message, b->now, nominated);
     if (next) {
         struct write *w = batch_add(b, W_FAIL, p);
         encode(w, STORE_OP_UPDATE, "pods", p->ns, p->name, p->rev, NULL, next);
@@ -412,6 +419,48 @@ static void batch_propose(struct scheduler *s, struct batch *b)
     free(res);
 }
 
+/* Preemption (preempt.c): deletes the victims through the API (so their
+ * finalizers and graceful deletion apply as for any client's delete),
+ * records a "Preempted" event on each, and holds the room on their node
+ * for p. True if p got a node to wait for. */
+static bool preempt(struct scheduler *s, struct batch *b, struct sched_pod *p)
+{
+    struct sched_pod **victims;
+    unsigned n;
+    struct sched_node *node = sched_preempt_plan(s->cache, p, &victims, &n);
+    if (!node || !s->http) {
+        free(victims);
+        return false;
+    }
+    char msg[640], path[700];
+    for (unsigned i = 0; i < n; i++) {
+        struct sched_pod *v = victims[i];
+        char body[256];
+        snprintf(body, sizeof body,
+                 "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"preconditions\":{\"uid\":\"%s\"}}",
+                 v->uid);
+        snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s", v->ns, v->name);
+        const char *hdrs[] = {"Content-Type: application/json",
+                              "User-Agent: bosun-scheduler", NULL};
+        struct httpc_response resp;
+        int st = httpc_request(s->http, "DELETE", path, hdrs, body, strlen(body),
+                               PROPOSE_TIMEOUT_MS, &resp) == 0 ? resp.status : -1;
+        if (st > 0)
+            httpc_response_free(&resp);
+        LOG_INFO("scheduler: preempting %s on %s for %s (priority %d > %d): %d", v->key,
+                 sched_node_name(node), p->key, p->priority, v->priority, st);
+        snprintf(msg, sizeof msg, "Preempted by pod %s on node %s", p->uid, sched_node_name(node));
+        add_event(s, b, v, "Normal", "Preempted", msg, "Preempted");
+    }
+    free(victims);
+    pthread_mutex_lock(&s->mu);
+    s->m.preemptions++;
+    s->m.victims += n;
+    pthread_mutex_unlock(&s->mu);
+    sched_cache_nominate(s->cache, p, node);
+    return true;
+}
+
 /* One round: decide up to batch_max pods, then write the outcome. */
 static void schedule_batch(struct scheduler *s)
 {
@@ -423,17 +472,24 @@ static void schedule_batch(struct scheduler *s)
     struct sched_pod *p;
     while (taken < s->cfg.batch_max && (p = sched_queue_pop(&s->q))) {
         taken++;
+        struct sched_node *held = sched_cache_unreserve(s->cache, p);
         sched_cache_decide(s->cache, p, &d);
         if (d.node) {
             add_binding(s, &b, p, d.node);
             continue;
         }
         failed++;
+        const char *nominate = NULL;
+        if (held) /* its victims are still going: keep the room, do not preempt again */
+            sched_cache_nominate(s->cache, p, held);
+        else if (preempt(s, &b, p))
+            nominate = sched_pod_node_name(p);
         sched_queue_park(&s->q, p, true, now);
-        if (!p->last_message || strcmp(p->last_message, d.message) != 0 || p->attempts % 8 == 1) {
+        if (nominate || !p->last_message || strcmp(p->last_message, d.message) != 0 ||
+            p->attempts % 8 == 1) {
             free(p->last_message);
             p->last_message = xstrdup(d.message);
-            add_failure(s, &b, p, d.message);
+            add_failure(s, &b, p, d.message, nominate);
         }
     }
     pthread_mutex_lock(&s->mu);
@@ -511,6 +567,8 @@ struct scheduler *scheduler_start(const struct scheduler_config *cfg)
     s->cfg = *cfg;
     if (!s->cfg.batch_max)
         s->cfg.batch_max = BATCH_DEFAULT;
+    if (*s->cfg.api_url)
+        s->http = httpc_new(s->cfg.api_url);
     pthread_mutex_init(&s->mu, NULL);
     pthread_create(&s->thread, NULL, run, s);
     return s;
@@ -524,6 +582,7 @@ void scheduler_stop(struct scheduler *s)
     store_wake_all(s->cfg.store);
     pthread_join(s->thread, NULL);
     pthread_mutex_destroy(&s->mu);
+    httpc_free(s->http);
     free(s);
 }
 
@@ -554,11 +613,18 @@ void scheduler_metrics(struct scheduler *s, struct ubuf *out)
                  "# HELP bosun_scheduler_batches_total Scheduling rounds (one proposal each).\n"
                  "# TYPE bosun_scheduler_batches_total counter\n"
                  "bosun_scheduler_batches_total %llu\n"
+                 "# HELP scheduler_preemption_attempts_total Preemptions that evicted pods.\n"
+                 "# TYPE scheduler_preemption_attempts_total counter\n"
+                 "scheduler_preemption_attempts_total %llu\n"
+                 "# HELP scheduler_preemption_victims_total Pods evicted by preemption.\n"
+                 "# TYPE scheduler_preemption_victims_total counter\n"
+                 "scheduler_preemption_victims_total %llu\n"
                  "# HELP bosun_scheduler_leading Whether this server's scheduler is active.\n"
                  "# TYPE bosun_scheduler_leading gauge\n"
                  "bosun_scheduler_leading %d\n",
                  (unsigned long long)m.scheduled, (unsigned long long)m.conflicts,
-                 (unsigned long long)m.batches, m.leading ? 1 : 0);
+                 (unsigned long long)m.batches, (unsigned long long)m.preemptions,
+                 (unsigned long long)m.victims, m.leading ? 1 : 0);
     ubuf_appendf(out,
                  "# HELP scheduler_pending_pods Pending pods by queue.\n"
                  "# TYPE scheduler_pending_pods gauge\n"

@@ -38,6 +38,7 @@ struct scheduler_config {
      * cluster's size as kube-scheduler does (see filter.c). */
     unsigned percentage_of_nodes;
     unsigned batch_max; /* bindings per proposal; default 2048 */
+    char api_url[160];  /* this server's API over loopback (preemption's deletes) */
 };
 
 struct scheduler *scheduler_start(const struct scheduler_config *cfg);
@@ -79,6 +80,11 @@ void sched_cache_decide(struct sched_cache *c, struct sched_pod *p, struct sched
 /* Counts p on node (before its binding is written), and forgets that. */
 void sched_cache_assume(struct sched_cache *c, struct sched_pod *p, struct sched_node *node);
 void sched_cache_forget(struct sched_cache *c, struct sched_pod *p);
+/* After preemption: p's room on node is held for it (counted like a pod)
+ * until its next attempt, which first takes the reservation back
+ * (unreserve returns the node, NULL if there was none). */
+void sched_cache_nominate(struct sched_cache *c, struct sched_pod *p, struct sched_node *node);
+struct sched_node *sched_cache_unreserve(struct sched_cache *c, struct sched_pod *p);
 
 const char *sched_node_name(const struct sched_node *n);
 const char *sched_pod_node_name(const struct sched_pod *p); /* "" if none */

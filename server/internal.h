@@ -176,6 +176,9 @@ enum MHD_Result api_reply_not_found(struct request *rq, const struct api_target 
 int api_read_consistency(struct request *rq, enum MHD_Result *ret);
 /* Catches this replica up to a read index; 0, or the HTTP status replied. */
 int api_read_fresh(struct request *rq, enum MHD_Result *ret);
+/* admit.c: a new pod's priority from its PriorityClass (Kubernetes'
+ * Priority admission); 0, or the HTTP status (403) with the message. */
+int admit_pod_priority(struct server *s, json_t *pod, char *msg, size_t len);
 /* The current object decoded, its revision and uid: 0, STORE_NOT_FOUND, -1. */
 int api_read_current(struct server *s, const struct api_target *t, json_t **obj, uint64_t *rev,
                      char *uid, size_t uidlen);

@@ -510,6 +510,18 @@ static enum MHD_Result create_submit(struct wctx *w, json_t *obj)
 }
 
 /* The create pipeline for a decoded, checked object; steals obj. */
+/* Admission that reads the cluster (admit.c). */
+static bool admit(struct wctx *w, json_t *obj, struct werr *e)
+{
+    if (strcmp(w->t->res->plural, "pods") != 0)
+        return true;
+    char msg[512];
+    int code = admit_pod_priority(w->rq->srv, obj, msg, sizeof msg);
+    if (code)
+        werr_set(e, (unsigned)code, "Forbidden", "%s", msg);
+    return code == 0;
+}
+
 static enum MHD_Result create_object(struct wctx *w, json_t *obj, bool managed_by_apply)
 {
     struct werr e = {0};
@@ -529,7 +541,7 @@ static enum MHD_Result create_object(struct wctx *w, json_t *obj, bool managed_b
     }
     prepare_create(w, obj, name, managed_by_apply);
     kube_defaults_apply(w->t->res->group, w->t->res->kind, obj);
-    bool ok = namespace_usable(w, &e) && validate(w, obj, NULL, &e);
+    bool ok = namespace_usable(w, &e) && admit(w, obj, &e) && validate(w, obj, NULL, &e);
     if (ok && strcmp(w->t->res->plural, "services") == 0)
         ok = service_allocate_ip(w, obj, &e);
     if (!ok) {

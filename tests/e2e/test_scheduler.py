@@ -282,3 +282,50 @@ def test_node_without_lease_goes_not_ready(make_cluster):
     assert r.status == 200, r
     wait_for("the taints to go", lambda: status() == ("True", []), 20)
     assert wait_bound(ld, "nowhere") == "quiet"
+
+
+def test_priority_admission_and_preemption(make_cluster):
+    c = make_cluster(3)
+    ld = c.leader()
+    fo = c.followers()[0]
+    ensure_ns(ld, NS)
+    for name, value in [("low", 10), ("high", 1000)]:
+        r = ld.req("POST", "/apis/scheduling.k8s.io/v1/priorityclasses",
+                   {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                    "metadata": {"name": name}, "value": value})
+        assert r.status == 201, r
+    # Admission, through a follower: the class's value lands in spec.priority.
+    p = create(fo, pod("prio", priorityClassName="high", nodeSelector={"none": "x"}))
+    assert p["spec"]["priority"] == 1000 and p["spec"]["preemptionPolicy"] == "PreemptLowerPriority"
+    r = fo.req("POST", "/api/v1/namespaces/%s/pods" % NS, pod("nope", priorityClassName="gold"))
+    assert r.status == 403 and r.json["reason"] == "Forbidden", r
+    assert r.json["message"] == 'pods "nope" is forbidden: no PriorityClass with name gold was found'
+    r = fo.req("POST", "/api/v1/namespaces/%s/pods" % NS,
+               pod("liar", priorityClassName="low", priority=5))
+    assert r.status == 403 and "must not be provided in pod spec" in r.json["message"], r
+    assert create(fo, pod("plain"))["spec"]["priority"] == 0
+    ld.req("DELETE", "/api/v1/namespaces/%s/pods/prio" % NS)
+    ld.req("DELETE", "/api/v1/namespaces/%s/pods/plain" % NS)
+    # Two nodes of 2 cpu, filled with low-priority pods of 1 cpu (and one
+    # of 500m): a high-priority pod of 1 cpu evicts exactly one pod.
+    for n in ("p1", "p2"):
+        create(ld, node(n, cpu="2", memory="8Gi"))
+    for i, cpu in enumerate(["1", "1", "1", "500m"]):
+        create(ld, pod("low-%d" % i, cpu=cpu, priorityClassName="low"))
+    for i in range(4):
+        wait_bound(ld, "low-%d" % i)
+    create(ld, pod("vip", cpu="1", priorityClassName="high"))
+    where = wait_bound(ld, "vip", timeout=30)
+    left = [i for i in range(4)
+            if ld.get("/api/v1/namespaces/%s/pods/low-%d" % (NS, i)).status == 200]
+    assert len(left) == 3, left
+    gone = ({0, 1, 2, 3} - set(left)).pop()
+    evs = events_for(ld, "low-%d" % gone)
+    assert any(e["reason"] == "Preempted" and e["message"].endswith("on node " + where)
+               for e in evs), evs
+    # A pod that may not preempt waits instead.
+    create(ld, pod("polite", cpu="1", priorityClassName="high", preemptionPolicy="Never"))
+    wait_unschedulable(ld, "polite")
+    time.sleep(1)
+    assert [i for i in range(4)
+            if ld.get("/api/v1/namespaces/%s/pods/low-%d" % (NS, i)).status == 200] == left

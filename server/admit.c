@@ -1,0 +1,110 @@
+/* admit.c — admission steps that need the cluster's state, run on create
+ * before validation: today Kubernetes' Priority admission plugin.
+ *
+ * A pod's priority comes from its PriorityClass: spec.priorityClassName
+ * names one (the built-in system-cluster-critical and system-node-critical
+ * need no object), or the class marked globalDefault applies, or the
+ * priority is 0. The class's value goes into spec.priority and its
+ * preemptionPolicy into spec.preemptionPolicy when the pod sets none; a
+ * missing class, or a spec.priority that disagrees with the class, is a
+ * 403 Forbidden with the plugin's words. A class just created through
+ * another server may not have reached this replica yet: a miss is checked
+ * again after a read barrier before it is refused. */
+#include <stdio.h>
+#include <string.h>
+
+#include "codec/codec.h"
+#include "server/internal.h"
+
+#define SYSTEM_CLUSTER_CRITICAL 2000000000
+#define SYSTEM_NODE_CRITICAL 2000001000
+
+struct pc_find {
+    const char *name; /* NULL: the global default */
+    json_t *found;
+};
+
+static int pc_one(void *arg, const struct store_obj *o)
+{
+    struct pc_find *f = arg;
+    if (f->name && (o->name_len != strlen(f->name) || memcmp(o->name, f->name, o->name_len)))
+        return 0;
+    json_t *pc = codec_msgpack_to_json(o->obj, o->obj_len);
+    if (!pc)
+        return 0;
+    if (!f->name && !json_is_true(json_object_get(pc, "globalDefault"))) {
+        json_decref(pc);
+        return 0;
+    }
+    /* Several global defaults: the lowest value wins, as in Kubernetes. */
+    if (f->found && json_integer_value(json_object_get(f->found, "value")) <=
+                        json_integer_value(json_object_get(pc, "value"))) {
+        json_decref(pc);
+        return 0;
+    }
+    json_decref(f->found);
+    f->found = pc;
+    return 0;
+}
+
+/* The class named name (NULL: the global default), or NULL. */
+static json_t *pc_lookup(struct server *s, const char *name)
+{
+    struct store_read r;
+    struct pc_find f = {name, NULL};
+    if (store_read_begin(s->store, &r) != 0)
+        return NULL;
+    store_list(&r, "priorityclasses", "", pc_one, &f);
+    store_read_end(&r);
+    return f.found;
+}
+
+int admit_pod_priority(struct server *s, json_t *pod, char *msg, size_t len)
+{
+    json_t *spec = json_object_get(pod, "spec");
+    if (!json_is_object(spec))
+        return 0;
+    const char *cls = api_str(spec, "priorityClassName");
+    json_int_t value = 0;
+    const char *policy = NULL;
+    json_t *pc = NULL;
+    if (strcmp(cls, "system-cluster-critical") == 0 || strcmp(cls, "system-node-critical") == 0) {
+        value = cls[7] == 'c' ? SYSTEM_CLUSTER_CRITICAL : SYSTEM_NODE_CRITICAL;
+    } else {
+        pc = pc_lookup(s, *cls ? cls : NULL);
+        if (!pc && *cls) {
+            char why[160];
+            if (server_read_barrier(s, why, sizeof why) == 0)
+                pc = pc_lookup(s, cls);
+        }
+        if (!pc && *cls) {
+            snprintf(msg, len, "pods \"%s\" is forbidden: no PriorityClass with name %s was found",
+                     api_str(api_metadata(pod), "name"), cls);
+            return 403;
+        }
+        if (pc) {
+            value = json_integer_value(json_object_get(pc, "value"));
+            policy = api_str(pc, "preemptionPolicy");
+            if (!*cls)
+                json_object_set_new(spec, "priorityClassName",
+                                    json_string(api_str(api_metadata(pc), "name")));
+        }
+    }
+    json_t *given = json_object_get(spec, "priority");
+    if (json_is_integer(given) && json_integer_value(given) != value) {
+        snprintf(msg, len,
+                 "pods \"%s\" is forbidden: the integer value of priority (%lld) must not be "
+                 "provided in pod spec; priority admission controller computed %lld from the given "
+                 "PriorityClass name",
+                 api_str(api_metadata(pod), "name"), (long long)json_integer_value(given),
+                 (long long)value);
+        json_decref(pc);
+        return 403;
+    }
+    json_object_set_new(spec, "priority", json_integer(value));
+    if (!json_object_get(spec, "preemptionPolicy"))
+        json_object_set_new(spec, "preemptionPolicy",
+                            json_string(policy && *policy ? policy : "PreemptLowerPriority"));
+    json_decref(pc);
+    return 0;
+}
