@@ -37,6 +37,10 @@ void controllers_stop(struct controllers *c);
 
 /* ---- for the controllers themselves (runtime.c) ---- */
 
+/* Whether the encoded object of o contains the bytes of s (msgpack keeps
+ * keys and strings verbatim): a cheap prefilter before decoding. */
+bool ctl_obj_has(const struct store_obj *o, const char *s);
+
 struct ctl; /* the runtime as a controller sees it */
 
 /* A key to sync later: "resource/namespace/name" (namespace may be ""). */
@@ -78,7 +82,13 @@ void ctl_each_object(struct ctl *c, const char *ns, const char *needle, ctl_obj_
 /* One controller: what it watches and how it syncs a key. */
 struct ctl_def {
     const char *name;
-    /* Offered every change; queues keys with ctl_enqueue. obj is decoded. */
+    /* Whether a change may concern this controller, judged from the keys
+     * and the encoded bytes alone (NULL: every change). Changes no
+     * controller wants are never decoded: most writes are pods and
+     * leases that only one or two controllers look at. */
+    bool (*wants)(const struct store_event *e);
+    /* Offered the changes it wants; queues keys with ctl_enqueue. obj is
+     * decoded. */
     void (*on_change)(struct ctl *c, const struct store_event *e, json_t *obj);
     /* Syncs one key; false to retry it later (after a backoff). */
     bool (*sync)(struct ctl *c, const char *resource, const char *ns, const char *name);

@@ -362,8 +362,18 @@ static bool sync_owner_of(struct ctl *c, const char *ns, const char *uid)
     return !fu.found || sync_owner(c, fu.resource, fu.ns, fu.name);
 }
 
+/* Deletions of owners or of dependents; objects marked for deletion. */
+static bool wants(const struct store_event *e)
+{
+    if (e->type == STORE_DELETED)
+        return is_owner_kind(e->o.resource, e->o.resource_len) ||
+               ctl_obj_has(&e->o, "ownerReferences");
+    return ctl_obj_has(&e->o, "deletionTimestamp");
+}
+
 const struct ctl_def ctl_garbage_collector = {
     .name = GC,
+    .wants = wants,
     .on_change = on_change,
     .sync = sync,
     .resync = resync,

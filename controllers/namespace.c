@@ -129,8 +129,17 @@ static void resync(struct ctl *c)
     ctl_each_object(c, NULL, "deletionTimestamp", find_marked, NULL);
 }
 
+/* Namespaces marked for deletion; deletions inside namespaces. */
+static bool wants(const struct store_event *e)
+{
+    if (e->o.resource_len == 10 && memcmp(e->o.resource, "namespaces", 10) == 0)
+        return e->type != STORE_DELETED && ctl_obj_has(&e->o, "deletionTimestamp");
+    return e->type == STORE_DELETED && e->o.ns_len;
+}
+
 const struct ctl_def ctl_namespace = {
     .name = NSC,
+    .wants = wants,
     .on_change = on_change,
     .sync = sync,
     .resync = resync,

@@ -39,15 +39,18 @@ static const char *jstr(json_t *o, const char *k)
     return s ? s : "";
 }
 
+static bool wants(const struct store_event *e)
+{
+    return (e->o.resource_len == 5 && memcmp(e->o.resource, "nodes", 5) == 0) ||
+           (e->o.resource_len == 6 && memcmp(e->o.resource, "leases", 6) == 0 &&
+            e->o.ns_len == 15 && memcmp(e->o.ns, "kube-node-lease", 15) == 0);
+}
+
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 {
     char name[256];
     snprintf(name, sizeof name, "%.*s", (int)e->o.name_len, e->o.name);
-    if (e->o.resource_len == 5 && memcmp(e->o.resource, "nodes", 5) == 0)
-        ctl_enqueue(c, NLC, "nodes", "", name);
-    else if (e->o.resource_len == 6 && memcmp(e->o.resource, "leases", 6) == 0 &&
-             e->o.ns_len == 15 && memcmp(e->o.ns, "kube-node-lease", 15) == 0)
-        ctl_enqueue(c, NLC, "nodes", "", name);
+    ctl_enqueue(c, NLC, "nodes", "", name);
 }
 
 static int resync_one(void *arg, const struct store_obj *o)
@@ -254,4 +257,9 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
     return ok;
 }
 
-const struct ctl_def ctl_node_lifecycle = {NLC, on_change, sync, resync, free_state};
+const struct ctl_def ctl_node_lifecycle = {.name = NLC,
+                                           .wants = wants,
+                                           .on_change = on_change,
+                                           .sync = sync,
+                                           .resync = resync,
+                                           .free_state = free_state};

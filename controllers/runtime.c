@@ -240,14 +240,24 @@ struct offer_ctx {
     unsigned n;
 };
 
+bool ctl_obj_has(const struct store_obj *o, const char *s)
+{
+    return memmem(o->obj, o->obj_len, s, strlen(s)) != NULL;
+}
+
 static int offer_change(void *arg, const struct store_event *e)
 {
     struct offer_ctx *oc = arg;
     oc->c->cursor = e->rev;
     if (e->o.resource_len && e->o.resource[0] != '_') { /* not internal records */
-        json_t *obj = codec_msgpack_to_json(e->o.obj, e->o.obj_len);
+        bool want[N_DEFS], any = false;
+        for (unsigned i = 0; i < N_DEFS; i++) {
+            want[i] = defs[i]->on_change && (!defs[i]->wants || defs[i]->wants(e));
+            any |= want[i];
+        }
+        json_t *obj = any ? codec_msgpack_to_json(e->o.obj, e->o.obj_len) : NULL;
         for (unsigned i = 0; obj && i < N_DEFS; i++)
-            if (defs[i]->on_change)
+            if (want[i])
                 defs[i]->on_change(oc->c, e, obj);
         json_decref(obj);
     }
