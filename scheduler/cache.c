@@ -137,8 +137,7 @@ void sched_node_add_pod(struct sched_cache *c, struct sched_node *n, struct sche
     n->nz_cpu += p->nz.cpu_milli;
     n->nz_mem += p->nz.memory;
     owner_count(c, p->owner, n->zone, 1);
-    if (p->anti)
-        umap_put(&c->anti_pods, p->key, p);
+    sched_index_pod(c, p, true);
 }
 
 static void node_free_if_unused(struct sched_cache *c, struct sched_node *n);
@@ -156,8 +155,7 @@ void sched_node_remove_pod(struct sched_cache *c, struct sched_pod *p)
     n->nz_cpu -= p->nz.cpu_milli;
     n->nz_mem -= p->nz.memory;
     owner_count(c, p->owner, n->zone, -1);
-    if (p->anti)
-        umap_del(&c->anti_pods, p->key);
+    sched_index_pod(c, p, false);
     p->node = NULL;
     p->assumed = false;
     p->nominated = false;
@@ -300,6 +298,8 @@ bool sched_cache_node_set(struct sched_cache *c, json_t *obj)
                    old.alloc_mem != n->alloc_mem || old.alloc_pods != n->alloc_pods ||
                    !json_equal(old.labels, n->labels) ||
                    !taints_equal(old.taints, old.n_taints, n->taints, n->n_taints);
+    if (old.labels && !json_equal(old.labels, n->labels))
+        sched_index_node_labels(c, n, old.labels, n->labels);
     struct sched_node dead = {.labels = old.labels, .taints = old.taints, .n_taints = old.n_taints};
     node_clear_fields(&dead);
     if (!n->present) {
@@ -383,6 +383,7 @@ static void pod_parse(struct sched_pod *p, json_t *obj)
     p->owner = pod_owner(md);
     p->priority = (int32_t)json_integer_value(json_object_get(spec, "priority"));
     p->never_preempt = strcmp(sched_str(spec, "preemptionPolicy"), "Never") == 0;
+    p->finalizers = json_array_size(json_object_get(md, "finalizers")) > 0;
     kube_pod_requests(obj, false, &p->req);
     kube_pod_requests(obj, true, &p->nz);
     pod_ports(p, spec);
@@ -497,6 +498,11 @@ struct sched_node *sched_cache_unreserve(struct sched_cache *c, struct sched_pod
     return n && n->present ? n : NULL;
 }
 
+void sched_cache_forget_counted(struct sched_cache *c, struct sched_pod *p)
+{
+    sched_node_remove_pod(c, p);
+}
+
 void sched_cache_forget(struct sched_cache *c, struct sched_pod *p)
 {
     if (p->assumed)
@@ -527,6 +533,6 @@ void sched_cache_free(struct sched_cache *c)
     umap_free(&c->pods);
     umap_free(&c->nodes);
     umap_free(&c->owners);
-    umap_free(&c->anti_pods);
+    sched_index_free(c);
     free(c);
 }

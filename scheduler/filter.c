@@ -22,8 +22,10 @@
  * search starts where this one stopped, so every node gets its turn.
  *
  * Anti-affinity and spread constraints need the pods that match a selector
- * anywhere in the cluster: they are gathered once per decision (a scan of
- * the counted pods), before the node loop. */
+ * anywhere in the cluster: they are gathered once per decision, before the
+ * node loop, through the indexes of index.c. A namespaceSelector in a pod
+ * affinity term cannot be evaluated without namespace labels here; it is
+ * taken to cover every namespace (for anti-affinity: the safe side). */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,25 +303,26 @@ static void domains_free(struct domains *d)
         free(d->keys[i]);
 }
 
-/* Whether a pod affinity term of a pod in term_ns covers namespace ns. A
- * namespaceSelector cannot be evaluated without namespace labels here; it
- * is taken to cover every namespace (for anti-affinity: the safe side). */
-static bool term_covers_ns(json_t *term, const char *term_ns, const char *ns)
+struct own_ctx {
+    struct sched_pod *p;
+    const char *key;
+    struct domains *out;
+};
+
+static void own_one(void *arg, struct sched_pod *q)
 {
-    json_t *nss = json_object_get(term, "namespaces");
-    if (json_array_size(nss))
-        return values_contain(nss, ns);
-    if (json_is_object(json_object_get(term, "namespaceSelector")))
-        return true;
-    return strcmp(term_ns, ns) == 0;
+    struct own_ctx *oc = arg;
+    const char *dv = q == oc->p ? NULL : sched_node_label(q->node, oc->key);
+    if (dv)
+        domains_add(oc->out, oc->key, dv, 1);
 }
 
 /* The pod's own required anti-affinity terms: the domains of counted pods
- * they select. */
+ * they select (through the label index). */
 static void anti_own(struct sched_cache *c, struct sched_pod *p, struct domains *out)
 {
-    json_t *term;
-    size_t i;
+    json_t *term, *x;
+    size_t i, j;
     json_array_foreach(p->anti, i, term) {
         const char *key = sched_str(term, "topologyKey");
         json_t *ls = json_object_get(term, "labelSelector");
@@ -329,43 +332,29 @@ static void anti_own(struct sched_cache *c, struct sched_pod *p, struct domains 
         struct kube_selector *sel = kube_selector_from_json(ls, err, sizeof err);
         if (!sel)
             continue;
-        size_t it = 0;
-        void *v;
-        while (umap_next(&c->pods, &it, NULL, &v)) {
-            struct sched_pod *q = v;
-            if (!q->node || q == p || !term_covers_ns(term, p->ns, q->ns) ||
-                !kube_selector_match(sel, q->labels))
-                continue;
-            const char *dv = sched_node_label(q->node, key);
-            if (dv)
-                domains_add(out, key, dv, 1);
+        struct own_ctx oc = {p, key, out};
+        json_t *nss = json_object_get(term, "namespaces");
+        if (json_array_size(nss)) {
+            json_array_foreach(nss, j, x) if (json_is_string(x))
+                sched_each_selected(c, json_string_value(x), ls, sel, own_one, &oc);
+        } else {
+            bool all = json_is_object(json_object_get(term, "namespaceSelector"));
+            sched_each_selected(c, all ? NULL : p->ns, ls, sel, own_one, &oc);
         }
         kube_selector_free(sel);
     }
 }
 
-/* Existing pods' required anti-affinity terms that select this pod. */
+static void existing_one(void *arg, const char *key, const char *value)
+{
+    domains_add(arg, key, value, 1);
+}
+
+/* Existing pods' required anti-affinity terms that select this pod
+ * (through the anti-affinity groups). */
 static void anti_existing(struct sched_cache *c, struct sched_pod *p, struct domains *out)
 {
-    size_t it = 0;
-    void *v;
-    while (umap_next(&c->anti_pods, &it, NULL, &v)) {
-        struct sched_pod *q = v;
-        json_t *term;
-        size_t i;
-        json_array_foreach(q->anti, i, term) {
-            const char *key = sched_str(term, "topologyKey");
-            json_t *ls = json_object_get(term, "labelSelector");
-            const char *dv = q->node ? sched_node_label(q->node, key) : NULL;
-            if (!dv || !json_is_object(ls) || !term_covers_ns(term, q->ns, p->ns))
-                continue;
-            char err[128];
-            struct kube_selector *sel = kube_selector_from_json(ls, err, sizeof err);
-            if (sel && kube_selector_match(sel, p->labels))
-                domains_add(out, key, dv, 1);
-            kube_selector_free(sel);
-        }
-    }
+    sched_anti_existing(c, p, existing_one, out);
 }
 
 /* ---- topology spread (DoNotSchedule) ---- */
@@ -377,6 +366,18 @@ struct spread {
     bool self; /* the pod matches its own selector */
     struct domains counts;
 };
+
+struct spread_ctx {
+    struct spread *s;
+    uint32_t stamp;
+};
+
+static void spread_one(void *arg, struct sched_pod *q)
+{
+    struct spread_ctx *sc = arg;
+    if (q->node->present && q->node->stamp == sc->stamp)
+        domains_add(&sc->s->counts, sc->s->key, sched_node_label(q->node, sc->s->key), 1);
+}
 
 /* Counts, per domain of key over the nodes the pod may go to (they have
  * the key and match its node affinity: kube-scheduler's default
@@ -404,17 +405,13 @@ static bool spread_prepare(struct sched_cache *c, struct sched_pod *p, json_t *c
             c->list[i]->stamp = stamp;
         }
     }
-    size_t it = 0;
-    void *v;
-    while (sel && umap_next(&c->pods, &it, NULL, &v)) {
-        struct sched_pod *q = v;
-        if (q->node && q->node->present && q->node->stamp == stamp &&
-            strcmp(q->ns, p->ns) == 0 && kube_selector_match(sel, q->labels))
-            domains_add(&s->counts, s->key, sched_node_label(q->node, s->key), 1);
-    }
+    struct spread_ctx sc = {s, stamp};
+    if (sel)
+        sched_each_selected(c, p->ns, ls, sel, spread_one, &sc);
     kube_selector_free(sel);
     s->min = -1;
-    it = 0;
+    size_t it = 0;
+    void *v;
     while (umap_next(&s->counts.set, &it, NULL, &v)) {
         long n = (long)(uintptr_t)v - 1;
         if (s->min < 0 || n < s->min)
@@ -456,7 +453,7 @@ static void prep_init(struct sched_cache *c, struct sched_pod *p, struct prep *p
                        json_object_get(json_object_get(spec, "affinity"), "nodeAffinity");
     if (p->anti)
         anti_own(c, p, &pr->anti);
-    if (c->anti_pods.n)
+    if (c->anti_groups.n)
         anti_existing(c, p, &pr->anti_ex);
     json_t *con;
     size_t i;

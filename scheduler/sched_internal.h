@@ -69,6 +69,8 @@ struct sched_pod {
     char *last_message; /* the last unschedulable message written */
     bool nominated;     /* counted on node as a reservation after preemption */
     bool never_preempt; /* spec.preemptionPolicy: Never */
+    bool finalizers;    /* metadata.finalizers is not empty */
+    struct sched_anti_group *anti_group; /* index.c, while counted */
 };
 
 /* Per controller (owner uid): its pods per zone, for spreading. */
@@ -86,7 +88,8 @@ struct sched_cache {
     struct umap owners; /* uid -> struct sched_owner */
     char **zones;       /* interned zone names */
     unsigned n_zones;
-    struct umap anti_pods; /* counted pods with anti-affinity terms: key -> pod */
+    struct umap by_label;    /* index.c: "ns\1k=v" -> umap of counted pods */
+    struct umap anti_groups; /* index.c: counted pods' anti-affinity groups */
     unsigned percentage;
     unsigned next_start; /* where the next search starts (round robin) */
     uint32_t stamp;
@@ -99,6 +102,23 @@ void sched_node_add_pod(struct sched_cache *c, struct sched_node *n, struct sche
 void sched_node_remove_pod(struct sched_cache *c, struct sched_pod *p);
 struct sched_owner *sched_owner_get(struct sched_cache *c, const char *uid);
 const char *sched_node_label(const struct sched_node *n, const char *key);
+
+/* index.c: the label and anti-affinity indexes over counted pods. */
+struct sched_anti_group;
+void sched_index_pod(struct sched_cache *c, struct sched_pod *p, bool add);
+void sched_index_node_labels(struct sched_cache *c, struct sched_node *n, json_t *old,
+                             json_t *now);
+void sched_index_free(struct sched_cache *c);
+typedef void (*sched_pod_fn)(void *arg, struct sched_pod *q);
+/* Every counted pod in ns (NULL: every namespace) that sel matches; ls is
+ * sel's LabelSelector JSON, whose matchLabels pick the index to walk. */
+void sched_each_selected(struct sched_cache *c, const char *ns, json_t *ls,
+                         const struct kube_selector *sel, sched_pod_fn fn, void *arg);
+/* Every (topologyKey, value) domain holding a counted pod whose required
+ * anti-affinity terms select p. */
+typedef void (*sched_domain_fn)(void *arg, const char *key, const char *value);
+void sched_anti_existing(struct sched_cache *c, struct sched_pod *p, sched_domain_fn fn,
+                         void *arg);
 
 /* filter.c: runs the filters over the nodes and leaves the feasible ones in
  * out (at most max), counting why the others failed into d->message. */

@@ -190,7 +190,7 @@ static bool follow(struct scheduler *s)
 
 /* ---- the batch ---- */
 
-enum { W_BIND = 1, W_FAIL, W_EVENT };
+enum { W_BIND = 1, W_FAIL, W_EVENT, W_EVICT };
 
 struct write {
     int kind;
@@ -419,38 +419,52 @@ static void batch_propose(struct scheduler *s, struct batch *b)
     free(res);
 }
 
-/* Preemption (preempt.c): deletes the victims through the API (so their
- * finalizers and graceful deletion apply as for any client's delete),
- * records a "Preempted" event on each, and holds the room on their node
- * for p. True if p got a node to wait for. */
+/* Deletes a victim with finalizers through the API, so that they are
+ * honoured as for any client's delete (it is only marked). */
+static void delete_via_api(struct scheduler *s, struct sched_pod *v)
+{
+    char body[256], path[700];
+    snprintf(body, sizeof body,
+             "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"preconditions\":{\"uid\":\"%s\"}}",
+             v->uid);
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s", v->ns, v->name);
+    const char *hdrs[] = {"Content-Type: application/json", "User-Agent: bosun-scheduler", NULL};
+    struct httpc_response resp;
+    if (s->http && httpc_request(s->http, "DELETE", path, hdrs, body, strlen(body),
+                                 PROPOSE_TIMEOUT_MS, &resp) == 0)
+        httpc_response_free(&resp);
+}
+
+/* Preemption (preempt.c): the victims are deleted in this round's
+ * proposal (preconditioned on their revision and uid; one with finalizers
+ * through the API instead), each gets a "Preempted" event, they stop
+ * counting on their node at once, and their room is held for p. True if p
+ * got a node to wait for. */
 static bool preempt(struct scheduler *s, struct batch *b, struct sched_pod *p)
 {
     struct sched_pod **victims;
     unsigned n;
     struct sched_node *node = sched_preempt_plan(s->cache, p, &victims, &n);
-    if (!node || !s->http) {
+    if (!node) {
         free(victims);
         return false;
     }
-    char msg[640], path[700];
+    char msg[640];
+    snprintf(msg, sizeof msg, "Preempted by pod %s on node %s", p->uid, sched_node_name(node));
     for (unsigned i = 0; i < n; i++) {
         struct sched_pod *v = victims[i];
-        char body[256];
-        snprintf(body, sizeof body,
-                 "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"preconditions\":{\"uid\":\"%s\"}}",
-                 v->uid);
-        snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s", v->ns, v->name);
-        const char *hdrs[] = {"Content-Type: application/json",
-                              "User-Agent: bosun-scheduler", NULL};
-        struct httpc_response resp;
-        int st = httpc_request(s->http, "DELETE", path, hdrs, body, strlen(body),
-                               PROPOSE_TIMEOUT_MS, &resp) == 0 ? resp.status : -1;
-        if (st > 0)
-            httpc_response_free(&resp);
-        LOG_INFO("scheduler: preempting %s on %s for %s (priority %d > %d): %d", v->key,
-                 sched_node_name(node), p->key, p->priority, v->priority, st);
-        snprintf(msg, sizeof msg, "Preempted by pod %s on node %s", p->uid, sched_node_name(node));
+        LOG_INFO("scheduler: preempting %s on %s for %s (priority %d > %d)", v->key,
+                 sched_node_name(node), p->key, p->priority, v->priority);
+        if (v->finalizers) {
+            delete_via_api(s, v);
+        } else {
+            struct write *w = batch_add(b, W_EVICT, v);
+            struct store_cmd cmd = {.op = STORE_OP_DELETE, .resource = "pods", .ns = v->ns,
+                                    .name = v->name, .expect_rev = v->rev, .expect_uid = v->uid};
+            store_cmd_encode(&cmd, &w->cmd);
+        }
         add_event(s, b, v, "Normal", "Preempted", msg, "Preempted");
+        sched_cache_forget_counted(s->cache, v);
     }
     free(victims);
     pthread_mutex_lock(&s->mu);
@@ -458,6 +472,7 @@ static bool preempt(struct scheduler *s, struct batch *b, struct sched_pod *p)
     s->m.victims += n;
     pthread_mutex_unlock(&s->mu);
     sched_cache_nominate(s->cache, p, node);
+    s->moved = true; /* p may go as soon as its backoff passes */
     return true;
 }
 

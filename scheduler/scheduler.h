@@ -85,6 +85,9 @@ void sched_cache_forget(struct sched_cache *c, struct sched_pod *p);
  * (unreserve returns the node, NULL if there was none). */
 void sched_cache_nominate(struct sched_cache *c, struct sched_pod *p, struct sched_node *node);
 struct sched_node *sched_cache_unreserve(struct sched_cache *c, struct sched_pod *p);
+/* A preemption victim stops counting on its node now (its deletion is on
+ * its way; a failed one brings it back with its next change). */
+void sched_cache_forget_counted(struct sched_cache *c, struct sched_pod *p);
 
 const char *sched_node_name(const struct sched_node *n);
 const char *sched_pod_node_name(const struct sched_pod *p); /* "" if none */
