@@ -72,9 +72,15 @@ static void on_pod(struct scheduler *s, json_t *obj, uint64_t rev)
     json_t *md = json_object_get(obj, "metadata");
     struct sched_pod *old = sched_cache_pod(s->cache, sched_str(md, "namespace"),
                                             sched_str(md, "name"));
-    bool was_counted = old && old->node;
+    bool was_counted = old && old->node && !old->nominated;
     struct sched_pod *p = sched_cache_pod_set(s->cache, obj, rev);
     if (p) {
+        /* A pod that preempted (here or under an earlier leader) keeps its
+         * room on the nominated node until its next attempt. */
+        const char *nn = sched_str(json_object_get(obj, "status"), "nominatedNodeName");
+        struct sched_node *held = *nn && !p->node ? sched_cache_node(s->cache, nn) : NULL;
+        if (held)
+            sched_cache_nominate(s->cache, p, held);
         sched_queue_add(&s->q, p);
         return;
     }
@@ -436,7 +442,7 @@ static void delete_via_api(struct scheduler *s, struct sched_pod *v)
 }
 
 /* Preemption (preempt.c): the victims are deleted in this round's
- * proposal (preconditioned on their revision and uid; one with finalizers
+ * proposal (preconditioned on their uid; one with finalizers
  * through the API instead), each gets a "Preempted" event, they stop
  * counting on their node at once, and their room is held for p. True if p
  * got a node to wait for. */
@@ -459,8 +465,10 @@ static bool preempt(struct scheduler *s, struct batch *b, struct sched_pod *p)
             delete_via_api(s, v);
         } else {
             struct write *w = batch_add(b, W_EVICT, v);
+            /* The uid only: a victim whose status its node just updated is
+             * still the pod chosen. */
             struct store_cmd cmd = {.op = STORE_OP_DELETE, .resource = "pods", .ns = v->ns,
-                                    .name = v->name, .expect_rev = v->rev, .expect_uid = v->uid};
+                                    .name = v->name, .expect_uid = v->uid};
             store_cmd_encode(&cmd, &w->cmd);
         }
         add_event(s, b, v, "Normal", "Preempted", msg, "Preempted");
@@ -487,17 +495,19 @@ static void schedule_batch(struct scheduler *s)
     struct sched_pod *p;
     while (taken < s->cfg.batch_max && (p = sched_queue_pop(&s->q))) {
         taken++;
-        struct sched_node *held = sched_cache_unreserve(s->cache, p);
+        sched_cache_unreserve(s->cache, p); /* its own reservation, if any */
         sched_cache_decide(s->cache, p, &d);
         if (d.node) {
             add_binding(s, &b, p, d.node);
             continue;
         }
         failed++;
+        /* A pod that preempted before and still does not fit lost its
+         * room (a victim's deletion failed, or the node changed): the
+         * rounds are synchronous, so no deletion of ours is still on its
+         * way, and it may preempt afresh. */
         const char *nominate = NULL;
-        if (held) /* its victims are still going: keep the room, do not preempt again */
-            sched_cache_nominate(s->cache, p, held);
-        else if (preempt(s, &b, p))
+        if (preempt(s, &b, p))
             nominate = sched_pod_node_name(p);
         sched_queue_park(&s->q, p, true, now);
         if (nominate || !p->last_message || strcmp(p->last_message, d.message) != 0 ||

@@ -165,6 +165,17 @@ int bench_cmp_u32(const void *a, const void *b)
 
 /* Nearest-rank percentile of sorted samples: the smallest value with at
  * least p percent of the samples at or below it. */
+void bench_lat_summarize(uint32_t *v, size_t n, struct bench_lat *out)
+{
+    qsort(v, n, sizeof *v, bench_cmp_u32);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += v[i];
+    *out = (struct bench_lat){.n = (long long)n, .p50 = bench_percentile(v, n, 50),
+                              .p90 = bench_percentile(v, n, 90), .p99 = bench_percentile(v, n, 99),
+                              .max = n ? v[n - 1] : 0, .mean_us = n ? sum / (double)n : 0};
+}
+
 uint32_t bench_percentile(const uint32_t *sorted, size_t n, double p)
 {
     if (n == 0)
@@ -173,6 +184,51 @@ uint32_t bench_percentile(const uint32_t *sorted, size_t n, double p)
     if (rank < 1)
         rank = 1;
     return sorted[(rank > n ? n : rank) - 1];
+}
+
+/* One request on h with an Accept (default JSON) and, when a body is sent,
+ * a Content-Type. Returns the HTTP status, 0 if there was no answer; the
+ * response goes to out (free with httpc_response_free) if out is not NULL. */
+int bench_http_call(struct httpc *h, const char *method, const char *path, const char *accept,
+                    const char *ctype, const char *body, int timeout_ms,
+                    struct httpc_response *out)
+{
+    char a[160], c[96];
+    const char *headers[3];
+    int n = 0;
+    snprintf(a, sizeof a, "Accept: %s", accept ? accept : "application/json");
+    headers[n++] = a;
+    if (ctype) {
+        snprintf(c, sizeof c, "Content-Type: %s", ctype);
+        headers[n++] = c;
+    }
+    headers[n] = NULL;
+    struct httpc_response resp = {0};
+    if (httpc_request(h, method, path, headers, body, body ? strlen(body) : 0, timeout_ms, &resp) !=
+        0)
+        return 0;
+    int status = resp.status;
+    if (out)
+        *out = resp;
+    else
+        httpc_response_free(&resp);
+    return status;
+}
+
+/* A one-off GET of a JSON document; NULL unless the answer is 200 JSON. */
+json_t *bench_get_json(const char *url, const char *path, int timeout_ms)
+{
+    struct httpc *h = httpc_new(url);
+    if (!h)
+        return NULL;
+    struct httpc_response resp = {0};
+    json_t *v = NULL;
+    if (bench_http_call(h, "GET", path, NULL, NULL, NULL, timeout_ms, &resp) == 200 && resp.body)
+        v = json_loadb(resp.body, resp.body_len, 0, NULL);
+    if (resp.status)
+        httpc_response_free(&resp);
+    httpc_free(h);
+    return v;
 }
 
 static void bench_status_add(struct bench_status_count *t, int *n, long long *other, int status,

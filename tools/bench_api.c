@@ -141,11 +141,6 @@ struct bapi_options {
 };
 
 /* Latency figures of a set of samples, in microseconds. */
-struct bapi_lat {
-    long long n;
-    uint32_t p50, p90, p99, max;
-    double mean_us;
-};
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -158,17 +153,6 @@ static int bapi_cmp_double(const void *a, const void *b)
 }
 
 
-/* Sorts v and fills out. */
-static void bapi_lat_summarize(uint32_t *v, size_t n, struct bapi_lat *out)
-{
-    qsort(v, n, sizeof *v, bench_cmp_u32);
-    double sum = 0;
-    for (size_t i = 0; i < n; i++)
-        sum += v[i];
-    *out = (struct bapi_lat){.n = (long long)n, .p50 = bench_percentile(v, n, 50),
-                             .p90 = bench_percentile(v, n, 90), .p99 = bench_percentile(v, n, 99),
-                             .max = n ? v[n - 1] : 0, .mean_us = n ? sum / (double)n : 0};
-}
 
 
 static uint64_t bapi_realtime_us(void)
@@ -208,54 +192,10 @@ static char *bapi_padding_new(int size)
 
 /* ---- HTTP ------------------------------------------------------------- */
 
-/* One request on h. Returns the HTTP status, 0 if there was no answer; the
- * response goes to out (free with httpc_response_free) if out is not NULL. */
-static int bapi_call(struct httpc *h, const char *method, const char *path, const char *accept,
-                     const char *ctype, const char *body, int timeout_ms,
-                     struct httpc_response *out)
-{
-    char a[160], c[96];
-    const char *headers[3];
-    int n = 0;
-    snprintf(a, sizeof a, "Accept: %s", accept ? accept : "application/json");
-    headers[n++] = a;
-    if (ctype) {
-        snprintf(c, sizeof c, "Content-Type: %s", ctype);
-        headers[n++] = c;
-    }
-    headers[n] = NULL;
-    struct httpc_response resp = {0};
-    if (httpc_request(h, method, path, headers, body, body ? strlen(body) : 0, timeout_ms, &resp) !=
-        0)
-        return 0;
-    int status = resp.status;
-    if (out)
-        *out = resp;
-    else
-        httpc_response_free(&resp);
-    return status;
-}
-
-/* A one-off GET of a JSON document; NULL unless the answer is 200 JSON. */
-static json_t *bapi_get_json(const char *url, const char *path, int timeout_ms)
-{
-    struct httpc *h = httpc_new(url);
-    if (!h)
-        return NULL;
-    struct httpc_response resp = {0};
-    json_t *v = NULL;
-    if (bapi_call(h, "GET", path, NULL, NULL, NULL, timeout_ms, &resp) == 200 && resp.body)
-        v = json_loadb(resp.body, resp.body_len, 0, NULL);
-    if (resp.status)
-        httpc_response_free(&resp);
-    httpc_free(h);
-    return v;
-}
-
 /* The server's Raft role ("leader", "follower", ...) from /cluster/status. */
 static void bapi_role(const char *url, char *role, size_t len)
 {
-    json_t *v = bapi_get_json(url, "/cluster/status", 5000);
+    json_t *v = bench_get_json(url, "/cluster/status", 5000);
     const char *r = json_string_value(json_object_get(v, "role"));
     snprintf(role, len, "%s", r ? r : "unknown");
     json_decref(v);
@@ -273,7 +213,7 @@ static int bapi_namespace_ensure(const struct bapi_options *o, const char *url)
     snprintf(body, sizeof body,
              "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}",
              o->ns);
-    int status = bapi_call(h, "POST", "/api/v1/namespaces", NULL, "application/json", body,
+    int status = bench_http_call(h, "POST", "/api/v1/namespaces", NULL, "application/json", body,
                            o->timeout_ms, NULL);
     httpc_free(h);
     if (status == 201 || status == 409)
@@ -333,7 +273,7 @@ static int bapi_pool_one(struct bapi_pool *p, struct httpc *h, long long i)
         ubuf_append(&body, "", 1);
     int status = 0;
     for (int attempt = 0; attempt < BAPI_ATTEMPTS; attempt++) {
-        status = bapi_call(h, p->method, path.data, NULL, body.len ? p->ctype : NULL,
+        status = bench_http_call(h, p->method, path.data, NULL, body.len ? p->ctype : NULL,
                            body.len ? body.data : NULL, p->timeout_ms, NULL);
         if (status != 0 && status != 429 && status < 500)
             break;
@@ -635,7 +575,7 @@ static char **bench_list_names(const struct bapi_options *o, const char *url, lo
 {
     char path[512];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", o->ns);
-    json_t *list = bapi_get_json(url, path, o->timeout_ms);
+    json_t *list = bench_get_json(url, path, o->timeout_ms);
     json_t *items = json_object_get(list, "items");
     if (!json_is_array(items)) {
         json_decref(list);
@@ -734,8 +674,8 @@ static void bench_list_case_run(const struct bapi_options *o, const struct list_
     for (int i = 0; h && i < o->rounds; i++) {
         struct httpc_response r = {0};
         uint64_t t0 = util_now_us();
-        int status = bapi_call(h, "GET", path, c->table ? BAPI_TABLE_ACCEPT : NULL, NULL, NULL,
-                               o->timeout_ms, &r);
+        int status = bench_http_call(h, "GET", path, c->table ? BAPI_TABLE_ACCEPT : NULL, NULL,
+                                     NULL, o->timeout_ms, &r);
         uint64_t t1 = util_now_us();
         if (status == 200) {
             ms[f->rounds_ok++] = (double)(t1 - t0) / 1e3;
@@ -952,7 +892,7 @@ static void *bench_reads_thread_run(void *arg)
         snprintf(path, sizeof path, "/api/v1/namespaces/%s/configmaps/bench-read-%05lld%s",
                  r->o->ns, i, r->local ? "?resourceVersion=0" : "");
         uint64_t t0 = util_now_us();
-        int status = bapi_call(h, "GET", path, NULL, NULL, NULL, r->o->timeout_ms, NULL);
+        int status = bench_http_call(h, "GET", path, NULL, NULL, NULL, r->o->timeout_ms, NULL);
         uint64_t t1 = util_now_us();
         t->attempts++;
         if (status != 200) {
@@ -968,7 +908,7 @@ static void *bench_reads_thread_run(void *arg)
 }
 
 struct reads_figures {
-    struct bapi_lat lat;
+    struct bench_lat lat;
     double seconds, rate;
     long long attempts, errors;
     int bad_status;
@@ -992,7 +932,7 @@ static void bench_reads_merge(const struct reads_run *r, struct reads_thread *ts
         if (ts[i].bad_status)
             f->bad_status = ts[i].bad_status;
     }
-    bapi_lat_summarize(all, total, &f->lat);
+    bench_lat_summarize(all, total, &f->lat);
     f->seconds = (double)(r->deadline_us - r->measure_us) / 1e6;
     f->rate = f->seconds > 0 ? (double)total / f->seconds : 0;
     free(all);
@@ -1379,8 +1319,8 @@ static void *watch_thread_run(void *arg)
 struct watch_figures {
     int requested, ok, ready, dropped, errors, failed, lost;
     long long missing;           /* (watcher, event) pairs never received */
-    struct bapi_lat lat;         /* delivery: receive − data.t */
-    struct bapi_lat write;       /* the writer's PATCH */
+    struct bench_lat lat;         /* delivery: receive − data.t */
+    struct bench_lat write;       /* the writer's PATCH */
     int write_errors;
     double send_seconds;         /* from the first measured event to the last */
     double cpu_s;                /* this process during the point */
@@ -1391,7 +1331,7 @@ static int watch_current_rv(const struct bapi_options *o, const char *url, char 
 {
     char path[512];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/configmaps?limit=1", o->ns);
-    json_t *v = bapi_get_json(url, path, o->timeout_ms);
+    json_t *v = bench_get_json(url, path, o->timeout_ms);
     const char *s = json_string_value(json_object_get(json_object_get(v, "metadata"),
                                                       "resourceVersion"));
     snprintf(rv, len, "%s", s ? s : "");
@@ -1467,7 +1407,7 @@ static int watch_write(struct httpc *h, const struct bapi_options *o, int seq, u
     uint64_t t0 = util_now_us();
     snprintf(body, sizeof body, "{\"data\":{\"s\":\"%d\",\"t\":\"%llu\"}}", seq,
              (unsigned long long)bapi_realtime_us());
-    int status = bapi_call(h, "PATCH", path, NULL, "application/merge-patch+json", body,
+    int status = bench_http_call(h, "PATCH", path, NULL, "application/merge-patch+json", body,
                            o->timeout_ms, NULL);
     uint64_t d = util_now_us() - t0;
     *us = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
@@ -1493,7 +1433,7 @@ static void watch_send_events(const struct bapi_options *o, struct httpc *h,
             f->write_errors++;
     }
     f->send_seconds = (double)(util_now_us() - start) / 1e6;
-    bapi_lat_summarize(lat, n, &f->write);
+    bench_lat_summarize(lat, n, &f->write);
     free(lat);
 }
 
@@ -1515,7 +1455,7 @@ static void watch_merge(const struct watch_point *p, const struct watcher *ws,
             if (ws[i].lat[k] != WATCH_MISSING)
                 all[n++] = ws[i].lat[k];
     }
-    bapi_lat_summarize(all, n, &f->lat);
+    bench_lat_summarize(all, n, &f->lat);
     free(all);
 }
 
@@ -1563,7 +1503,7 @@ static int watch_writer_connect(const struct bapi_options *o, struct httpc *writ
     char path[512];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/configmaps/" WATCH_OBJECT
              "?resourceVersion=0", o->ns);
-    int status = bapi_call(writer, "GET", path, NULL, NULL, NULL, o->timeout_ms, NULL);
+    int status = bench_http_call(writer, "GET", path, NULL, NULL, NULL, o->timeout_ms, NULL);
     if (status == 200)
         return 0;
     fprintf(stderr, "bosun bench watch: the writer's GET answered HTTP %d\n", status);
@@ -1679,7 +1619,8 @@ static int watch_object_ensure(const struct bapi_options *o, const char *url)
              "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"" WATCH_OBJECT
              "\",\"namespace\":\"%s\"},\"data\":{\"s\":\"-1\",\"t\":\"0\"}}",
              o->ns);
-    int status = bapi_call(h, "POST", path, NULL, "application/json", body, o->timeout_ms, NULL);
+    int status =
+        bench_http_call(h, "POST", path, NULL, "application/json", body, o->timeout_ms, NULL);
     httpc_free(h);
     if (status == 201 || status == 409)
         return 0;

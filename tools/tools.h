@@ -27,6 +27,26 @@ void bench_sleep_ms(long ms); /* nanosleep, resumed after signals */
 int bench_cmp_u32(const void *a, const void *b); /* qsort order of uint32_t */
 /* Nearest rank: the smallest sample with at least p percent at or below it. */
 uint32_t bench_percentile(const uint32_t *sorted, size_t n, double p);
+/* Latency figures of n samples (microseconds); sorts v. */
+struct bench_lat {
+    long long n;
+    uint32_t p50, p90, p99, max;
+    double mean_us;
+};
+void bench_lat_summarize(uint32_t *v, size_t n, struct bench_lat *out);
+/* Whether nothing listens on 127.0.0.1:port (up.c). */
+#include <stdbool.h>
+bool tools_port_free(int port);
+struct httpc;
+struct httpc_response;
+struct json_t;
+/* One request on h (Accept: accept or JSON; Content-Type: ctype when body is
+ * sent); the HTTP status, 0 without an answer; the response to out if not NULL. */
+int bench_http_call(struct httpc *h, const char *method, const char *path, const char *accept,
+                    const char *ctype, const char *body, int timeout_ms,
+                    struct httpc_response *out);
+/* A one-off GET of a JSON document; a new reference, NULL unless 200 JSON. */
+struct json_t *bench_get_json(const char *url, const char *path, int timeout_ms);
 int tools_transfer_main(int argc, char **argv);
 
 #endif

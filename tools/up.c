@@ -401,7 +401,7 @@ static int up_parse_options(int argc, char **argv, struct up_options *o)
 
 /* Whether nothing listens on 127.0.0.1:port. SO_REUSEADDR keeps sockets in
  * TIME_WAIT from counting, as they do not stop the server from binding. */
-static bool up_port_is_free(int port)
+bool tools_port_free(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -420,7 +420,7 @@ static int up_check_ports(const struct up_options *o)
     for (int i = 1; i <= o->servers; i++) {
         int ports[2] = {o->base_port + i, o->base_port + UP_RAFT_PORT_OFFSET + i};
         for (int k = 0; k < 2; k++)
-            if (!up_port_is_free(ports[k])) {
+            if (!tools_port_free(ports[k])) {
                 fprintf(stderr,
                         "bosun up: port 127.0.0.1:%d is already in use (choose another --base-port)\n",
                         ports[k]);

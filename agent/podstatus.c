@@ -1,0 +1,268 @@
+/* podstatus.c — the pod jobs: what a kubelet would write for a pod that
+ * starts, completes, or is deleted, written by a worker (jobs.c).
+ *
+ * Each job carries a copy of what it needs (podwatch.c made it), and first
+ * checks that its pod is still the one it was made for (same key, same uid
+ * in the pod table); if not, it does nothing. Status writes are strategic
+ * merge patches of /status, as the kubelet's status manager sends them:
+ * conditions merge by type, so the PodScheduled condition the binding
+ * wrote keeps its time (we add one only when the pod has none, as the
+ * kubelet does for pods created with spec.nodeName).
+ *   run       phase Running, hostIP(s), podIP(s), startTime, the five
+ *             conditions True, a running status per container (and a
+ *             completed one per init container);
+ *   complete  phase Succeeded: containers terminated with exit code 0,
+ *             reason Completed; Ready and ContainersReady False, reason
+ *             PodCompleted;
+ *   delete    for a pod being deleted: if it ran and is not terminal yet,
+ *             first its terminal status (containers killed: exit code 143,
+ *             reason Error, phase Failed — so a Job counts it as failed,
+ *             not succeeded), then DELETE with gracePeriodSeconds 0 and the
+ *             pod's uid as precondition, as the kubelet does once the
+ *             containers have stopped.
+ * Outcomes: 2xx done; 404 the pod is gone: done; 409 on a status write: read
+ * the pod again and retry if it is still the same pod (up to 5 times); 409
+ * on the delete: the uid changed, done; 5xx or no answer: retry with
+ * backoff; any other 4xx: an error (logged once per kind), done. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent_internal.h"
+#include "util/util.h"
+
+#define POD_CONFLICT_RETRIES 5
+
+struct agent_pod_job *agent_pod_job_new(enum agent_job_kind kind, const char *ns,
+                                        const char *name, const char *uid, int node)
+{
+    struct agent_pod_job *pj = xcalloc(1, sizeof *pj);
+    pj->job.kind = kind;
+    pj->ns = xstrdup(ns);
+    pj->name = xstrdup(name);
+    size_t kl = strlen(ns) + strlen(name) + 2;
+    pj->key = xmalloc(kl);
+    snprintf(pj->key, kl, "%s/%s", ns, name);
+    snprintf(pj->uid, sizeof pj->uid, "%s", uid);
+    pj->node = node;
+    return pj;
+}
+
+void agent_pod_job_free(struct agent_pod_job *pj)
+{
+    if (!pj)
+        return;
+    free(pj->ns);
+    free(pj->name);
+    free(pj->key);
+    free(pj->containers);
+    free(pj->init_containers);
+    free(pj);
+}
+
+/* ---- status bodies ---- */
+
+static json_t *condition(const char *type, bool ok, const char *reason, const char *when)
+{
+    json_t *c = json_pack("{s:s, s:s, s:s}", "type", type, "status", ok ? "True" : "False",
+                          "lastTransitionTime", when);
+    if (reason)
+        json_object_set_new(c, "reason", json_string(reason));
+    return c;
+}
+
+enum cstate { C_RUNNING, C_COMPLETED, C_KILLED };
+
+/* One status per container of blob ("name\0image\0"...); state decides. */
+static json_t *container_statuses(const struct agent_pod_job *pj, const char *blob,
+                                  enum cstate state, const char *started, const char *finished)
+{
+    json_t *a = json_array();
+    for (const char *p = blob; p && *p;) {
+        const char *name = p, *image = p + strlen(p) + 1;
+        p = image + strlen(image) + 1;
+        char cid[80], iid[80];
+        agent_fake_id(pj->uid, name, cid, sizeof cid);
+        agent_fake_id("image", image, iid, sizeof iid);
+        char container_id[96], image_id[96];
+        snprintf(container_id, sizeof container_id, "hollow://%s", cid);
+        snprintf(image_id, sizeof image_id, "hollow://sha256:%s", iid);
+        json_t *st;
+        if (state == C_RUNNING)
+            st = json_pack("{s:{s:s}}", "running", "startedAt", started);
+        else
+            st = json_pack("{s:{s:i, s:s, s:s, s:s, s:s}}", "terminated", "exitCode",
+                           state == C_COMPLETED ? 0 : 143, "reason",
+                           state == C_COMPLETED ? "Completed" : "Error", "startedAt", started,
+                           "finishedAt", finished, "containerID", container_id);
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:i, s:o, s:{}}", "name", name, "image",
+                         image, "imageID", image_id, "containerID", container_id, "ready",
+                         state == C_RUNNING, "started", state == C_RUNNING, "restartCount", 0,
+                         "state", st, "lastState"));
+    }
+    return a;
+}
+
+static json_t *status_running(struct agent *ag, const struct agent_pod_job *pj)
+{
+    char start[32], pod_ip[16];
+    agent_time_rfc3339(pj->start_wall_ms, start, sizeof start);
+    agent_ip_format(pj->ip, pod_ip, sizeof pod_ip);
+    const char *host_ip = ag->nodes[pj->node].ip;
+    json_t *conds = json_array();
+    static const char *types[] = {"PodReadyToStartContainers", "Initialized", "Ready",
+                                  "ContainersReady"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        json_array_append_new(conds, condition(types[i], true, NULL, start));
+    if (!pj->has_scheduled)
+        json_array_append_new(conds, condition("PodScheduled", true, NULL, start));
+    json_t *st = json_pack("{s:s, s:o, s:s, s:[{s:s}], s:s, s:[{s:s}], s:s, s:o}", "phase",
+                           "Running", "conditions", conds, "hostIP", host_ip, "hostIPs", "ip",
+                           host_ip, "podIP", pod_ip, "podIPs", "ip", pod_ip, "startTime", start,
+                           "containerStatuses",
+                           container_statuses(pj, pj->containers, C_RUNNING, start, NULL));
+    if (pj->init_containers)
+        json_object_set_new(st, "initContainerStatuses",
+                            container_statuses(pj, pj->init_containers, C_COMPLETED, start,
+                                               start));
+    return json_pack("{s:o}", "status", st);
+}
+
+/* Succeeded (completed) or Failed (killed for deletion). */
+static json_t *status_terminal(const struct agent_pod_job *pj, bool succeeded)
+{
+    char start[32], now[32];
+    agent_time_rfc3339(pj->start_wall_ms, start, sizeof start);
+    agent_time_rfc3339(agent_wall_ms(), now, sizeof now);
+    json_t *conds = json_pack("[o, o, o, o]", condition("PodReadyToStartContainers", false, NULL,
+                                                        now),
+                              condition("Initialized", true, "PodCompleted", start),
+                              condition("Ready", false, "PodCompleted", now),
+                              condition("ContainersReady", false, "PodCompleted", now));
+    return json_pack("{s:{s:s, s:o, s:o}}", "status", "phase", succeeded ? "Succeeded" : "Failed",
+                     "conditions", conds, "containerStatuses",
+                     container_statuses(pj, pj->containers, succeeded ? C_COMPLETED : C_KILLED,
+                                        start, now));
+}
+
+/* ---- the writes ---- */
+
+static const char *message_of(json_t *st)
+{
+    const char *m = json_string_value(json_object_get(st, "message"));
+    return m ? m : "(no message)";
+}
+
+enum write_outcome { W_DONE, W_GONE, W_RETRY, W_FAILED };
+
+/* After a 409: is the pod still there with the same uid? */
+static bool pod_still_same(struct agent_conn *k, const struct agent_pod_job *pj)
+{
+    char path[600];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s", pj->ns, pj->name);
+    json_t *out = NULL;
+    int st = agent_conn_json(k, "GET", path, NULL, NULL, &out);
+    const char *uid = json_string_value(json_object_get(json_object_get(out, "metadata"), "uid"));
+    bool same = st == 200 && uid && strcmp(uid, pj->uid) == 0;
+    json_decref(out);
+    return same;
+}
+
+/* A strategic merge patch of the pod's status. */
+static enum write_outcome status_write(struct agent *ag, struct agent_conn *k,
+                                       struct agent_pod_job *pj, json_t *patch,
+                                       enum agent_err kind)
+{
+    char path[600];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/status", pj->ns, pj->name);
+    for (int attempt = 0;; attempt++) {
+        json_t *out = NULL;
+        int st = agent_conn_json(k, "PATCH", path, "application/strategic-merge-patch+json",
+                                 patch, &out);
+        enum write_outcome r;
+        if (st == 200)
+            r = W_DONE;
+        else if (st == 404)
+            r = W_GONE;
+        else if (st < 0 || st >= 500)
+            r = W_RETRY;
+        else if (st == 409 && attempt < POD_CONFLICT_RETRIES)
+            r = pod_still_same(k, pj) ? W_RETRY : W_GONE;
+        else
+            r = W_FAILED;
+        if (r == W_FAILED || (r == W_RETRY && st != 409))
+            agent_error(ag, kind, "pod %s status: %s", pj->key,
+                        st < 0 ? "no server answers" : message_of(out));
+        json_decref(out);
+        if (r != W_RETRY || st != 409)
+            return r;
+    }
+}
+
+/* The handler's answer to an outcome. */
+static uint64_t pod_job_next(struct agent_job *j, enum write_outcome r)
+{
+    if (r != W_RETRY)
+        return 0;
+    return util_now_ms() + agent_backoff_ms(++j->attempts);
+}
+
+uint64_t agent_pod_run(struct agent *ag, struct agent_conn *k, struct agent_job *j)
+{
+    struct agent_pod_job *pj = (struct agent_pod_job *)j;
+    if (!agent_pods_current(&ag->pods, pj->key, pj->uid))
+        return 0;
+    json_t *patch = status_running(ag, pj);
+    enum write_outcome r = status_write(ag, k, pj, patch, AGENT_ERR_POD_RUN);
+    json_decref(patch);
+    if (r == W_DONE)
+        atomic_fetch_add(&ag->st.running, 1);
+    return pod_job_next(j, r);
+}
+
+uint64_t agent_pod_complete(struct agent *ag, struct agent_conn *k, struct agent_job *j)
+{
+    struct agent_pod_job *pj = (struct agent_pod_job *)j;
+    if (!agent_pods_current(&ag->pods, pj->key, pj->uid))
+        return 0;
+    json_t *patch = status_terminal(pj, true);
+    enum write_outcome r = status_write(ag, k, pj, patch, AGENT_ERR_POD_COMPLETE);
+    json_decref(patch);
+    if (r == W_DONE)
+        atomic_fetch_add(&ag->st.succeeded, 1);
+    return pod_job_next(j, r);
+}
+
+uint64_t agent_pod_delete(struct agent *ag, struct agent_conn *k, struct agent_job *j)
+{
+    struct agent_pod_job *pj = (struct agent_pod_job *)j;
+    if (!agent_pods_current(&ag->pods, pj->key, pj->uid))
+        return 0;
+    if (pj->started && !pj->terminal && pj->containers) {
+        json_t *patch = status_terminal(pj, false);
+        enum write_outcome r = status_write(ag, k, pj, patch, AGENT_ERR_POD_DELETE);
+        json_decref(patch);
+        if (r != W_DONE)
+            return pod_job_next(j, r);
+        pj->terminal = true;
+    }
+    char path[600];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s", pj->ns, pj->name);
+    json_t *opts = json_pack("{s:s, s:s, s:i, s:{s:s}}", "kind", "DeleteOptions", "apiVersion",
+                             "v1", "gracePeriodSeconds", 0, "preconditions", "uid", pj->uid);
+    json_t *out = NULL;
+    int st = agent_conn_json(k, "DELETE", path, "application/json", opts, &out);
+    json_decref(opts);
+    enum write_outcome r = st == 200 || st == 202 ? W_DONE
+                           : st == 404 || st == 409 ? W_GONE
+                           : st < 0 || st >= 500    ? W_RETRY
+                                                    : W_FAILED;
+    if (r == W_RETRY || r == W_FAILED)
+        agent_error(ag, AGENT_ERR_POD_DELETE, "deleting pod %s: %s", pj->key,
+                    st < 0 ? "no server answers" : message_of(out));
+    json_decref(out);
+    if (r == W_DONE)
+        atomic_fetch_add(&ag->st.deleted, 1);
+    return pod_job_next(j, r);
+}
