@@ -539,10 +539,19 @@ static void metrics_gauges(struct scheduler *s, bool leading)
 
 static void step(struct scheduler *s)
 {
-    if (!follow(s)) {
-        LOG_WARN("scheduler: the change log moved past revision %llu; rebuilding",
-                 (unsigned long long)s->cursor);
-        rebuild(s);
+    /* Catch up with the change stream before deciding anything, so that
+     * decisions see the latest state and the cursor does not fall behind
+     * the change log (which would force a rebuild). */
+    for (int i = 0; i < 64; i++) {
+        uint64_t before = s->cursor;
+        if (!follow(s)) {
+            LOG_WARN("scheduler: the change log moved past revision %llu; rebuilding",
+                     (unsigned long long)s->cursor);
+            rebuild(s);
+            break;
+        }
+        if (s->cursor - before < CHANGES_PER_STEP)
+            break;
     }
     if (s->moved) {
         sched_queue_move_all(&s->q);
@@ -592,6 +601,11 @@ struct scheduler *scheduler_start(const struct scheduler_config *cfg)
     s->cfg = *cfg;
     if (!s->cfg.batch_max)
         s->cfg.batch_max = BATCH_DEFAULT;
+    /* A round writes about two changes per pod (binding, event); it must
+     * stay well inside the change log, or the scheduler could not follow
+     * its own writes and would rebuild after every round. */
+    if (s->cfg.history && s->cfg.batch_max > s->cfg.history / 8)
+        s->cfg.batch_max = s->cfg.history / 8 ? (unsigned)(s->cfg.history / 8) : 1;
     if (*s->cfg.api_url)
         s->http = httpc_new(s->cfg.api_url);
     pthread_mutex_init(&s->mu, NULL);

@@ -38,6 +38,7 @@ struct scheduler_config {
      * cluster's size as kube-scheduler does (see filter.c). */
     unsigned percentage_of_nodes;
     unsigned batch_max; /* bindings per proposal; default 2048 */
+    uint64_t history;   /* the store's change log length (bounds batch_max) */
     char api_url[160];  /* this server's API over loopback (preemption's deletes) */
 };
 

@@ -347,7 +347,8 @@ static void controllers_launch(struct server *s)
     if (!s->controllers)
         LOG_ERROR("cannot start the controllers (API URL %s)", cc.api_url);
     struct scheduler_config sc = {.store = s->store, .cluster = s->cluster,
-                                  .percentage_of_nodes = s->cfg.percentage_of_nodes};
+                                  .percentage_of_nodes = s->cfg.percentage_of_nodes,
+                                  .history = s->cfg.history};
     snprintf(sc.api_url, sizeof sc.api_url, "%s", cc.api_url);
     s->scheduler = scheduler_start(&sc);
 }

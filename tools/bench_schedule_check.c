@@ -39,7 +39,7 @@
 #include "tools/bench_schedule_internal.h"
 #include "tools/tools.h"
 
-enum { BSCH_CHECK_PAGE = 500, BSCH_CHECK_TIMEOUT_MS = 60000, BSCH_CHECK_RESTARTS = 5 };
+enum { BSCH_CHECK_PAGE = 500, BSCH_CHECK_TIMEOUT_MS = 60000, BSCH_CHECK_RESTARTS = 20 };
 
 struct bsch_cnode {
     json_t *labels;           /* owned */
@@ -312,7 +312,9 @@ static int bsch_list_each(struct bsch_check_ctx *x, const char *base,
 {
     char path[1024], cont[512] = "";
     int status, restarts = 0;
-    do {
+    /* Not do-while: a restart `continue`s with an empty token, which a
+     * do-while condition would take for the end of the list. */
+    for (;;) {
         snprintf(path, sizeof path, "%s%slimit=%d%s%s", base, strchr(base, '?') ? "&" : "?",
                  BSCH_CHECK_PAGE, *cont ? "&continue=" : "", cont);
         json_t *list = bsch_list_page(x, path, &status), *item;
@@ -332,8 +334,9 @@ static int bsch_list_each(struct bsch_check_ctx *x, const char *base,
         size_t i;
         json_array_foreach(json_object_get(list, "items"), i, item) fn(x, item);
         json_decref(list);
-    } while (*cont);
-    return 0;
+        if (!*cont)
+            return 0;
+    }
 }
 
 static void bsch_node_take(struct bsch_check_ctx *x, json_t *node)
