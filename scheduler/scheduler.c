@@ -150,6 +150,18 @@ static void rebuild(struct scheduler *s)
              s->q.n_active);
 }
 
+/* Whether the cache already has this pod at revision rev or later (its own
+ * writes set the pod's revision when they are applied), so the change need
+ * not be decoded. */
+static bool known_at(struct scheduler *s, const struct store_obj *o, uint64_t rev)
+{
+    char ns[256], name[256];
+    snprintf(ns, sizeof ns, "%.*s", (int)o->ns_len, o->ns);
+    snprintf(name, sizeof name, "%.*s", (int)o->name_len, o->name);
+    struct sched_pod *p = sched_cache_pod(s->cache, ns, name);
+    return p && rev <= p->rev;
+}
+
 struct follow_ctx {
     struct scheduler *s;
     unsigned n;
@@ -170,6 +182,8 @@ static int follow_one(void *arg, const struct store_event *e)
                 snprintf(name, sizeof name, "%.*s", (int)e->o.name_len, e->o.name);
                 sched_cache_node_remove(s->cache, name);
             }
+        } else if (pod && known_at(s, &e->o, e->rev)) {
+            /* our own binding or status write coming back: nothing new */
         } else {
             json_t *obj = codec_msgpack_to_json(e->o.obj, e->o.obj_len);
             if (obj && pod)
