@@ -422,6 +422,7 @@ struct controllers *controllers_start(const struct controllers_config *cfg)
         return NULL;
     }
     pthread_create(&cs->thread, NULL, run, cs);
+    pthread_setname_np(cs->thread, "controllers");
     return cs;
 }
 

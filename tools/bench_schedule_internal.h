@@ -133,6 +133,7 @@ void bsch_names_free(struct bsch_names *t);
 /* The CPU seconds of the processes the report names. */
 struct bsch_cpu {
     pid_t pid;
+    pid_t tid; /* one thread of pid, or 0 for the whole process */
     double before, after;
 };
 
@@ -167,6 +168,7 @@ struct bsch_run {
     int leader_id, leader_id_after;
     char leader_api[128];
     struct bsch_cpu leader;
+    struct bsch_cpu sched; /* the leader's "scheduler" thread */
     struct bsch_cpu server_cpu[BSCH_MAX_SERVERS];
     int n_server_cpu;
     struct bsch_cpu agent_cpu[BSCH_MAX_GROUPS];
@@ -212,6 +214,9 @@ int bsch_leader_find(struct bsch_run *r, int *id);
 void bsch_cpu_sample(struct bsch_run *r, bool after);
 /* utime + stime of a process in seconds, or -1. */
 double bsch_proc_cpu(pid_t pid);
+double bsch_thread_cpu(pid_t pid, pid_t tid);
+/* The tid of pid's thread named name (its comm), or 0. */
+pid_t bsch_thread_find(pid_t pid, const char *name);
 /* Removes a directory tree. */
 void bsch_rmtree(const char *dir);
 
@@ -281,6 +286,7 @@ struct bsch_figures {
     int n_fail;
     double leader_cpu_s, servers_cpu_s, agents_cpu_s, self_cpu_s;
     double cpu_ms_per_pod;       /* leader CPU / bound; < 0 unknown */
+    double sched_cpu_s, sched_ms_per_pod; /* the scheduler thread's; < 0 unknown */
     int64_t first_created_ts, last_created_ts;
     struct bsch_bucket *buckets;
     int n_buckets;

@@ -475,12 +475,34 @@ int bsch_agents_stop(struct bsch_run *r)
 
 /* ---- CPU -------------------------------------------------------------- */
 
-double bsch_proc_cpu(pid_t pid)
+pid_t bsch_thread_find(pid_t pid, const char *name)
 {
-    if (pid <= 0)
-        return -1;
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
+    DIR *d = pid > 0 ? opendir(dir) : NULL;
+    struct dirent *e;
+    pid_t found = 0;
+    while (d && !found && (e = readdir(d))) {
+        char path[400], comm[64] = "";
+        snprintf(path, sizeof path, "%s/%s/comm", dir, e->d_name);
+        FILE *f = e->d_name[0] != '.' ? fopen(path, "r") : NULL;
+        if (f && fgets(comm, sizeof comm, f)) {
+            comm[strcspn(comm, "\n")] = '\0';
+            if (strcmp(comm, name) == 0)
+                found = (pid_t)atoi(e->d_name);
+        }
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* utime + stime in seconds from a stat file. */
+static double bsch_stat_cpu(const char *path)
+{
+    char buf[1024];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -496,6 +518,22 @@ double bsch_proc_cpu(pid_t pid)
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return -1;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+double bsch_proc_cpu(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    return pid > 0 ? bsch_stat_cpu(path) : -1;
+}
+
+/* One thread's own times: /proc/PID/task/TID/stat (/proc/TID/stat would
+ * give the whole process's). */
+double bsch_thread_cpu(pid_t pid, pid_t tid)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    return pid > 0 && tid > 0 ? bsch_stat_cpu(path) : -1;
 }
 
 /* The inode of the socket listening on 127.0.0.1/0.0.0.0:port, or 0. */
@@ -573,6 +611,8 @@ void bsch_cpu_sample(struct bsch_run *r, bool after)
         if (bsch_leader_find(r, &id) == 0)
             r->leader_id = id;
         r->leader.pid = bsch_server_pid(r, r->leader_api);
+        r->sched.pid = r->leader.pid;
+        r->sched.tid = bsch_thread_find(r->leader.pid, "scheduler");
         if (!r->own_cluster)
             for (int i = 0; i < r->n_servers; i++)
                 r->server_cpu[i].pid = bsch_server_pid(r, r->servers[i]);
@@ -581,15 +621,17 @@ void bsch_cpu_sample(struct bsch_run *r, bool after)
         int id = 0;
         r->leader_id_after = bsch_leader_find(r, &id) == 0 ? id : 0;
     }
-    struct bsch_cpu *all[1 + BSCH_MAX_SERVERS + BSCH_MAX_GROUPS];
+    struct bsch_cpu *all[2 + BSCH_MAX_SERVERS + BSCH_MAX_GROUPS];
     int n = 0;
     all[n++] = &r->leader;
+    all[n++] = &r->sched;
     for (int i = 0; i < r->n_server_cpu; i++)
         all[n++] = &r->server_cpu[i];
     for (int i = 0; i < r->n_agents; i++)
         all[n++] = &r->agent_cpu[i];
     for (int i = 0; i < n; i++) {
-        double v = bsch_proc_cpu(all[i]->pid);
+        double v = all[i]->tid ? bsch_thread_cpu(all[i]->pid, all[i]->tid)
+                               : bsch_proc_cpu(all[i]->pid);
         if (after)
             all[i]->after = v;
         else

@@ -64,6 +64,10 @@ static void bsch_figures_cpu(const struct bsch_run *r, struct bsch_figures *f)
     f->cpu_ms_per_pod = f->leader_cpu_s >= 0 && f->bound > 0
                             ? f->leader_cpu_s * 1e3 / (double)f->bound
                             : -1;
+    f->sched_cpu_s = bsch_cpu_delta(&r->sched);
+    f->sched_ms_per_pod = f->sched_cpu_s >= 0 && f->bound > 0
+                              ? f->sched_cpu_s * 1e3 / (double)f->bound
+                              : -1;
 }
 
 static void bsch_figures_fail(struct bsch_figures *f, int status)
@@ -162,7 +166,8 @@ static void bsch_figures_timeline(const struct bsch_run *r, const struct bsch_ph
 
 void bsch_figures_compute(struct bsch_run *r, struct bsch_figures *f)
 {
-    *f = (struct bsch_figures){.steady_rate = -1, .cpu_ms_per_pod = -1};
+    *f = (struct bsch_figures){.steady_rate = -1, .cpu_ms_per_pod = -1, .sched_cpu_s = -1,
+                               .sched_ms_per_pod = -1};
     if (r->wl.n_phases == 0 || !r->pods)
         return;
     const struct bsch_phase *ph = &r->wl.phases[r->wl.n_phases - 1];
@@ -309,6 +314,9 @@ void bsch_report_print(FILE *out, const struct bsch_run *r, const struct bsch_fi
     bsch_print_cpu(out, what, f->leader_cpu_s);
     if (f->cpu_ms_per_pod >= 0)
         fprintf(out, " = %.3f ms/pod", f->cpu_ms_per_pod);
+    if (f->sched_ms_per_pod >= 0)
+        fprintf(out, " (its scheduler thread %.2f s = %.3f ms/pod)", f->sched_cpu_s,
+                f->sched_ms_per_pod);
     bsch_print_cpu(out, "; all servers", f->servers_cpu_s);
     bsch_print_cpu(out, "; agents", f->agents_cpu_s);
     bsch_print_cpu(out, "; this process", f->self_cpu_s);
@@ -401,6 +409,8 @@ int bsch_report_json(const char *path, const struct bsch_run *r, const struct bs
     json_object_set_new(j, "leader_id_after", json_integer(r->leader_id_after));
     json_object_set_new(j, "leader_pid", json_integer(r->leader.pid));
     json_object_set_new(j, "leader_cpu_s", bsch_json_num(f->leader_cpu_s));
+    json_object_set_new(j, "scheduler_cpu_s", bsch_json_num(f->sched_cpu_s));
+    json_object_set_new(j, "scheduler_ms_per_pod", bsch_json_num(f->sched_ms_per_pod));
     json_object_set_new(j, "cpu_ms_per_pod", bsch_json_num(f->cpu_ms_per_pod));
     json_object_set_new(j, "servers_cpu_s", bsch_json_num(f->servers_cpu_s));
     json_object_set_new(j, "agents_cpu_s", bsch_json_num(f->agents_cpu_s));
