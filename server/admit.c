@@ -9,7 +9,12 @@
  * missing class, or a spec.priority that disagrees with the class, is a
  * 403 Forbidden with the plugin's words. A class just created through
  * another server may not have reached this replica yet: a miss is checked
- * again after a read barrier before it is refused. */
+ * again after a read barrier before it is refused.
+ *
+ * And DefaultTolerationSeconds: a pod that does not already tolerate the
+ * node lifecycle's NoExecute taints (node.kubernetes.io/not-ready and
+ * unreachable) gets tolerations for them with tolerationSeconds 300, as
+ * every pod in Kubernetes does. */
 #include <stdio.h>
 #include <string.h>
 
@@ -107,4 +112,38 @@ int admit_pod_priority(struct server *s, json_t *pod, char *msg, size_t len)
                             json_string(policy && *policy ? policy : "PreemptLowerPriority"));
     json_decref(pc);
     return 0;
+}
+
+/* Whether tols holds a toleration of key's NoExecute taint. */
+static bool tolerates_no_execute(json_t *tols, const char *key)
+{
+    json_t *t;
+    size_t i;
+    json_array_foreach(tols, i, t) {
+        const char *k = api_str(t, "key"), *eff = api_str(t, "effect");
+        bool key_ok = (!*k && strcmp(api_str(t, "operator"), "Exists") == 0) || strcmp(k, key) == 0;
+        if (key_ok && (!*eff || strcmp(eff, "NoExecute") == 0))
+            return true;
+    }
+    return false;
+}
+
+void admit_pod_default_tolerations(json_t *pod)
+{
+    static const char *keys[] = {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"};
+    json_t *spec = json_object_get(pod, "spec");
+    if (!json_is_object(spec))
+        return;
+    json_t *tols = json_object_get(spec, "tolerations");
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (tolerates_no_execute(tols, keys[i]))
+            continue;
+        if (!json_is_array(tols)) {
+            tols = json_array();
+            json_object_set_new(spec, "tolerations", tols);
+        }
+        json_array_append_new(tols, json_pack("{s:s, s:s, s:s, s:I}", "key", keys[i], "operator",
+                                              "Exists", "effect", "NoExecute",
+                                              "tolerationSeconds", (json_int_t)300));
+    }
 }

@@ -179,6 +179,8 @@ int api_read_fresh(struct request *rq, enum MHD_Result *ret);
 /* admit.c: a new pod's priority from its PriorityClass (Kubernetes'
  * Priority admission); 0, or the HTTP status (403) with the message. */
 int admit_pod_priority(struct server *s, json_t *pod, char *msg, size_t len);
+/* Kubernetes' DefaultTolerationSeconds: 300 s for not-ready/unreachable. */
+void admit_pod_default_tolerations(json_t *pod);
 /* The current object decoded, its revision and uid: 0, STORE_NOT_FOUND, -1. */
 int api_read_current(struct server *s, const struct api_target *t, json_t **obj, uint64_t *rev,
                      char *uid, size_t uidlen);

@@ -516,6 +516,7 @@ static bool admit(struct wctx *w, json_t *obj, struct werr *e)
     if (strcmp(w->t->res->plural, "pods") != 0)
         return true;
     char msg[512];
+    admit_pod_default_tolerations(obj);
     int code = admit_pod_priority(w->rq->srv, obj, msg, sizeof msg);
     if (code)
         werr_set(e, (unsigned)code, "Forbidden", "%s", msg);

@@ -303,7 +303,19 @@ def test_priority_admission_and_preemption(make_cluster):
     r = fo.req("POST", "/api/v1/namespaces/%s/pods" % NS,
                pod("liar", priorityClassName="low", priority=5))
     assert r.status == 403 and "must not be provided in pod spec" in r.json["message"], r
-    assert create(fo, pod("plain"))["spec"]["priority"] == 0
+    plain = create(fo, pod("plain"))
+    assert plain["spec"]["priority"] == 0
+    # DefaultTolerationSeconds, unless the pod tolerates the taint itself.
+    assert sorted((t["key"], t["effect"], t["tolerationSeconds"])
+                  for t in plain["spec"]["tolerations"]) == [
+        ("node.kubernetes.io/not-ready", "NoExecute", 300),
+        ("node.kubernetes.io/unreachable", "NoExecute", 300)]
+    own = create(fo, pod("own", tolerations=[{"key": "node.kubernetes.io/unreachable",
+                                              "operator": "Exists", "effect": "NoExecute",
+                                              "tolerationSeconds": 5}]))
+    assert sorted((t["key"], t.get("tolerationSeconds")) for t in own["spec"]["tolerations"]) == [
+        ("node.kubernetes.io/not-ready", 300), ("node.kubernetes.io/unreachable", 5)]
+    ld.req("DELETE", "/api/v1/namespaces/%s/pods/own" % NS)
     ld.req("DELETE", "/api/v1/namespaces/%s/pods/prio" % NS)
     ld.req("DELETE", "/api/v1/namespaces/%s/pods/plain" % NS)
     # Two nodes of 2 cpu, filled with low-priority pods of 1 cpu (and one
