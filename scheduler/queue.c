@@ -123,6 +123,12 @@ struct sched_pod *sched_queue_pop(struct sched_queue *q)
     return p;
 }
 
+static uint64_t due_at(const struct sched_pod *p)
+{
+    return p->qstate == SCHED_Q_BACKOFF ? p->not_before_ms
+                                        : p->parked_ms + SCHED_UNSCHEDULABLE_MAX_MS;
+}
+
 static uint64_t backoff_ms(const struct sched_pod *p)
 {
     uint64_t b = BACKOFF_MIN_MS;
@@ -139,6 +145,17 @@ void sched_queue_park(struct sched_queue *q, struct sched_pod *p, bool unschedul
     p->not_before_ms = now_ms + backoff_ms(p);
     p->parked_ms = now_ms;
     park_push(q, p, unschedulable ? SCHED_Q_UNSCHEDULABLE : SCHED_Q_BACKOFF);
+    if (q->n_parked == 1 || due_at(p) < q->next_due)
+        q->next_due = due_at(p);
+}
+
+/* Recomputes the earliest due time of the parked pods. */
+static void due_recompute(struct sched_queue *q)
+{
+    q->next_due = UINT64_MAX;
+    for (size_t i = 0; i < q->n_parked; i++)
+        if (due_at(q->parked[i]) < q->next_due)
+            q->next_due = due_at(q->parked[i]);
 }
 
 void sched_queue_flush(struct sched_queue *q, uint64_t now_ms)
@@ -155,6 +172,7 @@ void sched_queue_flush(struct sched_queue *q, uint64_t now_ms)
         park_remove(q, p); /* moves the last one into slot i */
         active_push(q, p);
     }
+    due_recompute(q);
 }
 
 void sched_queue_move_all(struct sched_queue *q)
@@ -166,19 +184,14 @@ void sched_queue_move_all(struct sched_queue *q)
             q->parked[i]->qstate = SCHED_Q_BACKOFF;
             q->n_unschedulable--;
         }
+    due_recompute(q);
 }
 
 uint64_t sched_queue_next_due(const struct sched_queue *q)
 {
-    uint64_t due = UINT64_MAX;
-    for (size_t i = 0; i < q->n_parked; i++) {
-        const struct sched_pod *p = q->parked[i];
-        uint64_t t = p->qstate == SCHED_Q_BACKOFF ? p->not_before_ms
-                                                  : p->parked_ms + SCHED_UNSCHEDULABLE_MAX_MS;
-        if (t < due)
-            due = t;
-    }
-    return due;
+    /* Kept by park, flush and move_all; a removal can only make it early,
+     * which costs one empty flush. */
+    return q->n_parked ? q->next_due : UINT64_MAX;
 }
 
 void sched_queue_free(struct sched_queue *q)

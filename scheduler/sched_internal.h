@@ -160,6 +160,7 @@ struct sched_queue {
     size_t n_parked, cap_parked;
     size_t n_unschedulable;
     uint64_t seq;
+    uint64_t next_due; /* earliest due time of a parked pod (queue.c) */
 };
 
 /* A pending pod not in the queue goes to the active heap. */

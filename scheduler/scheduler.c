@@ -31,6 +31,7 @@
 #define BATCH_DEFAULT 2048
 #define PROPOSE_TIMEOUT_MS 10000
 #define CHANGES_PER_STEP 8192
+#define FLUSH_MS 50
 
 /* Buckets of the create-to-bound histogram, in seconds. */
 static const double lat_buckets[] = {0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -55,6 +56,7 @@ struct scheduler {
     struct sched_queue q;
     uint64_t cursor;
     bool moved; /* the cluster changed: unschedulable pods may fit */
+    uint64_t next_flush_ms; /* when parked pods are next looked at */
     pthread_mutex_t mu; /* guards m */
     struct sched_metrics m;
 };
@@ -572,13 +574,20 @@ static void step(struct scheduler *s)
         s->moved = false;
     }
     uint64_t now = util_now_ms();
-    sched_queue_flush(&s->q, now);
+    /* Flushing walks every parked pod: at most every FLUSH_MS (the
+     * backoffs are whole seconds), not on every round. */
+    if (now >= s->next_flush_ms) {
+        sched_queue_flush(&s->q, now);
+        s->next_flush_ms = now + FLUSH_MS;
+    }
     metrics_gauges(s, true);
     if (s->q.n_active) {
         schedule_batch(s);
         return;
     }
     uint64_t due = sched_queue_next_due(&s->q);
+    if (due != UINT64_MAX && due < s->next_flush_ms)
+        due = s->next_flush_ms;
     int wait = due == UINT64_MAX ? 1000 : due <= now ? 1 : (int)(due - now > 1000 ? 1000 : due - now);
     if (store_revision(s->cfg.store) == s->cursor)
         store_wait_revision_above(s->cfg.store, s->cursor, wait);
