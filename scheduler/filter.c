@@ -10,7 +10,9 @@
  * NodeResourcesFit (cpu, memory, pod count; requests only, a pod without
  * requests asks for nothing), InterPodAffinity's required anti-affinity
  * (the pod's own terms, and existing pods' terms against it, on any
- * topology key) and PodTopologySpread's DoNotSchedule constraints. A node
+ * topology key) and required affinity (a node in a domain holding a pod
+ * each term selects; the first pod of a group that selects itself may go
+ * anywhere), and PodTopologySpread's DoNotSchedule constraints. A node
  * fails at its first failing filter; the reasons are counted over the
  * nodes into kube-scheduler's message, "0/5 nodes are available: 3
  * Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector."
@@ -38,6 +40,7 @@
 #define R_PORTS "node(s) didn't have free ports for the requested pod ports"
 #define R_ANTI "node(s) didn't match pod anti-affinity rules"
 #define R_ANTI_EXISTING "node(s) didn't satisfy existing pods anti-affinity rules"
+#define R_POD_AFFINITY "node(s) didn't match pod affinity rules"
 #define R_SPREAD "node(s) didn't match pod topology spread constraints"
 #define R_SPREAD_LABEL "node(s) didn't match pod topology spread constraints (missing required label)"
 
@@ -317,32 +320,88 @@ static void own_one(void *arg, struct sched_pod *q)
         domains_add(oc->out, oc->key, dv, 1);
 }
 
-/* The pod's own required anti-affinity terms: the domains of counted pods
- * they select (through the label index). */
+/* The domains (the term's topologyKey = value) of the counted pods, other
+ * than p, that a pod affinity term of p selects, through the label index. */
+static void term_domains(struct sched_cache *c, struct sched_pod *p, json_t *term,
+                         struct domains *out)
+{
+    const char *key = sched_str(term, "topologyKey");
+    json_t *ls = json_object_get(term, "labelSelector"), *x;
+    size_t j;
+    if (!*key || !json_is_object(ls)) /* a nil selector selects nothing */
+        return;
+    char err[128];
+    struct kube_selector *sel = kube_selector_from_json(ls, err, sizeof err);
+    if (!sel)
+        return;
+    struct own_ctx oc = {p, key, out};
+    json_t *nss = json_object_get(term, "namespaces");
+    if (json_array_size(nss)) {
+        json_array_foreach(nss, j, x) if (json_is_string(x))
+            sched_each_selected(c, json_string_value(x), ls, sel, own_one, &oc);
+    } else {
+        bool all = json_is_object(json_object_get(term, "namespaceSelector"));
+        sched_each_selected(c, all ? NULL : p->ns, ls, sel, own_one, &oc);
+    }
+    kube_selector_free(sel);
+}
+
+struct each_ctx {
+    struct sched_pod *p;
+    sched_pod_fn fn;
+    void *arg;
+};
+
+static void each_other(void *arg, struct sched_pod *q)
+{
+    struct each_ctx *ec = arg;
+    if (q != ec->p)
+        ec->fn(ec->arg, q);
+}
+
+void sched_term_each(struct sched_cache *c, struct sched_pod *p, json_t *term, sched_pod_fn fn,
+                     void *arg)
+{
+    json_t *ls = json_object_get(term, "labelSelector"), *x;
+    size_t j;
+    if (!json_is_object(ls))
+        return;
+    char err[128];
+    struct kube_selector *sel = kube_selector_from_json(ls, err, sizeof err);
+    if (!sel)
+        return;
+    struct each_ctx ec = {p, fn, arg};
+    json_t *nss = json_object_get(term, "namespaces");
+    if (json_array_size(nss)) {
+        json_array_foreach(nss, j, x) if (json_is_string(x))
+            sched_each_selected(c, json_string_value(x), ls, sel, each_other, &ec);
+    } else {
+        bool all = json_is_object(json_object_get(term, "namespaceSelector"));
+        sched_each_selected(c, all ? NULL : p->ns, ls, sel, each_other, &ec);
+    }
+    kube_selector_free(sel);
+}
+
+/* The pod's own required anti-affinity terms: the domains they forbid. */
 static void anti_own(struct sched_cache *c, struct sched_pod *p, struct domains *out)
 {
-    json_t *term, *x;
-    size_t i, j;
-    json_array_foreach(p->anti, i, term) {
-        const char *key = sched_str(term, "topologyKey");
-        json_t *ls = json_object_get(term, "labelSelector");
-        if (!*key || !json_is_object(ls)) /* a nil selector selects nothing */
-            continue;
-        char err[128];
-        struct kube_selector *sel = kube_selector_from_json(ls, err, sizeof err);
-        if (!sel)
-            continue;
-        struct own_ctx oc = {p, key, out};
-        json_t *nss = json_object_get(term, "namespaces");
-        if (json_array_size(nss)) {
-            json_array_foreach(nss, j, x) if (json_is_string(x))
-                sched_each_selected(c, json_string_value(x), ls, sel, own_one, &oc);
-        } else {
-            bool all = json_is_object(json_object_get(term, "namespaceSelector"));
-            sched_each_selected(c, all ? NULL : p->ns, ls, sel, own_one, &oc);
-        }
-        kube_selector_free(sel);
-    }
+    json_t *term;
+    size_t i;
+    json_array_foreach(p->anti, i, term)
+        term_domains(c, p, term, out);
+}
+
+/* Whether a term of p selects p itself (its namespaces cover p's). */
+static bool term_selects_self(json_t *term, struct sched_pod *p)
+{
+    json_t *ls = json_object_get(term, "labelSelector"), *nss = json_object_get(term, "namespaces");
+    if (!json_is_object(ls) || (json_array_size(nss) && !values_contain(nss, p->ns)))
+        return false;
+    char err[128];
+    struct kube_selector *sel = kube_selector_from_json(ls, err, sizeof err);
+    bool m = sel && kube_selector_match(sel, p->labels);
+    kube_selector_free(sel);
+    return m;
 }
 
 static void existing_one(void *arg, const char *key, const char *value)
@@ -436,10 +495,19 @@ static const char *spread_fails(const struct spread *s, const struct sched_node 
 
 #define MAX_SPREAD 4
 
+#define MAX_POD_AFFINITY 4
+
 struct prep {
     json_t *tols;
     bool has_affinity;
     struct domains anti, anti_ex;
+    /* Required pod affinity: per term, the domains holding a pod it selects;
+     * aff_anywhere when no pod matches any term but the pod matches all of
+     * them itself (the first of a group goes anywhere the keys exist). */
+    struct domains aff[MAX_POD_AFFINITY];
+    const char *aff_key[MAX_POD_AFFINITY];
+    unsigned n_aff;
+    bool aff_anywhere;
     struct spread spread[MAX_SPREAD];
     unsigned n_spread;
 };
@@ -455,8 +523,22 @@ static void prep_init(struct sched_cache *c, struct sched_pod *p, struct prep *p
         anti_own(c, p, &pr->anti);
     if (c->anti_groups.n)
         anti_existing(c, p, &pr->anti_ex);
-    json_t *con;
+    json_t *con, *term;
     size_t i;
+    bool none = true, self = true;
+    json_array_foreach(json_object_get(json_object_get(json_object_get(spec, "affinity"),
+                                                       "podAffinity"),
+                                       "requiredDuringSchedulingIgnoredDuringExecution"),
+                       i, term) {
+        if (pr->n_aff == MAX_POD_AFFINITY)
+            break;
+        pr->aff_key[pr->n_aff] = sched_str(term, "topologyKey");
+        term_domains(c, p, term, &pr->aff[pr->n_aff]);
+        none &= pr->aff[pr->n_aff].set.n == 0;
+        self &= term_selects_self(term, p);
+        pr->n_aff++;
+    }
+    pr->aff_anywhere = none && self;
     json_array_foreach(json_object_get(spec, "topologySpreadConstraints"), i, con) {
         if (pr->n_spread == MAX_SPREAD ||
             strcmp(sched_str(con, "whenUnsatisfiable"), "DoNotSchedule") != 0)
@@ -472,6 +554,8 @@ static void prep_free(struct prep *pr)
 {
     domains_free(&pr->anti);
     domains_free(&pr->anti_ex);
+    for (unsigned i = 0; i < pr->n_aff; i++)
+        domains_free(&pr->aff[i]);
     for (unsigned i = 0; i < pr->n_spread; i++)
         domains_free(&pr->spread[i].counts);
 }
@@ -522,6 +606,13 @@ static bool node_passes(struct sched_pod *p, struct prep *pr, struct sched_node 
     if (pr->anti_ex.n_keys && domains_hit(&pr->anti_ex, n)) {
         reason_add(rs, R_ANTI_EXISTING);
         return false;
+    }
+    for (unsigned i = 0; i < pr->n_aff; i++) {
+        const char *v = sched_node_label(n, pr->aff_key[i]);
+        if (!v || (!pr->aff_anywhere && domains_count(&pr->aff[i], pr->aff_key[i], v) <= 0)) {
+            reason_add(rs, R_POD_AFFINITY);
+            return false;
+        }
     }
     for (unsigned i = 0; i < pr->n_spread; i++) {
         const char *why = spread_fails(&pr->spread[i], n);

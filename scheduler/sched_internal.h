@@ -114,6 +114,10 @@ typedef void (*sched_pod_fn)(void *arg, struct sched_pod *q);
  * sel's LabelSelector JSON, whose matchLabels pick the index to walk. */
 void sched_each_selected(struct sched_cache *c, const char *ns, json_t *ls,
                          const struct kube_selector *sel, sched_pod_fn fn, void *arg);
+/* Every counted pod other than p that a pod (anti-)affinity term of p
+ * selects (its labelSelector within its namespaces; filter.c). */
+void sched_term_each(struct sched_cache *c, struct sched_pod *p, json_t *term, sched_pod_fn fn,
+                     void *arg);
 /* Every (topologyKey, value) domain holding a counted pod whose required
  * anti-affinity terms select p. */
 typedef void (*sched_domain_fn)(void *arg, const char *key, const char *value);

@@ -10,6 +10,10 @@
  *     matches, scaled so the best node gets 100.
  *   TaintToleration (weight 3): fewer PreferNoSchedule taints the pod does
  *     not tolerate is better, scaled so the worst node gets 0.
+ *   InterPodAffinity (weight 2): for each preferred pod affinity term, its
+ *     weight for every pod it selects in the node's topology domain, minus
+ *     the same for preferred anti-affinity terms, scaled between the
+ *     lowest and the highest candidate.
  *   Spreading (weight 2): pods of the same controller (the ownerReference
  *     with controller=true) go where there are fewest of them, on the node
  *     and, with 2/3 of the weight when nodes carry
@@ -29,6 +33,81 @@
 #define W_AFFINITY 2
 #define W_TAINT 3
 #define W_SPREAD 2
+#define W_POD_AFFINITY 2
+#define MAX_PREF 8
+
+/* A preferred pod (anti-)affinity term: its signed weight and, per value
+ * of its topology key, how many pods it selects there. */
+struct pref {
+    const char *key;
+    int64_t weight;
+    struct umap counts; /* value -> 1 + pods */
+};
+
+struct prefs {
+    struct pref t[MAX_PREF];
+    unsigned n;
+};
+
+struct pref_ctx {
+    struct pref *t;
+};
+
+static void pref_count(void *arg, struct sched_pod *q)
+{
+    struct pref *t = ((struct pref_ctx *)arg)->t;
+    const char *v = sched_node_label(q->node, t->key);
+    if (!v)
+        return;
+    uintptr_t n = (uintptr_t)umap_get(&t->counts, v);
+    umap_put(&t->counts, v, (void *)((n ? n : 1) + 1));
+}
+
+static void prefs_add(struct sched_cache *c, struct sched_pod *p, json_t *list, int sign,
+                      struct prefs *ps)
+{
+    json_t *w;
+    size_t i;
+    json_array_foreach(list, i, w) {
+        json_t *term = json_object_get(w, "podAffinityTerm");
+        const char *key = sched_str(term, "topologyKey");
+        if (ps->n == MAX_PREF || !*key)
+            continue;
+        struct pref *t = &ps->t[ps->n++];
+        memset(t, 0, sizeof *t);
+        t->key = key;
+        t->weight = sign * json_integer_value(json_object_get(w, "weight"));
+        struct pref_ctx pc = {t};
+        sched_term_each(c, p, term, pref_count, &pc);
+    }
+}
+
+static void prefs_init(struct sched_cache *c, struct sched_pod *p, struct prefs *ps)
+{
+    json_t *aff = json_object_get(json_object_get(p->obj, "spec"), "affinity");
+    const char *pref = "preferredDuringSchedulingIgnoredDuringExecution";
+    ps->n = 0;
+    prefs_add(c, p, json_object_get(json_object_get(aff, "podAffinity"), pref), 1, ps);
+    prefs_add(c, p, json_object_get(json_object_get(aff, "podAntiAffinity"), pref), -1, ps);
+}
+
+static void prefs_free(struct prefs *ps)
+{
+    for (unsigned i = 0; i < ps->n; i++)
+        umap_free(&ps->t[i].counts);
+}
+
+static int64_t prefs_raw(const struct prefs *ps, const struct sched_node *n)
+{
+    int64_t s = 0;
+    for (unsigned i = 0; i < ps->n; i++) {
+        const char *v = sched_node_label(n, ps->t[i].key);
+        uintptr_t k = v ? (uintptr_t)umap_get(&ps->t[i].counts, v) : 0;
+        if (k > 1)
+            s += ps->t[i].weight * (int64_t)(k - 1);
+    }
+    return s;
+}
 
 static uint64_t rng_next(struct sched_cache *c)
 {
@@ -94,13 +173,15 @@ static unsigned owner_on_node(const struct sched_pod *p, const struct sched_node
 
 struct raw {
     int64_t fixed; /* least allocated + balanced, weighted */
-    int64_t aff, taint;
+    int64_t aff, taint, pod_aff;
     unsigned on_node, in_zone;
 };
 
 static void raw_scores(struct sched_cache *c, struct sched_pod *p, struct sched_node *n,
-                       json_t *preferred, json_t *tols, struct sched_owner *o, struct raw *r)
+                       json_t *preferred, json_t *tols, struct sched_owner *o,
+                       const struct prefs *ps, struct raw *r)
 {
+    r->pod_aff = ps->n ? prefs_raw(ps, n) : 0;
     r->fixed = W_LEAST * least_allocated(p, n) + W_BALANCED * balanced(p, n);
     r->aff = preferred ? affinity_raw(preferred, n) : 0;
     r->taint = n->n_taints ? taint_raw(tols, n) : 0;
@@ -109,10 +190,13 @@ static void raw_scores(struct sched_cache *c, struct sched_pod *p, struct sched_
     (void)c;
 }
 
-/* Normalises the raw parts over all candidates and sums them. */
-static int64_t total(const struct raw *r, const struct raw *max, bool zones)
+/* Normalises the raw parts over all candidates (max, and min for the pod
+ * affinity part, which may be negative) and sums them. */
+static int64_t total(const struct raw *r, const struct raw *max, const struct raw *min, bool zones)
 {
     int64_t s = r->fixed;
+    if (max->pod_aff > min->pod_aff)
+        s += W_POD_AFFINITY * ((r->pod_aff - min->pod_aff) * 100 / (max->pod_aff - min->pod_aff));
     if (max->aff > 0)
         s += W_AFFINITY * (r->aff * 100 / max->aff);
     s += W_TAINT * (max->taint > 0 ? 100 - r->taint * 100 / max->taint : 100);
@@ -147,10 +231,16 @@ struct sched_node *sched_score_pick(struct sched_cache *c, struct sched_pod *p,
     json_t *preferred, *tols;
     struct sched_owner *o;
     pod_score_inputs(c, p, &preferred, &tols, &o);
-    struct raw *r = xmalloc(n * sizeof *r), max = {0, 0, 0, 0, 0};
+    struct raw *r = xmalloc(n * sizeof *r), max = {0}, min = {0};
+    struct prefs ps;
+    prefs_init(c, p, &ps);
     bool zones = false;
     for (unsigned i = 0; i < n; i++) {
-        raw_scores(c, p, nodes[i], preferred, tols, o, &r[i]);
+        raw_scores(c, p, nodes[i], preferred, tols, o, &ps, &r[i]);
+        if (i == 0 || r[i].pod_aff > max.pod_aff)
+            max.pod_aff = r[i].pod_aff;
+        if (i == 0 || r[i].pod_aff < min.pod_aff)
+            min.pod_aff = r[i].pod_aff;
         if (r[i].aff > max.aff)
             max.aff = r[i].aff;
         if (r[i].taint > max.taint)
@@ -165,7 +255,7 @@ struct sched_node *sched_score_pick(struct sched_cache *c, struct sched_pod *p,
     int64_t best_score = INT64_MIN;
     unsigned ties = 0;
     for (unsigned i = 0; i < n; i++) {
-        int64_t s = total(&r[i], &max, zones && o);
+        int64_t s = total(&r[i], &max, &min, zones && o);
         if (s > best_score) {
             best_score = s;
             best = nodes[i];
@@ -175,6 +265,7 @@ struct sched_node *sched_score_pick(struct sched_cache *c, struct sched_pod *p,
         }
     }
     free(r);
+    prefs_free(&ps);
     return best;
 }
 
@@ -184,6 +275,9 @@ int64_t sched_score_node(struct sched_cache *c, struct sched_pod *p, struct sche
     struct sched_owner *o;
     pod_score_inputs(c, p, &preferred, &tols, &o);
     struct raw r;
-    raw_scores(c, p, n, preferred, tols, o, &r);
-    return total(&r, &r, n->zone >= 0 && o);
+    struct prefs ps;
+    prefs_init(c, p, &ps);
+    raw_scores(c, p, n, preferred, tols, o, &ps, &r);
+    prefs_free(&ps);
+    return total(&r, &r, &r, n->zone >= 0 && o);
 }

@@ -292,6 +292,46 @@ static void test_anti_affinity(void **state)
     sched_cache_free(c);
 }
 
+#define AFFINITY(sel, key) ",\"affinity\":{\"podAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":[{\"labelSelector\":{\"matchLabels\":" sel "},\"topologyKey\":\"" key "\"}]}}"
+
+static void test_pod_affinity(void **state)
+{
+    struct sched_cache *c = sched_cache_new(0, 1);
+    add_node(c, "a1", "{\"zone\":\"z1\"}", "4", "8Gi", "110", NULL);
+    add_node(c, "a2", "{\"zone\":\"z1\"}", "4", "8Gi", "110", NULL);
+    add_node(c, "b1", "{\"zone\":\"z2\"}", "4", "8Gi", "110", NULL);
+    add_node(c, "nozone", NULL, "4", "8Gi", "110", NULL);
+    add_pod(c, "db", NULL, NULL, "b1", NULL, ",\"labels\":{\"app\":\"db\"}", 1);
+    /* Near the db: its zone only. */
+    expect_only(c, AFFINITY("{\"app\":\"db\"}", "zone"), "b1");
+    /* Nothing matches and the pod does not match itself: nowhere. */
+    struct sched_decision d;
+    struct sched_pod *p = add_pod(c, "lonely", NULL, NULL, NULL,
+                                  AFFINITY("{\"app\":\"cache\"}", "zone"), NULL, 50);
+    assert_null(decide(c, p, &d));
+    assert_string_equal(d.message, "0/4 nodes are available: 4 node(s) didn't match pod "
+                                   "affinity rules.");
+    /* The first of a group that selects itself goes anywhere the key is. */
+    p = add_pod(c, "web-0", NULL, NULL, NULL, AFFINITY("{\"app\":\"web\"}", "zone"),
+                ",\"labels\":{\"app\":\"web\"}", 51);
+    const char *first = decide(c, p, &d);
+    assert_non_null(first);
+    assert_string_not_equal(first, "nozone");
+    sched_cache_assume(c, p, d.node);
+    /* The second follows it into its zone. */
+    struct sched_pod *q = add_pod(c, "web-1", NULL, NULL, NULL,
+                                  AFFINITY("{\"app\":\"web\"}", "zone"),
+                                  ",\"labels\":{\"app\":\"web\"}", 52);
+    const char *zone = sched_node_label(d.node, "zone");
+    for (int i = 0; i < 10; i++) {
+        const char *got = decide(c, q, &d);
+        assert_non_null(got);
+        assert_string_equal(sched_node_label(d.node, "zone"), zone);
+    }
+    (void)state;
+    sched_cache_free(c);
+}
+
 static void test_topology_spread(void **state)
 {
     struct sched_cache *c = sched_cache_new(0, 1);
@@ -368,6 +408,29 @@ static void test_preferred_affinity_and_prefer_no_schedule(void **state)
                                   NULL, 1);
     for (int i = 0; i < 10; i++)
         assert_string_equal(decide(c, p, &d), "ssd");
+    (void)state;
+    sched_cache_free(c);
+}
+
+#define PREF(kind, sel) ",\"affinity\":{\"" kind "\":{\"preferredDuringSchedulingIgnoredDuringExecution\":[{\"weight\":100,\"podAffinityTerm\":{\"labelSelector\":{\"matchLabels\":" sel "},\"topologyKey\":\"kubernetes.io/hostname\"}}]}}"
+
+static void test_preferred_pod_affinity(void **state)
+{
+    struct sched_cache *c = sched_cache_new(0, 7);
+    add_node(c, "n1", "{\"kubernetes.io/hostname\":\"n1\"}", "4", "8Gi", "110", NULL);
+    add_node(c, "n2", "{\"kubernetes.io/hostname\":\"n2\"}", "4", "8Gi", "110", NULL);
+    /* The cache pod makes n1 a little fuller, so without a preference the
+     * scores would pick n2. */
+    add_pod(c, "cache", "200m", "256Mi", "n1", NULL, ",\"labels\":{\"app\":\"cache\"}", 1);
+    struct sched_decision d;
+    struct sched_pod *near = add_pod(c, "near", NULL, NULL, NULL,
+                                     PREF("podAffinity", "{\"app\":\"cache\"}"), NULL, 2);
+    struct sched_pod *far = add_pod(c, "far", NULL, NULL, NULL,
+                                    PREF("podAntiAffinity", "{\"app\":\"cache\"}"), NULL, 3);
+    for (int i = 0; i < 10; i++) {
+        assert_string_equal(decide(c, near, &d), "n1");
+        assert_string_equal(decide(c, far, &d), "n2");
+    }
     (void)state;
     sched_cache_free(c);
 }
@@ -566,10 +629,12 @@ int main(void)
         cmocka_unit_test(test_not_ready),
         cmocka_unit_test(test_host_ports),
         cmocka_unit_test(test_anti_affinity),
+        cmocka_unit_test(test_pod_affinity),
         cmocka_unit_test(test_topology_spread),
         cmocka_unit_test(test_least_allocated_spreads),
         cmocka_unit_test(test_balanced_allocation),
         cmocka_unit_test(test_preferred_affinity_and_prefer_no_schedule),
+        cmocka_unit_test(test_preferred_pod_affinity),
         cmocka_unit_test(test_spread_by_owner_and_zone),
         cmocka_unit_test(test_assume_forget_and_bound),
         cmocka_unit_test(test_pending_rules),
