@@ -14,6 +14,8 @@
  *     weight for every pod it selects in the node's topology domain, minus
  *     the same for preferred anti-affinity terms, scaled between the
  *     lowest and the highest candidate.
+ *   PodTopologySpread (weight 2): for ScheduleAnyway constraints, fewer
+ *     selected pods in the node's domain is better, scaled the same way.
  *   Spreading (weight 2): pods of the same controller (the ownerReference
  *     with controller=true) go where there are fewest of them, on the node
  *     and, with 2/3 of the weight when nodes carry
@@ -34,6 +36,7 @@
 #define W_TAINT 3
 #define W_SPREAD 2
 #define W_POD_AFFINITY 2
+#define W_TOPOLOGY_SPREAD 2
 #define MAX_PREF 8
 
 /* A preferred pod (anti-)affinity term: its signed weight and, per value
@@ -79,6 +82,29 @@ static void prefs_add(struct sched_cache *c, struct sched_pod *p, json_t *list, 
         t->weight = sign * json_integer_value(json_object_get(w, "weight"));
         struct pref_ctx pc = {t};
         sched_term_each(c, p, term, pref_count, &pc);
+    }
+}
+
+/* ScheduleAnyway topology spread constraints: like anti-affinity terms of
+ * weight 1 on the pods they select in the pod's namespace. */
+static void spread_prefs(struct sched_cache *c, struct sched_pod *p, struct prefs *ps)
+{
+    json_t *con;
+    size_t i;
+    ps->n = 0;
+    json_array_foreach(json_object_get(json_object_get(p->obj, "spec"),
+                                       "topologySpreadConstraints"),
+                       i, con) {
+        const char *key = sched_str(con, "topologyKey");
+        if (ps->n == MAX_PREF || !*key ||
+            strcmp(sched_str(con, "whenUnsatisfiable"), "ScheduleAnyway") != 0)
+            continue;
+        struct pref *t = &ps->t[ps->n++];
+        memset(t, 0, sizeof *t);
+        t->key = key;
+        t->weight = -1;
+        struct pref_ctx pc = {t};
+        sched_term_each(c, p, con, pref_count, &pc);
     }
 }
 
@@ -173,15 +199,16 @@ static unsigned owner_on_node(const struct sched_pod *p, const struct sched_node
 
 struct raw {
     int64_t fixed; /* least allocated + balanced, weighted */
-    int64_t aff, taint, pod_aff;
+    int64_t aff, taint, pod_aff, spread_pref;
     unsigned on_node, in_zone;
 };
 
 static void raw_scores(struct sched_cache *c, struct sched_pod *p, struct sched_node *n,
                        json_t *preferred, json_t *tols, struct sched_owner *o,
-                       const struct prefs *ps, struct raw *r)
+                       const struct prefs *ps, const struct prefs *sp, struct raw *r)
 {
     r->pod_aff = ps->n ? prefs_raw(ps, n) : 0;
+    r->spread_pref = sp->n ? prefs_raw(sp, n) : 0;
     r->fixed = W_LEAST * least_allocated(p, n) + W_BALANCED * balanced(p, n);
     r->aff = preferred ? affinity_raw(preferred, n) : 0;
     r->taint = n->n_taints ? taint_raw(tols, n) : 0;
@@ -197,6 +224,9 @@ static int64_t total(const struct raw *r, const struct raw *max, const struct ra
     int64_t s = r->fixed;
     if (max->pod_aff > min->pod_aff)
         s += W_POD_AFFINITY * ((r->pod_aff - min->pod_aff) * 100 / (max->pod_aff - min->pod_aff));
+    if (max->spread_pref > min->spread_pref)
+        s += W_TOPOLOGY_SPREAD * ((r->spread_pref - min->spread_pref) * 100 /
+                                  (max->spread_pref - min->spread_pref));
     if (max->aff > 0)
         s += W_AFFINITY * (r->aff * 100 / max->aff);
     s += W_TAINT * (max->taint > 0 ? 100 - r->taint * 100 / max->taint : 100);
@@ -232,15 +262,20 @@ struct sched_node *sched_score_pick(struct sched_cache *c, struct sched_pod *p,
     struct sched_owner *o;
     pod_score_inputs(c, p, &preferred, &tols, &o);
     struct raw *r = xmalloc(n * sizeof *r), max = {0}, min = {0};
-    struct prefs ps;
+    struct prefs ps, sp;
     prefs_init(c, p, &ps);
+    spread_prefs(c, p, &sp);
     bool zones = false;
     for (unsigned i = 0; i < n; i++) {
-        raw_scores(c, p, nodes[i], preferred, tols, o, &ps, &r[i]);
+        raw_scores(c, p, nodes[i], preferred, tols, o, &ps, &sp, &r[i]);
         if (i == 0 || r[i].pod_aff > max.pod_aff)
             max.pod_aff = r[i].pod_aff;
         if (i == 0 || r[i].pod_aff < min.pod_aff)
             min.pod_aff = r[i].pod_aff;
+        if (i == 0 || r[i].spread_pref > max.spread_pref)
+            max.spread_pref = r[i].spread_pref;
+        if (i == 0 || r[i].spread_pref < min.spread_pref)
+            min.spread_pref = r[i].spread_pref;
         if (r[i].aff > max.aff)
             max.aff = r[i].aff;
         if (r[i].taint > max.taint)
@@ -266,6 +301,7 @@ struct sched_node *sched_score_pick(struct sched_cache *c, struct sched_pod *p,
     }
     free(r);
     prefs_free(&ps);
+    prefs_free(&sp);
     return best;
 }
 
@@ -275,9 +311,11 @@ int64_t sched_score_node(struct sched_cache *c, struct sched_pod *p, struct sche
     struct sched_owner *o;
     pod_score_inputs(c, p, &preferred, &tols, &o);
     struct raw r;
-    struct prefs ps;
+    struct prefs ps, sp;
     prefs_init(c, p, &ps);
-    raw_scores(c, p, n, preferred, tols, o, &ps, &r);
+    spread_prefs(c, p, &sp);
+    raw_scores(c, p, n, preferred, tols, o, &ps, &sp, &r);
     prefs_free(&ps);
+    prefs_free(&sp);
     return total(&r, &r, &r, n->zone >= 0 && o);
 }

@@ -431,6 +431,17 @@ static void test_preferred_pod_affinity(void **state)
         assert_string_equal(decide(c, near, &d), "n1");
         assert_string_equal(decide(c, far, &d), "n2");
     }
+    /* ScheduleAnyway spreading: away from the node holding a selected pod,
+     * even though it is the emptier one. */
+    add_pod(c, "w0", NULL, NULL, "n2", NULL, ",\"labels\":{\"app\":\"w\"}", 4);
+    add_pod(c, "hog", "1", "1Gi", "n1", NULL, NULL, 5);
+    struct sched_pod *w1 = add_pod(
+        c, "w1", NULL, NULL, NULL,
+        ",\"topologySpreadConstraints\":[{\"maxSkew\":1,\"topologyKey\":\"kubernetes.io/hostname\","
+        "\"whenUnsatisfiable\":\"ScheduleAnyway\",\"labelSelector\":{\"matchLabels\":{\"app\":\"w\"}}}]",
+        ",\"labels\":{\"app\":\"w\"}", 6);
+    for (int i = 0; i < 10; i++)
+        assert_string_equal(decide(c, w1, &d), "n1");
     (void)state;
     sched_cache_free(c);
 }
