@@ -426,16 +426,35 @@ struct spread {
     struct domains counts;
 };
 
+#define SPREAD_FAST 16
+
+/* Counting pods per domain: the first SPREAD_FAST values in an array (the
+ * common case: a few zones), the rest straight into the map. */
 struct spread_ctx {
     struct spread *s;
     uint32_t stamp;
+    const char *vals[SPREAD_FAST];
+    long counts[SPREAD_FAST];
+    unsigned n;
 };
 
 static void spread_one(void *arg, struct sched_pod *q)
 {
     struct spread_ctx *sc = arg;
-    if (q->node->present && q->node->stamp == sc->stamp)
-        domains_add(&sc->s->counts, sc->s->key, sched_node_label(q->node, sc->s->key), 1);
+    if (!q->node->present || q->node->stamp != sc->stamp)
+        return;
+    const char *v = sched_node_label(q->node, sc->s->key);
+    unsigned k = 0;
+    while (k < sc->n && strcmp(sc->vals[k], v) != 0)
+        k++;
+    if (k < sc->n) {
+        sc->counts[k]++;
+    } else if (sc->n < SPREAD_FAST) {
+        sc->vals[sc->n] = v;
+        sc->counts[sc->n++] = 1;
+    } else {
+        domains_add(&sc->s->counts, sc->s->key, v, 1);
+    }
 }
 
 /* Counts, per domain of key over the nodes the pod may go to (they have
@@ -457,16 +476,33 @@ static bool spread_prepare(struct sched_cache *c, struct sched_pod *p, json_t *c
                                                    : NULL;
     s->self = sel && kube_selector_match(sel, p->labels);
     uint32_t stamp = ++c->stamp;
+    /* Domains are few (zones, racks) and nodes many: remember the values
+     * already registered and skip the map for them. */
+    const char *seen[16];
+    unsigned n_seen = 0;
+    bool affinity = json_object_size(json_object_get(json_object_get(p->obj, "spec"),
+                                                     "nodeSelector")) ||
+                    json_object_get(json_object_get(json_object_get(p->obj, "spec"), "affinity"),
+                                    "nodeAffinity");
     for (unsigned i = 0; i < c->n_list; i++) {
         const char *v = sched_node_label(c->list[i], s->key);
-        if (v && sched_node_affinity_match(p->obj, c->list[i])) {
-            domains_add(&s->counts, s->key, v, 0);
-            c->list[i]->stamp = stamp;
-        }
+        if (!v || (affinity && !sched_node_affinity_match(p->obj, c->list[i])))
+            continue;
+        c->list[i]->stamp = stamp;
+        unsigned k = 0;
+        while (k < n_seen && strcmp(seen[k], v) != 0)
+            k++;
+        if (k < n_seen)
+            continue;
+        domains_add(&s->counts, s->key, v, 0);
+        if (n_seen < sizeof seen / sizeof seen[0])
+            seen[n_seen++] = v;
     }
-    struct spread_ctx sc = {s, stamp};
+    struct spread_ctx sc = {.s = s, .stamp = stamp};
     if (sel)
         sched_each_selected(c, p->ns, ls, sel, spread_one, &sc);
+    for (unsigned k = 0; k < sc.n; k++)
+        domains_add(&s->counts, s->key, sc.vals[k], sc.counts[k]);
     kube_selector_free(sel);
     s->min = -1;
     size_t it = 0;
