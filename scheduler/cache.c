@@ -530,6 +530,7 @@ void sched_cache_free(struct sched_cache *c)
         free(c->zones[i]);
     free(c->zones);
     free(c->list);
+    free(c->feasible);
     umap_free(&c->pods);
     umap_free(&c->nodes);
     umap_free(&c->owners);

@@ -306,46 +306,6 @@ static void domains_free(struct domains *d)
         free(d->keys[i]);
 }
 
-struct own_ctx {
-    struct sched_pod *p;
-    const char *key;
-    struct domains *out;
-};
-
-static void own_one(void *arg, struct sched_pod *q)
-{
-    struct own_ctx *oc = arg;
-    const char *dv = q == oc->p ? NULL : sched_node_label(q->node, oc->key);
-    if (dv)
-        domains_add(oc->out, oc->key, dv, 1);
-}
-
-/* The domains (the term's topologyKey = value) of the counted pods, other
- * than p, that a pod affinity term of p selects, through the label index. */
-static void term_domains(struct sched_cache *c, struct sched_pod *p, json_t *term,
-                         struct domains *out)
-{
-    const char *key = sched_str(term, "topologyKey");
-    json_t *ls = json_object_get(term, "labelSelector"), *x;
-    size_t j;
-    if (!*key || !json_is_object(ls)) /* a nil selector selects nothing */
-        return;
-    char err[128];
-    struct kube_selector *sel = kube_selector_from_json(ls, err, sizeof err);
-    if (!sel)
-        return;
-    struct own_ctx oc = {p, key, out};
-    json_t *nss = json_object_get(term, "namespaces");
-    if (json_array_size(nss)) {
-        json_array_foreach(nss, j, x) if (json_is_string(x))
-            sched_each_selected(c, json_string_value(x), ls, sel, own_one, &oc);
-    } else {
-        bool all = json_is_object(json_object_get(term, "namespaceSelector"));
-        sched_each_selected(c, all ? NULL : p->ns, ls, sel, own_one, &oc);
-    }
-    kube_selector_free(sel);
-}
-
 struct each_ctx {
     struct sched_pod *p;
     sched_pod_fn fn;
@@ -364,7 +324,7 @@ void sched_term_each(struct sched_cache *c, struct sched_pod *p, json_t *term, s
 {
     json_t *ls = json_object_get(term, "labelSelector"), *x;
     size_t j;
-    if (!json_is_object(ls))
+    if (!json_is_object(ls)) /* a nil selector selects nothing */
         return;
     char err[128];
     struct kube_selector *sel = kube_selector_from_json(ls, err, sizeof err);
@@ -380,6 +340,29 @@ void sched_term_each(struct sched_cache *c, struct sched_pod *p, json_t *term, s
         sched_each_selected(c, all ? NULL : p->ns, ls, sel, each_other, &ec);
     }
     kube_selector_free(sel);
+}
+
+struct domain_ctx {
+    const char *key;
+    struct domains *out;
+};
+
+static void domain_one(void *arg, struct sched_pod *q)
+{
+    struct domain_ctx *dc = arg;
+    const char *dv = sched_node_label(q->node, dc->key);
+    if (dv)
+        domains_add(dc->out, dc->key, dv, 1);
+}
+
+/* The domains (the term's topologyKey = value) of the counted pods, other
+ * than p, that a pod affinity term of p selects. */
+static void term_domains(struct sched_cache *c, struct sched_pod *p, json_t *term,
+                         struct domains *out)
+{
+    struct domain_ctx dc = {sched_str(term, "topologyKey"), out};
+    if (*dc.key)
+        sched_term_each(c, p, term, domain_one, &dc);
 }
 
 /* The pod's own required anti-affinity terms: the domains they forbid. */
@@ -710,9 +693,12 @@ void sched_prep_free(struct sched_prep *prep)
 void sched_cache_decide(struct sched_cache *c, struct sched_pod *p, struct sched_decision *d)
 {
     assert(p->pending && p->obj && !p->node);
-    unsigned cap = c->n_list ? c->n_list : 1;
-    struct sched_node **feasible = xmalloc(cap * sizeof *feasible);
-    unsigned n = sched_filter_nodes(c, p, feasible, cap, d);
-    d->node = sched_score_pick(c, p, feasible, n);
-    free(feasible);
+    /* The feasible list lives in the cache and grows with the cluster:
+     * no allocation per decision. */
+    if (c->cap_feasible < c->n_list || !c->feasible) {
+        c->cap_feasible = c->n_list ? c->n_list : 1;
+        c->feasible = xrealloc(c->feasible, c->cap_feasible * sizeof *c->feasible);
+    }
+    unsigned n = sched_filter_nodes(c, p, c->feasible, c->n_list, d);
+    d->node = sched_score_pick(c, p, c->feasible, n);
 }

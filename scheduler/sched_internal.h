@@ -84,6 +84,8 @@ struct sched_cache {
     struct umap nodes; /* name -> struct sched_node (present or not) */
     struct sched_node **list; /* present nodes */
     unsigned n_list, cap_list;
+    struct sched_node **feasible; /* filter.c's scratch, one decision at a time */
+    unsigned cap_feasible;
     struct umap pods;   /* "ns/name" -> struct sched_pod */
     struct umap owners; /* uid -> struct sched_owner */
     char **zones;       /* interned zone names */

@@ -157,10 +157,9 @@ static void rebuild(struct scheduler *s)
  * not be decoded. */
 static bool known_at(struct scheduler *s, const struct store_obj *o, uint64_t rev)
 {
-    char ns[256], name[256];
-    snprintf(ns, sizeof ns, "%.*s", (int)o->ns_len, o->ns);
-    snprintf(name, sizeof name, "%.*s", (int)o->name_len, o->name);
-    struct sched_pod *p = sched_cache_pod(s->cache, ns, name);
+    char key[640]; /* the cache's key, "ns/name" */
+    snprintf(key, sizeof key, "%.*s/%.*s", (int)o->ns_len, o->ns, (int)o->name_len, o->name);
+    struct sched_pod *p = umap_get(&s->cache->pods, key);
     return p && rev <= p->rev;
 }
 
@@ -263,19 +262,22 @@ static uint64_t fnv(const char *a, const char *b)
     return h;
 }
 
-/* An Event about pod p, created or (when it exists in the replica) counted
- * again, as the event recorder aggregates repeats. */
+/* An Event about pod p, named after the pod's uid and the reason. One
+ * that can repeat (repeats) is counted again when it exists in the
+ * replica, as the event recorder aggregates repeats; the others (a pod is
+ * bound or preempted once) are created without looking, which keeps a
+ * store read off every binding. */
 static void add_event(struct scheduler *s, struct batch *b, struct sched_pod *p, const char *type,
-                      const char *reason, const char *message, const char *salt)
+                      const char *reason, const char *message, bool repeats)
 {
     char name[320], uid[40];
     snprintf(name, sizeof name, "%.200s.%016llx", p->name,
-             (unsigned long long)fnv(p->uid, salt));
+             (unsigned long long)fnv(p->uid, reason));
     struct store_read r;
     struct store_obj cur;
     json_t *ev = NULL;
     uint64_t rev = 0;
-    if (store_read_begin(s->cfg.store, &r) == 0) {
+    if (repeats && store_read_begin(s->cfg.store, &r) == 0) {
         if (store_get(&r, "events", p->ns, name, &cur) == 0) {
             ev = codec_msgpack_to_json(cur.obj, cur.obj_len);
             rev = cur.mod_rev;
@@ -318,7 +320,7 @@ static void add_binding(struct scheduler *s, struct batch *b, struct sched_pod *
     json_decref(next);
     snprintf(msg, sizeof msg, "Successfully assigned %s/%s to %s", p->ns, p->name,
              sched_node_name(node));
-    add_event(s, b, p, "Normal", "Scheduled", msg, "Scheduled");
+    add_event(s, b, p, "Normal", "Scheduled", msg, false);
 }
 
 /* The pod with PodScheduled=False (and status.nominatedNodeName after a
@@ -364,7 +366,7 @@ static void add_failure(struct scheduler *s, struct batch *b, struct sched_pod *
         encode(w, STORE_OP_UPDATE, "pods", p->ns, p->name, p->rev, NULL, next);
         w->next = next;
     }
-    add_event(s, b, p, "Warning", "FailedScheduling", message, "FailedScheduling");
+    add_event(s, b, p, "Warning", "FailedScheduling", message, true);
 }
 
 static void metrics_bound(struct scheduler *s, struct sched_pod *p, uint64_t now)
@@ -487,7 +489,7 @@ static bool preempt(struct scheduler *s, struct batch *b, struct sched_pod *p)
                                     .name = v->name, .expect_uid = v->uid};
             store_cmd_encode(&cmd, &w->cmd);
         }
-        add_event(s, b, v, "Normal", "Preempted", msg, "Preempted");
+        add_event(s, b, v, "Normal", "Preempted", msg, false);
         sched_cache_forget_counted(s->cache, v);
     }
     free(victims);

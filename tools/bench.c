@@ -301,16 +301,23 @@ static int bench_servers_from_dir(struct bench_options *o, const char *dir)
     return 0;
 }
 
+char **bench_list_split(const char *list, int *n)
+{
+    size_t cap = 1;
+    for (const char *p = list; *p; p++)
+        cap += *p == ',';
+    char **items = xcalloc(cap + 1, sizeof *items);
+    char *copy = xstrdup(list), *save = NULL;
+    *n = 0;
+    for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save))
+        items[(*n)++] = xstrdup(s);
+    free(copy);
+    return items;
+}
+
 static void bench_servers_from_list(struct bench_options *o, const char *list)
 {
-    size_t n = 1;
-    for (const char *p = list; *p; p++)
-        n += *p == ',';
-    o->servers = xcalloc(n + 1, sizeof *o->servers);
-    char *copy = xstrdup(list), *save = NULL;
-    for (char *url = strtok_r(copy, ",", &save); url; url = strtok_r(NULL, ",", &save))
-        o->servers[o->n_servers++] = xstrdup(url);
-    free(copy);
+    o->servers = bench_list_split(list, &o->n_servers);
 }
 
 static void bench_options_free(struct bench_options *o)

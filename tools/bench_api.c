@@ -353,14 +353,7 @@ static int bapi_flag_error(const struct bapi_options *o, const char *what, const
 
 static int bapi_servers_from_list(struct bapi_options *o, const char *list)
 {
-    size_t n = 1;
-    for (const char *p = list; *p; p++)
-        n += *p == ',';
-    o->servers = xcalloc(n + 1, sizeof *o->servers);
-    char *copy = xstrdup(list), *save = NULL;
-    for (char *url = strtok_r(copy, ",", &save); url; url = strtok_r(NULL, ",", &save))
-        o->servers[o->n_servers++] = xstrdup(url);
-    free(copy);
+    o->servers = bench_list_split(list, &o->n_servers);
     return o->n_servers > 0 ? 0 : bapi_flag_error(o, "--servers", list);
 }
 

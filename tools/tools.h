@@ -27,6 +27,9 @@ void bench_sleep_ms(long ms); /* nanosleep, resumed after signals */
 int bench_cmp_u32(const void *a, const void *b); /* qsort order of uint32_t */
 /* Nearest rank: the smallest sample with at least p percent at or below it. */
 uint32_t bench_percentile(const uint32_t *sorted, size_t n, double p);
+/* The comma-separated items of list ("a,b,,c": a, b, c), NULL-terminated,
+ * each and the array to free; *n their number. */
+char **bench_list_split(const char *list, int *n);
 /* Latency figures of n samples (microseconds); sorts v. */
 struct bench_lat {
     long long n;
