@@ -21,6 +21,7 @@ static const struct subcommand subcommands[] = {
     {"member", tools_member_main, "add, promote or remove a cluster member"},
     {"transfer", tools_transfer_main, "transfer leadership to a server"},
     {"bench", tools_bench_main, "benchmarks: writes, list, reads, watch, schedule"},
+    {"chaos", tools_chaos_main, "chaos testing: check DIR judges a recorded history"},
 };
 
 static void usage(FILE *f)

@@ -17,6 +17,8 @@ int tools_bench_watch_main(int argc, char **argv);
 /* bench_schedule.c: bosun bench schedule (scheduling throughput, hollow nodes). */
 int tools_bench_schedule_main(int argc, char **argv);
 int tools_member_main(int argc, char **argv);
+/* chaos.c: bosun chaos (check DIR: the history checker). */
+int tools_chaos_main(int argc, char **argv);
 
 /* Helpers the benchmarks share (bench.c). */
 #include <stddef.h>

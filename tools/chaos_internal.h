@@ -1,0 +1,209 @@
+/* chaos_internal.h — private header of `bosun chaos` (tools/chaos*.c): the
+ * recorded history (chaos_history.c reads DIR/history.jsonl and
+ * DIR/final.json into it) and the checker (chaos_check.c judges it).
+ *
+ * The file formats are described at the top of chaos_history.c, the
+ * checking algorithm at the top of chaos_check.c. Strings (keys, values,
+ * server ids) are interned: everywhere else they are small integers. */
+#ifndef BOSUN_CHAOS_INTERNAL_H
+#define BOSUN_CHAOS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util/util.h"
+
+/* A completion time that never came (result "unknown"). */
+#define CHAOS_NEVER INT64_MAX
+
+enum chaos_fn { CHAOS_CREATE, CHAOS_GET, CHAOS_UPDATE, CHAOS_DELETE, CHAOS_NFN };
+enum chaos_result { CHAOS_OK, CHAOS_FAIL, CHAOS_UNKNOWN, CHAOS_NRESULT };
+
+/* Interned strings: id → string, string → id. */
+struct chaos_strtab {
+    char **s;
+    int n, cap;
+    struct umap ids; /* string → (void *)(intptr_t)(id + 1) */
+};
+int chaos_strtab_intern(struct chaos_strtab *t, const char *s);
+int chaos_strtab_find(const struct chaos_strtab *t, const char *s); /* -1 if absent */
+void chaos_strtab_free(struct chaos_strtab *t);
+
+/* One line of history.jsonl. */
+struct chaos_op {
+    int64_t id;     /* the runner's op id, unique */
+    int client;     /* the process that ran it (>= 0) */
+    enum chaos_fn fn;
+    int key;        /* chaos_history.keys */
+    int value;      /* written (create, update), observed (ok get, ok delete); -1 none */
+    uint64_t expect_rv; /* precondition (update, delete); 0 none */
+    uint64_t rv;        /* assigned (ok create/update) or observed (ok get/delete); 0 unknown */
+    int64_t invoke;     /* ns, monotonic */
+    int64_t complete;   /* ns; CHAOS_NEVER when result is unknown */
+    enum chaos_result result;
+    int status;         /* HTTP status of a fail (0 if not given) */
+    char reason[32];    /* Kubernetes Status reason of a fail ("" if not given) */
+    int line;           /* in history.jsonl, for messages */
+};
+
+/* The final state one server reported after healing (final.json). */
+struct chaos_entry {
+    int key, value;
+    uint64_t rv;
+};
+struct chaos_server_state {
+    char *id;
+    struct chaos_entry *entries; /* sorted by key id, one per key */
+    int n;
+};
+
+struct chaos_history {
+    struct chaos_op *ops; /* in file order */
+    size_t n, cap;
+    struct chaos_strtab keys, values;
+    int *writer;      /* per value id: index of the op that wrote it, or -1 */
+    int nclients;     /* distinct client ids */
+    int64_t t0;       /* earliest invoke: times are printed relative to it */
+    int64_t t_end;    /* latest known time (invoke or completion) */
+    bool has_final;
+    struct chaos_server_state *servers; /* sorted by id */
+    int nservers;
+};
+
+/* Parsing (chaos_history.c). Each returns 0, or -1 with a message naming
+ * the line or member in err. A history's written values must be unique. */
+void chaos_history_init(struct chaos_history *h);
+void chaos_history_free(struct chaos_history *h);
+int chaos_history_parse(struct chaos_history *h, const char *text, size_t len, char *err,
+                        size_t errlen);
+int chaos_final_parse(struct chaos_history *h, const char *text, size_t len, char *err,
+                      size_t errlen);
+/* Reads DIR/history.jsonl and, unless no_final, DIR/final.json. */
+int chaos_history_load(struct chaos_history *h, const char *dir, bool no_final, char *err,
+                       size_t errlen);
+
+const char *chaos_fn_name(enum chaos_fn fn);
+const char *chaos_result_name(enum chaos_result r);
+/* Whether a fail is a definite non-effect the model can use: AlreadyExists
+ * on create, NotFound on get/update/delete, Conflict on a conditional
+ * update/delete. Any other fail is treated as unknown. */
+bool chaos_fail_is_definite(const struct chaos_op *op);
+/* "op 17 client 3 update default/k3 v9 if rv 88 → ok rv 91 [1.204–1.230 s]" */
+void chaos_op_describe(const struct chaos_history *h, const struct chaos_op *op, struct ubuf *out);
+/* "1.204" seconds since t0, or "?" for CHAOS_NEVER. */
+void chaos_time_fmt(const struct chaos_history *h, int64_t t, char *buf, size_t len);
+
+/* The per-key model's operations (chaos_check.c builds them from the ops
+ * and final reads; the search and the tests use them). */
+enum chaos_kind {
+    CHAOS_K_CREATE,       /* ok create: absent → (value, rv) */
+    CHAOS_K_CREATE_MAYBE, /* unknown create: if absent → (value, ?) */
+    CHAOS_K_PRESENT,      /* create failed AlreadyExists: present */
+    CHAOS_K_READ,         /* ok get / final read: present with (value, rv) */
+    CHAOS_K_ABSENT,       /* NotFound on get/update/delete, final read of nothing */
+    CHAOS_K_UPDATE,       /* ok update: present [, rv == expect] → (value, rv) */
+    CHAOS_K_UPDATE_MAYBE, /* unknown update: as ok update if it applies */
+    CHAOS_K_CONFLICT,     /* Conflict: present with rv != expect */
+    CHAOS_K_DELETE,       /* ok delete: present [, rv == expect] → absent */
+    CHAOS_K_DELETE_MAYBE, /* unknown delete */
+};
+
+struct chaos_kop {
+    enum chaos_kind kind;
+    int op;           /* index in chaos_history.ops; -1 - server index for a final read */
+    int value;        /* -1 none (for DELETE: the observed value, if given) */
+    uint64_t expect;  /* 0 none */
+    uint64_t rv;      /* 0 unknown */
+    int64_t call, ret; /* ret CHAOS_NEVER for unknown outcomes */
+};
+
+/* The model's state of one key: absent (value -1) or present with
+ * (value, rv); rv 0 while an unknown write's revision is not yet bound.
+ * floor is the highest revision this key has had: a new write's must be
+ * higher (Kubernetes revisions only grow). */
+struct chaos_state {
+    int32_t value;
+    uint32_t pad; /* zero: states are hashed and compared as bytes */
+    uint64_t rv;
+    uint64_t floor;
+};
+
+/* One step of the model: whether op can take effect in *s, and the new
+ * state into *next. Unknown ops always can (they may have been a no-op). */
+bool chaos_model_step(const struct chaos_state *s, const struct chaos_kop *op,
+                      struct chaos_state *next);
+
+/* The outcome of searching one key's operations. */
+enum chaos_key_verdict { CHAOS_KEY_OK, CHAOS_KEY_FAIL, CHAOS_KEY_LIMIT };
+struct chaos_key_result {
+    enum chaos_key_verdict verdict;
+    long long states;  /* cache entries made */
+    int *prefix;       /* the longest linearizable prefix found (kop indexes) */
+    int nprefix;
+    int stuck;         /* the kop that could not be placed after it, or -1 */
+    struct chaos_state at; /* the state after the prefix */
+};
+void chaos_key_result_free(struct chaos_key_result *r);
+/* Wing & Gong's search with Lowe's memoization over n kops; gives up after
+ * max_states cache entries (CHAOS_KEY_LIMIT). */
+void chaos_check_key(const struct chaos_kop *ops, int n, long long max_states,
+                     struct chaos_key_result *out);
+
+/* One key's operations as the model sees them (chaos_check.c builds them:
+ * the history's in file order, then the final reads). */
+struct chaos_keyops {
+    int key;
+    struct chaos_kop *kops;
+    int n;
+    const int *kop_of_op; /* history op index → kop index in its key */
+};
+
+/* A short proof of non-linearizability (chaos_explain.c): s the read (or
+ * create) that cannot be explained, w the write of its value, x the write
+ * that must lie between (-1 when not part of the proof). */
+enum chaos_proof_kind {
+    CHAOS_PROOF_NO_WRITER,
+    CHAOS_PROOF_WRITTEN_LATER,
+    CHAOS_PROOF_WRONG_RV,
+    CHAOS_PROOF_OVERWRITTEN,
+    CHAOS_PROOF_ABSENT_BUT_WRITTEN,
+    CHAOS_PROOF_CREATE_BUT_PRESENT,
+};
+struct chaos_proof {
+    enum chaos_proof_kind kind;
+    int s, w, x;
+};
+bool chaos_find_proof(const struct chaos_history *h, const struct chaos_keyops *ko,
+                      struct chaos_proof *out);
+void chaos_proof_words(const struct chaos_history *h, const struct chaos_keyops *ko,
+                       const struct chaos_proof *p, struct ubuf *out);
+/* Why r->stuck could not be placed after r's prefix, in words. */
+void chaos_search_words(const struct chaos_history *h, const struct chaos_keyops *ko,
+                        const struct chaos_key_result *r, struct ubuf *out);
+/* "update v9 by client 1 (op 12, ok, 0.900–1.100 s)" */
+void chaos_kop_short(const struct chaos_history *h, const struct chaos_kop *k, struct ubuf *out);
+/* Drops read-like kops (not stuck) while the rest still fails (each
+ * re-check bounded to max_states, at most 20,000); keep[i] says what is
+ * left; returns how many. */
+int chaos_minimize(const struct chaos_keyops *ko, int stuck, bool *keep, long long max_states);
+
+/* The whole check (chaos_check.c). */
+struct chaos_options {
+    long long max_states; /* per key; 0: the default */
+    bool json;
+};
+enum chaos_verdict { CHAOS_PASS, CHAOS_FAILED, CHAOS_UNDECIDED };
+struct chaos_report {
+    enum chaos_verdict verdict;
+    struct ubuf text; /* the human verdict, figures included */
+    struct ubuf json; /* the same as one JSON document */
+    int failed_keys, limit_keys;
+    bool linearizable, lost_write, converged;
+};
+void chaos_check_history(const struct chaos_history *h, const struct chaos_options *o,
+                         struct chaos_report *r);
+void chaos_report_free(struct chaos_report *r);
+
+#endif
