@@ -8,11 +8,13 @@
  *   node.c       Node objects, registration, Lease renewal, heartbeats
  *   podtable.c   the pods bound to our nodes, keyed "ns/name"
  *   podwatch.c   LIST + WATCH of bound pods, deciding what each pod needs
- *   podstatus.c  the pod jobs: Running, Succeeded, delete
+ *   podstatus.c  the pod jobs: Running, Succeeded or Failed, delete
+ *   metrics.c    the pods' and nodes' synthetic usage, as metrics.k8s.io objects
  *
  * Threads: main (waits for a signal or --duration), the ticker (moves due
  * timers to the queues, logs progress), --workers workers (each with its
- * own connection, running one job at a time) and the pod watcher. Shared
+ * own connection, running one job at a time), the pod watcher and the
+ * metrics thread (with short-lived writer threads of its own). Shared
  * state is the scheduler (one mutex), the pod table (one mutex), the nodes'
  * uids (one mutex), the servers' current index and the counters (atomics);
  * the configuration is read-only once parsed; the rest is owned by one
@@ -36,6 +38,7 @@
 #define AGENT_REQUEST_TIMEOUT_MS 10000
 #define AGENT_HEARTBEAT_MS (5 * 60 * 1000) /* the kubelet's nodeStatusReportFrequency */
 #define AGENT_RUN_SECONDS_ANNOTATION "bosun.dev/hollow-run-seconds"
+#define AGENT_EXIT_CODE_ANNOTATION "bosun.dev/hollow-exit-code"
 
 /* ---- configuration (hollow.c parses the flags into it) ---- */
 
@@ -53,6 +56,8 @@ struct agent_config {
     int lease_seconds;
     long duration_ms;                    /* 0: until a signal */
     int workers;                         /* connections/threads for writes */
+    double cpu_usage;                    /* metrics: usage = request x this (--cpu-usage) */
+    uint64_t metrics_interval_ms;        /* metrics: period of the rounds; 0: off */
 };
 
 /* ---- errors, logged once per kind, then counted ---- */
@@ -66,6 +71,7 @@ enum agent_err {
     AGENT_ERR_POD_DELETE,
     AGENT_ERR_LIST,
     AGENT_ERR_WATCH,
+    AGENT_ERR_METRICS,
     AGENT_ERR_COUNT
 };
 
@@ -75,7 +81,7 @@ struct agent_stats {
     atomic_long leases;       /* lease writes that succeeded */
     atomic_long heartbeats;
     atomic_long running;      /* pods moved to Running */
-    atomic_long succeeded;    /* pods moved to Succeeded */
+    atomic_long succeeded;    /* pods moved to Succeeded (or Failed: hollow-exit-code) */
     atomic_long deleted;      /* pods deleted after their deletionTimestamp */
     atomic_long requests;     /* HTTP requests answered */
     atomic_long failovers;
@@ -240,6 +246,7 @@ struct agent_pod_job {
     bool terminal;           /* DELETE: the pod already has a terminal phase */
     bool started;            /* DELETE: we (or a kubelet) ran it */
     bool has_scheduled;      /* the pod has its PodScheduled condition */
+    int exit_code;           /* COMPLETE: the containers' exit code (0: Succeeded) */
     char *containers;        /* "name\0image\0" per container, then "\0" */
     char *init_containers;   /* same for initContainers, or NULL */
 };
@@ -254,6 +261,12 @@ uint64_t agent_pod_delete(struct agent *ag, struct agent_conn *k, struct agent_j
 /* The watcher thread (podwatch.c). */
 void agent_podwatch_start(struct agent *ag);
 void agent_podwatch_stop(struct agent *ag);
+
+/* The metrics thread (metrics.c): started after the pod watcher, stopped
+ * (joined) once ag->stopping is set; does nothing with --metrics-interval 0. */
+struct agent_metrics;
+void agent_metrics_start(struct agent *ag);
+void agent_metrics_stop(struct agent *ag);
 
 /* ---- the agent ---- */
 
@@ -273,6 +286,7 @@ struct agent {
     pthread_t watcher;
     bool watcher_started;
     char started_at[32];            /* RFC 3339: lastTransitionTime of the node conditions */
+    struct agent_metrics *metrics;  /* metrics.c's thread, or NULL */
 };
 
 /* Logs the first error of a kind at WARN and counts every one. */

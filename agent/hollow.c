@@ -6,9 +6,9 @@
  * agent/ share (times, addresses, fake ids, once-per-kind error logging).
  * The work itself is elsewhere (agent_internal.h lists the files):
  * node.c registers the nodes and renews their Leases, podwatch.c follows
- * the pods bound to them, podstatus.c writes the pods' status, jobs.c runs
- * all of those writes on a pool of workers, conn.c fails over along the
- * --server list.
+ * the pods bound to them, podstatus.c writes the pods' status, metrics.c
+ * reports their synthetic usage, jobs.c runs the node and pod writes on a
+ * pool of workers, conn.c fails over along the --server list.
  *
  * Start: SIGINT and SIGTERM are blocked before any thread exists, so every
  * thread inherits the mask and the signals stay pending for the main
@@ -64,6 +64,11 @@ static void agent_usage(FILE *f)
             "  --duration D            exit after D (e.g. 90s, 10m; default 0: until\n"
             "                          SIGINT or SIGTERM)\n"
             "  --workers N             concurrent writes, one connection each (default %d)\n"
+            "  --cpu-usage F           reported usage of a running pod: its cpu and memory\n"
+            "                          requests x F (default 0.5); a pod annotated\n"
+            "                          bosun.dev/hollow-cpu-usage (-memory-usage): Q uses Q\n"
+            "  --metrics-interval D    write metrics.k8s.io PodMetrics/NodeMetrics (kubectl top,\n"
+            "                          autoscaling) every D (default 5s; 0: never)\n"
             "  --log-level L           debug, info, warn or error (default info)\n"
             "  --help                  this text\n",
             AGENT_MAX_NODES, AGENT_DEFAULT_WORKERS);
@@ -286,7 +291,8 @@ static int config_parse(struct agent_config *cfg, int argc, char **argv, int *lo
         {"cpu", 1, 0, 'c'},        {"memory", 1, 0, 'm'},   {"pods", 1, 0, 'P'},
         {"labels", 1, 0, 'l'},     {"zones", 1, 0, 'z'},    {"taints", 1, 0, 't'},
         {"lease-seconds", 1, 0, 'L'}, {"duration", 1, 0, 'd'}, {"workers", 1, 0, 'w'},
-        {"log-level", 1, 0, 'v'},  {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+        {"log-level", 1, 0, 'v'},  {"help", 0, 0, 'h'},     {"cpu-usage", 1, 0, 'u'},
+        {"metrics-interval", 1, 0, 'M'}, {0, 0, 0, 0}};
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->prefix, sizeof cfg->prefix, "hollow-");
     snprintf(cfg->cpu, sizeof cfg->cpu, "4");
@@ -294,6 +300,8 @@ static int config_parse(struct agent_config *cfg, int argc, char **argv, int *lo
     cfg->pods = 110;
     cfg->lease_seconds = 40;
     cfg->workers = AGENT_DEFAULT_WORKERS;
+    cfg->cpu_usage = 0.5;
+    cfg->metrics_interval_ms = 5000;
     cfg->labels = json_pack("{s:s, s:s, s:s}", "kubernetes.io/os", "linux", "kubernetes.io/arch",
                             "amd64", "node.kubernetes.io/instance-type", "hollow");
     cfg->taints = json_array();
@@ -348,6 +356,18 @@ static int config_parse(struct agent_config *cfg, int argc, char **argv, int *lo
             ok = parse_int(optarg, 1, AGENT_MAX_WORKERS, &v);
             cfg->workers = (int)v;
             break;
+        case 'u': {
+            char *end;
+            cfg->cpu_usage = strtod(optarg, &end);
+            ok = end != optarg && !*end && cfg->cpu_usage >= 0 && cfg->cpu_usage <= 1000;
+            break;
+        }
+        case 'M': {
+            long ms = util_parse_duration_ms(optarg);
+            ok = ms >= 0 && *optarg;
+            cfg->metrics_interval_ms = ms > 0 ? (uint64_t)ms : 0;
+            break;
+        }
         case 'v':
             ok = true;
             if (strcmp(optarg, "debug") == 0)
@@ -475,11 +495,13 @@ int agent_main(int argc, char **argv)
     agent_sched_start(ag, cfg->workers);
     agent_nodes_start(ag);
     agent_podwatch_start(ag);
+    agent_metrics_start(ag);
 
     const char *why = agent_wait(&set, cfg->duration_ms);
 
     atomic_store(&ag->stopping, true);
     agent_podwatch_stop(ag);
+    agent_metrics_stop(ag);
     agent_sched_stop(ag);
     agent_report(ag, why);
     agent_nodes_free(ag);

@@ -13,7 +13,9 @@
  *             completed one per init container);
  *   complete  phase Succeeded: containers terminated with exit code 0,
  *             reason Completed; Ready and ContainersReady False, reason
- *             PodCompleted;
+ *             PodCompleted. A pod with bosun.dev/hollow-exit-code N != 0
+ *             (podwatch.c) ends Failed instead: containers terminated with
+ *             exit code N, reason Error;
  *   delete    for a pod being deleted: if it ran and is not terminal yet,
  *             first its terminal status (containers killed: exit code 143,
  *             reason Error, phase Failed — so a Job counts it as failed,
@@ -71,12 +73,14 @@ static json_t *condition(const char *type, bool ok, const char *reason, const ch
     return c;
 }
 
-enum cstate { C_RUNNING, C_COMPLETED, C_KILLED };
+enum cstate { C_RUNNING, C_COMPLETED, C_KILLED, C_EXITED };
 
-/* One status per container of blob ("name\0image\0"...); state decides. */
+/* One status per container of blob ("name\0image\0"...); state decides
+ * (C_EXITED: terminated with pj->exit_code). */
 static json_t *container_statuses(const struct agent_pod_job *pj, const char *blob,
                                   enum cstate state, const char *started, const char *finished)
 {
+    int code = state == C_COMPLETED ? 0 : state == C_EXITED ? pj->exit_code : 143;
     json_t *a = json_array();
     for (const char *p = blob; p && *p;) {
         const char *name = p, *image = p + strlen(p) + 1;
@@ -91,9 +95,8 @@ static json_t *container_statuses(const struct agent_pod_job *pj, const char *bl
         if (state == C_RUNNING)
             st = json_pack("{s:{s:s}}", "running", "startedAt", started);
         else
-            st = json_pack("{s:{s:i, s:s, s:s, s:s, s:s}}", "terminated", "exitCode",
-                           state == C_COMPLETED ? 0 : 143, "reason",
-                           state == C_COMPLETED ? "Completed" : "Error", "startedAt", started,
+            st = json_pack("{s:{s:i, s:s, s:s, s:s, s:s}}", "terminated", "exitCode", code,
+                           "reason", code == 0 ? "Completed" : "Error", "startedAt", started,
                            "finishedAt", finished, "containerID", container_id);
         json_array_append_new(
             a, json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:i, s:o, s:{}}", "name", name, "image",
@@ -129,9 +132,11 @@ static json_t *status_running(struct agent *ag, const struct agent_pod_job *pj)
     return json_pack("{s:o}", "status", st);
 }
 
-/* Succeeded (completed) or Failed (killed for deletion). */
-static json_t *status_terminal(const struct agent_pod_job *pj, bool succeeded)
+/* Succeeded (completed), or Failed (killed for deletion, or exited with
+ * pj->exit_code != 0). */
+static json_t *status_terminal(const struct agent_pod_job *pj, enum cstate state)
 {
+    bool succeeded = state == C_COMPLETED;
     char start[32], now[32];
     agent_time_rfc3339(pj->start_wall_ms, start, sizeof start);
     agent_time_rfc3339(agent_wall_ms(), now, sizeof now);
@@ -142,8 +147,7 @@ static json_t *status_terminal(const struct agent_pod_job *pj, bool succeeded)
                               condition("ContainersReady", false, "PodCompleted", now));
     return json_pack("{s:{s:s, s:o, s:o}}", "status", "phase", succeeded ? "Succeeded" : "Failed",
                      "conditions", conds, "containerStatuses",
-                     container_statuses(pj, pj->containers, succeeded ? C_COMPLETED : C_KILLED,
-                                        start, now));
+                     container_statuses(pj, pj->containers, state, start, now));
 }
 
 /* ---- the writes ---- */
@@ -226,7 +230,7 @@ uint64_t agent_pod_complete(struct agent *ag, struct agent_conn *k, struct agent
     struct agent_pod_job *pj = (struct agent_pod_job *)j;
     if (!agent_pods_current(&ag->pods, pj->key, pj->uid))
         return 0;
-    json_t *patch = status_terminal(pj, true);
+    json_t *patch = status_terminal(pj, pj->exit_code ? C_EXITED : C_COMPLETED);
     enum write_outcome r = status_write(ag, k, pj, patch, AGENT_ERR_POD_COMPLETE);
     json_decref(patch);
     if (r == W_DONE)
@@ -240,7 +244,7 @@ uint64_t agent_pod_delete(struct agent *ag, struct agent_conn *k, struct agent_j
     if (!agent_pods_current(&ag->pods, pj->key, pj->uid))
         return 0;
     if (pj->started && !pj->terminal && pj->containers) {
-        json_t *patch = status_terminal(pj, false);
+        json_t *patch = status_terminal(pj, C_KILLED);
         enum write_outcome r = status_write(ag, k, pj, patch, AGENT_ERR_POD_DELETE);
         json_decref(patch);
         if (r != W_DONE)

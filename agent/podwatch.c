@@ -22,7 +22,11 @@
  *   - Running with restartPolicy Never or OnFailure and the annotation
  *     bosun.dev/hollow-run-seconds: S: a complete job at start + S (once);
  *     the start is ours if we ran it, else status.startTime (a restarted
- *     agent picks up where the last one stopped);
+ *     agent picks up where the last one stopped). With the annotation
+ *     bosun.dev/hollow-exit-code: N (N != 0) the containers exit with N:
+ *     under restartPolicy Never the pod ends Failed (what a Job's backoff
+ *     limit and pod failure policy count); under OnFailure a kubelet would
+ *     restart the container for ever, so the pod just stays Running;
  *   - DELETED: the entry goes.
  * The "once" flags live in the entry, so our own status writes coming back
  * as MODIFIED events do not queue anything again. The jobs (podstatus.c)
@@ -114,6 +118,18 @@ static int64_t run_ms(json_t *pod)
     return (int64_t)(v * 1000.0);
 }
 
+/* The hollow exit code of a pod (0 when absent or not a number). */
+static int exit_code(json_t *pod)
+{
+    json_t *ann = json_object_get(json_object_get(pod, "metadata"), "annotations");
+    const char *s = json_string_value(json_object_get(ann, AGENT_EXIT_CODE_ANNOTATION));
+    if (!s)
+        return 0;
+    char *end;
+    long v = strtol(s, &end, 10);
+    return end == s || *end || v < -2147483647L || v > 2147483647L ? 0 : (int)v;
+}
+
 static bool has_condition(json_t *status, const char *type)
 {
     size_t i;
@@ -148,6 +164,7 @@ static struct agent_pod_job *pod_job(struct agent *ag, enum pod_action a, json_t
     pj->terminal = strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0;
     pj->started = p->run_queued || strcmp(phase, "Running") == 0;
     pj->has_scheduled = has_condition(status, "PodScheduled");
+    pj->exit_code = a == POD_COMPLETE ? exit_code(pod) : 0;
     pj->containers = containers_blob(json_object_get(spec, "containers"));
     pj->init_containers = containers_blob(json_object_get(spec, "initContainers"));
     (void)ag;
@@ -180,6 +197,9 @@ static enum pod_action pod_decide(struct agent *ag, struct agent_pod *p, json_t 
         int64_t ms = run_ms(pod);
         if (ms < 0)
             return POD_NOTHING;
+        if (exit_code(pod) != 0 &&
+            strcmp(jstr(json_object_get(pod, "spec"), "restartPolicy"), "Never") != 0)
+            return POD_NOTHING; /* OnFailure: restarted for ever, never done */
         int64_t start = p->start_wall_ms ? p->start_wall_ms
                                          : agent_time_parse(jstr(status, "startTime"));
         int64_t left = start < 0 ? ms : start + ms - agent_wall_ms();

@@ -68,9 +68,14 @@ bool ctl_object_path(const char *resource, const char *ns, const char *name, cha
  * Kubernetes' event recorder does: type "Normal" or "Warning", a reason
  * in CamelCase, a message; a repeat of the same event (same object,
  * reason and message) bumps its count and lastTimestamp instead of adding
- * one. Best effort: a failure is logged, never fatal. */
+ * one. Best effort: a failure is logged, never fatal. Events are written
+ * in batches (ctl_api_many) after each round of syncs, or once 256 are
+ * pending, so a controller creating a thousand pods does not pay a
+ * thousand sequential writes for their Events. */
 void ctl_event(struct ctl *c, const char *resource, json_t *obj, const char *type,
                const char *reason, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Writes the pending Events now (the runtime does it after each round). */
+void ctl_events_flush(struct ctl *c);
 /* Calls fn for every stored object of every API resource in ns (NULL: all)
  * whose encoding contains the bytes of needle (NULL: every object), with
  * the object decoded; needle "" calls fn for every object with obj NULL
@@ -78,6 +83,100 @@ void ctl_event(struct ctl *c, const char *resource, json_t *obj, const char *typ
 typedef void (*ctl_obj_fn)(struct ctl *c, void *arg, const char *resource,
                            const struct store_obj *o, json_t *obj);
 void ctl_each_object(struct ctl *c, const char *ns, const char *needle, ctl_obj_fn fn, void *arg);
+
+/* ---- what controllers share about objects (objects.c) ---- */
+
+/* The string value of the first map key `key` in the encoded object
+ * (msgpack, undecoded), copied into out: a cheap look at one field (a
+ * pod's nodeName, phase) in a full pass over many objects. False if no
+ * such key holds a string. Keys are unique enough in the kinds it is used
+ * on; a caller that needs certainty decodes. */
+bool ctl_obj_field(const struct store_obj *o, const char *key, char *out, size_t len);
+/* A stored object decoded, with metadata.resourceVersion (kept beside the
+ * object, not in it) filled in as the API serves it, so a write of it back
+ * is preconditioned on what was read; NULL if malformed. */
+json_t *ctl_decode(const struct store_obj *o);
+/* A string member of o, or "" (never NULL). */
+const char *ctl_str(json_t *o, const char *key);
+/* The decoded object from this replica, or NULL if absent, with its
+ * metadata.resourceVersion filled in (as ctl_list does). On the leader an
+ * API write returns after the leader applied it, so a controller reads its
+ * own writes here: that is what Kubernetes' "expectations" are for, and why
+ * this runtime needs none (a write whose outcome is unknown fails the sync,
+ * which is retried after a backoff, by which time the write either applied
+ * or never will). */
+json_t *ctl_get(struct ctl *c, const char *resource, const char *ns, const char *name);
+/* Every stored object of resource in ns (NULL: all namespaces) whose
+ * encoding contains needle (NULL: all), decoded with their resourceVersion,
+ * as a new JSON array. */
+json_t *ctl_list(struct ctl *c, const char *resource, const char *ns, const char *needle);
+/* ---- the pod cache (podcache.c) ---- */
+
+/* The pods in ns (NULL: any) whose controller reference names owner_uid,
+ * and the pods in ns with no controller, in name order, from the pod
+ * cache: decoded once, kept while leading, caught up to this replica's
+ * revision on every call (so a controller reads its own writes). The
+ * pods are SHARED with the cache: read-only; json_deep_copy one to
+ * change it. */
+json_t *ctl_pods_owned(struct ctl *c, const char *ns, const char *owner_uid);
+json_t *ctl_pods_orphaned(struct ctl *c, const char *ns);
+/* For the runtime: the cache of this term (made on first use), its end,
+ * and a change offered to the controllers: a pod change the cache has not
+ * seen yet is applied and its decoded pod returned (shared), else NULL. */
+struct ctl_pod_cache;
+struct ctl_pod_cache *ctl_pod_cache(struct ctl *c);
+struct ctl_pod_cache *ctl_pod_cache_new(void);
+void ctl_pod_cache_free(struct ctl_pod_cache *pc);
+json_t *ctl_pod_cache_offer(struct ctl_pod_cache *pc, const struct store_event *e);
+/* The ownerReference of obj with controller: true, or NULL (borrowed). */
+json_t *ctl_controller_ref(json_t *obj);
+/* A new controller reference to owner: {apiVersion, kind, name, uid,
+ * controller: true, blockOwnerDeletion: true}. */
+json_t *ctl_owner_ref(json_t *owner, const char *api_version, const char *kind);
+/* A new Pod made from a pod template (template.metadata labels,
+ * annotations and finalizers, template.spec), in the owner's namespace,
+ * controlled by owner. The caller sets metadata.name or generateName. */
+json_t *ctl_pod_from_template(json_t *owner, const char *api_version, const char *kind,
+                              json_t *tmpl);
+/* Pod state as controllers judge it: active = not Succeeded/Failed and not
+ * being deleted; ready = condition Ready is True; available = ready for at
+ * least min_ready_s seconds at wall time now_ms. */
+bool ctl_pod_active(json_t *pod);
+bool ctl_pod_ready(json_t *pod);
+bool ctl_pod_available(json_t *pod, int64_t min_ready_s, int64_t now_ms);
+/* Kubernetes' hash of a pod template (pod-template-hash, controller
+ * revision names): FNV-1a 32 of the canonical JSON (keys sorted), plus
+ * collision_count if not NULL, encoded with Kubernetes' safe alphabet
+ * (no vowels, no look-alike digits). out >= 16 bytes. */
+void ctl_template_hash(json_t *tmpl, json_t *collision_count, char *out, size_t len);
+/* Sets condition `type` in the array status.conditions (created if
+ * missing): lastTransitionTime changes only when the status does;
+ * lastUpdateTime (if with_update_time) whenever anything does. Returns
+ * whether anything changed. */
+bool ctl_condition_set(json_t *status, const char *type, const char *cond_status,
+                       const char *reason, const char *message, bool with_update_time);
+/* The condition `type` in obj's status.conditions, or NULL (borrowed). */
+json_t *ctl_condition_get(json_t *obj, const char *type);
+/* Writes obj's status through the /status subresource (PUT, with obj's
+ * resourceVersion as precondition); returns the HTTP status. */
+int ctl_status_update(struct ctl *c, const char *resource, json_t *obj);
+
+/* Many API calls at once, over up to CTL_API_PARALLEL connections: the
+ * server's group commit turns concurrent writes into few Raft entries, so
+ * a controller creating a thousand pods pays a few fsyncs, not a thousand.
+ * Each call's status (-1 on a connection error) and reply (if want_reply)
+ * are filled in; the caller frees reply and body. */
+#define CTL_API_PARALLEL 16
+struct ctl_call {
+    const char *method;
+    const char *content_type; /* NULL: application/json */
+    char path[512];
+    json_t *body;
+    bool want_reply;
+    int status;
+    json_t *reply;
+};
+void ctl_api_many(struct ctl *c, struct ctl_call *calls, size_t n);
 
 /* One controller: what it watches and how it syncs a key. */
 struct ctl_def {
@@ -100,5 +199,17 @@ struct ctl_def {
 extern const struct ctl_def ctl_garbage_collector; /* gc.c */
 extern const struct ctl_def ctl_namespace;         /* namespace.c */
 extern const struct ctl_def ctl_node_lifecycle;    /* nodelifecycle.c */
+extern const struct ctl_def ctl_replicaset;        /* replicaset.c */
+extern const struct ctl_def ctl_deployment;        /* deployment.c */
+extern const struct ctl_def ctl_statefulset;       /* statefulset.c */
+extern const struct ctl_def ctl_job;               /* job.c */
+extern const struct ctl_def ctl_cronjob;           /* cronjob.c */
+extern const struct ctl_def ctl_daemonset;         /* daemonset.c */
+extern const struct ctl_def ctl_endpoints;         /* endpoints.c */
+extern const struct ctl_def ctl_endpointslice;     /* endpointslice.c */
+extern const struct ctl_def ctl_taint_eviction;    /* tainteviction.c */
+extern const struct ctl_def ctl_pod_gc;            /* podgc.c */
+extern const struct ctl_def ctl_volume_binder;     /* volumes.c */
+extern const struct ctl_def ctl_autoscaler;        /* autoscaler.c */
 
 #endif

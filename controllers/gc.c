@@ -14,7 +14,10 @@
  * Dependents live in the owner's namespace (or anywhere for a
  * cluster-scoped owner), so a deleted owner costs one walk over its
  * namespace. Deletions of the kinds that usually own things (workloads,
- * services, claims) are acted on at once; a full pass every CTL_RESYNC_MS
+ * services, claims) are acted on at once; a deleted pod's claims (which a
+ * StatefulSet may hand to it) are looked for among the claims only, and a
+ * deleted dependent's owners are looked up by the names in its references;
+ * a full pass every CTL_RESYNC_MS
  * finds every other dangling reference by comparing each owner uid with the
  * set of live uids. */
 #include <stdio.h>
@@ -23,10 +26,13 @@
 
 #include "codec/codec.h"
 #include "controllers/controllers.h"
+#include "server/server.h"
 #include "util/util.h"
 
 #define GC "garbage-collector"
 #define ORPHANS "_orphans" /* queue key: the uid of a deleted owner */
+#define GC_SCAN "_scan"    /* queue key: the search for dangling references */
+#define GC_SCAN_DELAY_MS 3000
 
 static const char *const owner_kinds[] = {"deployments", "replicasets",  "statefulsets",
                                           "daemonsets",  "jobs",         "cronjobs",
@@ -63,6 +69,50 @@ static bool owned_by(json_t *obj, const char *uid)
     return false;
 }
 
+/* A deleted pod's dependents, keyed "uid:name" (pod names have no ':'). */
+static void enqueue_pod_orphans(struct ctl *c, const char *ns, const char *uid, const char *name)
+{
+    char key[400];
+    snprintf(key, sizeof key, "%s:%s", uid, name);
+    ctl_enqueue(c, GC, ORPHANS "-of-pod", ns, key);
+}
+
+/* The resource an ownerReference names, and its scope; NULL if unknown. */
+static const char *owner_resource(json_t *ref, bool *namespaced)
+{
+    const char *plural = server_resource_of_kind(str(ref, "apiVersion"), str(ref, "kind")), *p;
+    *namespaced = false;
+    for (unsigned k = 0; plural && server_resource_at(k, &p, namespaced); k++)
+        if (strcmp(p, plural) == 0)
+            return plural;
+    return NULL;
+}
+
+/* Whether the owner that obj's reference with uid names still exists (the
+ * same name with the same uid), looked up now: a reference that looked
+ * dangling in a full pass may name an owner created since, and acting on
+ * it would delete a live owner's dependents. Kubernetes' collector also
+ * looks the owner up before it deletes. */
+static bool owner_alive(struct ctl *c, json_t *obj, const char *ns, const char *uid)
+{
+    json_t *refs = json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), *r;
+    size_t i;
+    json_array_foreach(refs, i, r)
+    {
+        if (strcmp(str(r, "uid"), uid) != 0)
+            continue;
+        bool namespaced;
+        const char *plural = owner_resource(r, &namespaced);
+        if (!plural)
+            return false;
+        json_t *owner = ctl_get(c, plural, namespaced ? ns : "", str(r, "name"));
+        bool alive = owner && strcmp(str(json_object_get(owner, "metadata"), "uid"), uid) == 0;
+        json_decref(owner);
+        return alive;
+    }
+    return false;
+}
+
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 {
     char res[128], ns[256], name[256], uid[64];
@@ -74,10 +124,21 @@ static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
     if (e->type == STORE_DELETED) {
         if (is_owner_kind(e->o.resource, e->o.resource_len))
             ctl_enqueue(c, GC, ORPHANS, ns, uid);
-        /* An owner waiting in the foreground may now be free to go. */
+        else if (strcmp(res, "pods") == 0)
+            enqueue_pod_orphans(c, ns, uid, name);
+        /* An owner waiting in the foreground may now be free to go: the
+         * reference names it, so it is looked up by name, not searched. */
         json_t *refs = json_object_get(md, "ownerReferences"), *r;
         size_t i;
-        json_array_foreach(refs, i, r) ctl_enqueue(c, GC, ORPHANS "-owner", ns, str(r, "uid"));
+        json_array_foreach(refs, i, r)
+        {
+            bool namespaced;
+            const char *plural = owner_resource(r, &namespaced);
+            if (plural)
+                ctl_enqueue(c, GC, plural, namespaced ? ns : "", str(r, "name"));
+            else
+                ctl_enqueue(c, GC, ORPHANS "-owner", ns, str(r, "uid"));
+        }
         return;
     }
     if (json_object_get(md, "deletionTimestamp") &&
@@ -208,7 +269,11 @@ static void check_refs(struct ctl *c, void *arg, const char *resource, const str
     json_array_foreach(refs, i, r)
     {
         const char *uid = str(r, "uid");
-        if (*uid && !uid_live(dc->live, uid))
+        if (!*uid || uid_live(dc->live, uid))
+            continue;
+        if (strcmp(str(r, "kind"), "Pod") == 0 && strcmp(str(r, "apiVersion"), "v1") == 0)
+            enqueue_pod_orphans(c, ns, uid, str(r, "name"));
+        else
             ctl_enqueue(c, GC, ORPHANS, ns, uid);
     }
     if (json_object_get(md, "deletionTimestamp") &&
@@ -219,7 +284,16 @@ static void check_refs(struct ctl *c, void *arg, const char *resource, const str
     }
 }
 
+/* The full pass only queues the scan, a few seconds later: it decodes
+ * every object that has owners, and a new leader's first seconds belong to
+ * the controllers that keep workloads running, not to a search for garbage
+ * that can wait. */
 static void resync(struct ctl *c)
+{
+    ctl_enqueue_after(c, GC, GC_SCAN, "", "all", GC_SCAN_DELAY_MS);
+}
+
+static void scan(struct ctl *c)
 {
     struct uid_set live = {0};
     ctl_each_object(c, NULL, "", collect_uid, &live);
@@ -242,6 +316,10 @@ static bool sync_orphans(struct ctl *c, const char *ns, const char *uid)
     struct dep_list dl;
     deps_find(c, ns, uid, &dl);
     bool ok = true;
+    if (dl.n && owner_alive(c, dl.v[0].obj, dl.v[0].ns, uid)) {
+        deps_free(&dl);
+        return true;
+    }
     for (size_t i = 0; i < dl.n; i++) {
         struct dep *d = &dl.v[i];
         json_t *refs = json_object_get(json_object_get(d->obj, "metadata"), "ownerReferences");
@@ -324,10 +402,54 @@ static bool sync_owner(struct ctl *c, const char *resource, const char *ns, cons
  * look at it again. */
 static bool sync_owner_of(struct ctl *c, const char *ns, const char *uid);
 
+/* One dependent of a deleted owner: drop the reference if it has other
+ * owners, else delete it. */
+static bool release_or_delete(struct ctl *c, const char *resource, const char *ns, json_t *obj,
+                              const char *uid)
+{
+    json_t *md = json_object_get(obj, "metadata");
+    struct dep d = {(char *)resource, (char *)ns, (char *)str(md, "name"), obj};
+    if (json_array_size(json_object_get(md, "ownerReferences")) > 1)
+        return remove_owner_ref(c, &d, uid);
+    return delete_object(c, resource, ns, d.name, str(md, "uid"), "Background");
+}
+
+/* A deleted pod's dependents. Pods own only two things: the claims a
+ * StatefulSet hands them (persistentVolumeClaimRetentionPolicy whenScaled:
+ * Delete) and their PodMetrics (named like the pod, written by the agents).
+ * So only those are looked at, never the whole namespace for every
+ * deleted pod: a rollout of 10,000 pods would otherwise walk the
+ * namespace 10,000 times. key is "uid:name". */
+static bool sync_pod_orphans(struct ctl *c, const char *ns, const char *key)
+{
+    char uid[128];
+    const char *colon = strchr(key, ':');
+    if (!colon || (size_t)(colon - key) >= sizeof uid)
+        return true;
+    snprintf(uid, sizeof uid, "%.*s", (int)(colon - key), key);
+    json_t *claims = ctl_list(c, "persistentvolumeclaims", ns, uid), *pvc;
+    bool ok = true;
+    size_t i;
+    json_array_foreach(claims, i, pvc) if (owned_by(pvc, uid) && !owner_alive(c, pvc, ns, uid))
+        ok &= release_or_delete(c, "persistentvolumeclaims", ns, pvc, uid);
+    json_decref(claims);
+    json_t *pm = ctl_get(c, "podmetrics", ns, colon + 1);
+    if (pm && owned_by(pm, uid) && !owner_alive(c, pm, ns, uid))
+        ok &= release_or_delete(c, "podmetrics", ns, pm, uid);
+    json_decref(pm);
+    return ok;
+}
+
 static bool sync(struct ctl *c, const char *resource, const char *ns, const char *name)
 {
+    if (strcmp(resource, GC_SCAN) == 0) {
+        scan(c);
+        return true;
+    }
     if (strcmp(resource, ORPHANS) == 0)
         return sync_orphans(c, ns, name);
+    if (strcmp(resource, ORPHANS "-of-pod") == 0)
+        return sync_pod_orphans(c, ns, name);
     if (strcmp(resource, ORPHANS "-owner") == 0)
         return sync_owner_of(c, ns, name);
     return sync_owner(c, resource, ns, name);

@@ -24,9 +24,13 @@
 #define CTL_BACKOFF_MIN_MS 100
 #define CTL_BACKOFF_MAX_MS 10000
 #define CTL_API_TIMEOUT_MS 10000
+#define CTL_EVENT_BATCH 256
 
-static const struct ctl_def *const defs[] = {&ctl_garbage_collector, &ctl_namespace,
-                                             &ctl_node_lifecycle};
+static const struct ctl_def *const defs[] = {
+    &ctl_garbage_collector, &ctl_namespace, &ctl_node_lifecycle, &ctl_taint_eviction, &ctl_pod_gc, &ctl_replicaset,
+    &ctl_deployment,        &ctl_statefulset, &ctl_job,         &ctl_cronjob,
+    &ctl_daemonset,         &ctl_endpoints,   &ctl_endpointslice, &ctl_volume_binder,
+    &ctl_autoscaler};
 #define N_DEFS (sizeof defs / sizeof defs[0])
 
 struct work {
@@ -39,10 +43,14 @@ struct work {
 struct ctl {
     struct controllers_config cfg;
     struct httpc *http;
+    struct httpc *pool[CTL_API_PARALLEL]; /* ctl_api_many's connections, made on first use */
     struct work *queue;
     size_t n, cap;
     struct umap index; /* "def/key" -> 1 + position in queue */
     void *state[N_DEFS]; /* each controller's own, while leading */
+    struct ctl_pod_cache *pods; /* while leading (podcache.c) */
+    json_t **events; /* recorded, not yet written (ctl_events_flush) */
+    size_t n_events, cap_events;
     uint64_t cursor; /* changes up to here were offered */
     uint64_t next_resync_ms;
 };
@@ -120,8 +128,17 @@ void **ctl_state(struct ctl *c, const char *controller)
     return &c->state[def_index(controller)];
 }
 
+struct ctl_pod_cache *ctl_pod_cache(struct ctl *c)
+{
+    if (!c->pods)
+        c->pods = ctl_pod_cache_new();
+    return c->pods;
+}
+
 static void state_clear(struct ctl *c)
 {
+    ctl_pod_cache_free(c->pods);
+    c->pods = NULL;
     for (unsigned i = 0; i < N_DEFS; i++)
         if (c->state[i] && defs[i]->free_state) {
             defs[i]->free_state(c->state[i]);
@@ -131,6 +148,9 @@ static void state_clear(struct ctl *c)
 
 static void queue_clear(struct ctl *c)
 {
+    for (size_t i = 0; i < c->n_events; i++)
+        json_decref(c->events[i]);
+    c->n_events = 0;
     for (size_t i = 0; i < c->n; i++)
         free(c->queue[i].key);
     c->n = 0;
@@ -249,18 +269,22 @@ static int offer_change(void *arg, const struct store_event *e)
 {
     struct offer_ctx *oc = arg;
     oc->c->cursor = e->rev;
+    /* Every change goes by the pod cache (which must see each revision);
+     * a pod's decoding there serves the controllers too. */
+    json_t *obj = oc->c->pods ? ctl_pod_cache_offer(oc->c->pods, e) : NULL;
     if (e->o.resource_len && e->o.resource[0] != '_') { /* not internal records */
         bool want[N_DEFS], any = false;
         for (unsigned i = 0; i < N_DEFS; i++) {
             want[i] = defs[i]->on_change && (!defs[i]->wants || defs[i]->wants(e));
             any |= want[i];
         }
-        json_t *obj = any ? codec_msgpack_to_json(e->o.obj, e->o.obj_len) : NULL;
+        if (!obj && any)
+            obj = codec_msgpack_to_json(e->o.obj, e->o.obj_len);
         for (unsigned i = 0; obj && i < N_DEFS; i++)
             if (want[i])
                 defs[i]->on_change(oc->c, e, obj);
-        json_decref(obj);
     }
+    json_decref(obj);
     return ++oc->n >= 4096;
 }
 
@@ -277,13 +301,17 @@ static bool follow_changes(struct ctl *c)
     return rc != STORE_GONE_ERR;
 }
 
-static void full_pass(struct ctl *c)
+static void full_pass(struct ctl *c, bool first)
 {
+    uint64_t t0 = util_now_ms();
     c->cursor = store_revision(c->cfg.store);
     for (unsigned i = 0; i < N_DEFS; i++)
         if (defs[i]->resync)
             defs[i]->resync(c);
     c->next_resync_ms = util_now_ms() + CTL_RESYNC_MS;
+    util_log(first ? UTIL_LOG_INFO : UTIL_LOG_DEBUG,
+             "controllers: full pass in %llu ms, %zu keys queued",
+             (unsigned long long)(c->next_resync_ms - CTL_RESYNC_MS - t0), c->n);
 }
 
 /* ---- the API ---- */
@@ -308,6 +336,72 @@ int ctl_api(struct ctl *c, const char *method, const char *path, const char *con
     int status = resp.status;
     httpc_response_free(&resp);
     return status;
+}
+
+struct many_ctx {
+    struct ctl *c;
+    struct ctl_call *calls;
+    size_t n;
+    size_t next; /* taken with __atomic_fetch_add */
+};
+
+struct many_worker {
+    struct many_ctx *m;
+    struct httpc *http;
+};
+
+static void call_one(struct httpc *http, struct ctl_call *k)
+{
+    char *data = k->body ? json_dumps(k->body, JSON_COMPACT) : NULL;
+    char ct[160];
+    snprintf(ct, sizeof ct, "Content-Type: %s",
+             k->content_type ? k->content_type : "application/json");
+    const char *headers[] = {ct, "User-Agent: bosun-controller-manager", NULL};
+    struct httpc_response resp;
+    int rc = httpc_request(http, k->method, k->path, headers, data, data ? strlen(data) : 0,
+                           CTL_API_TIMEOUT_MS, &resp);
+    free(data);
+    k->reply = NULL;
+    k->status = rc == 0 ? resp.status : -1;
+    if (rc == 0 && k->want_reply && resp.body)
+        k->reply = json_loadb(resp.body, resp.body_len, 0, NULL);
+    if (rc == 0)
+        httpc_response_free(&resp);
+}
+
+static void *many_run(void *arg)
+{
+    struct many_worker *w = arg;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&w->m->next, 1, __ATOMIC_RELAXED);
+        if (i >= w->m->n)
+            return NULL;
+        call_one(w->http, &w->m->calls[i]);
+    }
+}
+
+void ctl_api_many(struct ctl *c, struct ctl_call *calls, size_t n)
+{
+    if (n == 0)
+        return;
+    unsigned k = n < CTL_API_PARALLEL ? (unsigned)n : CTL_API_PARALLEL;
+    struct many_ctx m = {c, calls, n, 0};
+    struct many_worker w[CTL_API_PARALLEL];
+    pthread_t th[CTL_API_PARALLEL];
+    bool started[CTL_API_PARALLEL] = {false};
+    for (unsigned i = 0; i < k; i++) {
+        if (!c->pool[i])
+            c->pool[i] = httpc_new(c->cfg.api_url);
+        w[i] = (struct many_worker){&m, c->pool[i]};
+    }
+    /* Worker 0 is this thread; the others are short-lived threads, each on
+     * its own connection (httpc is not shared between threads). */
+    for (unsigned i = 1; i < k; i++)
+        started[i] = pthread_create(&th[i], NULL, many_run, &w[i]) == 0;
+    many_run(&w[0]);
+    for (unsigned i = 1; i < k; i++)
+        if (started[i])
+            pthread_join(th[i], NULL);
 }
 
 bool ctl_object_path(const char *resource, const char *ns, const char *name, char *buf,
@@ -338,7 +432,7 @@ static uint64_t event_hash(const char *a, const char *b, const char *c)
 void ctl_event(struct ctl *c, const char *resource, json_t *obj, const char *type,
                const char *reason, const char *fmt, ...)
 {
-    char msg[1024], now[32], name[320], path[1024];
+    char msg[1024], now[32], name[320];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -348,6 +442,17 @@ void ctl_event(struct ctl *c, const char *resource, json_t *obj, const char *typ
     const char *ns = *jstr(md, "namespace") ? jstr(md, "namespace") : "default";
     snprintf(name, sizeof name, "%.200s.%016llx", jstr(md, "name"),
              (unsigned long long)event_hash(jstr(md, "uid"), reason, msg));
+    /* A repeat within the batch only bumps the pending event's count. */
+    for (size_t i = 0; i < c->n_events; i++) {
+        json_t *p = c->events[i];
+        json_t *pmd = json_object_get(p, "metadata");
+        if (strcmp(jstr(pmd, "name"), name) == 0 && strcmp(jstr(pmd, "namespace"), ns) == 0) {
+            json_int_t n = json_integer_value(json_object_get(p, "count"));
+            json_object_set_new(p, "count", json_integer(n + 1));
+            json_object_set_new(p, "lastTimestamp", json_string(now));
+            return;
+        }
+    }
     json_t *ev = json_pack(
         "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:s, s:{s:s},"
         " s:s, s:s, s:i, s:s, s:s}",
@@ -358,33 +463,86 @@ void ctl_event(struct ctl *c, const char *resource, json_t *obj, const char *typ
         type, "source", "component", "bosun-controller-manager", "firstTimestamp", now,
         "lastTimestamp", now, "count", 1, "reportingComponent", "bosun-controller-manager",
         "reportingInstance", "bosun");
-    snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", ns);
-    int st = ctl_api(c, "POST", path, NULL, ev, NULL);
-    json_decref(ev);
-    if (st == 409) { /* seen before: count it */
-        json_t *cur = NULL;
-        snprintf(path, sizeof path, "/api/v1/namespaces/%s/events/%s", ns, name);
-        if (ctl_api(c, "GET", path, NULL, NULL, &cur) == 200 && cur) {
-            json_int_t n = json_integer_value(json_object_get(cur, "count"));
-            json_object_set_new(cur, "count", json_integer(n + 1));
-            json_object_set_new(cur, "lastTimestamp", json_string(now));
-            st = ctl_api(c, "PUT", path, NULL, cur, NULL);
-        }
-        json_decref(cur);
+    if (c->n_events == c->cap_events) {
+        c->cap_events = c->cap_events ? c->cap_events * 2 : 64;
+        c->events = xrealloc(c->events, c->cap_events * sizeof *c->events);
     }
+    c->events[c->n_events++] = ev;
     (void)resource;
-    if (st != 201 && st != 200)
-        LOG_WARN("controllers: cannot record event %s on %s/%s: %d", reason, ns, jstr(md, "name"),
-                 st);
+    if (c->n_events >= CTL_EVENT_BATCH)
+        ctl_events_flush(c);
+}
+
+/* An event seen before (409 on create): add the pending count to it. */
+static int event_bump(struct ctl *c, json_t *ev)
+{
+    json_t *md = json_object_get(ev, "metadata"), *cur = NULL;
+    char path[1024];
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/events/%s", jstr(md, "namespace"),
+             jstr(md, "name"));
+    int st = ctl_api(c, "GET", path, NULL, NULL, &cur);
+    if (st == 200 && cur) {
+        json_int_t n = json_integer_value(json_object_get(cur, "count"));
+        json_int_t add = json_integer_value(json_object_get(ev, "count"));
+        json_object_set_new(cur, "count", json_integer(n + (add > 0 ? add : 1)));
+        json_object_set(cur, "lastTimestamp", json_object_get(ev, "lastTimestamp"));
+        st = ctl_api(c, "PUT", path, NULL, cur, NULL);
+    }
+    json_decref(cur);
+    return st;
+}
+
+void ctl_events_flush(struct ctl *c)
+{
+    size_t n = c->n_events;
+    if (!n)
+        return;
+    struct ctl_call *calls = xcalloc(n, sizeof *calls);
+    for (size_t i = 0; i < n; i++) {
+        json_t *md = json_object_get(c->events[i], "metadata");
+        calls[i].method = "POST";
+        snprintf(calls[i].path, sizeof calls[i].path, "/api/v1/namespaces/%s/events",
+                 jstr(md, "namespace"));
+        calls[i].body = c->events[i];
+    }
+    ctl_api_many(c, calls, n);
+    for (size_t i = 0; i < n; i++) {
+        int st = calls[i].status;
+        if (st == 409)
+            st = event_bump(c, c->events[i]);
+        if (st != 201 && st != 200)
+            LOG_WARN("controllers: cannot record event %s on %s: %d",
+                     jstr(c->events[i], "reason"),
+                     jstr(json_object_get(c->events[i], "involvedObject"), "name"), st);
+        json_decref(c->events[i]);
+    }
+    free(calls);
+    c->n_events = 0;
 }
 
 /* ---- the thread ---- */
+
+/* A new leader's log holds every committed entry (Raft's election rule),
+ * but its replica may not have applied them yet: a controller acting on
+ * it could, say, create a pod the last leader already created. So the
+ * controllers start only once this replica has applied up to a read
+ * index, as a linearizable read would. */
+static bool caught_up(struct ctl *c)
+{
+    struct cluster_result res;
+    cluster_read_index(c->cfg.cluster, CTL_API_TIMEOUT_MS, &res);
+    if (res.code != CLUSTER_OK) {
+        usleep(50 * 1000);
+        return false;
+    }
+    return store_wait_index(c->cfg.store, res.index, CTL_API_TIMEOUT_MS);
+}
 
 static void *run(void *arg)
 {
     struct controllers *cs = arg;
     struct ctl *c = &cs->ctl;
-    bool leading = false;
+    bool leading = false, first_round = false;
     while (!cs->stop) {
         if (!cluster_is_leader(c->cfg.cluster)) {
             if (leading)
@@ -396,13 +554,21 @@ static void *run(void *arg)
             continue;
         }
         if (!leading) {
+            if (!caught_up(c))
+                continue;
             LOG_INFO("controllers: started (leader)");
-            leading = true;
-            full_pass(c);
+            leading = first_round = true;
+            full_pass(c, true);
         }
         if (!follow_changes(c) || util_now_ms() >= c->next_resync_ms)
-            full_pass(c);
-        queue_run(c);
+            full_pass(c, false);
+        uint64_t t0 = util_now_ms();
+        size_t synced = queue_run(c);
+        if (first_round) /* how long a new leader takes to act: see the log */
+            LOG_INFO("controllers: first round, %zu keys synced in %llu ms", synced,
+                     (unsigned long long)(util_now_ms() - t0));
+        first_round = false;
+        ctl_events_flush(c);
         uint64_t cur = c->cursor;
         if (store_revision(c->cfg.store) == cur)
             store_wait_revision_above(c->cfg.store, cur, c->n ? 100 : 1000);
@@ -434,6 +600,9 @@ void controllers_stop(struct controllers *cs)
     store_wake_all(cs->ctl.cfg.store);
     pthread_join(cs->thread, NULL);
     httpc_free(cs->ctl.http);
+    for (unsigned i = 0; i < CTL_API_PARALLEL; i++)
+        httpc_free(cs->ctl.pool[i]);
     free(cs->ctl.queue);
+    free(cs->ctl.events);
     free(cs);
 }

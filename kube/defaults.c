@@ -2,7 +2,7 @@
  *
  * Kubernetes fills unset fields of every object it decodes from the
  * SetDefaults_* functions of the API group (pkg/apis/core/v1/defaults.go,
- * apps/v1, batch/v1, autoscaling/v2, scheduling/v1, discovery/v1) and the
+ * apps/v1, batch/v1, autoscaling/v2, scheduling/v1, storage/v1, discovery/v1) and the
  * +default markers of the types; the registry then prepares a few more (a
  * Secret's stringData folded into data, a Namespace's finalizer, a
  * Service's IP families). kube_defaults_apply does the same to a JSON
@@ -22,7 +22,8 @@
  * Not defaulted, as in Kubernetes: the selector and labels of apps/v1
  * workloads (spec.selector is required), tolerations (admission adds
  * those). Left to the server: a Service's clusterIP and nodePorts (cluster
- * state), a Job's generated selector. Differences: a Namespace gets the
+ * state). A Job's generated selector is made here once the server has given
+ * the Job its uid (see job_generate_selector). Differences: a Namespace gets the
  * "kubernetes" finalizer only when spec.finalizers is absent (the registry
  * adds it on create only, and this function does not know which write it
  * is); an absent pod template is not created (Go defaults the zero struct,
@@ -578,11 +579,46 @@ static void defaults_job_spec_common(json_t *spec)
     defaults_pod_template(obj_at(spec, "template"));
 }
 
+/* The registry's generateSelector (pkg/registry/batch/job/strategy.go),
+ * done here once the object has its uid, that is on the server's create
+ * (prepare_create sets the uid before defaulting; a client's body without
+ * one is left alone): unless spec.manualSelector is true, the template gets
+ * the labels job-name and controller-uid, legacy and batch.kubernetes.io/
+ * forms (a label already there is kept), and the selector matches
+ * batch.kubernetes.io/controller-uid. Validation then checks the selector
+ * selects the template. On an update the stored selector is already there
+ * and nothing changes. */
+static void job_generate_selector(json_t *obj, json_t *spec)
+{
+    json_t *md = json_object_get(obj, "metadata");
+    const char *uid = json_string_value(json_object_get(md, "uid"));
+    const char *name = json_string_value(json_object_get(md, "name"));
+    if (!uid || !*uid || !name || json_is_true(json_object_get(spec, "manualSelector")))
+        return;
+    json_t *tmpl = obj_ensure(spec, "template"), *tmd = tmpl ? obj_ensure(tmpl, "metadata") : NULL;
+    json_t *labels = tmd ? obj_ensure(tmd, "labels") : NULL;
+    json_t *sel = obj_ensure(spec, "selector");
+    json_t *ml = sel ? obj_ensure(sel, "matchLabels") : NULL;
+    if (!labels || !ml)
+        return;
+    static const char *const name_keys[] = {"job-name", "batch.kubernetes.io/job-name"};
+    static const char *const uid_keys[] = {"controller-uid", "batch.kubernetes.io/controller-uid"};
+    for (int i = 0; i < 2; i++) {
+        if (unset(labels, name_keys[i]))
+            json_object_set_new(labels, name_keys[i], json_string(name));
+        if (unset(labels, uid_keys[i]))
+            json_object_set_new(labels, uid_keys[i], json_string(uid));
+    }
+    if (unset(ml, uid_keys[1]))
+        json_object_set_new(ml, uid_keys[1], json_string(uid));
+}
+
 static void defaults_job(json_t *obj)
 {
     json_t *spec = obj_ensure(obj, "spec");
     if (!spec)
         return;
+    job_generate_selector(obj, spec);
     if (unset(spec, "completions") && unset(spec, "parallelism"))
         default_int(spec, "completions", 1);
     default_int(spec, "parallelism", 1);
@@ -613,7 +649,7 @@ static void defaults_cronjob(json_t *obj)
     defaults_job_spec_common(obj_at(obj_at(spec, "jobTemplate"), "spec"));
 }
 
-/* ---- autoscaling/v2, scheduling/v1, discovery/v1 ---- */
+/* ---- autoscaling/v2, scheduling/v1, storage/v1, discovery/v1 ---- */
 
 static json_t *hpa_policy(const char *type, int value, int period)
 {
@@ -663,6 +699,13 @@ static void defaults_priority_class(json_t *obj)
     default_str(obj, "preemptionPolicy", "PreemptLowerPriority");
 }
 
+/* SetDefaults_StorageClass */
+static void defaults_storage_class(json_t *obj)
+{
+    default_str(obj, "reclaimPolicy", "Delete");
+    default_str(obj, "volumeBindingMode", "Immediate");
+}
+
 static void defaults_endpoint_port(json_t *port)
 {
     if (unset(port, "name"))
@@ -697,6 +740,7 @@ static const struct {
     {"batch", "CronJob", defaults_cronjob},
     {"autoscaling", "HorizontalPodAutoscaler", defaults_hpa},
     {"scheduling.k8s.io", "PriorityClass", defaults_priority_class},
+    {"storage.k8s.io", "StorageClass", defaults_storage_class},
     {"discovery.k8s.io", "EndpointSlice", defaults_endpoint_slice},
 };
 

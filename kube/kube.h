@@ -8,7 +8,11 @@
  * field names, protobuf numbers, types, documentation, and the patch and list
  * markers), so OpenAPI, strict field validation, strategic merge patch,
  * server-side apply and protobuf decoding all read one description of the
- * types. Everything here is immutable or owned by the caller, so any thread
+ * types; the metrics.k8s.io types, which those sources lack, are written by
+ * hand in schema_metrics.c. Pods (pod.c): binding, requests, tolerations
+ * and node affinity, shared by the scheduler and the controllers; cron
+ * schedules (validate_cron.c) for validation and the CronJob controller.
+ * Everything here is immutable or owned by the caller, so any thread
  * may call any function. */
 #ifndef BOSUN_KUBE_H
 #define BOSUN_KUBE_H
@@ -180,6 +184,23 @@ bool kube_quantity_parse(const char *s, double *value);
  * empty. */
 json_t *kube_validate(const char *group, const char *kind, json_t *obj, json_t *old);
 
+/* ---- cron schedules (validate_cron.c) ---- */
+
+/* A CronJob schedule as robfig/cron/v3's ParseStandard leaves it: one bit
+ * per allowed value of each field (minute 0-59, hour 0-23, dom 1-31, month
+ * 1-12, dow 0-6); dom_star/dow_star when that field was "*" or "?" (then
+ * the two day fields must both match, else either may); every_s > 0 for
+ * "@every D" (a constant delay, whole seconds, the masks unused). A TZ= or
+ * CRON_TZ= prefix is skipped. */
+struct kube_cron {
+    uint64_t minute, hour, dom, month, dow;
+    bool dom_star, dow_star;
+    int64_t every_s;
+};
+/* Parses spec into out (NULL: only validate); NULL on success, else
+ * robfig's error text (in err or a constant). */
+const char *kube_cron_parse(const char *spec, struct kube_cron *out, char *err, size_t errlen);
+
 /* ---- pods (pod.c) ---- */
 
 /* A pod bound to node, as pods/binding does it: spec.nodeName set, the
@@ -196,6 +217,20 @@ struct kube_pod_requests {
     int64_t memory;
 };
 void kube_pod_requests(json_t *pod, bool nonzero, struct kube_pod_requests *out);
+/* Whether one toleration (a JSON object of a pod's spec.tolerations)
+ * tolerates the taint key=value:effect, as Kubernetes' ToleratesTaint: an
+ * empty toleration effect matches every effect, an empty key every key,
+ * Equal (or no operator) compares values, Exists ignores them. */
+bool kube_toleration_matches(json_t *toleration, const char *key, const char *value,
+                             const char *effect);
+/* Whether node (a Node object) satisfies the pod spec's nodeSelector and
+ * required node affinity (In, NotIn, Exists, DoesNotExist, Gt, Lt;
+ * matchFields on metadata.name), as Kubernetes'
+ * GetRequiredNodeAffinity(pod).Match(node). */
+bool kube_node_affinity_match(json_t *pod_spec, json_t *node);
+/* One NodeSelectorRequirement against a label's (or field's) value, NULL
+ * when the node has no such label. */
+bool kube_node_requirement_match(json_t *req, const char *value);
 /* A Quantity (string or number) in whole units, or thousandths with milli,
  * rounded up as Kubernetes does; -1 when v is not a quantity. */
 int64_t kube_quantity_value(json_t *v, bool milli);

@@ -1,6 +1,9 @@
 /* pod.c — what a Pod means to the scheduler and to pods/binding, without I/O:
- * binding a pod to a node (Kubernetes' BindingREST.assignPod) and the
- * resources a pod asks of its node (its effective requests).
+ * binding a pod to a node (Kubernetes' BindingREST.assignPod), the
+ * resources a pod asks of its node (its effective requests), and whether a
+ * toleration tolerates a taint, and whether a node satisfies a pod's
+ * nodeSelector and required node affinity (for the controllers; the
+ * scheduler matches the same rules against its own compiled node cache).
  *
  * Effective requests, as kube-scheduler computes them: the sum over the
  * app containers and the restartable init containers (sidecars, which run
@@ -11,6 +14,7 @@
  * nothing still spread. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kube/kube.h"
@@ -122,6 +126,103 @@ static void req_max(struct kube_pod_requests *a, const struct kube_pod_requests 
         a->cpu_milli = b->cpu_milli;
     if (b->memory > a->memory)
         a->memory = b->memory;
+}
+
+bool kube_toleration_matches(json_t *tol, const char *key, const char *value,
+                             const char *effect)
+{
+    const char *eff = pod_str(tol, "effect"), *tkey = pod_str(tol, "key");
+    const char *op = pod_str(tol, "operator");
+    if (*eff && strcmp(eff, effect) != 0)
+        return false;
+    if (*tkey && strcmp(tkey, key) != 0)
+        return false;
+    if (!*op || strcmp(op, "Equal") == 0)
+        return strcmp(pod_str(tol, "value"), value) == 0;
+    return strcmp(op, "Exists") == 0;
+}
+
+static bool values_contain(json_t *values, const char *v)
+{
+    json_t *x;
+    size_t i;
+    json_array_foreach(values, i, x) if (json_is_string(x) && strcmp(json_string_value(x), v) == 0)
+        return true;
+    return false;
+}
+
+static bool parse_ll(const char *s, long long *out)
+{
+    char *end;
+    if (!s || !*s)
+        return false;
+    *out = strtoll(s, &end, 10);
+    return *end == '\0';
+}
+
+bool kube_node_requirement_match(json_t *req, const char *value)
+{
+    const char *op = pod_str(req, "operator");
+    json_t *values = json_object_get(req, "values");
+    long long a, b;
+    if (strcmp(op, "In") == 0)
+        return value && values_contain(values, value);
+    if (strcmp(op, "NotIn") == 0)
+        return !value || !values_contain(values, value);
+    if (strcmp(op, "Exists") == 0)
+        return value != NULL;
+    if (strcmp(op, "DoesNotExist") == 0)
+        return value == NULL;
+    if (strcmp(op, "Gt") == 0 || strcmp(op, "Lt") == 0) {
+        if (!parse_ll(value, &a) || !parse_ll(json_string_value(json_array_get(values, 0)), &b))
+            return false;
+        return op[0] == 'G' ? a > b : a < b;
+    }
+    return false;
+}
+
+static const char *node_label(json_t *node, const char *key)
+{
+    return json_string_value(
+        json_object_get(json_object_get(json_object_get(node, "metadata"), "labels"), key));
+}
+
+/* A NodeSelectorTerm: all its requirements hold; an empty term matches
+ * nothing. matchFields knows metadata.name only, as in Kubernetes. */
+static bool term_match(json_t *term, json_t *node)
+{
+    json_t *exprs = json_object_get(term, "matchExpressions");
+    json_t *fields = json_object_get(term, "matchFields"), *r;
+    const char *name = pod_str(json_object_get(node, "metadata"), "name");
+    size_t i;
+    if (!json_array_size(exprs) && !json_array_size(fields))
+        return false;
+    json_array_foreach(exprs, i, r) if (!kube_node_requirement_match(r, node_label(node, pod_str(r, "key"))))
+        return false;
+    json_array_foreach(fields, i, r) if (strcmp(pod_str(r, "key"), "metadata.name") != 0 ||
+                                         !kube_node_requirement_match(r, name)) return false;
+    return true;
+}
+
+bool kube_node_affinity_match(json_t *pod_spec, json_t *node)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(pod_spec, "nodeSelector"), k, v)
+    {
+        const char *have = node_label(node, k);
+        if (!have || !json_is_string(v) || strcmp(have, json_string_value(v)) != 0)
+            return false;
+    }
+    json_t *req = json_object_get(
+        json_object_get(json_object_get(pod_spec, "affinity"), "nodeAffinity"),
+        "requiredDuringSchedulingIgnoredDuringExecution");
+    json_t *terms = json_object_get(req, "nodeSelectorTerms"), *term;
+    if (!json_is_array(terms))
+        return true;
+    size_t i;
+    json_array_foreach(terms, i, term) if (term_match(term, node)) return true;
+    return false;
 }
 
 void kube_pod_requests(json_t *pod, bool nonzero, struct kube_pod_requests *out)

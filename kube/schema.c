@@ -4,7 +4,9 @@
  * build/gen/kube_schema_data.c) from Debian's k8s.io/api and apimachinery
  * sources: an array of types sorted by OpenAPI name, each with its fields
  * sorted by JSON name, and an index of kinds sorted by "group/version/Kind".
- * All of it is const, so lookups are binary searches with no locking. */
+ * All of it is const, so lookups are binary searches with no locking.
+ * metrics.k8s.io's types, which are not among the generated packages,
+ * follow the generated ones (schema_metrics.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +16,11 @@ extern const struct kube_type kube_schema_types[];
 extern const unsigned kube_schema_n_types;
 extern const struct kube_schema_kind kube_schema_kinds[];
 extern const unsigned kube_schema_n_kinds;
+/* schema_metrics.c */
+const struct kube_type *kube_schema_metrics_at(unsigned i);
+const struct kube_type *kube_schema_metrics_type(const char *name);
+const struct kube_type *kube_schema_metrics_kind(const char *group, const char *version,
+                                                 const char *kind);
 
 const struct kube_type *kube_schema_type(const char *name)
 {
@@ -28,7 +35,7 @@ const struct kube_type *kube_schema_type(const char *name)
         else
             hi = mid;
     }
-    return NULL;
+    return kube_schema_metrics_type(name);
 }
 
 const struct kube_type *kube_schema_kind(const char *group, const char *version, const char *kind)
@@ -47,7 +54,7 @@ const struct kube_type *kube_schema_kind(const char *group, const char *version,
         else
             hi = mid;
     }
-    return NULL;
+    return kube_schema_metrics_kind(group, version, kind);
 }
 
 const struct kube_field *kube_type_field(const struct kube_type *t, const char *name)
@@ -68,5 +75,6 @@ const struct kube_field *kube_type_field(const struct kube_type *t, const char *
 
 const struct kube_type *kube_schema_type_at(unsigned i)
 {
-    return i < kube_schema_n_types ? &kube_schema_types[i] : NULL;
+    return i < kube_schema_n_types ? &kube_schema_types[i]
+                                   : kube_schema_metrics_at(i - kube_schema_n_types);
 }

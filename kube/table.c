@@ -372,6 +372,16 @@ struct tbl_col {
     int priority; /* 1: only in -o wide */
 };
 
+#define DESC_SC_PROVISIONER "provisioner indicates the type of the provisioner."
+#define DESC_SC_RECLAIM \
+    "reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes " \
+    "of this storage class. Defaults to Delete."
+#define DESC_SC_BINDING \
+    "volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.  " \
+    "When unset, VolumeBindingImmediate is used. This field is only honored by servers that " \
+    "enable the VolumeScheduling feature."
+#define DESC_SC_EXPANSION "allowVolumeExpansion shows whether the storage class allow volume expand."
+
 #define COL_NAME {"Name", "string", "name", DESC_NAME, 0}
 #define COL_AGE {"Age", "string", "", DESC_AGE, 0}
 #define COL_CONTAINERS {"Containers", "string", "", "Names of each container in the template.", 1}
@@ -594,6 +604,15 @@ static const struct tbl_col priorityclass_cols[] = {
     {"PreemptionPolicy", "string", "", DESC_PC_PREEMPTION, 0},
 };
 
+static const struct tbl_col storageclass_cols[] = {
+    COL_NAME,
+    {"Provisioner", "string", "", DESC_SC_PROVISIONER, 0},
+    {"ReclaimPolicy", "string", "", DESC_SC_RECLAIM, 0},
+    {"VolumeBindingMode", "string", "", DESC_SC_BINDING, 0},
+    {"AllowVolumeExpansion", "string", "", DESC_SC_EXPANSION, 0},
+    COL_AGE,
+};
+
 static const struct tbl_col pdb_cols[] = {
     COL_NAME,
     {"Min Available", "string", "", "The minimum number of pods that must be available.", 0},
@@ -654,6 +673,7 @@ static const struct tbl_kind tbl_kinds[] = {
     KIND("coordination.k8s.io", "Lease", lease),
     KIND("discovery.k8s.io", "EndpointSlice", endpointslice),
     KIND("scheduling.k8s.io", "PriorityClass", priorityclass),
+    KIND("storage.k8s.io", "StorageClass", storageclass),
     KIND("policy", "PodDisruptionBudget", pdb),
 };
 

@@ -104,6 +104,7 @@ void tbl_hpa_cells(struct tbl_row *r);
 void tbl_lease_cells(struct tbl_row *r);
 void tbl_endpointslice_cells(struct tbl_row *r);
 void tbl_priorityclass_cells(struct tbl_row *r);
+void tbl_storageclass_cells(struct tbl_row *r);
 void tbl_pdb_cells(struct tbl_row *r);
 
 #endif

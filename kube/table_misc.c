@@ -3,8 +3,9 @@
  * autoscaling's HorizontalPodAutoscaler (reference, targets as
  * formatHPAMetrics prints them, min and max pods, replicas),
  * coordination.k8s.io's Lease, discovery.k8s.io's EndpointSlice,
- * scheduling.k8s.io's PriorityClass and policy's PodDisruptionBudget, as
- * printers.go prints them.
+ * scheduling.k8s.io's PriorityClass, storage.k8s.io's StorageClass (the
+ * default class's name marked "(default)") and policy's
+ * PodDisruptionBudget, as printers.go prints them.
  *
  * How it works: one tbl_<kind>_cells per kind, called through table.c's
  * table of kinds, each appending one cell per column of its kind. */
@@ -143,6 +144,25 @@ void tbl_priorityclass_cells(struct tbl_row *r)
     tbl_cell_bool(r, tbl_true(r->obj, "globalDefault"));
     tbl_cell_age(r);
     tbl_cell_str(r, tbl_str_or(r->obj, "preemptionPolicy", "PreemptLowerPriority"));
+}
+
+/* printStorageClass */
+void tbl_storageclass_cells(struct tbl_row *r)
+{
+    json_t *ann = tbl_at(r->obj, "metadata.annotations");
+    /* Annotation keys hold dots: looked up directly, not as tbl paths. */
+    const char *keys[] = {"storageclass.kubernetes.io/is-default-class",
+                          "storageclass.beta.kubernetes.io/is-default-class"};
+    bool is_default = false;
+    for (size_t i = 0; i < 2; i++)
+        is_default |= json_is_string(json_object_get(ann, keys[i])) &&
+                      strcmp(json_string_value(json_object_get(ann, keys[i])), "true") == 0;
+    tbl_cell_fmt(r, "%s%s", tbl_str(r->obj, "metadata.name"), is_default ? " (default)" : "");
+    tbl_cell_str(r, tbl_str(r->obj, "provisioner"));
+    tbl_cell_str(r, tbl_str_or(r->obj, "reclaimPolicy", "Delete"));
+    tbl_cell_str(r, tbl_str_or(r->obj, "volumeBindingMode", "Immediate"));
+    tbl_cell_str(r, tbl_true(r->obj, "allowVolumeExpansion") ? "true" : "false");
+    tbl_cell_age(r);
 }
 
 static void cell_int_or_string(struct tbl_row *r, const char *path)

@@ -490,6 +490,8 @@ static const struct kind_rules {
      kv_check_endpoint_slice_update},
     {"scheduling.k8s.io", "PriorityClass", false, kv_name_subdomain, kv_check_priority_class,
      kv_check_priority_class_update},
+    {"storage.k8s.io", "StorageClass", false, kv_name_subdomain, kv_check_storage_class,
+     kv_check_storage_class_update},
 };
 
 static const struct kind_rules *rules_find(const char *group, const char *kind)

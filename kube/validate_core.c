@@ -5,8 +5,9 @@
  * Namespace, Node (taints; podCIDRs and providerID fixed once set),
  * ConfigMap and Secret (keys, total size, secret types and immutability),
  * PersistentVolume and PersistentVolumeClaim (access modes, capacity,
- * volume sources; a claim's spec is immutable but for a bound claim's
- * storage request, which may only grow), and Event (the involved object's
+ * volume sources; a claim's spec is immutable but for its volumeName and
+ * storageClassName set once and a bound claim's storage request, which
+ * may only grow), and Event (the involved object's
  * namespace). ServiceAccount has only ObjectMeta to check.
  *
  * How it works: one kv_check_<kind> per kind, and a kv_check_<kind>_update
@@ -681,7 +682,8 @@ void kv_check_pvc(struct vctx *c, json_t *obj)
 }
 
 /* ValidatePersistentVolumeClaimUpdate: the spec is fixed, but for a
- * volumeName set once and, on a bound claim, a storage request that grows. */
+ * volumeName and a storageClassName set once and, on a bound claim, a
+ * storage request that grows. */
 void kv_check_pvc_update(struct vctx *c, json_t *obj, json_t *old)
 {
     json_t *spec = jobj(obj, "spec"), *was = jobj(old, "spec");
@@ -689,6 +691,12 @@ void kv_check_pvc_update(struct vctx *c, json_t *obj, json_t *old)
     json_t *was_clone = was ? json_deep_copy(was) : json_object();
     if (!*jstr0(was, "volumeName"))
         kv_munge_member(was_clone, now_clone, "volumeName");
+    /* Retroactive default StorageClass: a claim created with no class may
+     * be given one later (unless the beta annotation names one). */
+    json_t *was_class = jget(was, "storageClassName");
+    if ((!was_class || json_is_null(was_class)) &&
+        !jget(jobj(jobj(old, "metadata"), "annotations"), "volume.beta.kubernetes.io/storage-class"))
+        kv_munge_member(was_clone, now_clone, "storageClassName");
     bool bound = strcmp(jstr0(jobj(old, "status"), "phase"), "Bound") == 0;
     json_t *now_req = jobj(jobj(now_clone, "resources"), "requests");
     json_t *was_storage = jget(jobj(jobj(was, "resources"), "requests"), "storage");

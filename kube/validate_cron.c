@@ -6,10 +6,18 @@
  * prefix, or a descriptor (@yearly, @daily, @every <duration>...), and
  * reports robfig's own error text when it does not.
  *
- * How it works: kv_cron_parse splits the spec into fields and each field
- * into comma-separated ranges, and checks every number against the field's
- * bounds; it only validates, it never computes the next run. */
+ * How it works: kube_cron_parse splits the spec into fields and each field
+ * into comma-separated ranges, checks every number against the field's
+ * bounds and sets one bit per value the field allows (robfig's SpecSchedule:
+ * a field written "*" or "?" without a step also gets its star flag, which
+ * makes day-of-month and day-of-week combine with AND instead of OR); a
+ * descriptor is the five-field spec it stands for, "@every D" a constant
+ * delay. kv_cron_parse (validation) is the same parse with the result
+ * thrown away; the CronJob controller computes run times from the masks
+ * (controllers/cronjob.c). */
+#include <assert.h>
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +74,10 @@ static bool cron_value(const char *s, const struct cron_bounds *b, long *out, ch
     return cron_int(s, out, err, errlen);
 }
 
-/* getRange: "*", "?", "a", "a-b", each with an optional "/step". */
-static bool cron_range(const char *expr, const struct cron_bounds *b, char *err, size_t errlen)
+/* getRange: "*", "?", "a", "a-b", each with an optional "/step"; sets the
+ * allowed values' bits in *bits (and *star for a bare "*" or "?"). */
+static bool cron_range(const char *expr, const struct cron_bounds *b, uint64_t *bits, bool *star,
+                       char *err, size_t errlen)
 {
     char buf[128];
     snprintf(buf, sizeof buf, "%s", expr);
@@ -79,10 +89,11 @@ static bool cron_range(const char *expr, const struct cron_bounds *b, char *err,
     if (slash)
         *slash = '\0';
     long start, end, step = 1;
-    bool single = !strchr(buf, '-');
+    bool single = !strchr(buf, '-'), is_star = false;
     if (strcmp(buf, "*") == 0 || strcmp(buf, "?") == 0) {
         start = b->min;
         end = b->max;
+        is_star = true;
     } else {
         char *dash = strchr(buf, '-');
         if (dash && strchr(dash + 1, '-')) {
@@ -113,8 +124,13 @@ static bool cron_range(const char *expr, const struct cron_bounds *b, char *err,
                  expr);
     else if (step == 0)
         snprintf(err, errlen, "step of range should be a positive number: %s", expr);
-    else
+    else {
+        for (long v = start; v <= end; v += step)
+            *bits |= 1ull << v;
+        if (is_star && step == 1)
+            *star = true;
         return true;
+    }
     return false;
 }
 
@@ -163,17 +179,58 @@ static const char *go_duration_error(const char *s, char *err, size_t errlen)
     return NULL;
 }
 
-static bool cron_descriptor(const char *spec, char *err, size_t errlen)
+/* The value of a duration go_duration_error accepted, in whole seconds. */
+static int64_t go_duration_seconds(const char *s)
+{
+    static const struct {
+        const char *unit;
+        double ns;
+    } units[] = {{"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3}, {"ms", 1e6},
+                 {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+    const char *p = s + (*s == '+' || *s == '-');
+    double total = 0;
+    while (*p) {
+        char *end;
+        double v = strtod(p, &end);
+        p = end;
+        size_t best = 0, best_len = 0;
+        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+            size_t l = strlen(units[i].unit);
+            if (strncmp(p, units[i].unit, l) == 0 && l > best_len) {
+                best = i;
+                best_len = l;
+            }
+        }
+        if (!best_len)
+            break;
+        total += v * units[best].ns;
+        p += best_len;
+    }
+    return *s == '-' ? -(int64_t)(total / 1e9) : (int64_t)(total / 1e9);
+}
+
+static void cron_fields_parse_into(const char *fields, struct kube_cron *out);
+
+static bool cron_descriptor(const char *spec, struct kube_cron *out, char *err, size_t errlen)
 {
     static const char *const known[] = {"@yearly", "@annually", "@monthly", "@weekly",
                                         "@daily",  "@midnight", "@hourly",  NULL};
-    if (str_in(spec, known))
-        return true;
+    static const char *const as_fields[] = {"0 0 1 1 *", "0 0 1 1 *", "0 0 1 * *", "0 0 * * 0",
+                                            "0 0 * * *", "0 0 * * *", "0 * * * *"};
+    for (size_t i = 0; known[i]; i++)
+        if (strcmp(spec, known[i]) == 0) {
+            cron_fields_parse_into(as_fields[i], out);
+            return true;
+        }
     if (strncmp(spec, "@every ", 7) == 0) {
         char why[128];
         const char *e = go_duration_error(spec + 7, why, sizeof why);
-        if (!e)
+        if (!e) {
+            /* robfig's Every: at least a second, whole seconds. */
+            int64_t d = go_duration_seconds(spec + 7);
+            out->every_s = d < 1 ? 1 : d;
             return true;
+        }
         struct ubuf q = {0};
         kv_go_quote(&q, spec + 7);
         snprintf(err, errlen, "failed to parse duration %s: %s %s", spec, e, q.data);
@@ -184,9 +241,21 @@ static bool cron_descriptor(const char *spec, char *err, size_t errlen)
     return false;
 }
 
-/* cron.ParseStandard: NULL when spec parses, else the error text in err. */
-const char *kv_cron_parse(const char *spec, char *err, size_t errlen)
+/* The five fields of a descriptor, which always parse. */
+static void cron_fields_parse_into(const char *fields, struct kube_cron *out)
 {
+    char err[160];
+    const char *why = kube_cron_parse(fields, out, err, sizeof err);
+    assert(!why);
+    (void)why;
+}
+
+const char *kube_cron_parse(const char *spec, struct kube_cron *out, char *err, size_t errlen)
+{
+    struct kube_cron scratch;
+    if (!out)
+        out = &scratch;
+    memset(out, 0, sizeof *out);
     if (!*spec)
         return "empty spec string";
     if (strncmp(spec, "TZ=", 3) == 0 || strncmp(spec, "CRON_TZ=", 8) == 0) {
@@ -201,7 +270,7 @@ const char *kv_cron_parse(const char *spec, char *err, size_t errlen)
         spec = space;
     }
     if (spec[0] == '@')
-        return cron_descriptor(spec, err, errlen) ? NULL : err;
+        return cron_descriptor(spec, out, err, errlen) ? NULL : err;
     char *copy = xstrdup(spec), *save = NULL;
     char *fields[6];
     size_t n = 0, total = 0;
@@ -218,14 +287,24 @@ const char *kv_cron_parse(const char *spec, char *err, size_t errlen)
                  joined.data ? joined.data : "");
         result = err;
     }
+    uint64_t *masks[5] = {&out->minute, &out->hour, &out->dom, &out->month, &out->dow};
+    bool stars[5] = {false};
     for (size_t f = 0; !result && f < 5; f++) {
         char *save2 = NULL;
         for (char *r = strtok_r(fields[f], ",", &save2); r && !result;
              r = strtok_r(NULL, ",", &save2))
-            if (!cron_range(r, &cron_fields[f], err, errlen))
+            if (!cron_range(r, &cron_fields[f], masks[f], &stars[f], err, errlen))
                 result = err;
     }
+    out->dom_star = stars[2];
+    out->dow_star = stars[4];
     ubuf_free(&joined);
     free(copy);
     return result;
+}
+
+/* cron.ParseStandard: NULL when spec parses, else the error text in err. */
+const char *kv_cron_parse(const char *spec, char *err, size_t errlen)
+{
+    return kube_cron_parse(spec, NULL, err, errlen);
 }

@@ -245,5 +245,7 @@ void kv_check_endpoint_slice(struct vctx *c, json_t *obj);
 void kv_check_endpoint_slice_update(struct vctx *c, json_t *obj, json_t *old);
 void kv_check_priority_class(struct vctx *c, json_t *obj);
 void kv_check_priority_class_update(struct vctx *c, json_t *obj, json_t *old);
+void kv_check_storage_class(struct vctx *c, json_t *obj);
+void kv_check_storage_class_update(struct vctx *c, json_t *obj, json_t *old);
 
 #endif

@@ -3,11 +3,14 @@
  * autoscaling/v2's HorizontalPodAutoscaler (replica bounds, the scale
  * target, metrics and their targets, scaling behaviour),
  * coordination.k8s.io's Lease, discovery.k8s.io's EndpointSlice (address
- * type, addresses, ports) and scheduling.k8s.io's PriorityClass (the
- * reserved system- classes, and a value that may not change).
+ * type, addresses, ports), scheduling.k8s.io's PriorityClass (the
+ * reserved system- classes, and a value that may not change) and
+ * storage.k8s.io's StorageClass (provisioner, parameters, reclaim policy
+ * and binding mode, none of which may change).
  *
  * How it works: one kv_check_<kind> per kind, and the update rules of
- * EndpointSlice and PriorityClass, called from kube_validate's table. */
+ * EndpointSlice, PriorityClass and StorageClass, called from
+ * kube_validate's table. */
 #include <stdio.h>
 #include <string.h>
 
@@ -342,4 +345,68 @@ void kv_check_priority_class_update(struct vctx *c, json_t *obj, json_t *old)
         kv_forbidden(c, "value", "may not be changed in an update.");
     kv_check_immutable(c, "preemptionPolicy", jget(obj, "preemptionPolicy"),
                        jget(old, "preemptionPolicy"));
+}
+
+/* ==== storage.k8s.io/v1: StorageClass ==== */
+
+#define SC_MAX_PARAMETERS 512
+#define SC_MAX_PARAMETERS_SIZE (256 * 1024)
+
+/* ValidateStorageClass: a provisioner that is a qualified name, at most
+ * 512 parameters of at most 256 KiB in all with no empty name, a reclaim
+ * policy of Delete or Retain, a known binding mode. */
+void kv_check_storage_class(struct vctx *c, json_t *obj)
+{
+    const char *prov = jstr0(obj, "provisioner");
+    if (!*prov) {
+        kv_required(c, "provisioner", "");
+    } else {
+        char lower[320];
+        size_t i = 0;
+        for (; prov[i] && i + 1 < sizeof lower; i++)
+            lower[i] = (char)(prov[i] >= 'A' && prov[i] <= 'Z' ? prov[i] + 32 : prov[i]);
+        lower[i] = '\0';
+        kv_check_qualified_name(c, "provisioner", lower);
+    }
+    json_t *params = jget(obj, "parameters"), *v;
+    const char *k;
+    size_t total = 0;
+    bool empty_key = false;
+    json_object_foreach(params, k, v)
+    {
+        empty_key |= !*k;
+        total += strlen(k) + (json_is_string(v) ? strlen(json_string_value(v)) : 0);
+    }
+    if (json_object_size(params) > SC_MAX_PARAMETERS)
+        kv_too_many(c, "parameters", json_object_size(params), SC_MAX_PARAMETERS);
+    if (total > SC_MAX_PARAMETERS_SIZE)
+        kv_too_long(c, "parameters", SC_MAX_PARAMETERS_SIZE);
+    if (empty_key)
+        kv_invalid_raw(c, "parameters", "\"\"", "invalid empty parameter name");
+    static const char *const reclaim[] = {"Delete", "Retain", NULL};
+    const char *policy = jstr(obj, "reclaimPolicy");
+    if (policy && !str_in(policy, reclaim))
+        kv_unsupported(c, "reclaimPolicy", policy, reclaim);
+    static const char *const modes[] = {"Immediate", "WaitForFirstConsumer", NULL};
+    const char *mode = jstr(obj, "volumeBindingMode");
+    if (!mode)
+        kv_required(c, "volumeBindingMode", "");
+    else if (!str_in(mode, modes))
+        kv_unsupported(c, "volumeBindingMode", mode, modes);
+}
+
+/* ValidateStorageClassUpdate: only metadata and allowVolumeExpansion may
+ * change. */
+void kv_check_storage_class_update(struct vctx *c, json_t *obj, json_t *old)
+{
+    static const char *const fixed[] = {"parameters", "provisioner", "reclaimPolicy"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        if (kv_sem_equal(jget(obj, fixed[i]), jget(old, fixed[i])))
+            continue;
+        char detail[80];
+        snprintf(detail, sizeof detail, "updates to %s are forbidden.", fixed[i]);
+        kv_forbidden(c, fixed[i], detail);
+    }
+    kv_check_immutable(c, "volumeBindingMode", jget(obj, "volumeBindingMode"),
+                       jget(old, "volumeBindingMode"));
 }

@@ -113,21 +113,9 @@ bool sched_tolerates(json_t *tolerations, const struct sched_taint *t)
     static const char *effects[] = {"", "NoSchedule", "PreferNoSchedule", "NoExecute"};
     json_t *tol;
     size_t i;
-    json_array_foreach(tolerations, i, tol) {
-        const char *eff = sched_str(tol, "effect"), *key = sched_str(tol, "key");
-        const char *op = sched_str(tol, "operator");
-        if (*eff && strcmp(eff, effects[t->effect]) != 0)
-            continue;
-        if (!*key) {
-            if (strcmp(op, "Exists") == 0)
-                return true;
-            continue;
-        }
-        if (strcmp(key, t->key) != 0)
-            continue;
-        if (strcmp(op, "Exists") == 0 || strcmp(sched_str(tol, "value"), t->value) == 0)
-            return true;
-    }
+    json_array_foreach(tolerations, i, tol) if (kube_toleration_matches(tol, t->key, t->value,
+                                                                        effects[t->effect]))
+        return true;
     return false;
 }
 
@@ -149,45 +137,6 @@ static const struct sched_taint *untolerated(json_t *tols, const struct sched_no
 
 /* ---- node affinity ---- */
 
-static bool values_contain(json_t *values, const char *v)
-{
-    json_t *x;
-    size_t i;
-    json_array_foreach(values, i, x) if (strcmp(json_string_value(x) ? json_string_value(x) : "",
-                                                v) == 0) return true;
-    return false;
-}
-
-static bool parse_int(const char *s, long long *out)
-{
-    char *end;
-    if (!s || !*s)
-        return false;
-    *out = strtoll(s, &end, 10);
-    return *end == '\0';
-}
-
-static bool requirement_match(json_t *req, const char *value)
-{
-    const char *op = sched_str(req, "operator");
-    json_t *values = json_object_get(req, "values");
-    long long a, b;
-    if (strcmp(op, "In") == 0)
-        return value && values_contain(values, value);
-    if (strcmp(op, "NotIn") == 0)
-        return !value || !values_contain(values, value);
-    if (strcmp(op, "Exists") == 0)
-        return value != NULL;
-    if (strcmp(op, "DoesNotExist") == 0)
-        return value == NULL;
-    if (strcmp(op, "Gt") == 0 || strcmp(op, "Lt") == 0) {
-        if (!parse_int(value, &a) ||
-            !parse_int(json_string_value(json_array_get(values, 0)), &b))
-            return false;
-        return op[0] == 'G' ? a > b : a < b;
-    }
-    return false;
-}
 
 /* A NodeSelectorTerm: every expression and field requirement holds; a term
  * with none matches nothing. */
@@ -198,11 +147,11 @@ bool sched_node_term_match(json_t *term, const struct sched_node *n)
     size_t i;
     if (!json_array_size(exprs) && !json_array_size(fields))
         return false;
-    json_array_foreach(exprs, i, r) if (!requirement_match(r, sched_node_label(n, sched_str(r, "key"))))
+    json_array_foreach(exprs, i, r) if (!kube_node_requirement_match(r, sched_node_label(n, sched_str(r, "key"))))
         return false;
     json_array_foreach(fields, i, r) {
         if (strcmp(sched_str(r, "key"), "metadata.name") != 0 ||
-            !requirement_match(r, n->name))
+            !kube_node_requirement_match(r, n->name))
             return false;
     }
     return true;
@@ -372,6 +321,15 @@ static void anti_own(struct sched_cache *c, struct sched_pod *p, struct domains 
     size_t i;
     json_array_foreach(p->anti, i, term)
         term_domains(c, p, term, out);
+}
+
+static bool values_contain(json_t *values, const char *v)
+{
+    json_t *x;
+    size_t i;
+    json_array_foreach(values, i, x) if (strcmp(json_string_value(x) ? json_string_value(x) : "",
+                                                v) == 0) return true;
+    return false;
 }
 
 /* Whether a term of p selects p itself (its namespaces cover p's). */

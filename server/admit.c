@@ -1,5 +1,6 @@
 /* admit.c — admission steps that need the cluster's state, run on create
- * before validation: today Kubernetes' Priority admission plugin.
+ * before validation: Kubernetes' Priority, DefaultTolerationSeconds and
+ * DefaultStorageClass admission plugins.
  *
  * A pod's priority comes from its PriorityClass: spec.priorityClassName
  * names one (the built-in system-cluster-critical and system-node-critical
@@ -14,7 +15,16 @@
  * And DefaultTolerationSeconds: a pod that does not already tolerate the
  * node lifecycle's NoExecute taints (node.kubernetes.io/not-ready and
  * unreachable) gets tolerations for them with tolerationSeconds 300, as
- * every pod in Kubernetes does. */
+ * every pod in Kubernetes does.
+ *
+ * And DefaultStorageClass: a new PersistentVolumeClaim with no
+ * spec.storageClassName at all (an empty string means "no class" and is
+ * kept) and no beta storage-class annotation gets the default
+ * StorageClass's name: the class annotated
+ * storageclass.kubernetes.io/is-default-class "true" (or the beta
+ * annotation), the newest one if several are. With no default class the
+ * claim is left alone; the volume binder assigns a default class that
+ * appears later (retroactive default assignment). */
 #include <stdio.h>
 #include <string.h>
 
@@ -146,4 +156,56 @@ void admit_pod_default_tolerations(json_t *pod)
                                               "Exists", "effect", "NoExecute",
                                               "tolerationSeconds", (json_int_t)300));
     }
+}
+
+/* ---- DefaultStorageClass ---- */
+
+struct sc_find {
+    json_t *found; /* the newest default class so far */
+};
+
+static bool sc_is_default(json_t *sc)
+{
+    json_t *ann = json_object_get(api_metadata(sc), "annotations");
+    return strcmp(api_str(ann, "storageclass.kubernetes.io/is-default-class"), "true") == 0 ||
+           strcmp(api_str(ann, "storageclass.beta.kubernetes.io/is-default-class"), "true") == 0;
+}
+
+static int sc_one(void *arg, const struct store_obj *o)
+{
+    struct sc_find *f = arg;
+    json_t *sc = codec_msgpack_to_json(o->obj, o->obj_len);
+    if (!sc || !sc_is_default(sc)) {
+        json_decref(sc);
+        return 0;
+    }
+    /* Newest wins; equal times: the first name in order (Kubernetes). */
+    if (f->found && strcmp(api_str(api_metadata(sc), "creationTimestamp"),
+                           api_str(api_metadata(f->found), "creationTimestamp")) <= 0) {
+        json_decref(sc);
+        return 0;
+    }
+    json_decref(f->found);
+    f->found = sc;
+    return 0;
+}
+
+void admit_pvc_default_class(struct server *s, json_t *pvc)
+{
+    json_t *spec = json_object_get(pvc, "spec");
+    json_t *ann = json_object_get(api_metadata(pvc), "annotations");
+    if (!json_is_object(spec) || (json_object_get(spec, "storageClassName") &&
+                                  !json_is_null(json_object_get(spec, "storageClassName"))) ||
+        json_object_get(ann, "volume.beta.kubernetes.io/storage-class"))
+        return;
+    struct store_read r;
+    struct sc_find f = {NULL};
+    if (store_read_begin(s->store, &r) != 0)
+        return;
+    store_list(&r, "storageclasses", "", sc_one, &f);
+    store_read_end(&r);
+    if (f.found)
+        json_object_set_new(spec, "storageClassName",
+                            json_string(api_str(api_metadata(f.found), "name")));
+    json_decref(f.found);
 }

@@ -74,8 +74,12 @@ struct resource {
     const char *subresources; /* comma-separated: "status,scale" */
     const char *categories;   /* comma-separated: "all", or "" */
 };
+/* The resource a request's path names, as the handlers use it: its plural
+ * is the store's key, which for metrics.k8s.io's pods and nodes is
+ * "podmetrics" and "nodemetrics" (see resources.c). */
 const struct resource *resource_find(const char *group, const char *version, const char *plural);
-const struct resource *resource_at(unsigned i); /* NULL past the end */
+/* The table's rows, as discovery and OpenAPI show them; NULL past the end. */
+const struct resource *resource_at(unsigned i);
 /* "apps/v1" or "v1" into buf. */
 void resource_api_version(const struct resource *r, char *buf, size_t len);
 
@@ -179,6 +183,9 @@ int api_read_fresh(struct request *rq, enum MHD_Result *ret);
 /* admit.c: a new pod's priority from its PriorityClass (Kubernetes'
  * Priority admission); 0, or the HTTP status (403) with the message. */
 int admit_pod_priority(struct server *s, json_t *pod, char *msg, size_t len);
+/* Kubernetes' DefaultStorageClass: a claim with no class gets the default
+ * StorageClass's name, if there is a default class. */
+void admit_pvc_default_class(struct server *s, json_t *pvc);
 /* Kubernetes' DefaultTolerationSeconds: 300 s for not-ready/unreachable. */
 void admit_pod_default_tolerations(json_t *pod);
 /* The current object decoded, its revision and uid: 0, STORE_NOT_FOUND, -1. */

@@ -17,4 +17,8 @@ bool server_resource_at(unsigned i, const char **plural, bool *namespaced);
 bool server_resource_path(const char *plural, const char *ns, const char *name, char *buf,
                           size_t len);
 
+/* The plural of the resource of apiVersion ("apps/v1", "v1") and kind, as
+ * an ownerReference names it; NULL if not served. */
+const char *server_resource_of_kind(const char *api_version, const char *kind);
+
 #endif

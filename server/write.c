@@ -513,6 +513,8 @@ static enum MHD_Result create_submit(struct wctx *w, json_t *obj)
 /* Admission that reads the cluster (admit.c). */
 static bool admit(struct wctx *w, json_t *obj, struct werr *e)
 {
+    if (strcmp(w->t->res->plural, "persistentvolumeclaims") == 0)
+        admit_pvc_default_class(w->rq->srv, obj);
     if (strcmp(w->t->res->plural, "pods") != 0)
         return true;
     char msg[512];

@@ -388,8 +388,10 @@ int bsch_agents_start(struct bsch_run *r)
         snprintf(log, sizeof log, "%s/agent-%s.log", r->dir, ng->name);
         char *argv[24] = {r->bin,  "agent",      "--hollow", count,  "--server",      urls,
                           "--zones", zones,      "--name-prefix", prefix, "--labels", labels,
-                          "--cpu",   cpu,        "--memory", "32Gi", "--pods",        pods};
-        int n = 18;
+                          "--cpu",   cpu,        "--memory", "32Gi", "--pods",        pods,
+                          /* scheduling is measured: no metrics writes beside it */
+                          "--metrics-interval", "0"};
+        int n = 20;
         if (ng->taints[0]) {
             argv[n++] = "--taints";
             argv[n++] = (char *)ng->taints;

@@ -30,6 +30,11 @@ uint64_t util_now_ms(void);
 uint64_t util_now_us(void);
 /* Wall clock as RFC 3339 in UTC with second precision ("2026-01-02T03:04:05Z"); buf >= 21. */
 void util_time_rfc3339(char *buf, size_t len);
+/* Wall clock in Unix milliseconds (for comparing with stored timestamps). */
+int64_t util_wall_ms(void);
+/* Parses an RFC 3339 UTC timestamp ("2026-01-02T03:04:05Z", fractions of a
+ * second allowed and ignored) into Unix milliseconds; -1 if malformed. */
+int64_t util_time_parse(const char *s);
 /* A random RFC 4122 version 4 uuid; buf >= 37. */
 void util_uuid4(char *buf, size_t len);
 /* Fills buf with n random bytes from getrandom(). */

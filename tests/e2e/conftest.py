@@ -682,6 +682,75 @@ class Cluster:
         return "\n".join(parts)
 
 
+# ------------------------------------------------------- kubectl, hollow nodes
+
+KUBECTL = "/usr/bin/kubectl"
+
+
+class Kubectl:
+    """Runs the real kubectl against one server, with its own discovery
+    cache (home: a directory of the test's)."""
+
+    def __init__(self, server, home):
+        self.server = server
+        self.home = home
+
+    def _cmd(self, args):
+        env = dict(os.environ, HOME=str(self.home), KUBECONFIG=str(self.home / "none"))
+        cmd = [KUBECTL, "--server", self.server.url, "--cache-dir", str(self.home / "cache")]
+        return cmd + list(args), env
+
+    def run(self, *args, input=None, ok=True, timeout=60):
+        cmd, env = self._cmd(args)
+        p = subprocess.run(cmd, input=input, capture_output=True, text=True,
+                           timeout=timeout, env=env)
+        if ok and p.returncode != 0:
+            raise AssertionError("kubectl %s failed (%d):\n%s\n%s"
+                                 % (" ".join(args), p.returncode, p.stdout, p.stderr))
+        return p
+
+    def json(self, *args):
+        return json.loads(self.run(*args, "-o", "json").stdout)
+
+    def popen(self, *args):
+        cmd, env = self._cmd(args)
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env)
+
+
+class HollowAgent:
+    """`bosun agent --hollow N` (the ASan build) against every server of a
+    cluster, started by the test and stopped by stop() (SIGTERM, then its
+    exit status and log are checked for sanitizer reports). It exits by
+    itself after --duration if the test run dies."""
+
+    def __init__(self, cluster, directory, n, prefix="hollow-", extra=(), duration="600s"):
+        servers = cluster.all()
+        self.log_path = Path(directory) / ("agent-%s.log" % prefix.strip("-"))
+        argv = [str(BOSUN), "agent", "--hollow", str(n),
+                "--server", ",".join(s.url for s in servers), "--name-prefix", prefix,
+                "--cpu", "8", "--memory", "32Gi", "--pods", "110", "--zones", "3",
+                "--workers", "8", "--duration", duration] + list(extra)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=server_env(),
+                                     preexec_fn=_child_setup)
+        log.close()
+
+    def stop(self, check=True):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        text = self.log_path.read_text(errors="replace")
+        if check:
+            assert not any(m in text for m in SANITIZER_MARKERS), text[-3000:]
+            assert self.proc.returncode == 0, (self.proc.returncode, text[-3000:])
+
+
 # -------------------------------------------------------------------- fixtures
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
@@ -801,3 +870,30 @@ def module_cluster(request, tmp_path_factory):
     c = pool(3, extra=["--bookmark-interval", "500ms"])
     yield c
     pool.teardown(request.session.testsfailed > 0)
+
+
+@pytest.fixture(scope="module")
+def hollow_cluster(request, tmp_path_factory):
+    """A 3-server cluster with 6 hollow nodes (8 cpu, 32Gi, 110 pods each,
+    3 zones, prefix "hollow-") for the tests of a module: what controllers
+    are tested against. Yields the Cluster; its .agent is the HollowAgent and
+    its .kubectl(server) makes a Kubectl for a server."""
+    d = tmp_path_factory.mktemp("hollow")
+    pool = ClusterPool(d)
+    c = pool(3, extra=["--bookmark-interval", "500ms"])
+    c.agent = HollowAgent(c, d, 6)
+    homes = iter(range(1000))
+    c.kubectl = lambda server: Kubectl(server, tmp_path_factory.mktemp("kc%d" % next(homes)))
+
+    def nodes_ready():
+        items = c.leader().get("/api/v1/nodes", timeout=30).json.get("items", [])
+        return sum(1 for n in items if any(
+            cd.get("type") == "Ready" and cd.get("status") == "True"
+            for cd in n.get("status", {}).get("conditions", []))) >= 6
+    wait_for("6 hollow nodes Ready", nodes_ready, 60)
+    yield c
+    failed = request.session.testsfailed > 0
+    try:
+        c.agent.stop(check=not failed)
+    finally:
+        pool.teardown(failed)

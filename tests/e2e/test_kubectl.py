@@ -13,37 +13,7 @@ import time
 
 import pytest
 
-from conftest import ensure_ns, wait_for
-
-KUBECTL = "/usr/bin/kubectl"
-
-
-class Kubectl:
-    """Runs kubectl against one server, with its own discovery cache."""
-
-    def __init__(self, server, home):
-        self.server = server
-        self.home = home
-
-    def run(self, *args, input=None, ok=True, timeout=60):
-        env = dict(os.environ, HOME=str(self.home), KUBECONFIG=str(self.home / "none"))
-        cmd = [KUBECTL, "--server", self.server.url, "--cache-dir", str(self.home / "cache")]
-        p = subprocess.run(cmd + list(args), input=input, capture_output=True, text=True,
-                           timeout=timeout, env=env)
-        if ok and p.returncode != 0:
-            raise AssertionError("kubectl %s failed (%d):\n%s\n%s"
-                                 % (" ".join(args), p.returncode, p.stdout, p.stderr))
-        return p
-
-    def json(self, *args):
-        return json.loads(self.run(*args, "-o", "json").stdout)
-
-    def popen(self, *args):
-        env = dict(os.environ, HOME=str(self.home), KUBECONFIG=str(self.home / "none"))
-        cmd = [KUBECTL, "--server", self.server.url, "--cache-dir", str(self.home / "cache")]
-        return subprocess.Popen(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env)
-
+from conftest import Kubectl, ensure_ns, wait_for
 
 @pytest.fixture(scope="module")
 def kc(module_cluster, tmp_path_factory):
@@ -109,8 +79,9 @@ def test_create_and_get_every_format(kc, module_cluster, side):
     ensure_ns(module_cluster.leader(), ns)
     k.run("-n", ns, "create", "-f", "-", input=pod_yaml("web"))  # default --validate=strict
     k.run("-n", ns, "create", "-f", "-", input=deploy_yaml("d1"))
-    # human output: the server's Table columns
-    out = k.run("-n", ns, "get", "pods").stdout.splitlines()
+    # human output: the server's Table columns (d1's pods exist too now:
+    # the Deployment controller made them; -l app=web leaves them out)
+    out = k.run("-n", ns, "get", "pods", "-l", "app=web").stdout.splitlines()
     assert out[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"], out
     assert out[1].split()[:3] == ["web", "0/1", "Pending"], out
     wide = k.run("-n", ns, "get", "pods", "-o", "wide").stdout.splitlines()
@@ -119,7 +90,7 @@ def test_create_and_get_every_format(kc, module_cluster, side):
     assert dep[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], dep
     assert dep[1].split()[:2] == ["d1", "0/2"], dep
     # --show-labels and -A need the row objects
-    lab = k.run("-n", ns, "get", "pods", "--show-labels").stdout.splitlines()
+    lab = k.run("-n", ns, "get", "pods", "-l", "app=web", "--show-labels").stdout.splitlines()
     assert lab[0].split()[-1] == "LABELS" and lab[1].split()[-1] == "app=web", lab
     alln = k.run("get", "pods", "-A").stdout.splitlines()
     assert alln[0].split()[0] == "NAMESPACE"
@@ -130,10 +101,12 @@ def test_create_and_get_every_format(kc, module_cluster, side):
     j = k.json("-n", ns, "get", "pod", "web")
     assert j["spec"]["restartPolicy"] == "Always" and j["metadata"]["uid"]
     assert j["spec"]["containers"][0]["imagePullPolicy"] == "IfNotPresent"
-    assert k.run("-n", ns, "get", "pods", "-o", "name").stdout.split() == ["pod/web"]
+    assert k.run("-n", ns, "get", "pods", "-l", "app=web", "-o", "name").stdout.split() == [
+        "pod/web"]
     jp = k.run("-n", ns, "get", "pod", "web", "-o", "jsonpath={.spec.containers[0].image}")
     assert jp.stdout == "nginx:1.25"
-    cc = k.run("-n", ns, "get", "pods", "-o", "custom-columns=N:.metadata.name,I:.spec.containers[0].image")
+    cc = k.run("-n", ns, "get", "pods", "-l", "app=web", "-o",
+               "custom-columns=N:.metadata.name,I:.spec.containers[0].image")
     assert cc.stdout.split() == ["N", "I", "web", "nginx:1.25"]
     d = k.json("-n", ns, "get", "deploy", "d1")
     assert d["spec"]["strategy"]["type"] == "RollingUpdate"

@@ -134,21 +134,22 @@ def test_resources_and_unschedulable_message(cl):
 
 
 def test_pods_of_one_owner_spread(cl):
+    """A ReplicaSet's 6 pods (made by the ReplicaSet controller) spread."""
     ld = cl.leader()
     rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
           "metadata": {"name": "spread", "namespace": NS},
-          "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "spread"}},
+          "spec": {"replicas": 6, "selector": {"matchLabels": {"app": "spread"}},
                    "template": {"metadata": {"labels": {"app": "spread"}},
                                 "spec": {"containers": [{"name": "c", "image": "x"}]}}}}
     r = ld.req("POST", "/apis/apps/v1/namespaces/%s/replicasets" % NS, rs)
     assert r.status == 201, r
-    owner = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "spread",
-              "uid": r.json["metadata"]["uid"], "controller": True}]
-    for i in range(6):
-        p = pod("spread-%d" % i, labels={"app": "spread"})
-        p["metadata"]["ownerReferences"] = owner
-        create(ld, p)
-    nodes = [wait_bound(ld, "spread-%d" % i) for i in range(6)]
+
+    def bound():
+        items = ld.get("/api/v1/namespaces/%s/pods?labelSelector=app%%3Dspread" % NS).json["items"]
+        nodes = [p["spec"].get("nodeName") for p in items]
+        return nodes if len(nodes) == 6 and all(nodes) else None
+    wait_for("the ReplicaSet's 6 pods to be bound", bound, 30)
+    nodes = bound()
     # Pods without requests fit even the small node; never the tainted,
     # cordoned or NotReady ones; and one owner's pods spread out.
     assert set(nodes) <= {"small", "big", "huge-node"}, nodes

@@ -1,0 +1,213 @@
+"""The DaemonSet controller on hollow nodes, driven with the real kubectl.
+
+One DaemonSet follows the nodes: exactly one pod per node (6), two more
+nodes from a second hollow agent get theirs (8), a NoSchedule taint keeps
+the pod that is there but gets no new one, a NoExecute taint evicts it,
+stopping the extra agent and deleting its nodes takes their pods away; a
+second DaemonSet with a nodeSelector follows node labels; and a rolling
+update of the image with maxUnavailable 2 completes under `kubectl
+rollout status`, never with more than two nodes short of an available pod.
+"""
+import json
+import time
+
+from conftest import HollowAgent, ensure_ns, wait_for
+
+NS = "ds-e2e"
+
+
+def daemonset(name, labels, image="pause:1", node_selector=None, max_unavailable=1):
+    spec = {"containers": [{"name": "c", "image": image}]}
+    if node_selector:
+        spec["nodeSelector"] = node_selector
+    return {"apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": {"name": name, "namespace": NS},
+            "spec": {"selector": {"matchLabels": labels},
+                     "updateStrategy": {"type": "RollingUpdate",
+                                        "rollingUpdate": {"maxUnavailable": max_unavailable}},
+                     "template": {"metadata": {"labels": labels}, "spec": spec}}}
+
+
+def ds_pods(s, name):
+    """The live pods the DaemonSet controls."""
+    items = s.get("/api/v1/namespaces/%s/pods" % NS, timeout=20).json["items"]
+    return [p for p in items
+            if any(r.get("kind") == "DaemonSet" and r.get("name") == name
+                   for r in p["metadata"].get("ownerReferences", []))
+            and not p["metadata"].get("deletionTimestamp")]
+
+
+def node_names(s, prefix=None):
+    items = s.get("/api/v1/nodes", timeout=20).json["items"]
+    names = sorted(n["metadata"]["name"] for n in items)
+    return [n for n in names if prefix is None or n.startswith(prefix)]
+
+
+def ready(p):
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in p.get("status", {}).get("conditions", []))
+
+
+def placed_on(s, name, nodes):
+    """True once the DaemonSet has exactly one Ready pod on each of nodes and
+    none elsewhere (a pod's node: where it is bound)."""
+    pods = ds_pods(s, name)
+    where = sorted(p["spec"].get("nodeName", "") for p in pods)
+    if where != sorted(nodes):
+        return False
+    return all(ready(p) for p in pods)
+
+
+def ds_status(s, name):
+    r = s.get("/apis/apps/v1/namespaces/%s/daemonsets/%s" % (NS, name))
+    assert r.status == 200, r
+    return r.json
+
+
+def test_daemonset_follows_nodes_taints_and_selectors(hollow_cluster, tmp_path):
+    c = hollow_cluster
+    ld = c.leader()
+    fol = c.followers(ld)[0]
+    ensure_ns(ld, NS)
+    kc = c.kubectl(fol)
+    kc.run("apply", "-f", "-", input=json.dumps(daemonset("agent", {"app": "agent"})))
+    hollow = node_names(ld, "hollow-")
+    assert len(hollow) == 6
+    wait_for("one Ready pod per hollow node", lambda: placed_on(fol, "agent", hollow), 60)
+    pods = ds_pods(fol, "agent")
+    p0 = pods[0]
+    assert p0["metadata"]["generateName"] == "agent-"
+    assert p0["metadata"]["labels"]["controller-revision-hash"]
+    assert p0["metadata"]["labels"]["pod-template-generation"] == "1"
+    terms = p0["spec"]["affinity"]["nodeAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms == [{"matchFields": [{"key": "metadata.name", "operator": "In",
+                                       "values": [p0["spec"]["nodeName"]]}]}]
+    tols = {(t["key"], t["effect"]) for t in p0["spec"]["tolerations"]}
+    assert ("node.kubernetes.io/not-ready", "NoExecute") in tols
+    assert ("node.kubernetes.io/unschedulable", "NoSchedule") in tols
+
+    def status_is(want):
+        st = ds_status(fol, "agent").get("status", {})
+        return all(st.get(k) == v for k, v in want.items()) and st
+    wait_for("status 6/6", lambda: status_is({
+        "desiredNumberScheduled": 6, "currentNumberScheduled": 6, "numberReady": 6,
+        "numberAvailable": 6, "updatedNumberScheduled": 6, "numberMisscheduled": 0,
+        "observedGeneration": 1}), 30)
+    out = kc.run("get", "ds", "agent", "-n", NS).stdout
+    assert out.split("\n")[0].split()[:6] == ["NAME", "DESIRED", "CURRENT", "READY",
+                                             "UP-TO-DATE", "AVAILABLE"], out
+    assert out.split("\n")[1].split()[:6] == ["agent", "6", "6", "6", "6", "6"], out
+
+    # A second DaemonSet that runs only where a label says so.
+    kc.run("apply", "-f", "-", input=json.dumps(
+        daemonset("picky", {"app": "picky"}, node_selector={"ds-e2e": "yes"})))
+    kc.run("label", "node", hollow[1], hollow[2], "ds-e2e=yes")
+    wait_for("picky on the 2 labelled nodes",
+             lambda: placed_on(fol, "picky", [hollow[1], hollow[2]]), 60)
+
+    # Two more nodes: both DaemonSets follow (picky once labelled).
+    extra = HollowAgent(c, tmp_path, 2, prefix="extra-")
+    try:
+        wait_for("2 extra nodes", lambda: len(node_names(ld, "extra-")) == 2, 60)
+        more = node_names(ld, "extra-")
+        wait_for("one pod per node on 8 nodes",
+                 lambda: placed_on(fol, "agent", hollow + more), 60)
+        kc.run("label", "node", more[0], "ds-e2e=yes")
+        kc.run("label", "node", hollow[1], "ds-e2e-")
+        wait_for("picky follows the labels",
+                 lambda: placed_on(fol, "picky", [hollow[2], more[0]]), 60)
+
+        # NoSchedule: the pod there stays, a deleted one is not replaced.
+        kc.run("taint", "node", hollow[3], "e2e=block:NoSchedule")
+        victim = [p for p in ds_pods(fol, "agent") if p["spec"]["nodeName"] == hollow[3]][0]
+        wait_for("desired 7 with the NoSchedule node",
+                 lambda: status_is({"desiredNumberScheduled": 7, "numberMisscheduled": 1}), 30)
+        assert placed_on(fol, "agent", hollow + more), "a NoSchedule taint evicted the pod"
+        kc.run("delete", "pod", "-n", NS, victim["metadata"]["name"], "--wait=false")
+        others = [n for n in hollow + more if n != hollow[3]]
+        wait_for("no new pod on the NoSchedule node",
+                 lambda: placed_on(fol, "agent", others), 30)
+        # NoExecute evicts.
+        kc.run("taint", "node", hollow[4], "e2e=evict:NoExecute")
+        others.remove(hollow[4])
+        wait_for("the NoExecute node's pod gone", lambda: placed_on(fol, "agent", others), 30)
+        kc.run("taint", "node", hollow[3], "e2e-")
+        kc.run("taint", "node", hollow[4], "e2e-")
+        wait_for("pods back once untainted",
+                 lambda: placed_on(fol, "agent", hollow + more), 60)
+    finally:
+        extra.stop()
+    # The extra nodes go: so do their pods.
+    kc.run("delete", "node", *more)
+    wait_for("back to the 6 hollow nodes", lambda: placed_on(fol, "agent", hollow), 60)
+    wait_for("picky only on its labelled hollow node",
+             lambda: placed_on(fol, "picky", [hollow[2]]), 60)
+    wait_for("status 6/6 again", lambda: status_is({
+        "desiredNumberScheduled": 6, "currentNumberScheduled": 6, "numberReady": 6,
+        "numberMisscheduled": 0}), 30)
+
+
+def test_daemonset_rolling_update(hollow_cluster):
+    c = hollow_cluster
+    ld = c.leader()
+    fol = c.followers(ld)[0]
+    ensure_ns(ld, NS)
+    kc = c.kubectl(fol)
+    kc.run("apply", "-f", "-",
+           input=json.dumps(daemonset("roll", {"app": "roll"}, max_unavailable=2)))
+    hollow = node_names(ld, "hollow-")
+    wait_for("roll on every node", lambda: placed_on(fol, "roll", hollow), 60)
+    kc.run("rollout", "status", "ds/roll", "-n", NS, "--timeout=60s")
+    before = {p["metadata"]["name"] for p in ds_pods(fol, "roll")}
+
+    # Watch the pods while the image changes: never more than 2 nodes short.
+    w = ld.watch("/api/v1/namespaces/%s/pods" % NS, labelSelector="app=roll")
+    kc.run("set", "image", "ds/roll", "c=pause:2", "-n", NS)
+    out = kc.run("rollout", "status", "ds/roll", "-n", NS, "--timeout=90s", timeout=100).stdout
+    assert "successfully rolled out" in out, out
+    pods = ds_pods(fol, "roll")
+    assert sorted(p["spec"]["nodeName"] for p in pods) == hollow
+    assert all(p["spec"]["containers"][0]["image"] == "pause:2" for p in pods)
+    assert not before & {p["metadata"]["name"] for p in pods}
+    assert {p["metadata"]["labels"]["pod-template-generation"] for p in pods} == {"2"}
+    st = ds_status(fol, "roll")["status"]
+    assert st["updatedNumberScheduled"] == 6 and st["numberAvailable"] == 6, st
+
+    # Replay the watch: nodes with a Ready pod, once all 6 had one.
+    time.sleep(0.5)
+    w.close()
+    state, started, worst = {}, False, 6
+    for ev in w.events:
+        if ev["type"] not in ("ADDED", "MODIFIED", "DELETED"):
+            continue
+        p = ev["object"]
+        if ev["type"] == "DELETED" or p["metadata"].get("deletionTimestamp"):
+            state.pop(p["metadata"]["name"], None)
+        else:
+            state[p["metadata"]["name"]] = p
+        n = len({q["spec"].get("nodeName") for q in state.values() if ready(q)})
+        started = started or n == 6
+        if started:
+            worst = min(worst, n)
+    assert started and worst >= 4, \
+        "more than maxUnavailable=2 nodes without a Ready pod: %d" % worst
+
+    revs = kc.json("get", "controllerrevisions", "-n", NS)["items"]
+    mine = sorted((r["revision"], r["metadata"]["name"]) for r in revs
+                  if r["metadata"]["ownerReferences"][0]["name"] == "roll")
+    assert [r for r, _ in mine] == [1, 2], mine
+    hist = kc.run("rollout", "history", "ds/roll", "-n", NS).stdout
+    assert "REVISION" in hist and "2" in hist, hist
+
+    # Undo: back to the first template, whose revision becomes number 3.
+    kc.run("rollout", "undo", "ds/roll", "-n", NS)
+    kc.run("rollout", "status", "ds/roll", "-n", NS, "--timeout=90s", timeout=100)
+    wait_for("pause:1 everywhere", lambda: placed_on(fol, "roll", hollow) and all(
+        p["spec"]["containers"][0]["image"] == "pause:1" for p in ds_pods(fol, "roll")), 60)
+    revs = kc.json("get", "controllerrevisions", "-n", NS)["items"]
+    mine = {r["metadata"]["name"]: r["revision"] for r in revs
+            if r["metadata"]["ownerReferences"][0]["name"] == "roll"}
+    assert sorted(mine.values()) == [2, 3], mine
+    first = [p for p in ds_pods(fol, "roll")][0]
+    assert mine["roll-" + first["metadata"]["labels"]["controller-revision-hash"]] == 3

@@ -1,0 +1,201 @@
+/* test_ctl_common.c — unit tests for what the controllers share
+ * (controllers/objects.c) and for the taint eviction deadline
+ * (controllers/tainteviction.c): pod readiness and availability, owner
+ * references, pods made from templates, template hashes (deterministic,
+ * key-order independent, changed by the collision count, in Kubernetes'
+ * safe alphabet), conditions (transition time only on a status change),
+ * reading one field from an encoded object, and when a pod must leave a
+ * NoExecute-tainted node. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "codec/codec.h"
+#include "controllers/ctl_internal.h"
+#include "util/util.h"
+
+static json_t *parse(const char *text)
+{
+    json_error_t e;
+    json_t *j = json_loads(text, 0, &e);
+    if (!j)
+        fail_msg("bad test JSON: %s: %s", e.text, text);
+    return j;
+}
+
+static void test_pod_states(void **state)
+{
+    (void)state;
+    json_t *ready = parse("{\"status\":{\"phase\":\"Running\",\"conditions\":[{\"type\":\"Ready\","
+                          "\"status\":\"True\",\"lastTransitionTime\":\"2026-01-01T00:00:00Z\"}]}}");
+    json_t *done = parse("{\"status\":{\"phase\":\"Succeeded\"}}");
+    json_t *dying = parse("{\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:00:00Z\"}}");
+    assert_true(ctl_pod_active(ready));
+    assert_false(ctl_pod_active(done));
+    assert_false(ctl_pod_active(dying));
+    assert_true(ctl_pod_ready(ready));
+    assert_false(ctl_pod_ready(done));
+    int64_t t0 = util_time_parse("2026-01-01T00:00:00Z");
+    assert_true(t0 > 0);
+    assert_true(ctl_pod_available(ready, 0, t0));
+    assert_false(ctl_pod_available(ready, 10, t0 + 9999));
+    assert_true(ctl_pod_available(ready, 10, t0 + 10000));
+    json_decref(ready);
+    json_decref(done);
+    json_decref(dying);
+}
+
+static void test_time_parse(void **state)
+{
+    (void)state;
+    assert_int_equal(util_time_parse("1970-01-01T00:00:10Z"), 10000);
+    assert_int_equal(util_time_parse("1970-01-01T00:00:10.123456Z"), 10000);
+    assert_int_equal(util_time_parse("1970-01-01T00:00:10"), -1);
+    assert_int_equal(util_time_parse("yesterday"), -1);
+    assert_int_equal(util_time_parse(NULL), -1);
+}
+
+static void test_owner_and_template(void **state)
+{
+    (void)state;
+    json_t *rs = parse("{\"metadata\":{\"name\":\"web\",\"namespace\":\"ns\",\"uid\":\"u-1\"}}");
+    json_t *tmpl = parse("{\"metadata\":{\"labels\":{\"app\":\"web\"},\"annotations\":{\"a\":\"b\"}},"
+                         "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"nginx\"}]}}");
+    json_t *pod = ctl_pod_from_template(rs, "apps/v1", "ReplicaSet", tmpl);
+    json_t *md = json_object_get(pod, "metadata");
+    assert_string_equal(ctl_str(md, "namespace"), "ns");
+    assert_string_equal(ctl_str(json_object_get(md, "labels"), "app"), "web");
+    assert_string_equal(ctl_str(json_object_get(md, "annotations"), "a"), "b");
+    json_t *ref = ctl_controller_ref(pod);
+    assert_non_null(ref);
+    assert_string_equal(ctl_str(ref, "uid"), "u-1");
+    assert_string_equal(ctl_str(ref, "kind"), "ReplicaSet");
+    assert_true(json_is_true(json_object_get(ref, "blockOwnerDeletion")));
+    assert_string_equal(ctl_str(json_array_get(json_object_get(json_object_get(pod, "spec"),
+                                                               "containers"), 0), "image"), "nginx");
+    /* the pod is a copy: changing it leaves the template alone */
+    json_object_set_new(json_object_get(md, "labels"), "x", json_string("y"));
+    assert_null(json_object_get(json_object_get(json_object_get(tmpl, "metadata"), "labels"), "x"));
+    json_decref(pod);
+    json_decref(rs);
+    json_decref(tmpl);
+}
+
+static void test_template_hash(void **state)
+{
+    (void)state;
+    json_t *a = parse("{\"x\":1,\"y\":{\"b\":2,\"a\":3}}");
+    json_t *b = parse("{\"y\":{\"a\":3,\"b\":2},\"x\":1}");
+    json_t *c = parse("{\"x\":2,\"y\":{\"b\":2,\"a\":3}}");
+    char ha[16], hb[16], hc[16], hn[16];
+    ctl_template_hash(a, NULL, ha, sizeof ha);
+    ctl_template_hash(b, NULL, hb, sizeof hb);
+    ctl_template_hash(c, NULL, hc, sizeof hc);
+    json_t *one = json_integer(1);
+    ctl_template_hash(a, one, hn, sizeof hn);
+    assert_string_equal(ha, hb);
+    assert_string_not_equal(ha, hc);
+    assert_string_not_equal(ha, hn);
+    assert_true(strlen(ha) >= 1 && strlen(ha) <= 10);
+    for (const char *p = ha; *p; p++)
+        assert_non_null(strchr("bcdfghjklmnpqrstvwxz2456789", *p));
+    json_decref(one);
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+}
+
+static void test_conditions(void **state)
+{
+    (void)state;
+    json_t *st = json_object();
+    assert_true(ctl_condition_set(st, "Available", "False", "MinimumReplicasUnavailable", "m", true));
+    json_t *obj = json_pack("{s:O}", "status", st);
+    json_t *cd = ctl_condition_get(obj, "Available");
+    assert_non_null(cd);
+    json_object_set_new(cd, "lastTransitionTime", json_string("old"));
+    /* the same again: nothing changes */
+    assert_false(ctl_condition_set(st, "Available", "False", "MinimumReplicasUnavailable", "m", true));
+    /* a new message keeps the transition time; a new status moves it */
+    assert_true(ctl_condition_set(st, "Available", "False", "MinimumReplicasUnavailable", "n", true));
+    assert_string_equal(ctl_str(cd, "lastTransitionTime"), "old");
+    assert_true(ctl_condition_set(st, "Available", "True", "MinimumReplicasAvailable", "n", true));
+    assert_string_not_equal(ctl_str(cd, "lastTransitionTime"), "old");
+    assert_int_equal(json_array_size(json_object_get(st, "conditions")), 1);
+    json_decref(obj);
+    json_decref(st);
+}
+
+static void test_obj_field(void **state)
+{
+    (void)state;
+    json_t *pod = parse("{\"spec\":{\"nodeName\":\"n-1\"},\"status\":{\"nominatedNodeName\":\"x\","
+                        "\"phase\":\"Running\",\"long\":\"" /* > 31 bytes: str8 header */
+                        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}");
+    struct ubuf b = {0};
+    assert_int_equal(codec_json_to_msgpack(pod, &b), 0);
+    struct store_obj o = {.obj = b.data, .obj_len = b.len};
+    char out[64];
+    assert_true(ctl_obj_field(&o, "nodeName", out, sizeof out));
+    assert_string_equal(out, "n-1");
+    assert_true(ctl_obj_field(&o, "phase", out, sizeof out));
+    assert_string_equal(out, "Running");
+    assert_true(ctl_obj_field(&o, "long", out, sizeof out));
+    assert_int_equal(strlen(out), 40);
+    assert_false(ctl_obj_field(&o, "long", out, 10)); /* does not fit */
+    assert_false(ctl_obj_field(&o, "spec", out, sizeof out)); /* not a string */
+    assert_false(ctl_obj_field(&o, "missing", out, sizeof out));
+    ubuf_free(&b);
+    json_decref(pod);
+}
+
+static void test_taint_eviction_time(void **state)
+{
+    (void)state;
+    json_t *taints = parse("[{\"key\":\"node.kubernetes.io/unreachable\",\"effect\":\"NoExecute\","
+                           "\"timeAdded\":\"1970-01-01T00:01:40Z\"},"
+                           "{\"key\":\"dedicated\",\"value\":\"db\",\"effect\":\"NoSchedule\"}]");
+    json_t *none = parse("[]");
+    json_t *dflt = parse("[{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":\"Exists\","
+                         "\"effect\":\"NoExecute\",\"tolerationSeconds\":300}]");
+    json_t *two = parse("[{\"key\":\"node.kubernetes.io/unreachable\",\"operator\":\"Exists\","
+                        "\"effect\":\"NoExecute\",\"tolerationSeconds\":300},"
+                        "{\"operator\":\"Exists\",\"tolerationSeconds\":30}]");
+    json_t *forever = parse("[{\"operator\":\"Exists\"}]");
+    json_t *negative = parse("[{\"operator\":\"Exists\",\"tolerationSeconds\":-5}]");
+    json_t *wrong = parse("[{\"key\":\"dedicated\",\"operator\":\"Exists\"}]");
+    assert_int_equal(ctl_taint_eviction_time(none, taints, 7000), 0);
+    assert_int_equal(ctl_taint_eviction_time(wrong, taints, 7000), 0);
+    assert_int_equal(ctl_taint_eviction_time(dflt, taints, 7000), 100000 + 300000);
+    assert_int_equal(ctl_taint_eviction_time(two, taints, 7000), 100000 + 30000);
+    assert_int_equal(ctl_taint_eviction_time(forever, taints, 7000), INT64_MAX);
+    assert_int_equal(ctl_taint_eviction_time(negative, taints, 7000), 100000);
+    /* NoSchedule taints alone never evict */
+    json_t *ns_only = parse("[{\"key\":\"dedicated\",\"value\":\"db\",\"effect\":\"NoSchedule\"}]");
+    assert_int_equal(ctl_taint_eviction_time(none, ns_only, 7000), INT64_MAX);
+    /* a taint without timeAdded counts from when it was first seen */
+    json_t *untimed = parse("[{\"key\":\"k\",\"effect\":\"NoExecute\"}]");
+    assert_int_equal(ctl_taint_eviction_time(dflt, untimed, 7000), 0);
+    assert_int_equal(ctl_taint_eviction_time(forever, untimed, 7000), INT64_MAX);
+    assert_int_equal(ctl_taint_eviction_time(two, untimed, 7000), 7000 + 30000);
+    json_decref(untimed);
+    json_t *all[] = {taints, none, dflt, two, forever, negative, wrong, ns_only};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        json_decref(all[i]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pod_states),       cmocka_unit_test(test_time_parse),
+        cmocka_unit_test(test_owner_and_template), cmocka_unit_test(test_template_hash),
+        cmocka_unit_test(test_conditions),       cmocka_unit_test(test_obj_field),
+        cmocka_unit_test(test_taint_eviction_time),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

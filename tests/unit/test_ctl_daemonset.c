@@ -1,0 +1,435 @@
+/* test_ctl_daemonset.c — unit tests for the DaemonSet controller's
+ * decisions (controllers/daemonset.c, through ctl_internal.h): which nodes
+ * should run a daemon pod (nodeName, nodeSelector, required node affinity,
+ * taints against the template's and the default tolerations), the pods it
+ * makes, what manage() creates and deletes, what a rolling update deletes
+ * within maxUnavailable, the status numbers, and revision matching.
+ *
+ * Objects are written as JSON with single quotes (J() turns them into
+ * double quotes) to keep the C strings readable. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "controllers/ctl_internal.h"
+
+static json_t *J(const char *text)
+{
+    char *s = strdup(text);
+    for (char *p = s; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    json_error_t e;
+    json_t *j = json_loads(s, 0, &e);
+    if (!j)
+        fail_msg("bad test JSON: %s: %s", e.text, s);
+    free(s);
+    return j;
+}
+
+/* A DaemonSet whose template spec is spec_extra's members plus a container. */
+static json_t *ds_with(const char *spec_extra, const char *strategy)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf,
+             "{'metadata':{'name':'d','namespace':'ns','uid':'u-ds','generation':3},"
+             "'spec':{'selector':{'matchLabels':{'app':'d'}},'updateStrategy':%s,"
+             "'template':{'metadata':{'labels':{'app':'d'}},"
+             "'spec':{'containers':[{'name':'c','image':'i'}]%s%s}}}}",
+             strategy ? strategy : "{'type':'RollingUpdate','rollingUpdate':{'maxUnavailable':1}}",
+             spec_extra ? "," : "", spec_extra ? spec_extra : "");
+    return J(buf);
+}
+
+static json_t *node(const char *name, const char *labels, const char *taints)
+{
+    char buf[2048];
+    snprintf(buf, sizeof buf, "{'metadata':{'name':'%s','labels':%s},'spec':{'taints':%s}}", name,
+             labels ? labels : "{}", taints ? taints : "[]");
+    return J(buf);
+}
+
+/* A daemon pod: on node (bound), hash label, phase, Ready, created at t. */
+static json_t *dpod(const char *name, const char *node_name, const char *hash, const char *phase,
+                    bool ready, const char *t)
+{
+    char buf[2048];
+    snprintf(buf, sizeof buf,
+             "{'metadata':{'name':'%s','namespace':'ns','uid':'uid-%s','creationTimestamp':'%s',"
+             "'labels':{'app':'d','controller-revision-hash':'%s'},"
+             "'ownerReferences':[{'kind':'DaemonSet','name':'d','uid':'u-ds','controller':true}]},"
+             "'spec':{'nodeName':'%s'},"
+             "'status':{'phase':'%s','conditions':[{'type':'Ready','status':'%s',"
+             "'lastTransitionTime':'2020-01-01T00:00:00Z'}]}}",
+             name, name, t, hash, node_name, phase, ready ? "True" : "False");
+    return J(buf);
+}
+
+static bool run_on(json_t *ds, json_t *n, bool *cont)
+{
+    bool r = ctl_ds_node_should_run(ds, n, cont);
+    json_decref(n);
+    return r;
+}
+
+static void test_node_fit(void **state)
+{
+    (void)state;
+    bool cont;
+    json_t *ds = ds_with("'nodeSelector':{'disk':'ssd'}", NULL);
+    assert_true(run_on(ds, node("a", "{'disk':'ssd'}", NULL), &cont) && cont);
+    assert_false(run_on(ds, node("b", "{'disk':'hdd'}", NULL), &cont) || cont);
+    assert_false(run_on(ds, node("c", NULL, NULL), &cont) || cont);
+    /* NoSchedule untolerated: no new pod, the one there stays. */
+    assert_false(run_on(ds, node("a", "{'disk':'ssd'}",
+                                 "[{'key':'x','value':'y','effect':'NoSchedule'}]"), &cont));
+    assert_true(cont);
+    /* NoExecute untolerated: neither. */
+    assert_false(run_on(ds, node("a", "{'disk':'ssd'}", "[{'key':'x','effect':'NoExecute'}]"),
+                        &cont) || cont);
+    /* PreferNoSchedule does not matter. */
+    assert_true(run_on(ds, node("a", "{'disk':'ssd'}",
+                                "[{'key':'x','effect':'PreferNoSchedule'}]"), &cont));
+    json_decref(ds);
+
+    /* The default tolerations: unschedulable, pressure, not-ready NoExecute. */
+    ds = ds_with(NULL, NULL);
+    assert_true(run_on(ds, node("a", NULL,
+                                "[{'key':'node.kubernetes.io/unschedulable','effect':'NoSchedule'},"
+                                "{'key':'node.kubernetes.io/disk-pressure','effect':'NoSchedule'},"
+                                "{'key':'node.kubernetes.io/not-ready','effect':'NoExecute'}]"),
+                       &cont) && cont);
+    /* not-ready NoSchedule is not tolerated by default; the pod may stay. */
+    assert_false(run_on(ds, node("a", NULL,
+                                 "[{'key':'node.kubernetes.io/not-ready','effect':'NoSchedule'}]"),
+                        &cont));
+    assert_true(cont);
+    /* network-unavailable only with hostNetwork. */
+    const char *net = "[{'key':'node.kubernetes.io/network-unavailable','effect':'NoSchedule'}]";
+    assert_false(run_on(ds, node("a", NULL, net), &cont));
+    json_decref(ds);
+    ds = ds_with("'hostNetwork':true", NULL);
+    assert_true(run_on(ds, node("a", NULL, net), &cont));
+    json_decref(ds);
+
+    /* The template's own tolerations: Equal needs the value, Exists does not. */
+    ds = ds_with("'tolerations':[{'key':'x','operator':'Equal','value':'y','effect':'NoSchedule'},"
+                 "{'key':'z','operator':'Exists'}]",
+                 NULL);
+    assert_true(run_on(ds, node("a", NULL, "[{'key':'x','value':'y','effect':'NoSchedule'},"
+                                           "{'key':'z','value':'q','effect':'NoExecute'}]"),
+                       &cont));
+    assert_false(run_on(ds, node("a", NULL, "[{'key':'x','value':'w','effect':'NoSchedule'}]"),
+                        &cont));
+    json_decref(ds);
+
+    /* Required node affinity (expressions and fields) and nodeName. */
+    ds = ds_with("'affinity':{'nodeAffinity':{'requiredDuringSchedulingIgnoredDuringExecution':"
+                 "{'nodeSelectorTerms':[{'matchExpressions':[{'key':'zone','operator':'In',"
+                 "'values':['z1','z2']}]},{'matchFields':[{'key':'metadata.name',"
+                 "'operator':'In','values':['special']}]}]}}}",
+                 NULL);
+    assert_true(run_on(ds, node("a", "{'zone':'z2'}", NULL), &cont));
+    assert_false(run_on(ds, node("b", "{'zone':'z3'}", NULL), &cont));
+    assert_true(run_on(ds, node("special", NULL, NULL), &cont));
+    json_decref(ds);
+    ds = ds_with("'nodeName':'only'", NULL);
+    assert_true(run_on(ds, node("only", NULL, NULL), &cont));
+    assert_false(run_on(ds, node("other", NULL, NULL), &cont) || cont);
+    json_decref(ds);
+}
+
+static void test_default_tolerations(void **state)
+{
+    (void)state;
+    json_t *spec = J("{'tolerations':[{'key':'node.kubernetes.io/not-ready','operator':'Exists',"
+                     "'effect':'NoExecute','tolerationSeconds':300},{'key':'mine'}]}");
+    ctl_ds_add_default_tolerations(spec);
+    json_t *tols = json_object_get(spec, "tolerations");
+    assert_int_equal(json_array_size(tols), 7); /* mine + 6 defaults */
+    /* The matching one lost its tolerationSeconds, in place. */
+    assert_null(json_object_get(json_array_get(tols, 0), "tolerationSeconds"));
+    assert_string_equal(ctl_str(json_array_get(tols, 1), "key"), "mine");
+    ctl_ds_add_default_tolerations(spec); /* idempotent */
+    assert_int_equal(json_array_size(tols), 7);
+    json_decref(spec);
+    spec = J("{'hostNetwork':true}");
+    ctl_ds_add_default_tolerations(spec);
+    assert_int_equal(json_array_size(json_object_get(spec, "tolerations")), 7);
+    json_decref(spec);
+}
+
+static void test_new_pod(void **state)
+{
+    (void)state;
+    json_t *ds = ds_with("'affinity':{'podAntiAffinity':{},'nodeAffinity':"
+                         "{'requiredDuringSchedulingIgnoredDuringExecution':{'nodeSelectorTerms':"
+                         "[{'matchExpressions':[{'key':'a','operator':'Exists'}]}]}}}",
+                         NULL);
+    json_t *p = ctl_ds_new_pod(ds, "h123", "node-7");
+    json_t *md = json_object_get(p, "metadata");
+    assert_string_equal(ctl_str(md, "generateName"), "d-");
+    assert_string_equal(ctl_str(md, "namespace"), "ns");
+    json_t *labels = json_object_get(md, "labels");
+    assert_string_equal(ctl_str(labels, "controller-revision-hash"), "h123");
+    assert_string_equal(ctl_str(labels, "pod-template-generation"), "3");
+    assert_string_equal(ctl_str(labels, "app"), "d");
+    json_t *ref = ctl_controller_ref(p);
+    assert_non_null(ref);
+    assert_string_equal(ctl_str(ref, "kind"), "DaemonSet");
+    assert_string_equal(ctl_str(ref, "uid"), "u-ds");
+    /* Pinned by affinity, not by nodeName; other affinity kept. */
+    assert_string_equal(ctl_str(json_object_get(p, "spec"), "nodeName"), "");
+    assert_string_equal(ctl_ds_pod_target_node(p), "node-7");
+    json_t *aff = json_object_get(json_object_get(p, "spec"), "affinity");
+    assert_non_null(json_object_get(aff, "podAntiAffinity"));
+    json_t *terms = json_object_get(
+        json_object_get(json_object_get(aff, "nodeAffinity"),
+                        "requiredDuringSchedulingIgnoredDuringExecution"),
+        "nodeSelectorTerms");
+    assert_int_equal(json_array_size(terms), 1);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(p, "spec"), "tolerations")),
+                     6);
+    /* The template itself is unchanged. */
+    assert_null(json_object_get(json_object_get(json_object_get(json_object_get(ds, "spec"),
+                                                                "template"),
+                                                "spec"),
+                                "tolerations"));
+    assert_true(ctl_ds_pod_updated(ds, p, "h123"));
+    assert_true(ctl_ds_pod_updated(ds, p, "other")); /* by template generation */
+    json_decref(p);
+    json_decref(ds);
+}
+
+static bool has_name(json_t *arr, const char *name)
+{
+    json_t *x;
+    size_t i;
+    json_array_foreach(arr, i, x)
+    {
+        const char *n = json_is_string(x) ? json_string_value(x)
+                                          : ctl_str(json_object_get(x, "metadata"), "name");
+        if (strcmp(n, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void test_plan_manage(void **state)
+{
+    (void)state;
+    json_t *ds = ds_with("'nodeSelector':{'run':'yes'}", NULL);
+    json_t *nodes = json_array();
+    json_array_append_new(nodes, node("n1", "{'run':'yes'}", NULL));
+    json_array_append_new(nodes, node("n2", "{'run':'yes'}", NULL));
+    json_array_append_new(nodes, node("n3", NULL, NULL)); /* not selected */
+    json_array_append_new(nodes, node("n4", "{'run':'yes'}", NULL)); /* empty */
+    json_array_append_new(nodes, node("n5", "{'run':'yes'}", NULL)); /* failed pod */
+    json_array_append_new(nodes, node("n6", "{'run':'yes'}",
+                                      "[{'key':'k','effect':'NoSchedule'}]")); /* stays */
+    json_t *pods = json_array();
+    json_array_append_new(pods, dpod("p1", "n1", "h", "Running", true, "2020-01-01T00:00:01Z"));
+    json_array_append_new(pods, dpod("p2new", "n2", "h", "Running", true, "2020-01-01T00:00:09Z"));
+    json_array_append_new(pods, dpod("p2old", "n2", "h", "Running", true, "2020-01-01T00:00:02Z"));
+    json_array_append_new(pods, dpod("p3", "n3", "h", "Running", true, "2020-01-01T00:00:03Z"));
+    json_array_append_new(pods, dpod("p5", "n5", "h", "Failed", false, "2020-01-01T00:00:05Z"));
+    json_array_append_new(pods, dpod("p6", "n6", "h", "Running", true, "2020-01-01T00:00:06Z"));
+    json_array_append_new(pods, dpod("gone", "n9", "h", "Running", true, "2020-01-01T00:00:07Z"));
+    /* An unscheduled pod for n4 (its affinity names it) counts as n4's. */
+    json_t *un = ctl_ds_new_pod(ds, "h", "n4");
+    json_object_set_new(json_object_get(un, "metadata"), "name", json_string("p4"));
+    json_array_append_new(pods, un);
+    struct ctl_ds_plan plan;
+    ctl_ds_plan_manage(ds, nodes, pods, "h", &plan);
+    /* n5: the failed pod goes now; its replacement comes with the next sync. */
+    assert_int_equal(json_array_size(plan.create_nodes), 0);
+    assert_int_equal(json_array_size(plan.delete_pods), 4);
+    assert_true(has_name(plan.delete_pods, "p2new")); /* the oldest stays */
+    assert_true(has_name(plan.delete_pods, "p3"));    /* misscheduled */
+    assert_true(has_name(plan.delete_pods, "p5"));    /* failed */
+    assert_true(has_name(plan.delete_pods, "gone"));  /* its node is gone */
+    json_decref(plan.create_nodes);
+    json_decref(plan.delete_pods);
+
+    /* Once those went: n5 needs one; nothing else. */
+    json_t *left = json_array(), *p;
+    size_t i;
+    json_array_foreach(pods, i, p)
+    {
+        const char *n = ctl_str(json_object_get(p, "metadata"), "name");
+        if (strcmp(n, "p2new") && strcmp(n, "p3") && strcmp(n, "p5") && strcmp(n, "gone"))
+            json_array_append(left, p);
+    }
+    ctl_ds_plan_manage(ds, nodes, left, "h", &plan);
+    assert_int_equal(json_array_size(plan.create_nodes), 1);
+    assert_true(has_name(plan.create_nodes, "n5"));
+    assert_int_equal(json_array_size(plan.delete_pods), 0);
+    json_decref(plan.create_nodes);
+    json_decref(plan.delete_pods);
+
+    json_t *st = ctl_ds_status(ds, nodes, left, "h", 0);
+    /* desired: n1 n2 n4 n5 (n6 has an untolerated NoSchedule taint) */
+    assert_int_equal(json_integer_value(json_object_get(st, "desiredNumberScheduled")), 4);
+    assert_int_equal(json_integer_value(json_object_get(st, "currentNumberScheduled")), 3);
+    assert_int_equal(json_integer_value(json_object_get(st, "numberMisscheduled")), 1); /* n6 */
+    /* p4 is not Ready (no status) */
+    assert_int_equal(json_integer_value(json_object_get(st, "numberReady")), 2);
+    assert_int_equal(json_integer_value(json_object_get(st, "numberAvailable")), 2);
+    assert_int_equal(json_integer_value(json_object_get(st, "numberUnavailable")), 2);
+    assert_int_equal(json_integer_value(json_object_get(st, "updatedNumberScheduled")), 3);
+    json_decref(st);
+    json_decref(left);
+    json_decref(pods);
+    json_decref(nodes);
+    json_decref(ds);
+}
+
+/* Five nodes, each with a pod of hash hashes[i] (Ready as ready[i]). */
+static json_t *rolling_pods(const char *const *hashes, const bool *ready)
+{
+    json_t *pods = json_array();
+    for (int i = 0; i < 5; i++) {
+        char name[16], n[16];
+        snprintf(name, sizeof name, "p%d", i);
+        snprintf(n, sizeof n, "n%d", i);
+        json_array_append_new(pods,
+                              dpod(name, n, hashes[i], "Running", ready[i], "2020-01-01T00:00:00Z"));
+    }
+    return pods;
+}
+
+static json_t *five_nodes(void)
+{
+    json_t *nodes = json_array();
+    for (int i = 0; i < 5; i++) {
+        char n[16];
+        snprintf(n, sizeof n, "n%d", i);
+        json_array_append_new(nodes, node(n, NULL, NULL));
+    }
+    return nodes;
+}
+
+static void test_plan_rolling(void **state)
+{
+    (void)state;
+    json_t *ds = ds_with(NULL, "{'type':'RollingUpdate','rollingUpdate':{'maxUnavailable':2}}");
+    json_object_set_new(json_object_get(ds, "metadata"), "generation", json_integer(9));
+    json_t *nodes = five_nodes();
+    const char *old[] = {"old", "old", "old", "old", "old"};
+    const bool all[] = {true, true, true, true, true};
+    json_t *pods = rolling_pods(old, all);
+    json_t *del = ctl_ds_plan_rolling(ds, nodes, pods, "new", 0);
+    assert_int_equal(json_array_size(del), 2);
+    json_decref(del);
+    json_decref(pods);
+
+    /* An old pod that is not available is replaced regardless of the budget. */
+    const bool one_down[] = {true, false, true, true, true};
+    pods = rolling_pods(old, one_down);
+    del = ctl_ds_plan_rolling(ds, nodes, pods, "new", 0);
+    assert_int_equal(json_array_size(del), 3);
+    assert_true(has_name(del, "p1"));
+    json_decref(del);
+    json_decref(pods);
+
+    /* A new pod not yet available takes one of the budget. */
+    const char *mixed[] = {"new", "old", "old", "old", "old"};
+    const bool first_down[] = {false, true, true, true, true};
+    pods = rolling_pods(mixed, first_down);
+    del = ctl_ds_plan_rolling(ds, nodes, pods, "new", 0);
+    assert_int_equal(json_array_size(del), 1);
+    assert_false(has_name(del, "p0"));
+    json_decref(del);
+    json_decref(pods);
+
+    /* A node with no pod counts as unavailable: budget 2 - 1. */
+    pods = rolling_pods(old, all);
+    json_array_remove(pods, 4);
+    del = ctl_ds_plan_rolling(ds, nodes, pods, "new", 0);
+    assert_int_equal(json_array_size(del), 1);
+    json_decref(del);
+    json_decref(pods);
+
+    /* Done: nothing. */
+    const char *fresh[] = {"new", "new", "new", "new", "new"};
+    pods = rolling_pods(fresh, all);
+    del = ctl_ds_plan_rolling(ds, nodes, pods, "new", 0);
+    assert_int_equal(json_array_size(del), 0);
+    json_decref(del);
+    json_decref(pods);
+    json_decref(ds);
+
+    /* A percentage rounds up: 30% of 5 = 2; 0 becomes 1. */
+    ds = ds_with(NULL, "{'type':'RollingUpdate','rollingUpdate':{'maxUnavailable':'30%'}}");
+    pods = rolling_pods(old, all);
+    del = ctl_ds_plan_rolling(ds, nodes, pods, "new", 0);
+    assert_int_equal(json_array_size(del), 2);
+    json_decref(del);
+    json_decref(ds);
+    ds = ds_with(NULL, "{'type':'RollingUpdate','rollingUpdate':{'maxUnavailable':0}}");
+    del = ctl_ds_plan_rolling(ds, nodes, pods, "new", 0);
+    assert_int_equal(json_array_size(del), 1);
+    json_decref(del);
+    json_decref(pods);
+    json_decref(ds);
+    json_decref(nodes);
+}
+
+static void test_min_ready_seconds(void **state)
+{
+    (void)state;
+    json_t *ds = ds_with(NULL, NULL);
+    json_object_set_new(json_object_get(ds, "spec"), "minReadySeconds", json_integer(30));
+    json_t *nodes = five_nodes();
+    const char *h[] = {"h", "h", "h", "h", "h"};
+    const bool all[] = {true, true, true, true, true};
+    json_t *pods = rolling_pods(h, all); /* Ready since 2020-01-01T00:00:00Z */
+    int64_t t0 = 1577836800000; /* that instant in Unix ms */
+    json_t *st = ctl_ds_status(ds, nodes, pods, "h", t0 + 10000);
+    assert_int_equal(json_integer_value(json_object_get(st, "numberReady")), 5);
+    assert_int_equal(json_integer_value(json_object_get(st, "numberAvailable")), 0);
+    json_decref(st);
+    st = ctl_ds_status(ds, nodes, pods, "h", t0 + 31000);
+    assert_int_equal(json_integer_value(json_object_get(st, "numberAvailable")), 5);
+    assert_int_equal(json_integer_value(json_object_get(st, "numberUnavailable")), 0);
+    json_decref(st);
+    json_decref(pods);
+    json_decref(nodes);
+    json_decref(ds);
+}
+
+static void test_revision_matches(void **state)
+{
+    (void)state;
+    json_t *ds = ds_with(NULL, NULL);
+    json_t *tmpl = json_deep_copy(json_object_get(json_object_get(ds, "spec"), "template"));
+    json_object_set_new(tmpl, "$patch", json_string("replace"));
+    json_t *rev = json_pack("{s:{s:{s:o}}, s:i}", "data", "spec", "template", tmpl, "revision", 1);
+    assert_true(ctl_ds_revision_matches(ds, rev));
+    json_t *c0 = json_array_get(
+        json_object_get(json_object_get(json_object_get(json_object_get(ds, "spec"), "template"),
+                                        "spec"),
+                        "containers"),
+        0);
+    json_object_set_new(c0, "image", json_string("i2"));
+    assert_false(ctl_ds_revision_matches(ds, rev));
+    json_decref(rev);
+    json_decref(ds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_node_fit),        cmocka_unit_test(test_default_tolerations),
+        cmocka_unit_test(test_new_pod),         cmocka_unit_test(test_plan_manage),
+        cmocka_unit_test(test_plan_rolling),    cmocka_unit_test(test_min_ready_seconds),
+        cmocka_unit_test(test_revision_matches),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
