@@ -33,6 +33,11 @@
 #define ORPHANS "_orphans" /* queue key: the uid of a deleted owner */
 #define GC_SCAN "_scan"    /* queue key: the search for dangling references */
 #define GC_SCAN_DELAY_MS 3000
+/* A deleted pod's dependents are looked at a little later: its agent
+ * deletes the pod's PodMetrics itself when it sees the pod go, and one
+ * API call per deleted pod from this single thread would hold up every
+ * other controller during a large rollout. */
+#define GC_POD_DELAY_MS 5000
 
 static const char *const owner_kinds[] = {"deployments", "replicasets",  "statefulsets",
                                           "daemonsets",  "jobs",         "cronjobs",
@@ -74,7 +79,7 @@ static void enqueue_pod_orphans(struct ctl *c, const char *ns, const char *uid, 
 {
     char key[400];
     snprintf(key, sizeof key, "%s:%s", uid, name);
-    ctl_enqueue(c, GC, ORPHANS "-of-pod", ns, key);
+    ctl_enqueue_after(c, GC, ORPHANS "-of-pod", ns, key, GC_POD_DELAY_MS);
 }
 
 /* The resource an ownerReference names, and its scope; NULL if unknown. */

@@ -1145,21 +1145,15 @@ static bool strip_finalizers(struct ctl *c, json_t *pods)
         if (!has_finalizer(pod, CTL_JOB_FINALIZER))
             continue;
         calls[k].method = "PATCH";
+        calls[k].content_type = "application/strategic-merge-patch+json";
         pod_path(pod, calls[k].path, sizeof calls[k].path);
         calls[k].body = strip_patch();
         k++;
     }
     bool ok = true;
-    if (k) {
-        /* ctl_api_many sends JSON; a strategic merge patch needs its own
-         * content type, so these go one by one over ctl_api. */
-        for (size_t j = 0; j < k; j++) {
-            calls[j].status = ctl_api(c, "PATCH", calls[j].path,
-                                      "application/strategic-merge-patch+json", calls[j].body,
-                                      NULL);
-            ok &= calls[j].status == 200 || calls[j].status == 404;
-        }
-    }
+    ctl_api_many(c, calls, k);
+    for (size_t j = 0; j < k; j++)
+        ok &= calls[j].status == 200 || calls[j].status == 404;
     for (size_t j = 0; j < k; j++)
         json_decref(calls[j].body);
     free(calls);

@@ -24,6 +24,7 @@
 #include "util/util.h"
 
 #define NLC "nodelifecycle"
+#define NLC_RESYNC_DELAY_MS 2000
 #define TAINT_UNREACHABLE "node.kubernetes.io/unreachable"
 #define TAINT_NOT_READY "node.kubernetes.io/not-ready"
 
@@ -53,11 +54,14 @@ static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
     ctl_enqueue(c, NLC, "nodes", "", name);
 }
 
+/* A full pass looks at every node a little later: on a new leader every
+ * node's clock starts afresh anyway (nothing can be NotReady before the
+ * grace period), and the first round belongs to the workloads' keys. */
 static int resync_one(void *arg, const struct store_obj *o)
 {
     char name[256];
     snprintf(name, sizeof name, "%.*s", (int)o->name_len, o->name);
-    ctl_enqueue(arg, NLC, "nodes", "", name);
+    ctl_enqueue_after(arg, NLC, "nodes", "", name, NLC_RESYNC_DELAY_MS);
     return 0;
 }
 
@@ -68,23 +72,6 @@ static void resync(struct ctl *c)
         return;
     store_list(&r, "nodes", NULL, resync_one, c);
     store_read_end(&r);
-}
-
-static json_t *read_object(struct ctl *c, const char *resource, const char *ns, const char *name,
-                           uint64_t *rev)
-{
-    struct store_read r;
-    struct store_obj o;
-    json_t *obj = NULL;
-    if (store_read_begin(ctl_store(c), &r) != 0)
-        return NULL;
-    if (store_get(&r, resource, ns, name, &o) == 0) {
-        obj = codec_msgpack_to_json(o.obj, o.obj_len);
-        if (rev)
-            *rev = o.mod_rev;
-    }
-    store_read_end(&r);
-    return obj;
 }
 
 static json_t *condition(json_t *node, const char *type)
@@ -223,18 +210,14 @@ static bool reconcile_taints(struct ctl *c, const char *name, json_t *node)
 
 static bool sync(struct ctl *c, const char *resource, const char *ns, const char *name)
 {
-    uint64_t rev = 0;
-    json_t *node = read_object(c, "nodes", "", name, &rev);
+    json_t *node = ctl_get(c, "nodes", "", name);
     void **slot = ctl_state(c, NLC);
     if (!node) {
         if (*slot)
             free(umap_del(*slot, name));
         return true;
     }
-    char rv[24];
-    snprintf(rv, sizeof rv, "%llu", (unsigned long long)rev);
-    json_object_set_new(json_object_get(node, "metadata"), "resourceVersion", json_string(rv));
-    json_t *lease = read_object(c, "leases", "kube-node-lease", name, NULL);
+    json_t *lease = ctl_get(c, "leases", "kube-node-lease", name);
     struct seen *s = observe(c, name, node, lease);
     json_decref(lease);
     uint64_t age = util_now_ms() - s->observed_ms, grace = ctl_node_grace_ms(c);

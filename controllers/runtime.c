@@ -25,6 +25,7 @@
 #define CTL_BACKOFF_MAX_MS 10000
 #define CTL_API_TIMEOUT_MS 10000
 #define CTL_EVENT_BATCH 256
+#define CTL_SLOW_SYNC_MS 200 /* a sync this long is logged */
 
 static const struct ctl_def *const defs[] = {
     &ctl_garbage_collector, &ctl_namespace, &ctl_node_lifecycle, &ctl_taint_eviction, &ctl_pod_gc, &ctl_replicaset,
@@ -181,7 +182,13 @@ static size_t queue_run(struct ctl *c)
         if (ns && name) {
             *ns++ = '\0';
             *name++ = '\0';
-            if (!defs[w->def]->sync(c, res, ns, name)) {
+            uint64_t t0 = util_now_ms();
+            bool ok = defs[w->def]->sync(c, res, ns, name);
+            uint64_t took = util_now_ms() - t0;
+            if (took >= CTL_SLOW_SYNC_MS)
+                LOG_INFO("controllers: %s: sync of %s/%s/%s took %llu ms", defs[w->def]->name, res,
+                         ns, name, (unsigned long long)took);
+            if (!ok) {
                 unsigned b = w->backoff_ms ? w->backoff_ms * 2 : CTL_BACKOFF_MIN_MS;
                 b = b > CTL_BACKOFF_MAX_MS ? CTL_BACKOFF_MAX_MS : b;
                 ctl_enqueue_after(c, defs[w->def]->name, res, ns, name, b);
@@ -303,15 +310,23 @@ static bool follow_changes(struct ctl *c)
 
 static void full_pass(struct ctl *c, bool first)
 {
-    uint64_t t0 = util_now_ms();
+    uint64_t t0 = util_now_ms(), slowest_ms = 0;
+    const char *slowest = "";
     c->cursor = store_revision(c->cfg.store);
-    for (unsigned i = 0; i < N_DEFS; i++)
+    for (unsigned i = 0; i < N_DEFS; i++) {
+        uint64_t t = util_now_ms();
         if (defs[i]->resync)
             defs[i]->resync(c);
+        if (util_now_ms() - t > slowest_ms) {
+            slowest_ms = util_now_ms() - t;
+            slowest = defs[i]->name;
+        }
+    }
     c->next_resync_ms = util_now_ms() + CTL_RESYNC_MS;
     util_log(first ? UTIL_LOG_INFO : UTIL_LOG_DEBUG,
-             "controllers: full pass in %llu ms, %zu keys queued",
-             (unsigned long long)(c->next_resync_ms - CTL_RESYNC_MS - t0), c->n);
+             "controllers: full pass in %llu ms (slowest: %s, %llu ms), %zu keys queued",
+             (unsigned long long)(util_now_ms() - t0), slowest,
+             (unsigned long long)slowest_ms, c->n);
 }
 
 /* ---- the API ---- */

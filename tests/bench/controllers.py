@@ -4,6 +4,7 @@ to become available and to roll, and how fast a new leader takes over.
 
   python3 tests/bench/controllers.py [--nodes 1000] [--replicas 10000]
                                      [--bin build/bosun] [--base-port 17440]
+                                     [--election-timeout 1000ms]
 
 It starts its own 3-server cluster (`bosun up --detach`) and `--nodes`
 hollow nodes (`bosun agent --hollow`, two processes), then measures, from
@@ -89,15 +90,21 @@ def main():
     ap.add_argument("--bin", default="build/bosun")
     ap.add_argument("--base-port", type=int, default=17440)
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per phase")
+    ap.add_argument("--election-timeout", default="",
+                    help="the servers' --election-timeout (default: theirs, 1000ms)")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="bosun-bench-ctl-")
-    up = subprocess.run([a.bin, "up", "--servers", "3", "--dir", d, "--base-port",
-                         str(a.base_port), "--detach"], capture_output=True, text=True)
+    argv = [a.bin, "up", "--servers", "3", "--dir", d, "--base-port", str(a.base_port),
+            "--detach"]
+    if a.election_timeout:
+        argv += ["--", "--election-timeout", a.election_timeout]
+    up = subprocess.run(argv, capture_output=True, text=True)
     if up.returncode != 0:
         sys.exit("bosun up failed: " + up.stderr)
     servers = json.load(open(os.path.join(d, "cluster.json")))["servers"]
     agents = []
-    result = {"nodes": a.nodes, "replicas": a.replicas}
+    result = {"nodes": a.nodes, "replicas": a.replicas,
+              "election_timeout": a.election_timeout or "default"}
     try:
         urls = ",".join(s["api"] for s in servers)
         half = a.nodes // 2
