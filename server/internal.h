@@ -262,7 +262,16 @@ enum MHD_Result discovery_handle_root(struct request *rq, bool apis);
  * /apis/{g}: APIGroup. */
 enum MHD_Result discovery_handle_group_version(struct request *rq, const char *group,
                                                const char *version);
-/* GET /openapi/v3 and /openapi/v3/api/v1, /openapi/v3/apis/{g}/{v}. */
+/* GET /openapi/v3 and /openapi/v3/api/v1, /openapi/v3/apis/{g}/{v};
+ * /openapi/v2 goes to openapi_v2_handle. */
 enum MHD_Result openapi_handle(struct request *rq);
+/* The OpenAPI 3.0 document of one group/version, as GET /openapi/v3/... sends it. */
+json_t *openapi_gv_document(const char *group, const char *version);
+/* GET /openapi/v2: the Swagger 2.0 document of every group/version (openapi_v2.c),
+ * JSON or, as kubectl asks for it, gnostic protobuf. */
+enum MHD_Result openapi_v2_handle(struct request *rq);
+/* The gnostic openapi_v2.Document protobuf of a Swagger 2.0 document into out
+ * (openapi_v2_pb.c); the number of JSON keys it had no field for. */
+size_t openapi_v2_protobuf(json_t *doc, struct ubuf *out);
 
 #endif

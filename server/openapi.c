@@ -5,8 +5,10 @@
  * and apply with the default --validate=strict (it sends fieldValidation=Strict
  * only if the PATCH operations of the kind carry a fieldValidation
  * parameter), for client-side apply (x-kubernetes-patch-* markers of the
- * schemas drive its strategic merge patch) and for explain. /openapi/v2 and
- * anything else is a 404, after which kubectl stays with v3.
+ * schemas drive its strategic merge patch) and for explain. GET /openapi/v2
+ * goes to openapi_v2.c, which converts these documents into the one Swagger
+ * 2.0 document kubectl's client-side validation reads (kind: List files);
+ * anything else is a 404.
  *
  * How a document is made, from the resource table (resources.c) and the API
  * schema (kube/kube.h), both compiled in:
@@ -43,6 +45,7 @@
 #define META "io.k8s.apimachinery.pkg.apis.meta.v1."
 #define SCHEMA_REF "#/components/schemas/"
 #define V3_PREFIX "/openapi/v3"
+#define V2_PATH "/openapi/v2" /* openapi_v2.c */
 
 /* ---- query parameters ---- */
 
@@ -721,7 +724,7 @@ static void gv_names(struct gv_builder *b)
         snprintf(b->prefix, sizeof b->prefix, "/api/%s", b->version);
 }
 
-static json_t *gv_document(const char *group, const char *version)
+json_t *openapi_gv_document(const char *group, const char *version)
 {
     struct gv_builder b = {.group = group, .version = version, .paths = json_object(),
                            .schemas = json_object()};
@@ -791,7 +794,7 @@ static void cache_build(void)
             snprintf(d->path, sizeof d->path, "apis/%s/%s", gv->group, gv->version);
         else
             snprintf(d->path, sizeof d->path, "api/%s", gv->version);
-        d->json = dump(gv_document(gv->group, gv->version), &d->len);
+        d->json = dump(openapi_gv_document(gv->group, gv->version), &d->len);
         snprintf(d->hash, sizeof d->hash, "%016" PRIX64, fnv1a64(d->json, d->len));
         total += d->len;
         char url[256];
@@ -834,6 +837,8 @@ enum MHD_Result openapi_handle(struct request *rq)
     if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0)
         return reply_status(rq, 405, "MethodNotAllowed", "%s is not supported on %s",
                             rq->method, rq->url);
+    if (strcmp(rq->url, V2_PATH) == 0)
+        return openapi_v2_handle(rq);
     size_t plen = strlen(V3_PREFIX);
     if (strncmp(rq->url, V3_PREFIX, plen) != 0 || (rq->url[plen] && rq->url[plen] != '/'))
         return reply_status(rq, 404, "NotFound", "the server could not find the requested "

@@ -407,7 +407,7 @@ def test_openapi_gv_documents(module_cluster):
 def test_openapi_not_found(module_cluster):
     s = module_cluster.leader()
     for path in ("/openapi/v3/apis/nosuch.example.com/v1", "/openapi/v3/apis/apps/v9",
-                 "/openapi/v3/api/v2", "/openapi/v2", "/openapi", "/openapi/v3x"):
+                 "/openapi/v3/api/v2", "/openapi/v2/api/v1", "/openapi", "/openapi/v3x"):
         r = s.get(path)
         assert r.status == 404, (path, r)
         assert r.json["kind"] == "Status" and r.json["reason"] == "NotFound", r
