@@ -62,6 +62,8 @@ if [ -d tests/e2e ] && ls tests/e2e/test_*.py >/dev/null 2>&1; then
     py=python3
     /usr/bin/python3 -c 'import pytest' 2>/dev/null && py=/usr/bin/python3
     out=$($py -m pytest -q -p no:cacheprovider tests/e2e 2>&1); rc=$?
+    # The failures' own lines first (the tail below is mostly server logs).
+    printf '%s\n' "$out" | grep -E '^(E  |_{5,} |[a-z_/]+\.py:[0-9]+: )' | head -80
     printf '%s\n' "$out" | tail -40
     sum=$(printf '%s\n' "$out" | tail -1)
     p=$(printf '%s' "$sum" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)

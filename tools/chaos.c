@@ -1,9 +1,12 @@
-/* chaos.c — `bosun chaos`: chaos-testing failovers (issue 6). For now only
- * the history checker runs: `bosun chaos check DIR [--json] [--no-final]
- * [--max-states N]` judges DIR/history.jsonl and DIR/final.json (formats at
- * the top of tools/chaos_history.c, the checks at the top of
- * tools/chaos_check.c). The runner that starts a cluster, injects faults and
- * records a history is not built yet.
+/* chaos.c — `bosun chaos`: chaos-testing failovers (issue 6). Dispatch:
+ *   bosun chaos [flags]        the runner (chaos_run.c): starts a local
+ *                              cluster behind a Raft fault proxy, drives a
+ *                              workload, injects faults, heals, and judges
+ *                              the recorded history;
+ *   bosun chaos check DIR ...  the checker alone: judges DIR/history.jsonl
+ *                              and DIR/final.json (formats at the top of
+ *                              tools/chaos_history.c, the checks at the top
+ *                              of tools/chaos_check.c).
  *
  * Exit status: 0 PASS, 1 FAIL, 2 when the tool could not run (usage, a
  * missing, unreadable or malformed file) or could not decide (a key's
@@ -29,8 +32,8 @@ static void chaos_usage(FILE *f)
             "  --no-final     DIR has no final.json: check linearizability only\n"
             "  --max-states N give up on a key after N search states (default 1000000)\n"
             "\n"
-            "The runner (bosun chaos [--servers N] [--faults ...] [--workload ...]), which\n"
-            "starts a cluster, injects faults and records the history, is not built yet.\n");
+            "The runner, which starts a cluster, injects faults and records the history:\n"
+            "see bosun chaos --help.\n");
 }
 
 static int chaos_check_main(int argc, char **argv)
@@ -81,9 +84,13 @@ static int chaos_check_main(int argc, char **argv)
 
 int tools_chaos_main(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "check") == 0)
+    if (argc >= 2 && strcmp(argv[1], "check") == 0) {
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                chaos_usage(stdout);
+                return 0;
+            }
         return chaos_check_main(argc - 1, argv + 1);
-    bool help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
-    chaos_usage(help ? stdout : stderr);
-    return help ? 0 : 2;
+    }
+    return chaos_run_main(argc, argv);
 }

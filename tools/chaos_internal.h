@@ -1,6 +1,10 @@
 /* chaos_internal.h — private header of `bosun chaos` (tools/chaos*.c): the
  * recorded history (chaos_history.c reads DIR/history.jsonl and
- * DIR/final.json into it) and the checker (chaos_check.c judges it).
+ * DIR/final.json into it), the checker (chaos_check.c judges it), and the
+ * runner that records it (chaos_run.c: flags and orchestration; the
+ * servers' processes and the faults in chaos_faults.c, the Raft fault proxy
+ * in chaos_proxy.c, the clients in chaos_workload.c, DIR/report.html in
+ * chaos_report.c).
  *
  * The file formats are described at the top of chaos_history.c, the
  * checking algorithm at the top of chaos_check.c. Strings (keys, values,
@@ -205,5 +209,163 @@ struct chaos_report {
 void chaos_check_history(const struct chaos_history *h, const struct chaos_options *o,
                          struct chaos_report *r);
 void chaos_report_free(struct chaos_report *r);
+
+/* ================================================================ runner */
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+enum { CHAOS_MAX_SERVERS = 7 };
+
+/* Monotonic nanoseconds: the clock of history.jsonl and faults.jsonl. */
+int64_t chaos_now_ns(void);
+/* Sleeps until t (ns, monotonic) or until *stop, whichever comes first. */
+void chaos_sleep_until(int64_t t, const volatile sig_atomic_t *stop);
+
+/* A seeded PRNG (splitmix64): the faults' schedule and the clients' choices
+ * come from --seed, never from rand(). */
+struct chaos_rng {
+    uint64_t s;
+};
+uint64_t chaos_rng_next(struct chaos_rng *r);
+uint64_t chaos_rng_below(struct chaos_rng *r, uint64_t n); /* [0, n), n > 0 */
+
+/* The Raft fault proxy (chaos_proxy.c): one listening port per server; a
+ * connection to server j's proxy port is forwarded to j's real Raft port
+ * unless the link from its sender (named by libraft's handshake) to j is
+ * cut. Ids are 1..n. */
+struct chaos_proxy;
+struct chaos_proxy *chaos_proxy_start(int n, const int *proxy_ports, const int *raft_ports,
+                                      char *err, size_t errlen);
+/* cut[(i - 1) * n + (j - 1)]: drop traffic from server i to server j. Open
+ * connections across a newly cut link are closed. NULL heals everything. */
+void chaos_proxy_partition(struct chaos_proxy *p, const bool *cut);
+struct chaos_proxy_stats {
+    long long accepted, forwarded, refused, severed;
+};
+void chaos_proxy_stats(struct chaos_proxy *p, struct chaos_proxy_stats *out);
+void chaos_proxy_stop(struct chaos_proxy *p);
+
+/* One server of the runner's cluster (chaos_faults.c starts and stops it). */
+struct chaos_server {
+    int id;
+    pid_t pid;   /* 0 while killed (reaped) */
+    bool paused; /* SIGSTOPped */
+    int api_port, raft_port, proxy_port;
+    char api[48];   /* "http://127.0.0.1:P" */
+    char *data_dir; /* DIR/sN */
+    char *log;      /* DIR/sN.log */
+    char **argv;    /* NULL-terminated; the same on every restart */
+};
+
+struct chaos_cluster {
+    int n;
+    struct chaos_server servers[CHAOS_MAX_SERVERS];
+    char *dir; /* absolute */
+    struct chaos_proxy *proxy;
+    int restarts; /* after kills and crashes */
+    int crashes;  /* servers that exited by themselves */
+    int64_t t0;   /* the run's start (ns), for messages */
+};
+
+/* chaos_faults.c: the processes. Each returns 0, or -1 after a message. */
+int chaos_cluster_init(struct chaos_cluster *c, int n, const char *dir, const char *bin,
+                       char *err, size_t errlen);
+int chaos_server_spawn(struct chaos_server *s);
+/* The leader one live, unpaused server names (0 if none), its term. */
+int chaos_cluster_leader(const struct chaos_cluster *c, uint64_t *term);
+/* SIGCONT the paused, SIGTERM everyone, SIGKILL after grace_ms; reaps all. */
+void chaos_cluster_stop(struct chaos_cluster *c, int grace_ms);
+void chaos_cluster_free(struct chaos_cluster *c);
+
+enum chaos_fault_kind {
+    CHAOS_F_KILL,             /* kill -9, restart at its end */
+    CHAOS_F_PAUSE,            /* SIGSTOP, SIGCONT at its end */
+    CHAOS_F_PARTITION,        /* majority/minority split, or a ring (5+) */
+    CHAOS_F_PARTITION_LEADER, /* the leader isolated */
+    CHAOS_NFAULTKIND
+};
+const char *chaos_fault_kind_name(enum chaos_fault_kind k);
+
+struct chaos_fault {
+    enum chaos_fault_kind kind;
+    char what[96];   /* in words: "kill -9 s2 (the leader)" */
+    char shape[16];  /* "split", "ring", "isolate" or "" */
+    int targets[CHAOS_MAX_SERVERS];
+    int ntargets;
+    bool leader;     /* aimed at the leader of the moment */
+    int64_t start, end; /* ns; end 0 while it lasts */
+};
+
+struct chaos_faults {
+    struct chaos_fault *f;
+    int n, cap;
+};
+
+/* Injects faults, one at a time at seeded random intervals, until end_ns or
+ * until *stop; each is appended to out and, once ended, to jsonl. Returns
+ * with every fault ended (healed, resumed, restarted). kinds: a bit mask of
+ * 1 << chaos_fault_kind. */
+void chaos_faults_run(struct chaos_cluster *c, unsigned kinds, struct chaos_rng *rng,
+                      int64_t end_ns, const volatile sig_atomic_t *stop, struct chaos_faults *out,
+                      FILE *jsonl);
+void chaos_faults_free(struct chaos_faults *f);
+
+/* The workload (chaos_workload.c): clients threads over the servers. */
+enum chaos_workload_kind { CHAOS_W_OBJECTS, CHAOS_W_REGISTER };
+struct chaos_workload_options {
+    enum chaos_workload_kind kind;
+    int clients;
+    int keys;
+    double rate; /* total ops/s; 0 unlimited */
+    int timeout_ms;
+    uint64_t seed;
+};
+struct chaos_workload;
+/* Starts the clients on the servers' APIs (round-robin); the register
+ * workload creates its keys first. NULL after a message in err. */
+struct chaos_workload *chaos_workload_start(const struct chaos_cluster *c,
+                                            const struct chaos_workload_options *o, char *err,
+                                            size_t errlen);
+/* Stops the clients (each finishes or times out its operation). */
+void chaos_workload_stop(struct chaos_workload *w);
+/* Every recorded operation, one JSON line each; 0 or -1. */
+int chaos_workload_write(const struct chaos_workload *w, const char *path);
+long long chaos_workload_count(const struct chaos_workload *w);
+void chaos_workload_free(struct chaos_workload *w);
+
+/* The leader of each moment, sampled during the run (chaos_run.c). */
+struct chaos_term {
+    int64_t t;    /* ns */
+    int leader;   /* 0: none known */
+    uint64_t term;
+};
+
+/* What the report and the figures show (chaos_report.c). */
+struct chaos_run_record {
+    const struct chaos_history *h;
+    const struct chaos_fault *faults;
+    int nfaults;
+    const struct chaos_term *terms;
+    int nterms;
+    int servers;
+    const char *command; /* how it was run */
+    const char *verdict; /* "PASS" | "FAIL" | ... */
+    const char *checker_text;
+    const char *notes; /* convergence, recovery: text */
+};
+/* Time from a fault's reference point (its start when a majority stayed
+ * connected through it, as with every fault here, else its end) to the
+ * completion of the first ok write invoked after it; -1 if none. */
+int64_t chaos_fault_unavailability(const struct chaos_history *h, const struct chaos_fault *f);
+/* The figures in words: operations by result, faults by kind, and each
+ * fault's unavailability. */
+void chaos_figures(const struct chaos_run_record *r, struct ubuf *out);
+int chaos_report_html(const struct chaos_run_record *r, const char *path);
+
+/* chaos_run.c: `bosun chaos [flags]`. */
+int chaos_run_main(int argc, char **argv);
 
 #endif

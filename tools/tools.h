@@ -17,7 +17,7 @@ int tools_bench_watch_main(int argc, char **argv);
 /* bench_schedule.c: bosun bench schedule (scheduling throughput, hollow nodes). */
 int tools_bench_schedule_main(int argc, char **argv);
 int tools_member_main(int argc, char **argv);
-/* chaos.c: bosun chaos (check DIR: the history checker). */
+/* chaos.c: bosun chaos (the runner, chaos_run.c) and bosun chaos check DIR. */
 int tools_chaos_main(int argc, char **argv);
 
 /* Helpers the benchmarks share (bench.c). */
@@ -39,9 +39,17 @@ struct bench_lat {
     double mean_us;
 };
 void bench_lat_summarize(uint32_t *v, size_t n, struct bench_lat *out);
-/* Whether nothing listens on 127.0.0.1:port (up.c). */
+/* Helpers of the commands that run local clusters (up.c). */
 #include <stdbool.h>
+/* Whether nothing listens on 127.0.0.1:port. */
 bool tools_port_free(int port);
+/* mkdir -p: 0, or -1 with errno. */
+int tools_mkdir_p(const char *path);
+/* The absolute path of bin, or of this binary when bin is NULL; NULL after
+ * a message naming `bosun cmd`. The caller frees it. */
+char *tools_resolve_bin(const char *cmd, const char *bin);
+/* Prints the last lines of a log file to stderr, indented. */
+void tools_print_log_tail(const char *path, int lines);
 struct httpc;
 struct httpc_response;
 struct json_t;
@@ -50,6 +58,10 @@ struct json_t;
 int bench_http_call(struct httpc *h, const char *method, const char *path, const char *accept,
                     const char *ctype, const char *body, int timeout_ms,
                     struct httpc_response *out);
+/* GET /cluster/status from the server at api: the parsed object (a new
+ * reference), or NULL if the server is unreachable or answers anything but
+ * 200 with a JSON object. */
+struct json_t *tools_status_fetch(const char *api, int timeout_ms);
 /* A one-off GET of a JSON document; a new reference, NULL unless 200 JSON. */
 struct json_t *bench_get_json(const char *url, const char *path, int timeout_ms);
 int tools_transfer_main(int argc, char **argv);

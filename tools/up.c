@@ -122,7 +122,7 @@ static int up_parse_int(const char *s, long min, long max, int *out)
     return 0;
 }
 
-static int up_mkdir_p(const char *path)
+int tools_mkdir_p(const char *path)
 {
     char *p = xstrdup(path);
     int rc = 0;
@@ -164,9 +164,8 @@ static const char *up_json_str(const json_t *o, const char *key, const char *dfl
     return s ? s : dflt;
 }
 
-/* GET /cluster/status from the server at api; the parsed object, or NULL if
- * the server is unreachable or answers anything but 200 with a JSON object. */
-static json_t *up_status_fetch(const char *api, int timeout_ms)
+/* GET /cluster/status from the server at api (tools.h). */
+json_t *tools_status_fetch(const char *api, int timeout_ms)
 {
     struct httpc *h = httpc_new(api);
     if (!h)
@@ -450,21 +449,21 @@ static int up_check_not_running(const char *dir)
     return 0;
 }
 
-/* The absolute path of the binary to run as servers. */
-static char *up_resolve_bin(const char *bin)
+/* The absolute path of the binary to run as servers (tools.h). */
+char *tools_resolve_bin(const char *cmd, const char *bin)
 {
     char path[PATH_MAX];
     if (!bin) {
         ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
         if (n <= 0) {
-            fprintf(stderr, "bosun up: cannot find my own binary: %s\n", strerror(errno));
+            fprintf(stderr, "bosun %s: cannot find my own binary: %s\n", cmd, strerror(errno));
             return NULL;
         }
         path[n] = '\0';
         return xstrdup(path);
     }
     if (!realpath(bin, path) || access(path, X_OK) != 0) {
-        fprintf(stderr, "bosun up: --bin %s is not an executable: %s\n", bin, strerror(errno));
+        fprintf(stderr, "bosun %s: --bin %s is not an executable: %s\n", cmd, bin, strerror(errno));
         return NULL;
     }
     return xstrdup(path);
@@ -502,13 +501,13 @@ static int up_cluster_prepare(const struct up_options *o, struct up_cluster *c)
 {
     memset(c, 0, sizeof *c);
     char absdir[PATH_MAX];
-    if (up_mkdir_p(o->dir) != 0 || !realpath(o->dir, absdir)) {
+    if (tools_mkdir_p(o->dir) != 0 || !realpath(o->dir, absdir)) {
         fprintf(stderr, "bosun up: cannot create %s: %s\n", o->dir, strerror(errno));
         return -1;
     }
     if (up_check_not_running(absdir) != 0 || up_check_ports(o) != 0)
         return -1;
-    char *bin = up_resolve_bin(o->bin);
+    char *bin = tools_resolve_bin("up", o->bin);
     if (!bin)
         return -1;
     char *peers = up_peers_list(o);
@@ -525,7 +524,7 @@ static int up_cluster_prepare(const struct up_options *o, struct up_cluster *c)
         s->log = up_strf("%s/s%d.log", c->dir, s->id);
         s->argv = up_server_argv(o, bin, peers, s);
         s->out_fd = s->log_fd = -1;
-        if (rc == 0 && up_mkdir_p(s->data_dir) != 0) {
+        if (rc == 0 && tools_mkdir_p(s->data_dir) != 0) {
             fprintf(stderr, "bosun up: cannot create %s: %s\n", s->data_dir, strerror(errno));
             rc = -1;
         }
@@ -658,7 +657,7 @@ static int up_find_leader(const struct up_cluster *c)
     for (int i = 0; i < c->n; i++) {
         if (c->servers[i].pid <= 0)
             continue;
-        json_t *st = up_status_fetch(c->servers[i].api, 500);
+        json_t *st = tools_status_fetch(c->servers[i].api, 500);
         if (!st)
             continue;
         bool is_leader = strcmp(up_json_str(st, "role", ""), "leader") == 0;
@@ -721,8 +720,8 @@ static void up_describe_exit(const struct up_server *s, int status, char *buf, s
 
 /* ---- bosun up --detach ------------------------------------------------ */
 
-/* Prints the last lines of a server's log, indented, after it died. */
-static void up_print_log_tail(const char *path, int lines)
+/* Prints the last lines of a server's log, indented, after it died (tools.h). */
+void tools_print_log_tail(const char *path, int lines)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -759,7 +758,7 @@ static int up_reap_detached(struct up_cluster *c, int *dead)
         char what[160];
         up_describe_exit(s, status, what, sizeof what);
         fprintf(stderr, "bosun up: %s during start-up\n", what);
-        up_print_log_tail(s->log, 10);
+        tools_print_log_tail(s->log, 10);
         s->pid = 0;
         (*dead)++;
     }
@@ -1234,7 +1233,7 @@ static void status_list_query(struct status_list *l)
     size_t first = l->n;
     for (size_t i = 0; i < l->n; i++) {
         struct status_target *t = &l->t[i];
-        t->st = up_status_fetch(t->api, UP_STATUS_TIMEOUT_MS);
+        t->st = tools_status_fetch(t->api, UP_STATUS_TIMEOUT_MS);
         if (t->st && !t->id)
             t->id = (int)up_json_int(t->st, "id");
         if (!t->st || i >= first)

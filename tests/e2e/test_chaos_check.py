@@ -214,5 +214,6 @@ def test_malformed_exit_2(tmp_path):
     assert chaos_check(tmp_path / "nofinal", "--no-final").returncode == 0
     r = chaos_check(tmp_path / "absent")
     assert r.returncode == 2 and "cannot open" in r.stderr
-    r = subprocess.run([str(BOSUN), "chaos"], capture_output=True, text=True, timeout=TIMEOUT)
-    assert r.returncode == 2 and "not built yet" in r.stderr
+    r = subprocess.run([str(BOSUN), "chaos", "check"], capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    assert r.returncode == 2 and "usage: bosun chaos check DIR" in r.stderr
