@@ -341,7 +341,8 @@ static void up_usage(FILE *f)
             "  --dir DIR       the cluster's directory (required; created if missing)\n"
             "  --base-port P   API ports are P+1..P+N, Raft ports P+101..P+100+N (default %d)\n"
             "  --detach        run the servers in the background, output in DIR/sN.log,\n"
-            "                  and exit once a leader is elected; stop with `bosun down`\n"
+            "                  and exit once a leader is elected (and has made the default\n"
+            "                  namespace); stop with `bosun down`\n"
             "  --bin PATH      the bosun binary to run as servers (default: this one)\n"
             "  -- FLAGS...     passed to every server, e.g. -- --log-level debug\n"
             "\n"
@@ -765,12 +766,23 @@ static int up_reap_detached(struct up_cluster *c, int *dead)
     return *dead;
 }
 
+/* Whether the leader has made the "default" namespace (it does so just
+ * after winning): until then a `kubectl apply` right after `up --detach`
+ * fails with namespaces "default" not found. */
+static bool up_namespace_ready(const struct up_cluster *c, int leader)
+{
+    const struct up_server *l = up_server_by_id(c, leader);
+    json_t *ns = l ? bench_get_json(l->api, "/api/v1/namespaces/default", 2000) : NULL;
+    json_decref(ns);
+    return ns != NULL || !l; /* a leader not started here: nothing to wait for */
+}
+
 static int up_wait_detached(struct up_cluster *c)
 {
     uint64_t deadline = util_now_ms() + UP_LEADER_WAIT_MS;
     int dead = 0, leader = 0;
     while (util_now_ms() < deadline && up_reap_detached(c, &dead) < c->n) {
-        if ((leader = up_find_leader(c)) > 0)
+        if ((leader = up_find_leader(c)) > 0 && up_namespace_ready(c, leader))
             break;
         usleep(UP_LEADER_POLL_MS * 1000);
     }
