@@ -854,9 +854,12 @@ static void resync(struct ctl *c)
     json_decref(all);
 }
 
-const struct ctl_def ctl_autoscaler = {.name = HPA,
-                                       .wants = wants,
-                                       .on_change = on_change,
-                                       .sync = sync,
-                                       .resync = resync,
-                                       .free_state = free_state};
+const struct ctl_def ctl_autoscaler = {
+    .name = HPA,
+    .component = "horizontal-pod-autoscaler",
+    .wants = wants,
+    .on_change = on_change,
+    .sync = sync,
+    .resync = resync,
+    .free_state = free_state,
+};

@@ -181,6 +181,9 @@ void ctl_api_many(struct ctl *c, struct ctl_call *calls, size_t n);
 /* One controller: what it watches and how it syncs a key. */
 struct ctl_def {
     const char *name;
+    /* The Events' source, as Kubernetes names the controller
+     * ("deployment-controller"); NULL: "bosun-controller-manager". */
+    const char *component;
     /* Whether a change may concern this controller, judged from the keys
      * and the encoded bytes alone (NULL: every change). Changes no
      * controller wants are never decoded: most writes are pods and

@@ -557,9 +557,11 @@ static void resync(struct ctl *c)
     json_decref(all);
 }
 
-const struct ctl_def ctl_cronjob = {.name = CRON,
-                                    .wants = wants,
-                                    .on_change = on_change,
-                                    .sync = sync,
-                                    .resync = resync,
+const struct ctl_def ctl_cronjob = {
+    .name = CRON,
+    .component = "cronjob-controller",
+    .wants = wants,
+    .on_change = on_change,
+    .sync = sync,
+    .resync = resync,
 };

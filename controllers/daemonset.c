@@ -1007,9 +1007,12 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
     return ok;
 }
 
-const struct ctl_def ctl_daemonset = {.name = DS,
-                                      .wants = wants,
-                                      .on_change = on_change,
-                                      .sync = sync,
-                                      .resync = resync,
-                                      .free_state = free_state};
+const struct ctl_def ctl_daemonset = {
+    .name = DS,
+    .component = "daemonset-controller",
+    .wants = wants,
+    .on_change = on_change,
+    .sync = sync,
+    .resync = resync,
+    .free_state = free_state,
+};

@@ -1515,6 +1515,7 @@ static void resync(struct ctl *c)
 
 const struct ctl_def ctl_deployment = {
     .name = DC,
+    .component = "deployment-controller",
     .wants = wants,
     .on_change = on_change,
     .sync = sync,

@@ -810,9 +810,12 @@ static void resync(struct ctl *c)
     leftover(c);
 }
 
-const struct ctl_def ctl_endpoints = {.name = EP,
-                                      .wants = ctl_ep_wants,
-                                      .on_change = on_change,
-                                      .sync = sync,
-                                      .resync = resync,
-                                      .free_state = ctl_svc_index_free};
+const struct ctl_def ctl_endpoints = {
+    .name = EP,
+    .component = "endpoint-controller",
+    .wants = ctl_ep_wants,
+    .on_change = on_change,
+    .sync = sync,
+    .resync = resync,
+    .free_state = ctl_svc_index_free,
+};

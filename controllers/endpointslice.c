@@ -519,9 +519,12 @@ static void resync(struct ctl *c)
     ctl_ep_resync(c, EPS);
 }
 
-const struct ctl_def ctl_endpointslice = {.name = EPS,
-                                          .wants = ctl_ep_wants,
-                                          .on_change = on_change,
-                                          .sync = sync,
-                                          .resync = resync,
-                                          .free_state = ctl_svc_index_free};
+const struct ctl_def ctl_endpointslice = {
+    .name = EPS,
+    .component = "endpoint-slice-controller",
+    .wants = ctl_ep_wants,
+    .on_change = on_change,
+    .sync = sync,
+    .resync = resync,
+    .free_state = ctl_svc_index_free,
+};

@@ -500,6 +500,7 @@ static bool wants(const struct store_event *e)
 
 const struct ctl_def ctl_garbage_collector = {
     .name = GC,
+    .component = "garbage-collector",
     .wants = wants,
     .on_change = on_change,
     .sync = sync,

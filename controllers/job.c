@@ -1416,9 +1416,11 @@ static void resync(struct ctl *c)
     json_decref(pods);
 }
 
-const struct ctl_def ctl_job = {.name = JOB,
-                                .wants = wants,
-                                .on_change = on_change,
-                                .sync = sync,
-                                .resync = resync,
+const struct ctl_def ctl_job = {
+    .name = JOB,
+    .component = "job-controller",
+    .wants = wants,
+    .on_change = on_change,
+    .sync = sync,
+    .resync = resync,
 };

@@ -139,6 +139,7 @@ static bool wants(const struct store_event *e)
 
 const struct ctl_def ctl_namespace = {
     .name = NSC,
+    .component = "namespace-controller",
     .wants = wants,
     .on_change = on_change,
     .sync = sync,

@@ -240,9 +240,12 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
     return ok;
 }
 
-const struct ctl_def ctl_node_lifecycle = {.name = NLC,
-                                           .wants = wants,
-                                           .on_change = on_change,
-                                           .sync = sync,
-                                           .resync = resync,
-                                           .free_state = free_state};
+const struct ctl_def ctl_node_lifecycle = {
+    .name = NLC,
+    .component = "node-controller",
+    .wants = wants,
+    .on_change = on_change,
+    .sync = sync,
+    .resync = resync,
+    .free_state = free_state,
+};

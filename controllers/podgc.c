@@ -172,4 +172,10 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
 }
 
 const struct ctl_def ctl_pod_gc = {
-    .name = PODGC, .wants = wants, .on_change = on_change, .sync = sync, .resync = resync};
+    .name = PODGC,
+    .component = "pod-garbage-collector",
+    .wants = wants,
+    .on_change = on_change,
+    .sync = sync,
+    .resync = resync,
+};

@@ -19,7 +19,7 @@
  *     create or delete failed; a ReplicaSet with minReadySeconds is synced
  *     again when its next ready pod becomes available.
  * Events: SuccessfulCreate "Created pod: X", SuccessfulDelete "Deleted pod:
- * X", FailedCreate / FailedDelete, recorded in one concurrent batch.
+ * X", FailedCreate / FailedDelete (ctl_event: written in batches).
  *
  * No expectations: the leader reads its own writes (see ctl_get), so a
  * sync always counts the pods it made before. A sync whose writes fail is
@@ -329,55 +329,6 @@ int64_t ctl_rs_next_available_ms(json_t *rs, json_t *pods, int64_t now_ms)
 
 /* ---- I/O ---- */
 
-/* Events about one object in one concurrent batch (ctl_event's format: a
- * new name per distinct message, so no repeat can collide). */
-struct events {
-    struct ctl_call *calls;
-    size_t n, cap;
-};
-
-static void event_add(struct events *ev, json_t *obj, const char *type, const char *reason,
-                      const char *msg)
-{
-    char now[32], name[400];
-    json_t *md = meta(obj);
-    const char *ns = *ctl_str(md, "namespace") ? ctl_str(md, "namespace") : "default";
-    uint64_t h = 1469598103934665603ull;
-    const char *parts[] = {ctl_str(md, "uid"), reason, msg};
-    for (int k = 0; k < 3; k++)
-        for (const char *q = parts[k]; *q; q++)
-            h = (h ^ (unsigned char)*q) * 1099511628211ull;
-    snprintf(name, sizeof name, "%.200s.%016llx", ctl_str(md, "name"), (unsigned long long)h);
-    util_time_rfc3339(now, sizeof now);
-    if (ev->n == ev->cap) {
-        ev->cap = ev->cap ? 2 * ev->cap : 16;
-        ev->calls = xrealloc(ev->calls, ev->cap * sizeof *ev->calls);
-    }
-    struct ctl_call *k = &ev->calls[ev->n++];
-    memset(k, 0, sizeof *k);
-    k->method = "POST";
-    snprintf(k->path, sizeof k->path, "/api/v1/namespaces/%s/events", ns);
-    k->body = json_pack(
-        "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:s, s:{s:s},"
-        " s:s, s:s, s:i, s:s, s:s}",
-        "apiVersion", "v1", "kind", "Event", "metadata", "name", name, "namespace", ns,
-        "involvedObject", "kind", ctl_str(obj, "kind"), "apiVersion", ctl_str(obj, "apiVersion"),
-        "name", ctl_str(md, "name"), "namespace", ctl_str(md, "namespace"), "uid",
-        ctl_str(md, "uid"), "resourceVersion", ctl_str(md, "resourceVersion"), "reason", reason,
-        "message", msg, "type", type, "source", "component", "replicaset-controller",
-        "firstTimestamp", now, "lastTimestamp", now, "count", 1, "reportingComponent",
-        "replicaset-controller", "reportingInstance", "bosun");
-}
-
-static void events_flush(struct ctl *c, struct events *ev)
-{
-    ctl_api_many(c, ev->calls, ev->n);
-    for (size_t i = 0; i < ev->n; i++)
-        json_decref(ev->calls[i].body);
-    free(ev->calls);
-    memset(ev, 0, sizeof *ev);
-}
-
 /* The ownerReferences patch that adopts (ref) or releases a pod. */
 static json_t *owner_patch(json_t *rs, json_t *pod, bool adopt)
 {
@@ -449,8 +400,7 @@ static const char *reply_message(json_t *reply, int st, char *buf, size_t len)
 
 /* Creates n pods in slow-start batches; returns the first error (NULL if
  * none) in err. */
-static void create_pods(struct ctl *c, json_t *rs, size_t n, struct events *ev, char *err,
-                        size_t errlen)
+static void create_pods(struct ctl *c, json_t *rs, size_t n, char *err, size_t errlen)
 {
     const char *name = ctl_str(meta(rs), "name"), *ns = ctl_str(meta(rs), "namespace");
     json_t *tmpl = json_object_get(json_object_get(rs, "spec"), "template");
@@ -474,11 +424,11 @@ static void create_pods(struct ctl *c, json_t *rs, size_t n, struct events *ev, 
             if (calls[i].status == 201) {
                 snprintf(msg, sizeof msg, "Created pod: %s",
                          ctl_str(meta(calls[i].reply), "name"));
-                event_add(ev, rs, "Normal", "SuccessfulCreate", msg);
+                ctl_event(c, "replicasets", rs, "Normal", "SuccessfulCreate", "%s", msg);
             } else {
                 const char *why = reply_message(calls[i].reply, calls[i].status, tmp, sizeof tmp);
                 snprintf(msg, sizeof msg, "Error creating: %s", why);
-                event_add(ev, rs, "Warning", "FailedCreate", msg);
+                ctl_event(c, "replicasets", rs, "Warning", "FailedCreate", "%s", msg);
                 if (!*err)
                     snprintf(err, errlen, "%s", why);
             }
@@ -512,8 +462,8 @@ static json_t *related_pods(struct ctl *c, json_t *rs, json_t *mine)
     return out;
 }
 
-static void delete_pods(struct ctl *c, json_t *rs, json_t *mine, size_t n, struct events *ev,
-                        char *err, size_t errlen)
+static void delete_pods(struct ctl *c, json_t *rs, json_t *mine, size_t n, char *err,
+                        size_t errlen)
 {
     json_t *victims = json_copy(mine);
     if (n < json_array_size(victims)) {
@@ -537,11 +487,11 @@ static void delete_pods(struct ctl *c, json_t *rs, json_t *mine, size_t n, struc
         char msg[600], tmp[32];
         if (calls[i].status == 200 || calls[i].status == 202) {
             snprintf(msg, sizeof msg, "Deleted pod: %s", ctl_str(meta(p), "name"));
-            event_add(ev, rs, "Normal", "SuccessfulDelete", msg);
+            ctl_event(c, "replicasets", rs, "Normal", "SuccessfulDelete", "%s", msg);
         } else if (calls[i].status != 404) {
             const char *why = reply_message(calls[i].reply, calls[i].status, tmp, sizeof tmp);
             snprintf(msg, sizeof msg, "Error deleting: %s", why);
-            event_add(ev, rs, "Warning", "FailedDelete", msg);
+            ctl_event(c, "replicasets", rs, "Warning", "FailedDelete", "%s", msg);
             if (!*err)
                 snprintf(err, errlen, "%s", why);
         }
@@ -584,20 +534,18 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
     json_decref(pods);
     kube_selector_free(sel);
     char err[512] = "";
-    struct events ev = {0};
     if (ok && !json_object_get(meta(rs), "deletionTimestamp")) {
         int64_t diff = (int64_t)json_array_size(mine) - ctl_deploy_replicas(rs);
         size_t n = (size_t)(diff < 0 ? -diff : diff);
         n = n > CTL_RS_BURST ? CTL_RS_BURST : n;
         if (diff < 0)
-            create_pods(c, rs, n, &ev, err, sizeof err);
+            create_pods(c, rs, n, err, sizeof err);
         else if (diff > 0)
-            delete_pods(c, rs, mine, n, &ev, err, sizeof err);
+            delete_pods(c, rs, mine, n, err, sizeof err);
     }
     int64_t now = util_wall_ms();
     json_t *st = ctl_rs_status(rs, mine, *err ? err : NULL, now);
     ok = write_status(c, rs, st) && ok && !*err;
-    events_flush(c, &ev);
     int64_t next = ctl_rs_next_available_ms(rs, mine, now);
     if (next >= 0)
         ctl_enqueue_after(c, RSC, "replicasets", ns, name, (unsigned)next + 100);
@@ -698,6 +646,7 @@ static void resync(struct ctl *c)
 
 const struct ctl_def ctl_replicaset = {
     .name = RSC,
+    .component = "replicaset-controller",
     .wants = wants,
     .on_change = on_change,
     .sync = sync,

@@ -51,6 +51,7 @@ struct ctl {
     void *state[N_DEFS]; /* each controller's own, while leading */
     struct ctl_pod_cache *pods; /* while leading (podcache.c) */
     json_t **events; /* recorded, not yet written (ctl_events_flush) */
+    int current; /* the controller being called (index in defs), or -1 */
     size_t n_events, cap_events;
     uint64_t cursor; /* changes up to here were offered */
     uint64_t next_resync_ms;
@@ -183,7 +184,9 @@ static size_t queue_run(struct ctl *c)
             *ns++ = '\0';
             *name++ = '\0';
             uint64_t t0 = util_now_ms();
+            c->current = (int)w->def;
             bool ok = defs[w->def]->sync(c, res, ns, name);
+            c->current = -1;
             uint64_t took = util_now_ms() - t0;
             if (took >= CTL_SLOW_SYNC_MS)
                 LOG_INFO("controllers: %s: sync of %s/%s/%s took %llu ms", defs[w->def]->name, res,
@@ -288,8 +291,11 @@ static int offer_change(void *arg, const struct store_event *e)
         if (!obj && any)
             obj = codec_msgpack_to_json(e->o.obj, e->o.obj_len);
         for (unsigned i = 0; obj && i < N_DEFS; i++)
-            if (want[i])
+            if (want[i]) {
+                oc->c->current = (int)i;
                 defs[i]->on_change(oc->c, e, obj);
+                oc->c->current = -1;
+            }
     }
     json_decref(obj);
     return ++oc->n >= 4096;
@@ -315,8 +321,10 @@ static void full_pass(struct ctl *c, bool first)
     c->cursor = store_revision(c->cfg.store);
     for (unsigned i = 0; i < N_DEFS; i++) {
         uint64_t t = util_now_ms();
+        c->current = (int)i;
         if (defs[i]->resync)
             defs[i]->resync(c);
+        c->current = -1;
         if (util_now_ms() - t > slowest_ms) {
             slowest_ms = util_now_ms() - t;
             slowest = defs[i]->name;
@@ -455,6 +463,9 @@ void ctl_event(struct ctl *c, const char *resource, json_t *obj, const char *typ
     util_time_rfc3339(now, sizeof now);
     json_t *md = json_object_get(obj, "metadata");
     const char *ns = *jstr(md, "namespace") ? jstr(md, "namespace") : "default";
+    const char *component = c->current >= 0 && defs[c->current]->component
+                                ? defs[c->current]->component
+                                : "bosun-controller-manager";
     snprintf(name, sizeof name, "%.200s.%016llx", jstr(md, "name"),
              (unsigned long long)event_hash(jstr(md, "uid"), reason, msg));
     /* A repeat within the batch only bumps the pending event's count. */
@@ -475,9 +486,8 @@ void ctl_event(struct ctl *c, const char *resource, json_t *obj, const char *typ
         "involvedObject", "kind", jstr(obj, "kind"), "apiVersion", jstr(obj, "apiVersion"),
         "name", jstr(md, "name"), "namespace", jstr(md, "namespace"), "uid", jstr(md, "uid"),
         "resourceVersion", jstr(md, "resourceVersion"), "reason", reason, "message", msg, "type",
-        type, "source", "component", "bosun-controller-manager", "firstTimestamp", now,
-        "lastTimestamp", now, "count", 1, "reportingComponent", "bosun-controller-manager",
-        "reportingInstance", "bosun");
+        type, "source", "component", component, "firstTimestamp", now, "lastTimestamp", now,
+        "count", 1, "reportingComponent", component, "reportingInstance", "bosun");
     if (c->n_events == c->cap_events) {
         c->cap_events = c->cap_events ? c->cap_events * 2 : 64;
         c->events = xrealloc(c->events, c->cap_events * sizeof *c->events);
@@ -597,6 +607,7 @@ struct controllers *controllers_start(const struct controllers_config *cfg)
 {
     struct controllers *cs = xcalloc(1, sizeof *cs);
     cs->ctl.cfg = *cfg;
+    cs->ctl.current = -1;
     cs->ctl.http = httpc_new(cfg->api_url);
     if (!cs->ctl.http) {
         free(cs);

@@ -1278,6 +1278,7 @@ static void resync(struct ctl *c)
 
 const struct ctl_def ctl_statefulset = {
     .name = STS,
+    .component = "statefulset-controller",
     .wants = wants,
     .on_change = on_change,
     .sync = sync,

@@ -217,9 +217,12 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
     return ok;
 }
 
-const struct ctl_def ctl_taint_eviction = {.name = TE,
-                                           .wants = wants,
-                                           .on_change = on_change,
-                                           .sync = sync,
-                                           .resync = resync,
-                                           .free_state = free_state};
+const struct ctl_def ctl_taint_eviction = {
+    .name = TE,
+    .component = "taint-eviction-controller",
+    .wants = wants,
+    .on_change = on_change,
+    .sync = sync,
+    .resync = resync,
+    .free_state = free_state,
+};

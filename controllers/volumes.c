@@ -788,8 +788,11 @@ static void resync(struct ctl *c)
     json_decref(pvcs);
 }
 
-const struct ctl_def ctl_volume_binder = {.name = VB,
-                                          .wants = wants,
-                                          .on_change = on_change,
-                                          .sync = sync,
-                                          .resync = resync};
+const struct ctl_def ctl_volume_binder = {
+    .name = VB,
+    .component = "persistentvolume-controller",
+    .wants = wants,
+    .on_change = on_change,
+    .sync = sync,
+    .resync = resync,
+};
