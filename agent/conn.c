@@ -63,7 +63,7 @@ void agent_conn_failed(struct agent_conn *k, const char *why)
     if (n < 2 || !atomic_compare_exchange_strong(&ag->server_cur, &expected, to))
         return; /* alone, or someone already moved on */
     atomic_fetch_add(&ag->st.failovers, 1);
-    uint64_t now = util_now_ms(), last = atomic_load(&ag->last_failover_log);
+    unsigned long long now = util_now_ms(), last = atomic_load(&ag->last_failover_log);
     if (now - last >= 1000 && atomic_compare_exchange_strong(&ag->last_failover_log, &last, now))
         LOG_WARN("server %s does not answer (%s): moving to %s", ag->cfg.servers[from], why,
                  ag->cfg.servers[to]);
