@@ -763,7 +763,8 @@ static void rollout_conditions(json_t *d, json_t *st, json_t *new_rs, const char
         if (rsname)
             snprintf(msg, sizeof msg, "ReplicaSet \"%s\" is progressing.", rsname);
         else
-            snprintf(msg, sizeof msg, "ReplicaSet \"%s\" is progressing.", "");
+            snprintf(msg, sizeof msg, "Deployment \"%s\" is progressing.",
+                     ctl_str(meta(d), "name"));
         /* Progress refreshes lastUpdateTime even with the same reason. */
         json_t *c = condition_of(st, "Progressing");
         char transition[40];

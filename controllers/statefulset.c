@@ -426,7 +426,7 @@ static json_int_t max_unavailable(json_t *ru, json_int_t n)
         m = json_integer_value(v);
     else if (json_is_string(v)) {
         long pct = strtol(json_string_value(v), NULL, 10);
-        m = (pct * n + 99) / 100;
+        m = pct * n / 100; /* rounded down, as getStatefulSetMaxUnavailable */
     }
     return m < 1 ? 1 : m;
 }

@@ -629,6 +629,12 @@ static void test_max_unavailable(void **state)
                         "rollingUpdate"),
         "maxUnavailable", json_string("50%"));
     assert_update_plan(s, pods, "-3:update -2:update");
+    /* a percentage rounds down (30% of 4 is 1), as Kubernetes does */
+    json_object_set_new(
+        json_object_get(json_object_get(json_object_get(s, "spec"), "updateStrategy"),
+                        "rollingUpdate"),
+        "maxUnavailable", json_string("30%"));
+    assert_update_plan(s, pods, "-3:update");
     json_decref(one_down);
     json_decref(pods);
     json_decref(s);
