@@ -7,7 +7,8 @@
  * change stream: each change is offered to every controller, which queues
  * the keys it must look at; the queued keys are then synced one by one,
  * level-triggered (a sync looks at the current state, not at the event), and
- * a full pass runs again every CTL_RESYNC_MS in case something was missed.
+ * a full pass runs again every CTL_RESYNC_MS in case something was missed,
+ * and within a second whenever the change log moved past the stream.
  * Controllers write through the server's own API over loopback HTTP, so
  * their writes get exactly the semantics of a client's (finalizers,
  * preconditions, validation) and are replicated like any other. */

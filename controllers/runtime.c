@@ -26,6 +26,11 @@
 #define CTL_API_TIMEOUT_MS 10000
 #define CTL_EVENT_BATCH 256
 #define CTL_SLOW_SYNC_MS 200 /* a sync this long is logged */
+/* When writes outrun a short change log (--watch-history), the cursor
+ * falls off it again and again; a full pass per loop then eats a core the
+ * scheduler needs. So at most one such pass a second: the changes skipped
+ * in between are covered by the pass that follows. */
+#define CTL_PASS_GAP_MS 1000
 
 static const struct ctl_def *const defs[] = {
     &ctl_garbage_collector, &ctl_namespace, &ctl_node_lifecycle, &ctl_taint_eviction, &ctl_pod_gc, &ctl_replicaset,
@@ -55,6 +60,8 @@ struct ctl {
     size_t n_events, cap_events;
     uint64_t cursor; /* changes up to here were offered */
     uint64_t next_resync_ms;
+    uint64_t last_pass_ms;
+    bool pass_due; /* the change log moved past the cursor: a full pass must follow */
 };
 
 struct controllers {
@@ -331,6 +338,8 @@ static void full_pass(struct ctl *c, bool first)
         }
     }
     c->next_resync_ms = util_now_ms() + CTL_RESYNC_MS;
+    c->last_pass_ms = util_now_ms();
+    c->pass_due = false;
     util_log(first ? UTIL_LOG_INFO : UTIL_LOG_DEBUG,
              "controllers: full pass in %llu ms (slowest: %s, %llu ms), %zu keys queued",
              (unsigned long long)(util_now_ms() - t0), slowest,
@@ -585,8 +594,13 @@ static void *run(void *arg)
             leading = first_round = true;
             full_pass(c, true);
         }
-        if (!follow_changes(c) || util_now_ms() >= c->next_resync_ms)
+        if (!follow_changes(c))
+            c->pass_due = true;
+        if (util_now_ms() >= c->next_resync_ms ||
+            (c->pass_due && util_now_ms() >= c->last_pass_ms + CTL_PASS_GAP_MS))
             full_pass(c, false);
+        else if (c->pass_due) /* skipped changes: the full pass due soon covers them */
+            c->cursor = store_revision(c->cfg.store);
         uint64_t t0 = util_now_ms();
         size_t synced = queue_run(c);
         if (first_round) /* how long a new leader takes to act: see the log */
