@@ -781,27 +781,11 @@ static bool reconcile(struct ctl *c, json_t *hpa, json_t *before)
     return ok;
 }
 
-static json_t *read_hpa(struct ctl *c, const char *ns, const char *name)
-{
-    struct store_read r;
-    struct store_obj o;
-    json_t *obj = NULL;
-    if (store_read_begin(ctl_store(c), &r) != 0)
-        return NULL;
-    if (store_get(&r, HPAS, ns, name, &o) == 0 &&
-        (obj = codec_msgpack_to_json(o.obj, o.obj_len)) != NULL) {
-        char rv[24];
-        snprintf(rv, sizeof rv, "%llu", (unsigned long long)o.mod_rev);
-        json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion", json_string(rv));
-    }
-    store_read_end(&r);
-    return obj;
-}
 
 static bool sync(struct ctl *c, const char *resource, const char *ns, const char *name)
 {
     (void)resource;
-    json_t *hpa = read_hpa(c, ns, name);
+    json_t *hpa = ctl_get(c, HPAS, ns, name);
     if (!hpa) {
         char key[600];
         snprintf(key, sizeof key, "%s/%s", ns, name);

@@ -690,25 +690,6 @@ bool ctl_sts_status_differs(json_t *a, json_t *b)
 
 /* ==== I/O: reading ==== */
 
-/* The object with its resourceVersion (stored objects carry none). */
-static json_t *get_with_rv(struct ctl *c, const char *resource, const char *ns, const char *name)
-{
-    struct store_read r;
-    struct store_obj o;
-    json_t *obj = NULL;
-    if (store_read_begin(ctl_store(c), &r) != 0)
-        return NULL;
-    if (store_get(&r, resource, ns, name, &o) == 0) {
-        obj = codec_msgpack_to_json(o.obj, o.obj_len);
-        char rv[24];
-        snprintf(rv, sizeof rv, "%llu", (unsigned long long)o.mod_rev);
-        if (obj && json_is_object(meta(obj)))
-            json_object_set_new(meta(obj), "resourceVersion", json_string(rv));
-    }
-    store_read_end(&r);
-    return obj;
-}
-
 /* The ControllerRevisions in ns that the set controls, sorted. */
 static json_t *revisions_owned(struct ctl *c, const char *ns, json_t *set)
 {
@@ -971,7 +952,7 @@ static bool send_claims(struct sync_ctx *x, struct ctl_call *calls, size_t n)
  * controller, is not going, and matches the selector (ClaimPods). */
 static void adopt_pod(struct sync_ctx *x, const char *name)
 {
-    json_t *pod = get_with_rv(x->c, "pods", x->ns, name);
+    json_t *pod = ctl_get(x->c, "pods", x->ns, name);
     char err[128];
     struct kube_selector *sel =
         kube_selector_from_json(jat(spec_of(x->set), "selector"), err, sizeof err);
@@ -1200,7 +1181,7 @@ static bool sync_set(struct sync_ctx *x, json_t *sorted, json_t *cur, json_t *up
 
 static bool sync(struct ctl *c, const char *resource, const char *ns, const char *name)
 {
-    json_t *set = get_with_rv(c, "statefulsets", ns, name);
+    json_t *set = ctl_get(c, "statefulsets", ns, name);
     if (!set)
         return true; /* gone: the garbage collector takes what it owned */
     if (jat(meta(set), "deletionTimestamp")) {

@@ -255,30 +255,6 @@ json_t *ctl_volume_provision(json_t *pvc, json_t *sc, const char *node)
 
 /* ==== reading and writing ==== */
 
-/* The object with metadata.resourceVersion set from the store, so a PUT
- * of it is preconditioned on what this sync saw. */
-static json_t *read_obj(struct ctl *c, const char *res, const char *ns, const char *name)
-{
-    struct store_read r;
-    struct store_obj o;
-    json_t *obj = NULL;
-    if (store_read_begin(ctl_store(c), &r) != 0)
-        return NULL;
-    if (store_get(&r, res, ns, name, &o) == 0 &&
-        (obj = codec_msgpack_to_json(o.obj, o.obj_len)) != NULL) {
-        char rv[24];
-        snprintf(rv, sizeof rv, "%llu", (unsigned long long)o.mod_rev);
-        json_t *md = md_of(obj);
-        if (!json_is_object(md)) {
-            md = json_object();
-            json_object_set_new(obj, "metadata", md);
-        }
-        json_object_set_new(md, "resourceVersion", json_string(rv));
-    }
-    store_read_end(&r);
-    return obj;
-}
-
 /* PUTs obj (or its /status); replaces *obj with the stored result so a
  * next write carries the new revision. Returns whether it was written. */
 static bool put(struct ctl *c, const char *res, json_t **obj, bool status)
@@ -543,7 +519,7 @@ static bool claim_find_volume(struct ctl *c, json_t *pvc)
     json_t *pvs = ctl_list(c, PVS, NULL, NULL);
     json_t *pv = ctl_volume_find_match(pvs, pvc, false);
     if (pv) {
-        json_t *fresh = read_obj(c, PVS, "", ctl_str(md_of(pv), "name"));
+        json_t *fresh = ctl_get(c, PVS, "", ctl_str(md_of(pv), "name"));
         ok = fresh && bind(c, fresh, pvc);
         if (!fresh)
             json_decref(pvc);
@@ -571,7 +547,7 @@ static bool claim_find_volume(struct ctl *c, json_t *pvc)
 /* syncUnboundClaim with a volumeName: wait for exactly that volume. */
 static bool claim_named_volume(struct ctl *c, json_t *pvc, const char *vname)
 {
-    json_t *pv = read_obj(c, PVS, "", vname);
+    json_t *pv = ctl_get(c, PVS, "", vname);
     if (!pv)
         return claim_pending(c, pvc, "Normal", "FailedBinding", "volume \"%s\" not found", vname);
     json_t *ref = json_object_get(json_object_get(pv, "spec"), "claimRef");
@@ -598,7 +574,7 @@ static bool claim_bound(struct ctl *c, json_t *pvc, const char *vname)
         return claim_lost(c, pvc, "ClaimLost",
                           "Bound claim has lost reference to PersistentVolume. Data on the volume "
                           "is lost!");
-    json_t *pv = read_obj(c, PVS, "", vname);
+    json_t *pv = ctl_get(c, PVS, "", vname);
     if (!pv)
         return claim_lost(c, pvc, "ClaimLost",
                           "Bound claim has lost its PersistentVolume. Data on the volume is lost!");
@@ -612,7 +588,7 @@ static bool claim_bound(struct ctl *c, json_t *pvc, const char *vname)
 
 static bool sync_claim(struct ctl *c, const char *ns, const char *name)
 {
-    json_t *pvc = read_obj(c, PVCS, ns, name);
+    json_t *pvc = ctl_get(c, PVCS, ns, name);
     if (!pvc)
         return true; /* its volume's sync releases the volume */
     if (json_object_get(md_of(pvc), "deletionTimestamp") || strcmp(phase_of(pvc), "Lost") == 0) {
@@ -667,7 +643,7 @@ static bool unbind(struct ctl *c, json_t *pv)
 
 static bool sync_volume(struct ctl *c, const char *name)
 {
-    json_t *pv = read_obj(c, PVS, "", name);
+    json_t *pv = ctl_get(c, PVS, "", name);
     if (!pv || json_object_get(md_of(pv), "deletionTimestamp")) {
         json_decref(pv);
         return true;
