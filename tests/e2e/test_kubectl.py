@@ -158,11 +158,15 @@ def test_apply_client_side_twice(kc, module_cluster):
     c = d["spec"]["template"]["spec"]["containers"][0]
     assert c["image"] == "nginx:1.26" and "env" not in c, c
     assert d["spec"]["replicas"] == 3 and d["metadata"]["generation"] == 2
-    # unchanged apply is a no-op: same resourceVersion
-    rv = d["metadata"]["resourceVersion"]
-    kc.L.run("-n", ns, "apply", "-f", "-", input=deploy_yaml("web", image="nginx:1.26",
-                                                                  replicas=3, extra_env=False))
-    assert kc.L.json("-n", ns, "get", "deploy", "web")["metadata"]["resourceVersion"] == rv
+    # unchanged apply is a no-op: kubectl computes an empty patch and sends nothing.
+    # (The resourceVersion is no witness: the Deployment controller writes status.)
+    last = d["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+    out = kc.L.run("-n", ns, "apply", "-f", "-", input=deploy_yaml("web", image="nginx:1.26",
+                                                                    replicas=3, extra_env=False))
+    assert "deployment.apps/web unchanged" in out.stdout, out.stdout
+    d = kc.L.json("-n", ns, "get", "deploy", "web")
+    assert d["metadata"]["generation"] == 2
+    assert d["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] == last
 
 
 def test_apply_server_side_conflict_and_force(kc, module_cluster):
@@ -224,11 +228,14 @@ def test_label_annotate_patch_scale(kc, module_cluster):
     bad = kc.L.run("-n", ns, "scale", "deploy", "web", "--current-replicas=7", "--replicas=2",
                    ok=False)
     assert bad.returncode != 0
-    # dry run writes nothing
-    rv = kc.L.json("-n", ns, "get", "deploy", "web")["metadata"]["resourceVersion"]
-    kc.F.run("-n", ns, "label", "deploy", "web", "dry=run", "--dry-run=server")
-    d = kc.L.json("-n", ns, "get", "deploy", "web")
-    assert d["metadata"]["resourceVersion"] == rv and "dry" not in d["metadata"]["labels"]
+    # dry run writes nothing (a ConfigMap, because the Deployment controller writes
+    # the Deployment's status whenever it likes, which moves its resourceVersion)
+    kc.L.run("-n", ns, "create", "configmap", "dry")
+    rv = kc.L.json("-n", ns, "get", "cm", "dry")["metadata"]["resourceVersion"]
+    out = kc.F.run("-n", ns, "label", "cm", "dry", "dry=run", "--dry-run=server")
+    assert "server dry run" in out.stdout, out.stdout
+    d = kc.L.json("-n", ns, "get", "cm", "dry")
+    assert d["metadata"]["resourceVersion"] == rv and "labels" not in d["metadata"]
 
 
 # ---------------------------------------------------------------- delete, GC
