@@ -336,9 +336,7 @@ static enum MHD_Result reply_typed(struct request *rq, const char *type, json_t 
     MHD_add_response_header(r, "Content-Type", type);
     MHD_add_response_header(r, "Cache-Control", "no-cache, private");
     MHD_add_response_header(r, "Vary", "Accept");
-    enum MHD_Result ret = MHD_queue_response(rq->conn, 200, r);
-    MHD_destroy_response(r);
-    return ret;
+    return http_queue(rq, 200, r);
 }
 
 static enum MHD_Result reply_not_found(struct request *rq)

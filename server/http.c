@@ -1,12 +1,19 @@
 /* http.c — the HTTP front: libmicrohttpd setup, request bodies, replies, and
  * the top-level routing table.
  *
- * libmicrohttpd calls `access` several times per request: first with no
+ * libmicrohttpd runs HTTP_LOOP_THREADS event-loop threads (epoll), which
+ * never block. It calls `access` several times per request: first with no
  * body (we allocate a struct request), then with each piece of the upload
  * (appended, up to SERVER_MAX_BODY; beyond that the request is marked and
- * answered 413 without keeping the bytes), then once more with nothing left,
- * when the route's handler runs. One thread per connection (see internal.h). */
+ * answered 413 without keeping the bytes), then once more with nothing left.
+ * That last call suspends the connection and hands the request to a worker
+ * thread (workers.c), where the route's handler runs and may block; the
+ * reply it makes is kept in the request (http_queue), the worker resumes the
+ * connection, and libmicrohttpd calls `access` again, which queues it.
+ * A watch's reply is a stream that the event loop fills without any thread
+ * of its own (watch.c). */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,6 +48,26 @@ static void add_warnings(struct MHD_Response *r, struct request *rq)
     rq->warnings.len = 0;
 }
 
+/* Queues a reply: at once on the event loop, or kept for it when the
+ * handler runs on a worker (the event loop queues it on resume). */
+enum MHD_Result http_queue(struct request *rq, unsigned code, struct MHD_Response *r)
+{
+    if (!r)
+        return MHD_NO;
+    if (rq->state != RQ_RUNNING) {
+        enum MHD_Result ret = MHD_queue_response(rq->conn, code, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    if (rq->reply) /* a handler answers once; keep the first */
+        MHD_destroy_response(r);
+    else {
+        rq->reply = r;
+        rq->reply_code = code;
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result reply_buf(struct request *rq, unsigned code, const char *type, char *data,
                                  size_t len)
 {
@@ -49,9 +76,7 @@ static enum MHD_Result reply_buf(struct request *rq, unsigned code, const char *
     add_warnings(r, rq);
     MHD_add_response_header(r, "Content-Type", type);
     MHD_add_response_header(r, "Cache-Control", "no-cache, private");
-    enum MHD_Result ret = MHD_queue_response(rq->conn, code, r);
-    MHD_destroy_response(r);
-    return ret;
+    return http_queue(rq, code, r);
 }
 
 enum MHD_Result reply_json(struct request *rq, unsigned code, json_t *v)
@@ -165,14 +190,31 @@ static enum MHD_Result dispatch(struct request *rq)
     return reply_status(rq, 404, "NotFound", "the server could not find the requested resource");
 }
 
+/* A watch's start only parses and queues its stream (watch.c), so it runs
+ * on the event loop: a burst of watches must not start a burst of workers. */
+static bool is_watch(struct request *rq)
+{
+    const char *w = request_arg(rq, "watch");
+    return strcmp(rq->method, "GET") == 0 && w && (strcmp(w, "true") == 0 || strcmp(w, "1") == 0);
+}
+
+/* On a worker: the handler, then back to the event loop. */
+static void http_run(struct request *rq)
+{
+    dispatch(rq);
+    rq->state = RQ_DONE;
+    MHD_resume_connection(rq->conn);
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload,
                                  size_t *upload_size, void **con_cls)
 {
     struct request *rq = *con_cls;
+    struct server *s = cls;
     if (!rq) {
         rq = xcalloc(1, sizeof *rq);
-        rq->srv = cls;
+        rq->srv = s;
         rq->conn = conn;
         rq->method = method;
         rq->url = url;
@@ -187,7 +229,34 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         *upload_size = 0;
         return MHD_YES;
     }
-    return dispatch(rq);
+    switch (rq->state) {
+    case RQ_READING:
+        if (s->stopping) /* the pool is draining: answer here, without blocking */
+            return reply_status(rq, 503, "ServiceUnavailable", "the server is shutting down");
+        if (is_watch(rq)) { /* never blocks: started here, streamed by the loop */
+            rq->state = RQ_SENT;
+            return dispatch(rq);
+        }
+        rq->state = RQ_RUNNING;
+        MHD_suspend_connection(conn);
+        workers_submit(s->workers, rq);
+        return MHD_YES;
+    case RQ_RUNNING: /* not called while suspended */
+        assert(!"access called for a running request");
+        return MHD_NO;
+    case RQ_DONE:
+        if (!rq->reply)
+            return MHD_NO; /* the handler could not answer: close */
+        struct MHD_Response *r = rq->reply;
+        rq->reply = NULL;
+        rq->state = RQ_SENT;
+        enum MHD_Result ret = MHD_queue_response(conn, rq->reply_code, r);
+        MHD_destroy_response(r);
+        return ret;
+    case RQ_SENT:
+        return MHD_YES;
+    }
+    return MHD_NO;
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -195,6 +264,8 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct request *rq = *con_cls;
     if (rq) {
+        if (rq->reply)
+            MHD_destroy_response(rq->reply);
         ubuf_free(&rq->body);
         ubuf_free(&rq->warnings);
         free(rq);
@@ -242,17 +313,14 @@ int http_listen(const char *hostport, char *err, size_t errlen)
     return fd;
 }
 
-/* Connections: every watch holds one (and, with libmicrohttpd's thread per
- * connection, one thread), so the limit is set by file descriptors: what
- * RLIMIT_NOFILE allows (raised to its hard limit here), less a reserve for
- * LMDB, the Raft transport and the forwarder. Thread stacks are 1 MiB, not
- * the default 8: handlers keep bodies and objects on the heap, and the
- * deepest recursion (jansson's parser, at most 2048 levels, then the walks
- * over what it returned) stays well inside; 10,000 watches cost 10 GiB of
- * address space, which is not memory until touched. */
+/* Connections: every watch holds one, so the limit is set by file
+ * descriptors: what RLIMIT_NOFILE allows (raised to its hard limit here),
+ * less a reserve for LMDB, the Raft transport and the forwarder. Threads no
+ * longer bound it: a connection has no thread of its own, and a request
+ * holds a worker only while its handler runs. */
 #define HTTP_FD_RESERVE 256
 #define HTTP_MAX_CONNECTIONS 20000
-#define HTTP_THREAD_STACK (1u << 20)
+#define HTTP_LOOP_THREADS 2 /* this machine's cores; the loops only move bytes */
 
 static unsigned connection_limit(void)
 {
@@ -271,12 +339,14 @@ static unsigned connection_limit(void)
 int http_start(struct server *s, char *err, size_t errlen)
 {
     unsigned limit = connection_limit();
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_ERROR_LOG | MHD_USE_POLL;
+    s->workers = workers_new(http_run);
+    s->hub = watch_hub_new(s);
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
     s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_LISTEN_SOCKET,
                               s->listen_fd, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
                               MHD_OPTION_CONNECTION_LIMIT, limit,
-                              MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_THREAD_STACK,
+                              MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_LOOP_THREADS,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)3600,
                               MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
     if (!s->mhd) {
@@ -287,9 +357,20 @@ int http_start(struct server *s, char *err, size_t errlen)
     return 0;
 }
 
+/* libmicrohttpd may not stop while a connection is suspended: first the
+ * workers finish (new requests are answered 503 on the loop meanwhile),
+ * then every parked watch is resumed to end its stream. */
 void http_stop(struct server *s)
 {
+    assert(!s->mhd || s->stopping);
+    if (s->mhd)
+        MHD_quiesce_daemon(s->mhd);
+    workers_free(s->workers);
+    s->workers = NULL;
+    watch_hub_stop(s->hub);
     if (s->mhd)
         MHD_stop_daemon(s->mhd);
     s->mhd = NULL;
+    watch_hub_free(s->hub);
+    s->hub = NULL;
 }

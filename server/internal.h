@@ -2,9 +2,11 @@
  * request being handled, the resource table, replies, and the write/read
  * paths that hide whether this server is the leader.
  *
- * Threading: libmicrohttpd runs one thread per connection, so a handler may
- * block (waiting for a proposal, a read index or a watch event); LMDB read
- * transactions make reads concurrent with each other and with apply. */
+ * Threading: libmicrohttpd's event loops (http.c) hand every request to a
+ * worker thread (workers.c), so a handler may block (waiting for a proposal
+ * or a read index); watch streams are filled by the event loops and parked
+ * while idle (watch.c). LMDB read transactions make reads concurrent with
+ * each other and with apply. */
 #ifndef BOSUN_SERVER_INTERNAL_H
 #define BOSUN_SERVER_INTERNAL_H
 
@@ -60,6 +62,8 @@ struct server {
     struct controllers *controllers; /* act while this server leads */
     struct scheduler *scheduler;     /* likewise */
     struct watch_cache *wcache;       /* watch.c */
+    struct workers *workers;          /* workers.c: where handlers run */
+    struct watch_hub *hub;            /* watch.c: parked watch streams */
 };
 
 /* ---- resources (resources.c) ---- */
@@ -84,6 +88,13 @@ const struct resource *resource_at(unsigned i);
 void resource_api_version(const struct resource *r, char *buf, size_t len);
 
 /* ---- requests (http.c) ---- */
+enum request_state {
+    RQ_READING, /* on the event loop: headers and body arrive */
+    RQ_RUNNING, /* on a worker: the handler runs, the connection is suspended */
+    RQ_DONE,    /* the handler returned; its reply waits for the event loop */
+    RQ_SENT,    /* the reply is queued */
+};
+
 struct request {
     struct server *srv;
     struct MHD_Connection *conn;
@@ -92,7 +103,20 @@ struct request {
     struct ubuf body;
     bool too_large;
     struct ubuf warnings; /* "Warning:" header values for the reply, '\n'-separated */
+    enum request_state state;
+    struct MHD_Response *reply; /* made on the worker, queued by the event loop */
+    unsigned reply_code;
+    struct request *next_job; /* workers.c's queue */
 };
+/* Queues r (and drops our reference to it) with the status code: every
+ * handler's reply goes through here (see http.c). */
+enum MHD_Result http_queue(struct request *rq, unsigned code, struct MHD_Response *r);
+
+/* ---- worker threads (workers.c) ---- */
+struct workers *workers_new(void (*run)(struct request *rq));
+void workers_submit(struct workers *wk, struct request *rq);
+unsigned workers_busy(struct workers *wk); /* running or queued */
+void workers_free(struct workers *wk); /* runs what is queued, then ends */
 /* A warning kubectl prints ("Warning: unknown field ..."): sent as an RFC
  * 7234 Warning header (299) with the reply. */
 void request_warn(struct request *rq, const char *text);
@@ -153,6 +177,12 @@ struct watch_cache {
     pthread_mutex_t mu;
     struct watch_slot slot[WATCH_CACHE_SLOTS];
 };
+/* The parked watch streams and the thread that resumes them when the
+ * store's revision moves, a bookmark or a deadline falls due, or once a
+ * second to notice clients that hung up. */
+struct watch_hub *watch_hub_new(struct server *s);
+void watch_hub_stop(struct watch_hub *h); /* resumes every parked stream, parks no more */
+void watch_hub_free(struct watch_hub *h);
 struct watch_cache *watch_cache_new(void);
 void watch_cache_free(struct watch_cache *wc);
 enum MHD_Result list_handle(struct request *rq, const struct api_target *t);

@@ -816,9 +816,7 @@ static enum MHD_Result reply_cached(struct request *rq, const char *data, size_t
     MHD_add_response_header(r, "Content-Type", "application/json");
     MHD_add_response_header(r, "Cache-Control",
                             immutable ? "public, immutable" : "no-cache, private");
-    enum MHD_Result ret = MHD_queue_response(rq->conn, 200, r);
-    MHD_destroy_response(r);
-    return ret;
+    return http_queue(rq, 200, r);
 }
 
 static const struct gv_doc *doc_find(const char *path)

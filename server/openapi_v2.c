@@ -300,7 +300,5 @@ enum MHD_Result openapi_v2_handle(struct request *rq)
     MHD_add_response_header(r, "Content-Type", pb ? PB_MEDIA : "application/json");
     MHD_add_response_header(r, "Vary", "Accept");
     MHD_add_response_header(r, "Cache-Control", "no-cache, private");
-    enum MHD_Result ret = MHD_queue_response(rq->conn, 200, r);
-    MHD_destroy_response(r);
-    return ret;
+    return http_queue(rq, 200, r);
 }

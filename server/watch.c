@@ -10,8 +10,14 @@
  *  - allowWatchBookmarks=true: an idle stream gets a BOOKMARK with the
  *    current revision every bookmark interval;
  *  - timeoutSeconds: the stream ends cleanly then (default 30 minutes).
- * The reader blocks on the store's revision condition variable (one thread per
- * connection), checking the socket for a hung-up client once a second.
+ * The reader runs on libmicrohttpd's event loop and never blocks: when it has
+ * nothing to send it suspends the connection and parks the watch in the hub,
+ * whose one thread resumes it when the store's revision passes the watch's,
+ * when its bookmark or deadline falls due, or after a second, when the
+ * reader checks whether the client hung up. So an idle watch costs no thread
+ * and an event costs one pass over the parked watches, not a wake-up of a
+ * thread per watch (thousands of those on two cores were what bounded the
+ * watchers one server could serve within 100 ms).
  * Events are filtered by resource, namespace, and the label and field
  * selectors (filter.c); the revision cursor advances past filtered events
  * too, so every server delivers the same events in the same order. As in
@@ -19,6 +25,7 @@
  * ADDED and one that moves it out as DELETED: the object's previous state
  * is the change record at its previous revision. With a Table Accept
  * header each event's object is a one-row Table (render.c). */
+#include <assert.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +35,16 @@
 
 #define WATCH_DEFAULT_TIMEOUT_S 1800
 #define WATCH_BATCH 512
+#define WATCH_CHECK_MS 1000 /* how often an idle stream looks for a hung-up client */
+#define HUB_TICK_MS 100     /* the hub's longest sleep: bookmarks are this late at most */
 
 struct watch {
     struct server *srv;
+    struct MHD_Connection *conn;
+    struct watch *prev, *next; /* in the hub while parked */
+    bool parked;
+    uint64_t due_ms;   /* parked: resume by then even without an event */
+    uint64_t check_ms; /* the next look for a hung-up client */
     const struct resource *res;
     char ns[256];          /* the path's namespace */
     struct filter *f;      /* labelSelector and fieldSelector */
@@ -221,7 +235,8 @@ static bool fill(struct watch *w)
         else if (rc != 0) {
             store_read_end(&r);
             return false;
-        }
+        } else if (cc.n < WATCH_BATCH && w->rev < r.revision)
+            w->rev = r.revision; /* every change up to the snapshot was seen */
     }
     store_read_end(&r);
     return true;
@@ -233,29 +248,161 @@ static bool client_gone(int fd)
     return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
+struct watch_hub {
+    struct server *srv;
+    pthread_mutex_t mu;
+    struct watch *head; /* parked watches */
+    unsigned parked;
+    bool stopped;
+    pthread_t thread;
+};
+
+static void hub_unlink(struct watch_hub *h, struct watch *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        h->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    w->prev = w->next = NULL;
+    w->parked = false;
+    h->parked--;
+}
+
+/* Called on the event loop right after the connection was suspended. The
+ * revision is read again under the hub's lock, which the hub also holds
+ * while it looks for watches to resume: either the hub sees this watch, or
+ * this sees the revision that the hub would have woken it for. */
+static void hub_park(struct watch_hub *h, struct watch *w)
+{
+    pthread_mutex_lock(&h->mu);
+    if (h->stopped || store_revision(w->srv->store) > w->rev) {
+        pthread_mutex_unlock(&h->mu);
+        MHD_resume_connection(w->conn);
+        return;
+    }
+    assert(!w->parked);
+    w->parked = true;
+    w->prev = NULL;
+    w->next = h->head;
+    if (h->head)
+        h->head->prev = w;
+    h->head = w;
+    h->parked++;
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void *hub_main(void *arg)
+{
+    struct watch_hub *h = arg;
+    struct store *st = h->srv->store;
+    uint64_t seen = store_revision(st);
+    for (;;) {
+        store_wait_revision_above(st, seen, HUB_TICK_MS);
+        uint64_t rev = store_revision(st), now = util_now_ms();
+        pthread_mutex_lock(&h->mu);
+        if (h->stopped) {
+            pthread_mutex_unlock(&h->mu);
+            break;
+        }
+        struct watch *next;
+        for (struct watch *w = h->head; w; w = next) {
+            next = w->next;
+            if (rev > w->rev || now >= w->due_ms) {
+                hub_unlink(h, w);
+                MHD_resume_connection(w->conn);
+            }
+        }
+        pthread_mutex_unlock(&h->mu);
+        seen = rev;
+    }
+    return NULL;
+}
+
+struct watch_hub *watch_hub_new(struct server *s)
+{
+    struct watch_hub *h = xcalloc(1, sizeof *h);
+    h->srv = s;
+    pthread_mutex_init(&h->mu, NULL);
+    if (pthread_create(&h->thread, NULL, hub_main, h) != 0) {
+        LOG_ERROR("cannot start the watch hub thread");
+        abort(); /* as for out-of-memory: nothing can run without it */
+    }
+    return h;
+}
+
+void watch_hub_stop(struct watch_hub *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->mu);
+    bool was = h->stopped;
+    h->stopped = true;
+    while (h->head) {
+        struct watch *w = h->head;
+        hub_unlink(h, w);
+        MHD_resume_connection(w->conn);
+    }
+    pthread_mutex_unlock(&h->mu);
+    if (!was) {
+        store_wake_all(h->srv->store);
+        pthread_join(h->thread, NULL);
+    }
+}
+
+void watch_hub_free(struct watch_hub *h)
+{
+    if (!h)
+        return;
+    watch_hub_stop(h);
+    assert(h->parked == 0);
+    pthread_mutex_destroy(&h->mu);
+    free(h);
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* libmicrohttpd asks for the next bytes of the stream (on an event loop). */
 static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct watch *w = cls;
+    struct server *srv = w->srv;
     while (w->off >= w->out.len) {
         w->out.len = w->off = 0;
-        if (w->ended || w->srv->stopping)
+        if (w->ended || srv->stopping)
             return MHD_CONTENT_READER_END_OF_STREAM;
-        if (!fill(w))
-            return MHD_CONTENT_READER_END_WITH_ERROR;
-        if (w->out.len)
-            break;
+        if (w->synthetic || store_revision(srv->store) > w->rev) {
+            if (!fill(w))
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+            if (w->out.len)
+                break;
+            if (store_revision(srv->store) > w->rev)
+                continue; /* a batch of changes none of which matched */
+        }
         uint64_t now = util_now_ms();
         if (now >= w->deadline_ms)
             return MHD_CONTENT_READER_END_OF_STREAM;
-        if (w->bookmarks &&
-            now - w->last_sent_ms >= (uint64_t)w->srv->cfg.bookmark_interval_ms) {
-            emit_bookmark(w);
-            break;
+        uint64_t bookmark_ms = UINT64_MAX;
+        if (w->bookmarks) {
+            bookmark_ms = w->last_sent_ms + (uint64_t)srv->cfg.bookmark_interval_ms;
+            if (now >= bookmark_ms) {
+                emit_bookmark(w);
+                break;
+            }
         }
-        if (client_gone(w->fd))
-            return MHD_CONTENT_READER_END_WITH_ERROR;
-        uint64_t left = w->deadline_ms - now;
-        store_wait_revision_above(w->srv->store, w->rev, left < 1000 ? (int)left : 1000);
+        if (now >= w->check_ms) {
+            if (client_gone(w->fd))
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+            w->check_ms = now + WATCH_CHECK_MS;
+        }
+        w->due_ms = min_u64(min_u64(w->deadline_ms, bookmark_ms), w->check_ms);
+        MHD_suspend_connection(w->conn);
+        hub_park(srv->hub, w);
+        return 0;
     }
     size_t n = w->out.len - w->off;
     if (n > max)
@@ -312,6 +459,8 @@ enum MHD_Result watch_start(struct request *rq, const struct api_target *t)
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     w->fd = ci ? ci->connect_fd : -1;
+    w->conn = rq->conn;
+    w->check_ms = util_now_ms() + WATCH_CHECK_MS;
 
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, reader, w, watch_free);

@@ -47,7 +47,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BOSUN = ROOT / "build" / "test" / "bosun"
+# BOSUN_BIN runs the suite against another build (a copy, so that a rebuild
+# in the tree does not change the binary under a running test).
+BOSUN = Path(os.environ.get("BOSUN_BIN") or ROOT / "build" / "test" / "bosun")
 
 # Servers that did not shut down cleanly in time are killed; a hung test is
 # bounded by the deadlines of the waits below.

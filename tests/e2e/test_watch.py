@@ -1,6 +1,8 @@
 """Watches (?watch=true): synthetic ADDED events then live ones, resuming from
 a resourceVersion, identical streams on every server, timeoutSeconds,
 bookmarks, and 410 Expired for a revision the change log no longer holds."""
+import selectors
+import socket
 import threading
 import time
 
@@ -13,7 +15,7 @@ from conftest import ensure_ns, cm, cm_path, ev_key, ev_rv
 def _namespaces(module_cluster):
     """The namespaces this module's tests write into."""
     ensure_ns(module_cluster.leader(), "w-zero", "w-zero-other", "w-rv", "w-burst", "w-timeout",
-              "w-bm", "w-bm-elsewhere")
+              "w-bm", "w-bm-elsewhere", "w-many", "w-stop")
 
 
 def create(s, ns, name, data=None):
@@ -235,3 +237,95 @@ def test_too_old_resource_version_is_expired(make_cluster):
     assert sorted(e["object"]["metadata"]["name"] for e in evs) == sorted(
         "k%d" % i for i in range(30))
     w.close()
+
+
+def threads_of(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    raise AssertionError("no Threads line for %d" % pid)
+
+
+def open_raw_watches(server, path, n):
+    """n watch streams as bare sockets (no thread each on our side either);
+    returns the sockets once each has its response headers."""
+    socks = []
+    port = int(server.url.rsplit(":", 1)[1])
+    for _ in range(n):
+        sk = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sk.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path).encode())
+        socks.append(sk)
+    for sk in socks:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sk.recv(4096)
+            assert chunk, "stream closed before its headers"
+            head += chunk
+        assert head.startswith(b"HTTP/1.1 200"), head[:80]
+        sk.setblocking(False)
+    return socks
+
+
+def await_text(socks, text, timeout):
+    """Until every socket has received `text` somewhere in its stream."""
+    sel = selectors.DefaultSelector()
+    got = {sk: b"" for sk in socks}
+    for sk in socks:
+        sel.register(sk, selectors.EVENT_READ)
+    want = text.encode()
+    left = set(socks)
+    deadline = time.monotonic() + timeout
+    while left and time.monotonic() < deadline:
+        for key, _ in sel.select(0.5):
+            data = key.fileobj.recv(65536)
+            got[key.fileobj] += data
+            if want in got[key.fileobj] or not data:
+                left.discard(key.fileobj)
+                sel.unregister(key.fileobj)
+    sel.close()
+    return [got[sk] for sk in socks if want not in got[sk]]
+
+
+def test_idle_watches_hold_no_threads(module_cluster):
+    """A watch stream has no thread of its own: 400 open streams on a
+    follower add almost no threads to it, and an event reaches all of them.
+    (With a thread per connection this grew by 400.)"""
+    c = module_cluster
+    ld, f1, _ = servers(c)
+    ns = "w-many"
+    rv = create(ld, ns, "seed")
+    before = threads_of(f1.pid)
+    socks = open_raw_watches(f1, cm_path(ns) + "?watch=true&resourceVersion=%d" % rv, 400)
+    try:
+        time.sleep(1.5)  # long enough for every stream to have parked
+        during = threads_of(f1.pid)
+        assert during - before < 40, (before, during)
+        create(f1, ns, "hello-everyone")
+        missed = await_text(socks, '"name":"hello-everyone"', 30)
+        assert not missed, "%d of 400 watches missed the event" % len(missed)
+    finally:
+        for sk in socks:
+            sk.close()
+    # the streams of clients that hung up end within the liveness check
+    wait_ok = time.monotonic() + 10
+    while time.monotonic() < wait_ok and threads_of(f1.pid) - before >= 40:
+        time.sleep(0.2)
+    assert f1.get("/healthz").status == 200
+
+
+def test_server_stops_cleanly_with_open_watches(make_cluster):
+    """SIGTERM while watches are parked, mid-stream and just opened: the
+    server ends every stream and exits 0 (libmicrohttpd refuses to stop
+    with a suspended connection, so each must be resumed first)."""
+    c = make_cluster(3)
+    ld = c.leader()
+    f = c.followers(ld)[0]
+    ensure_ns(ld, "w-stop")
+    create(ld, "w-stop", "a")
+    ws = [f.watch(cm_path("w-stop"), resourceVersion=r) for r in ("0", None, "1")]
+    for w in ws[:2]:
+        w.wait_count(1, 10)
+    assert f.stop(timeout=20) == 0, f.log_tail()
+    for w in ws:
+        w.wait_end(10)
