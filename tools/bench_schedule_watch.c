@@ -289,10 +289,14 @@ int bsch_watch_prepare(struct bsch_run *r)
 }
 
 /* Takes every pod of a LIST as seen now; the list's revision is where the
- * watch goes on. 0, or -1 if the list failed. */
+ * watch goes on. 0, or -1 if the list failed: then the watch's revision is
+ * left alone and the caller lists again, since a list that stopped part
+ * way (a page's continue token expired, 410) says nothing of the pods on
+ * the pages it did not reach, and watching from its revision would never
+ * show their bindings. */
 static int bsch_watch_relist(struct bsch_run *r)
 {
-    char path[1024], cont[512] = "";
+    char path[1024], cont[512] = "", list_rv[sizeof r->watch_rv] = "";
     bool first = true;
     bool *present = xcalloc((size_t)r->n_pods, sizeof *present);
     int rc = 0;
@@ -307,7 +311,7 @@ static int bsch_watch_relist(struct bsch_run *r)
         json_t *md = json_object_get(list, "metadata");
         const char *rv = json_string_value(json_object_get(md, "resourceVersion"));
         if (first && rv)
-            snprintf(r->watch_rv, sizeof r->watch_rv, "%s", rv);
+            snprintf(list_rv, sizeof list_rv, "%s", rv);
         first = false;
         const char *c = json_string_value(json_object_get(md, "continue"));
         snprintf(cont, sizeof cont, "%s", c ? c : "");
@@ -326,9 +330,13 @@ static int bsch_watch_relist(struct bsch_run *r)
         }
         json_decref(list);
     } while (*cont && !atomic_load(&r->stop));
+    if (rc == 0 && (!*list_rv || *cont))
+        rc = -1; /* no revision, or stopped before the last page */
     for (long long i = 0; rc == 0 && i < r->n_pods; i++)
         if (!present[i] && r->pods[i].node >= 0)
             bsch_watch_apply(r, i, true, NULL, 0, util_now_us());
+    if (rc == 0)
+        snprintf(r->watch_rv, sizeof r->watch_rv, "%s", list_rv);
     free(present);
     atomic_fetch_add(&r->watch_relists, 1);
     return rc;
@@ -402,8 +410,8 @@ static void *bsch_watch_run(void *arg)
             httpc_free(h);
         if (atomic_load(&r->stop))
             break;
-        if (again < 0 && bsch_watch_relist(r) != 0)
-            bench_sleep_ms(500);
+        while (again < 0 && bsch_watch_relist(r) != 0 && !atomic_load(&r->stop))
+            bench_sleep_ms(500); /* until one whole list succeeds */
         if (status != 200) {
             k = (k + 1) % r->n_servers;
             bench_sleep_ms(200);
