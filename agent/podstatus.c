@@ -160,17 +160,45 @@ static const char *message_of(json_t *st)
 
 enum write_outcome { W_DONE, W_GONE, W_RETRY, W_FAILED };
 
-/* After a 409: is the pod still there with the same uid? */
-static bool pod_still_same(struct agent_conn *k, const struct agent_pod_job *pj)
+/* The pod as the server has it now: its HTTP status, and *out. */
+static int pod_read(struct agent_conn *k, const struct agent_pod_job *pj, json_t **out)
 {
     char path[600];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s", pj->ns, pj->name);
+    return agent_conn_json(k, "GET", path, NULL, NULL, out);
+}
+
+static bool same_uid(json_t *pod, const struct agent_pod_job *pj)
+{
+    const char *uid = json_string_value(json_object_get(json_object_get(pod, "metadata"), "uid"));
+    return uid && strcmp(uid, pj->uid) == 0;
+}
+
+/* After a 409: is the pod still there with the same uid? */
+static bool pod_still_same(struct agent_conn *k, const struct agent_pod_job *pj)
+{
     json_t *out = NULL;
-    int st = agent_conn_json(k, "GET", path, NULL, NULL, &out);
-    const char *uid = json_string_value(json_object_get(json_object_get(out, "metadata"), "uid"));
-    bool same = st == 200 && uid && strcmp(uid, pj->uid) == 0;
+    bool same = pod_read(k, pj, &out) == 200 && same_uid(out, pj);
     json_decref(out);
     return same;
+}
+
+/* Before retrying "Running": is the pod still waiting to run? An attempt
+ * whose outcome was unknown (504 while the leader changed) may have been
+ * applied, and the pod may have completed since: writing Running again
+ * would undo a completion that its Job already counted. When the server
+ * cannot say, yes (the write will fail the same way and be retried). */
+static bool pod_still_pending(struct agent_conn *k, const struct agent_pod_job *pj)
+{
+    json_t *out = NULL;
+    int st = pod_read(k, pj, &out);
+    const char *phase =
+        json_string_value(json_object_get(json_object_get(out, "status"), "phase"));
+    bool pending = st < 0 || st >= 500 ||
+                   (st == 200 && same_uid(out, pj) &&
+                    (!phase || !*phase || strcmp(phase, "Pending") == 0));
+    json_decref(out);
+    return pending;
 }
 
 /* A strategic merge patch of the pod's status. */
@@ -217,6 +245,8 @@ uint64_t agent_pod_run(struct agent *ag, struct agent_conn *k, struct agent_job 
     struct agent_pod_job *pj = (struct agent_pod_job *)j;
     if (!agent_pods_current(&ag->pods, pj->key, pj->uid))
         return 0;
+    if (j->attempts > 0 && !pod_still_pending(k, pj))
+        return 0; /* an earlier attempt took effect, or the pod moved on */
     json_t *patch = status_running(ag, pj);
     enum write_outcome r = status_write(ag, k, pj, patch, AGENT_ERR_POD_RUN);
     json_decref(patch);

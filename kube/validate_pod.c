@@ -537,8 +537,49 @@ void kv_munge_member(json_t *munged, json_t *was, const char *k)
         json_object_del(munged, k);
 }
 
+/* ValidateContainerStateTransition: unless the pod restarts always, a
+ * container that terminated stays terminated (one that failed may restart
+ * under OnFailure). So a kubelet's late "Running" cannot undo a pod's
+ * completion that a Job has already counted. */
+static void check_state_transitions(struct vctx *c, const char *field, json_t *now, json_t *was,
+                                    const char *policy)
+{
+    if (!policy || strcmp(policy, "Always") == 0)
+        return;
+    size_t mark = kv_path_child(c, field);
+    for (size_t i = 0; i < json_array_size(was); i++) {
+        json_t *ws = json_array_get(was, i);
+        json_t *term = jobj(jobj(ws, "state"), "terminated");
+        if (!term || (jint0(term, "exitCode") != 0 && strcmp(policy, "OnFailure") == 0))
+            continue;
+        const char *name = jstr0(ws, "name");
+        for (size_t k = 0; k < json_array_size(now); k++) {
+            json_t *ns = json_array_get(now, k);
+            if (strcmp(jstr0(ns, "name"), name) != 0 || jobj(jobj(ns, "state"), "terminated"))
+                continue;
+            size_t at = kv_path_index(c, i);
+            kv_forbidden(c, "state", "may not be transitioned to non-terminated state");
+            kv_path_pop(c, at);
+        }
+    }
+    kv_path_pop(c, mark);
+}
+
+static void check_status_update(struct vctx *c, json_t *obj, json_t *old)
+{
+    json_t *st = jobj(obj, "status"), *was = jobj(old, "status");
+    const char *policy = jstr(jobj(old, "spec"), "restartPolicy");
+    size_t mark = kv_path_child(c, "status");
+    check_state_transitions(c, "containerStatuses", jarr(st, "containerStatuses"),
+                            jarr(was, "containerStatuses"), policy);
+    check_state_transitions(c, "initContainerStatuses", jarr(st, "initContainerStatuses"),
+                            jarr(was, "initContainerStatuses"), policy);
+    kv_path_pop(c, mark);
+}
+
 void kv_check_pod_update(struct vctx *c, json_t *obj, json_t *old)
 {
+    check_status_update(c, obj, old);
     json_t *spec = jobj(obj, "spec"), *was = jobj(old, "spec");
     size_t mark = kv_path_child(c, "spec");
     if (!check_container_updates(c, "containers", jarr(spec, "containers"),

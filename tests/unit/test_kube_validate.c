@@ -1429,6 +1429,32 @@ TEST(test_update_pod)
                  POD("{'terminationGracePeriodSeconds':-5,'containers':[" CONTAINER "]}"));
 }
 
+/* ValidateContainerStateTransition: a terminated container of a pod that
+ * does not restart always may not run again (a late "Running" status must
+ * not undo a completion a Job has counted). */
+#define POD_STATUS(policy, state)                                                                  \
+    "{'apiVersion':'v1','kind':'Pod'," META ",'spec':{'restartPolicy':'" policy "',"               \
+    "'containers':[{'name':'c','image':'nginx:1'}]},'status':{'phase':'Running',"                \
+    "'containerStatuses':[{'name':'c','image':'nginx:1','imageID':'','ready':false,"             \
+    "'restartCount':0,'state':" state "}]}}"
+#define TERMINATED(code) "{'terminated':{'exitCode':" #code "}}"
+#define RUNNING "{'running':{'startedAt':'2026-01-01T00:00:00Z'}}"
+
+TEST(test_update_pod_status_transitions)
+{
+    expect_update_error("", "Pod", POD_STATUS("Never", RUNNING), POD_STATUS("Never", TERMINATED(0)),
+                        "status.containerStatuses[0].state",
+                        "Forbidden: may not be transitioned to non-terminated state");
+    expect_update_error("", "Pod", POD_STATUS("OnFailure", RUNNING),
+                        POD_STATUS("OnFailure", TERMINATED(0)), "status.containerStatuses[0].state",
+                        "Forbidden: may not be transitioned to non-terminated state");
+    /* a failed container restarts under OnFailure; anything under Always */
+    expect_valid("", "Pod", POD_STATUS("OnFailure", RUNNING), POD_STATUS("OnFailure", TERMINATED(1)));
+    expect_valid("", "Pod", POD_STATUS("Always", RUNNING), POD_STATUS("Always", TERMINATED(0)));
+    /* running to terminated is the normal way */
+    expect_valid("", "Pod", POD_STATUS("Never", TERMINATED(0)), POD_STATUS("Never", RUNNING));
+}
+
 TEST(test_update_workloads)
 {
     const char *old = DEPLOYMENT("");
@@ -1823,6 +1849,7 @@ int main(void)
         cmocka_unit_test(test_hpa_lease_slice_priority),
         cmocka_unit_test(test_update_metadata),
         cmocka_unit_test(test_update_pod),
+        cmocka_unit_test(test_update_pod_status_transitions),
         cmocka_unit_test(test_update_workloads),
         cmocka_unit_test(test_update_jobs),
         cmocka_unit_test(test_update_core),
