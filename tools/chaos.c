@@ -3,8 +3,9 @@
  *                              cluster behind a Raft fault proxy, drives a
  *                              workload, injects faults, heals, and judges
  *                              the recorded history;
- *   bosun chaos check DIR ...  the checker alone: judges DIR/history.jsonl
- *                              and DIR/final.json (formats at the top of
+ *   bosun chaos check DIR ...  the checker alone: judges DIR/history.jsonl,
+ *                              DIR/final.json and DIR/watch.jsonl when
+ *                              there is one (formats at the top of
  *                              tools/chaos_history.c, the checks at the top
  *                              of tools/chaos_check.c).
  *
@@ -25,8 +26,10 @@ static void chaos_usage(FILE *f)
             "usage: bosun chaos check DIR [--json] [--no-final] [--max-states N]\n"
             "\n"
             "  check DIR      judge a recorded history: DIR/history.jsonl (one operation per\n"
-            "                 line) and DIR/final.json (each server's final state); checks\n"
-            "                 linearizability per key, lost acknowledged writes and convergence.\n"
+            "                 line), DIR/final.json (each server's final state) and, if there,\n"
+            "                 DIR/watch.jsonl (each server's watch streams); checks\n"
+            "                 linearizability per key, lost acknowledged writes, convergence,\n"
+            "                 and watch streams in order without gaps or duplicates.\n"
             "                 Exit 0 PASS, 1 FAIL, 2 could not run or could not decide.\n"
             "  --json         the verdict as one JSON line on stdout (the text goes to stderr)\n"
             "  --no-final     DIR has no final.json: check linearizability only\n"

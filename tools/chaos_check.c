@@ -32,6 +32,9 @@
  *     completed first — is put into words (chaos_explain.c), with the
  *     figures: operations by function and result, keys, clients, states
  *     searched, the checker's time.
+ *  7. With watch.jsonl, the watch guarantees (chaos_watch.c): every
+ *     server's streams in order, without gaps or duplicates, resumed
+ *     correctly; without it that check is NOT RUN.
  * The verdict is PASS, FAIL (any anomaly), or UNKNOWN (no anomaly, but a key
  * hit the search limit). */
 #include <assert.h>
@@ -586,7 +589,11 @@ static void verdict(struct checker *c, struct chaos_report *r, double t_start)
     r->lost_write = lost;
     r->converged = !diverged;
     r->linearizable = nfail == 0 && nlimit == 0;
-    r->verdict = nfail || diverged ? CHAOS_FAILED : nlimit ? CHAOS_UNDECIDED : CHAOS_PASS;
+    struct chaos_watch_result wr = {.ok = true};
+    if (h->watch)
+        chaos_watch_check(h, h->watch, &wr);
+    r->watch_ok = wr.ok;
+    r->verdict = nfail || diverged || !wr.ok ? CHAOS_FAILED : nlimit ? CHAOS_UNDECIDED : CHAOS_PASS;
     const char *result = r->verdict == CHAOS_PASS ? "PASS" : r->verdict == CHAOS_FAILED ? "FAIL"
                                                                                         : "UNKNOWN";
     bool lin_fail = false;
@@ -600,9 +607,14 @@ static void verdict(struct checker *c, struct chaos_report *r, double t_start)
                  lin, h->keys.n, c->fig.states, c->fig.max_states_key);
     ubuf_appendf(t, "lost writes  %s\n", pass_word(h->has_final, !lost));
     ubuf_appendf(t, "convergence  %s\n", pass_word(h->has_final, !diverged));
+    if (h->watch)
+        ubuf_append(t, wr.text.data, wr.text.len);
+    else
+        ubuf_appendf(t, "watch        NOT RUN (no watch.jsonl)\n");
     json_object_set_new(checks, "linearizable", json_string(lin_fail ? "FAIL" : nlimit ? "UNKNOWN" : "PASS"));
     json_object_set_new(checks, "lost_writes", json_string(pass_word(h->has_final, !lost)));
     json_object_set_new(checks, "convergence", json_string(pass_word(h->has_final, !diverged)));
+    json_object_set_new(checks, "watch", json_string(pass_word(h->watch != NULL, wr.ok)));
     if (nfail || nlimit) {
         anomaly = json_object();
         int k = first;
@@ -616,6 +628,10 @@ static void verdict(struct checker *c, struct chaos_report *r, double t_start)
         anomaly = json_object();
         json_object_set_new(anomaly, "kind", json_string("convergence"));
         json_object_set_new(anomaly, "why", json_string(div.data));
+    } else if (!wr.ok) {
+        anomaly = json_pack("{s:s, s:O}", "kind", "watch", "why",
+                            json_object_get(json_array_get(json_object_get(wr.json, "violations"),
+                                                           0), "why"));
     }
     if (diverged)
         ubuf_appendf(t, "divergence   %s\n", div.data);
@@ -628,6 +644,8 @@ static void verdict(struct checker *c, struct chaos_report *r, double t_start)
     key_list(c, KC_LIMIT, KC_LIMIT, "undecided_keys", j);
     json_object_set_new(j, "anomaly", anomaly);
     json_object_set_new(j, "divergence", diverged ? json_string(div.data) : json_null());
+    json_object_set_new(j, "watch", h->watch ? json_incref(wr.json) : json_null());
+    chaos_watch_result_free(&wr);
     char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6));
     ubuf_appendf(&r->json, "%s\n", s);
     free(s);

@@ -6,8 +6,10 @@
  * (chaos_proxy.c) listens for it on B+40+i; B is a random base in [20000,
  * 32000) whose ports all bind (below the kernel's ephemeral range, so a
  * restarted server finds its port again). Every server's --peers list names
- * the proxy ports, so all Raft traffic goes through the proxy. Data lives in
- * DIR/sN, output is appended to DIR/sN.log. Servers are our children, in
+ * the proxy ports, so all Raft traffic goes through the proxy; each keeps
+ * --watch-history changes for watches and sends an idle watch a bookmark
+ * every second (for the watchers, chaos_watcher.c). Data lives in DIR/sN,
+ * output is appended to DIR/sN.log. Servers are our children, in
  * their own process group (a terminal's Ctrl-C reaches only the runner,
  * which stops them in order) and die with us (PR_SET_PDEATHSIG); they are
  * only ever signalled by the pids we forked and have not reaped yet, so a
@@ -86,14 +88,19 @@ static int fault_pick_base(int n)
     return -1;
 }
 
-static char **fault_server_argv(const char *bin, const struct chaos_server *s, const char *peers)
+/* A bookmark a second keeps the watchers (chaos_watcher.c) up to date on
+ * quiet streams. */
+static char **fault_server_argv(const char *bin, const struct chaos_server *s, const char *peers,
+                                long watch_history)
 {
-    char id[16], listen[32], raft[32];
+    char id[16], listen[32], raft[32], hist[24];
     snprintf(id, sizeof id, "%d", s->id);
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s->api_port);
     snprintf(raft, sizeof raft, "127.0.0.1:%d", s->raft_port);
+    snprintf(hist, sizeof hist, "%ld", watch_history);
     const char *a[] = {bin,      "server", "--id",  id,      "--data-dir", s->data_dir,
-                       "--listen", listen, "--raft-address", raft, "--peers", peers, NULL};
+                       "--listen", listen, "--raft-address", raft, "--peers", peers,
+                       "--watch-history", hist, "--bookmark-interval", "1s", NULL};
     size_t n = sizeof a / sizeof a[0];
     char **argv = xcalloc(n, sizeof *argv);
     for (size_t i = 0; i + 1 < n; i++)
@@ -102,7 +109,7 @@ static char **fault_server_argv(const char *bin, const struct chaos_server *s, c
 }
 
 int chaos_cluster_init(struct chaos_cluster *c, int n, const char *dir, const char *bin,
-                       char *err, size_t errlen)
+                       long watch_history, char *err, size_t errlen)
 {
     assert(n >= 1 && n <= CHAOS_MAX_SERVERS);
     memset(c, 0, sizeof *c);
@@ -134,7 +141,7 @@ int chaos_cluster_init(struct chaos_cluster *c, int n, const char *dir, const ch
         b = (struct ubuf){0};
         ubuf_appendf(&b, "%s/s%d.log%c", dir, s->id, '\0');
         s->log = b.data;
-        s->argv = fault_server_argv(bin, s, peers.data);
+        s->argv = fault_server_argv(bin, s, peers.data, watch_history);
         if (rc == 0 && tools_mkdir_p(s->data_dir) != 0) {
             snprintf(err, errlen, "cannot create %s: %s", s->data_dir, strerror(errno));
             rc = -1;

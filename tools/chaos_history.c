@@ -1,7 +1,8 @@
 /* chaos_history.c — reads a recorded chaos history: DIR/history.jsonl (the
- * operations the workload's clients ran) and DIR/final.json (what every
- * server held after healing). `bosun chaos check` judges them
- * (chaos_check.c); the runner writes them.
+ * operations the workload's clients ran), DIR/final.json (what every
+ * server held after healing) and, when there is one, DIR/watch.jsonl (what
+ * a watcher on every server saw; chaos_watch.c reads it). `bosun chaos
+ * check` judges them (chaos_check.c, chaos_watch.c); the runner writes them.
  *
  * history.jsonl: one JSON object per line (blank lines are skipped), in any
  * order. Members (unknown ones are ignored, so runners may add e.g.
@@ -54,6 +55,37 @@
  * server's value of every key to that key's history as a read by a
  * virtual client after every other operation.
  *
+ * watch.jsonl (optional: without it the watch check is skipped, and says
+ * so): one JSON object per line, each naming its "server" ("s2") and its
+ * time "t" (integer ns, the history's clock: when its bytes arrived). One
+ * server's lines are in the order its watcher got them; different servers'
+ * lines may interleave. The watch is on the workload's ConfigMaps, and is
+ * taken to see every key of history.jsonl. A line is one of:
+ *   {"open":"list","rv":R,"items":{KEY:{"value":V,"rv":X},...}}
+ *              a new stream after a LIST at revision R (its objects in
+ *              items); the stream carries the changes after R.
+ *   {"open":"resume","rv":N}
+ *              the stream reopened from revision N (the last one this
+ *              server's watch delivered): it must start with the first
+ *              change after N.
+ *   {"type":"ADDED"|"MODIFIED"|"DELETED","key":KEY,"rv":R,"value":V}
+ *              one event: the change at revision R; value is the object's
+ *              data.v (for DELETED the value it had), absent if none.
+ *   {"type":"BOOKMARK","rv":R}   every change up to R was delivered.
+ *   {"expired":N,"history":H}
+ *              the server answered 410 Expired to a resume from N: legal
+ *              only if its change log (the last H revisions; optional)
+ *              no longer held N. A "list" opening follows.
+ *   {"close":WHY}  the stream ended: "eof" (the server ended it),
+ *              "broken" (connection lost), "silent" (nothing for too
+ *              long), "stop" (the run ended), "error CODE".
+ * Events, bookmarks and closes come only inside an open stream (an expired
+ * line ends one). Revisions are as in history.jsonl (digits or integer).
+ * Example:
+ *   {"server":"s2","t":1200000000,"open":"resume","rv":"1230"}
+ *   {"server":"s2","t":1204000000,"type":"MODIFIED","key":"chaos/k7",
+ *    "rv":"1234","value":"c3-17"}
+ *
  * Parsing uses jansson line by line; every error names the line (or the
  * member of final.json) and the checker exits 2 on it. */
 #include <assert.h>
@@ -62,6 +94,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -146,6 +179,7 @@ void chaos_history_free(struct chaos_history *h)
         free(h->servers[i].entries);
     }
     free(h->servers);
+    chaos_watch_free(h->watch);
     memset(h, 0, sizeof *h);
 }
 
@@ -300,33 +334,54 @@ static void grow_writers(struct chaos_history *h, int old_n)
         h->writer[i] = -1;
 }
 
-static int parse_line(struct chaos_history *h, const char *line, size_t len, int lineno,
-                      char *err, size_t errlen)
+/* A line's parser: the line as a JSON object; 0, or -1 with why. */
+typedef int (*line_fn)(void *ctx, const json_t *o, int lineno, char *why, size_t whylen);
+
+/* Calls fn on every line of a .jsonl file that is not blank; an error names
+ * the file and the line. */
+static int each_line(const char *file, const char *text, size_t len, line_fn fn, void *ctx,
+                     char *err, size_t errlen)
 {
-    json_error_t je;
-    json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
-    if (!o)
-        return fail(err, errlen, "history.jsonl line %d: not JSON: %s", lineno, je.text);
-    char why[256] = "";
+    size_t at = 0;
+    for (int lineno = 1; at < len; lineno++) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        size_t b = at;
+        while (b < end && (text[b] == ' ' || text[b] == '\t' || text[b] == '\r'))
+            b++;
+        at = end + 1;
+        if (b == end)
+            continue;
+        char why[256] = "";
+        json_error_t je;
+        json_t *o = json_loadb(text + b, end - b, JSON_REJECT_DUPLICATES, &je);
+        int rc = !o                 ? fail(why, sizeof why, "not JSON: %s", je.text)
+                 : !json_is_object(o) ? fail(why, sizeof why, "not a JSON object")
+                                      : fn(ctx, o, lineno, why, sizeof why);
+        json_decref(o);
+        if (rc < 0)
+            return fail(err, errlen, "%s line %d: %s", file, lineno, why);
+    }
+    return 0;
+}
+
+static int parse_line(void *ctx, const json_t *o, int lineno, char *why, size_t whylen)
+{
+    struct chaos_history *h = ctx;
     struct chaos_op op = {.line = lineno};
     int old_values = h->values.n;
-    int rc = json_is_object(o) ? 0 : fail(why, sizeof why, "not a JSON object");
+    int rc = parse_request(h, o, &op, why, whylen);
     if (rc == 0)
-        rc = parse_request(h, o, &op, why, sizeof why);
-    if (rc == 0)
-        rc = parse_outcome(o, &op, why, sizeof why);
-    json_decref(o);
+        rc = parse_outcome(o, &op, why, whylen);
     grow_writers(h, old_values);
     if (rc < 0)
-        return fail(err, errlen, "history.jsonl line %d: %s", lineno, why);
+        return -1;
     if (h->n == h->cap) {
         h->cap = h->cap ? 2 * h->cap : 256;
         h->ops = xrealloc(h->ops, h->cap * sizeof *h->ops);
     }
     h->ops[h->n++] = op;
-    if (note_writer(h, (int)h->n - 1, why, sizeof why) < 0)
-        return fail(err, errlen, "history.jsonl: %s", why);
-    return 0;
+    return note_writer(h, (int)h->n - 1, why, whylen);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -378,17 +433,8 @@ static int finish_history(struct chaos_history *h, char *err, size_t errlen)
 int chaos_history_parse(struct chaos_history *h, const char *text, size_t len, char *err,
                         size_t errlen)
 {
-    size_t at = 0;
-    for (int lineno = 1; at < len; lineno++) {
-        const char *nl = memchr(text + at, '\n', len - at);
-        size_t end = nl ? (size_t)(nl - text) : len;
-        size_t b = at;
-        while (b < end && (text[b] == ' ' || text[b] == '\t' || text[b] == '\r'))
-            b++;
-        if (b < end && parse_line(h, text + b, end - b, lineno, err, errlen) < 0)
-            return -1;
-        at = end + 1;
-    }
+    if (each_line("history.jsonl", text, len, parse_line, h, err, errlen) < 0)
+        return -1;
     return finish_history(h, err, errlen);
 }
 
@@ -460,6 +506,205 @@ int chaos_final_parse(struct chaos_history *h, const char *text, size_t len, cha
     return rc;
 }
 
+/* ---------------------------------------------------------------- watch.jsonl */
+
+static const char *const wkind_names[CHAOS_NWKIND] = {
+    "ADDED", "MODIFIED", "DELETED", "BOOKMARK", "list", "resume", "expired", "close"};
+
+const char *chaos_wkind_name(enum chaos_wkind k)
+{
+    assert(k >= 0 && k < CHAOS_NWKIND);
+    return wkind_names[k];
+}
+
+struct watch_parse {
+    struct chaos_watch *w;
+    struct chaos_strtab names; /* server ids: the id of one is its index */
+    bool *open;                /* per server: a stream is open */
+    int cap;
+};
+
+static int watch_server(struct watch_parse *p, const char *id)
+{
+    struct chaos_watch *w = p->w;
+    int i = chaos_strtab_intern(&p->names, id);
+    if (i < w->nservers)
+        return i;
+    if (w->nservers == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 8;
+        w->servers = xrealloc(w->servers, (size_t)p->cap * sizeof *w->servers);
+        p->open = xrealloc(p->open, (size_t)p->cap * sizeof *p->open);
+    }
+    w->servers[w->nservers] = (struct chaos_wserver){.id = xstrdup(id)};
+    p->open[w->nservers] = false;
+    return w->nservers++;
+}
+
+/* A list's objects: {KEY: {"value": V, "rv": X}}. */
+static int watch_items(struct chaos_watch *w, const json_t *items, struct chaos_wline *l,
+                       char *why, size_t len)
+{
+    l->item0 = w->nitems;
+    if (!items || json_is_null(items))
+        return 0;
+    if (!json_is_object(items))
+        return fail(why, len, "\"items\" must be an object key → {value, rv}");
+    const char *key;
+    json_t *e;
+    json_object_foreach((json_t *)items, key, e) {
+        struct chaos_entry en = {.value = -1};
+        const char *v = member_string(e, "value");
+        if (!*key || parse_rv(json_object_get(e, "rv"), &en.rv) < 0)
+            return fail(why, len, "items.%s needs a non-empty key and an \"rv\" > 0", key);
+        en.key = chaos_strtab_intern(&w->keys, key);
+        en.value = v ? chaos_strtab_intern(&w->values, v) : -1;
+        if (w->nitems == w->cap) {
+            w->cap = w->cap ? 2 * w->cap : 64;
+            w->items = xrealloc(w->items, (size_t)w->cap * sizeof *w->items);
+        }
+        w->items[w->nitems++] = en;
+        l->nitems++;
+    }
+    return 0;
+}
+
+static int watch_event(struct chaos_watch *w, const json_t *o, const char *type,
+                       struct chaos_wline *l, char *why, size_t len)
+{
+    int k = parse_enum(type, wkind_names, CHAOS_WE_BOOKMARK + 1);
+    if (k < 0)
+        return fail(why, len, "\"type\" must be one of ADDED, MODIFIED, DELETED, BOOKMARK");
+    l->kind = (enum chaos_wkind)k;
+    if (parse_rv(json_object_get(o, "rv"), &l->rv) < 0)
+        return fail(why, len, "\"rv\" must be a revision > 0");
+    if (l->kind == CHAOS_WE_BOOKMARK)
+        return 0;
+    const char *key = member_string(o, "key"), *value = member_string(o, "value");
+    if (!key || !*key)
+        return fail(why, len, "an event needs \"key\", a non-empty string (namespace/name)");
+    l->key = chaos_strtab_intern(&w->keys, key);
+    l->value = value ? chaos_strtab_intern(&w->values, value) : -1;
+    return 0;
+}
+
+static int watch_expired(const json_t *o, const json_t *expired, struct chaos_wline *l,
+                         char *why, size_t len)
+{
+    l->kind = CHAOS_WE_EXPIRED;
+    if (parse_rv(expired, &l->rv) < 0)
+        return fail(why, len, "\"expired\" must be the revision > 0 resumed from");
+    const json_t *hist = json_object_get(o, "history");
+    if (!hist || json_is_null(hist))
+        return 0;
+    l->history = member_nonneg(o, "history");
+    return l->history > 0 ? 0 : fail(why, len, "\"history\" must be an integer > 0");
+}
+
+/* Which kind of line o is, and its members into l. */
+static int watch_members(struct chaos_watch *w, const json_t *o, struct chaos_wline *l,
+                         char *why, size_t len)
+{
+    const json_t *open = json_object_get(o, "open"), *type = json_object_get(o, "type"),
+                 *expired = json_object_get(o, "expired"), *close = json_object_get(o, "close");
+    if (!!open + !!type + !!expired + !!close != 1)
+        return fail(why, len, "a line has one of \"open\", \"type\", \"expired\", \"close\"");
+    if (type)
+        return json_is_string(type) ? watch_event(w, o, json_string_value(type), l, why, len)
+                                    : fail(why, len, "\"type\" must be a string");
+    if (expired)
+        return watch_expired(o, expired, l, why, len);
+    if (close) {
+        l->kind = CHAOS_WE_CLOSE;
+        if (!json_is_string(close))
+            return fail(why, len, "\"close\" must be a string (why the stream ended)");
+        snprintf(l->why, sizeof l->why, "%s", json_string_value(close));
+        return 0;
+    }
+    const char *how = json_string_value(open);
+    if (!how || (strcmp(how, "list") != 0 && strcmp(how, "resume") != 0))
+        return fail(why, len, "\"open\" must be \"list\" or \"resume\"");
+    l->kind = strcmp(how, "list") == 0 ? CHAOS_WE_LIST : CHAOS_WE_RESUME;
+    if (parse_rv(json_object_get(o, "rv"), &l->rv) < 0)
+        return fail(why, len, "\"rv\" must be a revision > 0");
+    return l->kind == CHAOS_WE_LIST ? watch_items(w, json_object_get(o, "items"), l, why, len)
+                                    : 0;
+}
+
+/* Events, bookmarks and closes come inside an open stream; an open starts
+ * one, a close or an expired ends it. */
+static int watch_fits(bool *open, const struct chaos_wline *l, char *why, size_t len)
+{
+    bool inside = l->kind <= CHAOS_WE_BOOKMARK || l->kind == CHAOS_WE_CLOSE;
+    if (inside && !*open)
+        return fail(why, len, "%s outside an open stream (an \"open\" line comes first)",
+                    chaos_wkind_name(l->kind));
+    if (l->kind == CHAOS_WE_LIST || l->kind == CHAOS_WE_RESUME)
+        *open = true;
+    else if (l->kind == CHAOS_WE_CLOSE || l->kind == CHAOS_WE_EXPIRED)
+        *open = false;
+    return 0;
+}
+
+static void watch_append(struct chaos_wserver *s, const struct chaos_wline *l)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 256;
+        s->lines = xrealloc(s->lines, (size_t)s->cap * sizeof *s->lines);
+    }
+    s->lines[s->n++] = *l;
+}
+
+static int watch_line(void *ctx, const json_t *o, int lineno, char *why, size_t whylen)
+{
+    struct watch_parse *p = ctx;
+    struct chaos_wline l = {.line = lineno, .key = -1, .value = -1};
+    const char *server = member_string(o, "server");
+    l.t = member_nonneg(o, "t");
+    if (!server || !*server)
+        return fail(why, whylen, "\"server\" must be a non-empty string");
+    if (l.t < 0)
+        return fail(why, whylen, "\"t\" must be an integer >= 0 (ns)");
+    int s = watch_server(p, server);
+    if (watch_members(p->w, o, &l, why, whylen) < 0 || watch_fits(&p->open[s], &l, why, whylen) < 0)
+        return -1;
+    watch_append(&p->w->servers[s], &l);
+    return 0;
+}
+
+static int cmp_wserver(const void *a, const void *b)
+{
+    return strcmp(((const struct chaos_wserver *)a)->id, ((const struct chaos_wserver *)b)->id);
+}
+
+int chaos_watch_parse(struct chaos_watch *w, const char *text, size_t len, char *err,
+                      size_t errlen)
+{
+    struct watch_parse p = {.w = w};
+    int rc = each_line("watch.jsonl", text, len, watch_line, &p, err, errlen);
+    chaos_strtab_free(&p.names);
+    free(p.open);
+    if (rc == 0 && w->nservers == 0)
+        rc = fail(err, errlen, "watch.jsonl holds no line");
+    if (rc == 0)
+        qsort(w->servers, (size_t)w->nservers, sizeof *w->servers, cmp_wserver);
+    return rc;
+}
+
+void chaos_watch_free(struct chaos_watch *w)
+{
+    if (!w)
+        return;
+    for (int i = 0; i < w->nservers; i++) {
+        free(w->servers[i].id);
+        free(w->servers[i].lines);
+    }
+    free(w->servers);
+    free(w->items);
+    chaos_strtab_free(&w->keys);
+    chaos_strtab_free(&w->values);
+    free(w);
+}
+
 /* ---------------------------------------------------------------- files */
 
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
@@ -486,25 +731,39 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
     return b.data;
 }
 
-int chaos_history_load(struct chaos_history *h, const char *dir, bool no_final, char *err,
-                       size_t errlen)
+/* Reads DIR/name and hands it to parse. */
+static int load_one(struct chaos_history *h, const char *dir, const char *name,
+                    int (*parse)(struct chaos_history *, const char *, size_t, char *, size_t),
+                    char *err, size_t errlen)
 {
     char path[4096];
     size_t len;
-    snprintf(path, sizeof path, "%s/history.jsonl", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     char *text = read_file(path, &len, err, errlen);
     if (!text)
         return -1;
-    int rc = chaos_history_parse(h, text, len, err, errlen);
+    int rc = parse(h, text, len, err, errlen);
     free(text);
-    if (rc < 0 || no_final)
-        return rc;
-    snprintf(path, sizeof path, "%s/final.json", dir);
-    text = read_file(path, &len, err, errlen);
-    if (!text)
-        return -1;
-    rc = chaos_final_parse(h, text, len, err, errlen);
-    free(text);
+    return rc;
+}
+
+static int parse_watch(struct chaos_history *h, const char *text, size_t len, char *err,
+                       size_t errlen)
+{
+    h->watch = xcalloc(1, sizeof *h->watch);
+    return chaos_watch_parse(h->watch, text, len, err, errlen);
+}
+
+int chaos_history_load(struct chaos_history *h, const char *dir, bool no_final, char *err,
+                       size_t errlen)
+{
+    int rc = load_one(h, dir, "history.jsonl", chaos_history_parse, err, errlen);
+    if (rc == 0 && !no_final)
+        rc = load_one(h, dir, "final.json", chaos_final_parse, err, errlen);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/watch.jsonl", dir);
+    if (rc == 0 && access(path, F_OK) == 0)
+        rc = load_one(h, dir, "watch.jsonl", parse_watch, err, errlen);
     return rc;
 }
 

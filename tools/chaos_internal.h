@@ -1,10 +1,11 @@
 /* chaos_internal.h — private header of `bosun chaos` (tools/chaos*.c): the
- * recorded history (chaos_history.c reads DIR/history.jsonl and
- * DIR/final.json into it), the checker (chaos_check.c judges it), and the
- * runner that records it (chaos_run.c: flags and orchestration; the
- * servers' processes and the faults in chaos_faults.c, the Raft fault proxy
- * in chaos_proxy.c, the clients in chaos_workload.c, DIR/report.html in
- * chaos_report.c).
+ * recorded history (chaos_history.c reads DIR/history.jsonl,
+ * DIR/final.json and DIR/watch.jsonl into it), the checker (chaos_check.c
+ * judges it, chaos_watch.c the watch streams), and the runner that records
+ * it (chaos_run.c: flags and orchestration; the servers' processes and the
+ * faults in chaos_faults.c, the Raft fault proxy in chaos_proxy.c, the
+ * clients in chaos_workload.c, the watchers in chaos_watcher.c,
+ * DIR/report.html in chaos_report.c).
  *
  * The file formats are described at the top of chaos_history.c, the
  * checking algorithm at the top of chaos_check.c. Strings (keys, values,
@@ -21,6 +22,10 @@
 
 /* A completion time that never came (result "unknown"). */
 #define CHAOS_NEVER INT64_MAX
+
+/* The namespace of the workload's ConfigMaps: the clients write there, the
+ * watchers watch it, the final state is read from it. */
+#define CHAOS_NAMESPACE "chaos"
 
 enum chaos_fn { CHAOS_CREATE, CHAOS_GET, CHAOS_UPDATE, CHAOS_DELETE, CHAOS_NFN };
 enum chaos_result { CHAOS_OK, CHAOS_FAIL, CHAOS_UNKNOWN, CHAOS_NRESULT };
@@ -63,6 +68,8 @@ struct chaos_server_state {
     int n;
 };
 
+struct chaos_watch;
+
 struct chaos_history {
     struct chaos_op *ops; /* in file order */
     size_t n, cap;
@@ -74,6 +81,7 @@ struct chaos_history {
     bool has_final;
     struct chaos_server_state *servers; /* sorted by id */
     int nservers;
+    struct chaos_watch *watch; /* watch.jsonl; NULL when not given */
 };
 
 /* Parsing (chaos_history.c). Each returns 0, or -1 with a message naming
@@ -84,7 +92,8 @@ int chaos_history_parse(struct chaos_history *h, const char *text, size_t len, c
                         size_t errlen);
 int chaos_final_parse(struct chaos_history *h, const char *text, size_t len, char *err,
                       size_t errlen);
-/* Reads DIR/history.jsonl and, unless no_final, DIR/final.json. */
+/* Reads DIR/history.jsonl, unless no_final DIR/final.json, and
+ * DIR/watch.jsonl if it exists (h->watch stays NULL if not). */
 int chaos_history_load(struct chaos_history *h, const char *dir, bool no_final, char *err,
                        size_t errlen);
 
@@ -193,6 +202,72 @@ void chaos_kop_short(const struct chaos_history *h, const struct chaos_kop *k, s
  * left; returns how many. */
 int chaos_minimize(const struct chaos_keyops *ko, int stuck, bool *keep, long long max_states);
 
+/* ---------------------------------------------------------------- watch */
+
+/* What the watchers saw: watch.jsonl (format at the top of chaos_history.c),
+ * read and judged by chaos_watch.c. */
+enum chaos_wkind {
+    CHAOS_WE_ADDED, /* events: the change log's types */
+    CHAOS_WE_MODIFIED,
+    CHAOS_WE_DELETED,
+    CHAOS_WE_BOOKMARK, /* every change up to rv was delivered */
+    CHAOS_WE_LIST,     /* a stream opened after a LIST at rv (its objects: items) */
+    CHAOS_WE_RESUME,   /* a stream reopened from rv */
+    CHAOS_WE_EXPIRED,  /* 410 Expired answered to a resume from rv */
+    CHAOS_WE_CLOSE,    /* the stream ended, for the reason in why */
+    CHAOS_NWKIND
+};
+
+struct chaos_wline {
+    enum chaos_wkind kind;
+    int64_t t;         /* ns, the history's clock: when it arrived */
+    uint64_t rv;       /* 0 for a close */
+    int key, value;    /* events: chaos_watch.keys / values; value -1 none */
+    int item0, nitems; /* a list: its objects, chaos_watch.items[item0..] */
+    int64_t history;   /* expired: the server's change log size; 0 unknown */
+    char why[24];      /* close: "eof", "broken", "silent", "stop", "error 500" */
+    int line;          /* in watch.jsonl, for messages */
+};
+
+/* One server's lines, in the order its watcher wrote them. */
+struct chaos_wserver {
+    char *id;
+    struct chaos_wline *lines;
+    int n, cap;
+};
+
+struct chaos_watch {
+    struct chaos_wserver *servers; /* sorted by id */
+    int nservers;
+    struct chaos_strtab keys, values;
+    struct chaos_entry *items; /* the lists' objects (key, value, rv) */
+    int nitems, cap;
+};
+
+/* 0, or -1 with a message naming the line in err; w is then still to be
+ * freed. */
+int chaos_watch_parse(struct chaos_watch *w, const char *text, size_t len, char *err,
+                      size_t errlen);
+void chaos_watch_free(struct chaos_watch *w); /* and w itself */
+const char *chaos_wkind_name(enum chaos_wkind k);
+
+/* The watch guarantees checked against the history (chaos_watch.c): on
+ * every server, events in strictly increasing revisions, none missing
+ * between a stream's start and the last revision it delivered, the same
+ * change at each revision on every server and in the history's
+ * acknowledged writes, a 410 only for a revision the log had dropped. */
+struct chaos_watch_result {
+    bool ok;
+    int violations;
+    struct ubuf text;     /* the verdict's watch lines */
+    struct json_t *json;  /* {"result", "servers": {...}, "violations": [...]} */
+};
+void chaos_watch_check(const struct chaos_history *h, const struct chaos_watch *w,
+                       struct chaos_watch_result *out);
+void chaos_watch_result_free(struct chaos_watch_result *r);
+/* Per server: events, bookmarks, streams, reconnects, 410s. */
+void chaos_watch_figures(const struct chaos_watch *w, struct ubuf *out);
+
 /* The whole check (chaos_check.c). */
 struct chaos_options {
     long long max_states; /* per key; 0: the default */
@@ -205,6 +280,7 @@ struct chaos_report {
     struct ubuf json; /* the same as one JSON document */
     int failed_keys, limit_keys;
     bool linearizable, lost_write, converged;
+    bool watch_ok; /* true too when there was no watch.jsonl to check */
 };
 void chaos_check_history(const struct chaos_history *h, const struct chaos_options *o,
                          struct chaos_report *r);
@@ -270,9 +346,10 @@ struct chaos_cluster {
     int64_t t0;   /* the run's start (ns), for messages */
 };
 
-/* chaos_faults.c: the processes. Each returns 0, or -1 after a message. */
+/* chaos_faults.c: the processes. Each returns 0, or -1 after a message.
+ * watch_history: the servers' --watch-history (changes kept for watches). */
 int chaos_cluster_init(struct chaos_cluster *c, int n, const char *dir, const char *bin,
-                       char *err, size_t errlen);
+                       long watch_history, char *err, size_t errlen);
 int chaos_server_spawn(struct chaos_server *s);
 /* The leader one live, unpaused server names (0 if none), its term. */
 int chaos_cluster_leader(const struct chaos_cluster *c, uint64_t *term);
@@ -335,6 +412,23 @@ void chaos_workload_stop(struct chaos_workload *w);
 int chaos_workload_write(const struct chaos_workload *w, const char *path);
 long long chaos_workload_count(const struct chaos_workload *w);
 void chaos_workload_free(struct chaos_workload *w);
+
+/* The watchers (chaos_watcher.c): a thread per server keeps a watch on the
+ * workload's ConfigMaps open on that server, resumes it from the last
+ * revision it saw whenever it breaks, and writes every line to path
+ * (watch.jsonl). NULL after a message in err. */
+struct chaos_watchers;
+struct chaos_watchers *chaos_watchers_start(const struct chaos_cluster *c, const char *path,
+                                            uint64_t seed, long watch_history, char *err,
+                                            size_t errlen);
+/* Until every watcher has a stream open, at most ms; whether they all do. */
+bool chaos_watchers_ready(struct chaos_watchers *w, int ms, const volatile sig_atomic_t *stop);
+/* Until every watcher has delivered its server's current revision (read
+ * from /cluster/status now), at most ms; whether they all have. */
+bool chaos_watchers_settle(struct chaos_watchers *w, int ms, const volatile sig_atomic_t *stop);
+/* Stops and joins the threads, closes the file and frees w; 0, or -1 if
+ * the file could not be written. */
+int chaos_watchers_stop(struct chaos_watchers *w);
 
 /* The leader of each moment, sampled during the run (chaos_run.c). */
 struct chaos_term {

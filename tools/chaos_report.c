@@ -9,7 +9,9 @@
  * every node reaches a majority), so it is the fault's start: the figure is
  * how long the cluster took to accept writes again, e.g. to elect a new
  * leader after the old one was killed. Figures are grouped by kind, with the
- * faults aimed at the leader apart from the others.
+ * faults aimed at the leader apart from the others. With watch.jsonl, each
+ * server's watch figures follow (events, bookmarks, reconnects, 410s); the
+ * watch verdict is in the checker's text.
  *
  * report.html is one self-contained file (inline SVG and CSS, no script, no
  * external resource): the verdict and figures, then a timeline whose x axis
@@ -153,6 +155,10 @@ void chaos_figures(const struct chaos_run_record *r, struct ubuf *out)
         ubuf_appendf(out, "by kind:\n");
     rep_group_figures(r, un, out);
     free(un);
+    if (h->watch) {
+        ubuf_appendf(out, "watch streams (one watcher per server, watch.jsonl):\n");
+        chaos_watch_figures(h->watch, out);
+    }
 }
 
 /* ---------------------------------------------------------------- HTML */
@@ -363,7 +369,11 @@ int chaos_report_html(const struct chaos_run_record *r, const char *path)
                      "with Lowe's memoization); unknown results may have taken effect at any "
                      "time after their invoke, or never. The final state of every server is "
                      "appended as reads, so a lost acknowledged write fails; the servers' "
-                     "digests must agree. Files: history.jsonl, faults.jsonl, final.json; "
+                     "digests must agree. A watcher on every server records its watch "
+                     "streams: in strictly increasing revisions, without a gap against the "
+                     "revisions known from the other servers and the acknowledged writes, "
+                     "resumed from the last revision seen. Files: history.jsonl, faults.jsonl, "
+                     "final.json, watch.jsonl; "
                      "<code>bosun chaos check DIR</code> judges them again.</p>\n"
                      "</body></html>\n");
     FILE *f = fopen(path, "w");

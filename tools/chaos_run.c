@@ -7,7 +7,9 @@
  *   1. DIR (--out) must be empty or new. N servers start (chaos_faults.c:
  *      ports, argv, DIR/sN data, DIR/sN.log), their Raft links through the
  *      proxy (chaos_proxy.c); we wait for a leader.
- *   2. The clients start (chaos_workload.c), and a monitor thread samples
+ *   2. A watcher per server (chaos_watcher.c) opens a watch on the
+ *      workload's ConfigMaps there, recorded in DIR/watch.jsonl; then the
+ *      clients start (chaos_workload.c), and a monitor thread samples
  *      GET /cluster/status of every server every 250 ms: the leader and
  *      term of each moment, for the report.
  *   3. For --duration, faults at seeded random intervals (chaos_faults.c),
@@ -19,6 +21,8 @@
  *   5. Final state: every server's ConfigMaps in namespace chaos (a list
  *      read, linearizable) into DIR/final.json, and GET /cluster/digest of
  *      every server until they agree at one applied index (convergence).
+ *      The watchers go on until each has seen its server's revision of
+ *      then (bounded: 10 s), and stop.
  *   6. Every server is stopped (SIGTERM, SIGKILL after 20 s) and reaped; the
  *      checker runs in-process on DIR; the verdict and figures are printed
  *      and DIR/report.html written (chaos_report.c).
@@ -54,6 +58,9 @@ enum {
     RUN_STOP_GRACE_MS = 20000,
     RUN_MONITOR_MS = 250,
     RUN_HTTP_TIMEOUT_MS = 2000,
+    RUN_WATCH_READY_MS = 10000,
+    RUN_WATCH_SETTLE_MS = 10000,
+    RUN_WATCH_HISTORY = 100000, /* the servers' --watch-history by default */
 };
 
 /* The one piece of global mutable state: a signal handler cannot be handed
@@ -106,6 +113,7 @@ struct run_options {
     unsigned faults;
     struct chaos_workload_options w;
     uint64_t seed;
+    long watch_history;
     const char *out;
     const char *bin;
 };
@@ -115,15 +123,18 @@ static void run_usage(FILE *f)
     fprintf(f,
             "usage: bosun chaos [--servers 3|5] [--duration 60s] [--faults LIST]\n"
             "                   [--workload objects|register] [--clients 16] [--rate R]\n"
-            "                   [--keys K] [--timeout 3s] [--seed S] [--out DIR] [--bin PATH]\n"
+            "                   [--keys K] [--timeout 3s] [--seed S] [--watch-history N]\n"
+            "                   [--out DIR] [--bin PATH]\n"
             "       bosun chaos check DIR [--json] [--no-final] [--max-states N]\n"
             "\n"
             "Runs a local cluster of N servers with a fault proxy on every Raft link,\n"
             "drives a workload on ConfigMaps from concurrent clients spread over all\n"
             "servers, injects faults at random intervals from the seed, heals, and checks\n"
             "the recorded history: linearizable per key, no acknowledged write lost,\n"
-            "every replica identical. Prints PASS or FAIL with the first anomaly and the\n"
-            "figures; writes DIR/history.jsonl, faults.jsonl, final.json, report.html.\n"
+            "every replica identical, and every server's watch streams in order without\n"
+            "gaps or duplicates across reconnects. Prints PASS or FAIL with the first\n"
+            "anomaly and the figures; writes DIR/history.jsonl, faults.jsonl, final.json,\n"
+            "watch.jsonl, report.html.\n"
             "\n"
             "  --servers N     3 or 5 (up to %d; default 3)\n"
             "  --duration D    how long faults are injected: 60s, 500ms, 2m (default 60s)\n"
@@ -138,6 +149,8 @@ static void run_usage(FILE *f)
             "  --keys K        distinct ConfigMaps in namespace chaos (default 16)\n"
             "  --timeout D     an operation without an answer by then is unknown (default 3s)\n"
             "  --seed S        the faults' and clients' random choices (default: the clock)\n"
+            "  --watch-history N  changes each server keeps for watches (default %d); a\n"
+            "                  small one makes resumed watches meet 410 Expired\n"
             "  --out DIR       where to write (must be empty or new; default chaos-SEED)\n"
             "  --bin PATH      the bosun binary to run as servers (default: this one)\n"
             "\n"
@@ -145,7 +158,7 @@ static void run_usage(FILE *f)
             "                  see bosun chaos check --help.\n"
             "\n"
             "Exit status: 0 PASS, 1 FAIL, 2 the tool could not run or could not decide.\n",
-            CHAOS_MAX_SERVERS);
+            CHAOS_MAX_SERVERS, RUN_WATCH_HISTORY);
 }
 
 /* "60s", "500ms", "2m", "1h" or a bare number of seconds → ms; -1 if bad. */
@@ -205,11 +218,12 @@ static int run_parse(int argc, char **argv, struct run_options *o)
         {"workload", 1, 0, 'w'}, {"clients", 1, 0, 'c'}, {"rate", 1, 0, 'r'},
         {"keys", 1, 0, 'k'},    {"timeout", 1, 0, 't'},  {"seed", 1, 0, 's'},
         {"out", 1, 0, 'o'},     {"bin", 1, 0, 'b'},      {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"watch-history", 1, 0, 'W'}, {0, 0, 0, 0}};
     *o = (struct run_options){.servers = 3, .duration_ms = 60000,
                               .faults = (1u << CHAOS_NFAULTKIND) - 1,
                               .w = {.kind = CHAOS_W_OBJECTS, .clients = 16, .keys = 16,
-                                    .timeout_ms = 3000}};
+                                    .timeout_ms = 3000},
+                              .watch_history = RUN_WATCH_HISTORY};
     o->seed = (uint64_t)time(NULL) % 1000000;
     optind = 0;
     opterr = 0;
@@ -266,6 +280,11 @@ static int run_parse(int argc, char **argv, struct run_options *o)
             if (bench_parse_long(optarg, 0, LLONG_MAX, &v) != 0)
                 return run_bad("--seed", optarg);
             o->seed = (uint64_t)v;
+            break;
+        case 'W':
+            if (bench_parse_long(optarg, 1, 1000000000, &v) != 0)
+                return run_bad("--watch-history", optarg);
+            o->watch_history = (long)v;
             break;
         case 'o': o->out = optarg; break;
         case 'b': o->bin = optarg; break;
@@ -500,6 +519,7 @@ struct run {
     char dir[PATH_MAX];
     struct chaos_cluster c;
     struct chaos_workload *w;
+    struct chaos_watchers *watchers;
     struct run_monitor m;
     struct chaos_faults faults;
     struct ubuf notes;
@@ -545,7 +565,8 @@ static int run_prepare(struct run *r)
     if (!bin)
         return 2;
     char err[256];
-    int rc = chaos_cluster_init(&r->c, r->o.servers, r->dir, bin, err, sizeof err);
+    int rc = chaos_cluster_init(&r->c, r->o.servers, r->dir, bin, r->o.watch_history, err,
+                                sizeof err);
     free(bin);
     if (rc != 0) {
         fprintf(stderr, "bosun chaos: %s\n", err);
@@ -569,6 +590,39 @@ static int run_start_cluster(struct run *r)
            "leader s%d\n",
            r->c.n, r->dir, r->c.servers[0].api_port, r->c.servers[r->c.n - 1].api_port, leader);
     return 0;
+}
+
+/* The watchers, before the clients: 0, or an exit status after a message. */
+static int run_watch_start(struct run *r)
+{
+    char err[256], *path = run_path(r, "watch.jsonl");
+    r->watchers = chaos_watchers_start(&r->c, path, r->o.seed, r->o.watch_history, err,
+                                       sizeof err);
+    free(path);
+    if (!r->watchers) {
+        fprintf(stderr, "bosun chaos: %s\n", err);
+        return 2;
+    }
+    if (!chaos_watchers_ready(r->watchers, RUN_WATCH_READY_MS, &run_interrupted) &&
+        !run_interrupted)
+        ubuf_appendf(&r->notes, "watch: not every server's watch was open within %d s of the "
+                                "start\n", RUN_WATCH_READY_MS / 1000);
+    return 0;
+}
+
+/* After the final state: the watchers catch up with their servers (when
+ * settle) and stop. */
+static void run_watch_stop(struct run *r, bool settle)
+{
+    if (!r->watchers)
+        return;
+    if (settle && !run_interrupted &&
+        !chaos_watchers_settle(r->watchers, RUN_WATCH_SETTLE_MS, &run_interrupted))
+        ubuf_appendf(&r->notes, "watch: not every watcher saw its server's final revision "
+                                "within %d s\n", RUN_WATCH_SETTLE_MS / 1000);
+    if (chaos_watchers_stop(r->watchers) != 0)
+        ubuf_appendf(&r->notes, "watch: watch.jsonl could not be written whole\n");
+    r->watchers = NULL;
 }
 
 /* The faults phase and the quiet period after it. */
@@ -697,6 +751,8 @@ int chaos_run_main(int argc, char **argv)
     rc = run_prepare(r);
     if (rc == 0)
         rc = run_start_cluster(r);
+    if (rc == 0)
+        rc = run_watch_start(r);
     if (rc == 0) {
         char err[256] = "";
         run_monitor_start(&r->m, &r->c);
@@ -713,6 +769,7 @@ int chaos_run_main(int argc, char **argv)
         chaos_workload_stop(r->w);
     if (rc == 0)
         rc = run_record(r);
+    run_watch_stop(r, rc == 0 || rc == 1);
     run_monitor_stop(&r->m);
     if (r->c.n > 0) {
         printf("bosun chaos: stopping the servers\n");

@@ -38,7 +38,7 @@
 #include "tools/chaos_internal.h"
 #include "tools/tools.h"
 
-#define WL_NS "chaos"
+#define WL_NS CHAOS_NAMESPACE
 
 enum { WL_VALUE_MAX = 32, WL_SETUP_TRIES = 100 };
 

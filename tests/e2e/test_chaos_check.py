@@ -9,6 +9,9 @@ on histories this test writes (no cluster is started).
   value it returned and the write that overwrote it);
 - a lost acknowledged write (final.json without it) and divergent servers:
   exit 1, each named;
+- a watch.jsonl where every server's streams (one with a reconnect) hold
+  every revision: exit 0; the same with s2 skipping an acknowledged update:
+  exit 1, the verdict names the revision, the update and its client;
 - malformed input (a bad line, a missing final.json, a missing directory):
   exit 2 with a message naming the problem.
 
@@ -156,7 +159,9 @@ def test_pass(tmp_path):
     assert r.returncode == 0
     v = json.loads(r.stdout)
     assert v["result"] == "PASS" and v["anomaly"] is None
-    assert v["checks"] == {"linearizable": "PASS", "lost_writes": "PASS", "convergence": "PASS"}
+    assert v["checks"] == {"linearizable": "PASS", "lost_writes": "PASS", "convergence": "PASS",
+                           "watch": "NOT RUN"}
+    assert "watch        NOT RUN (no watch.jsonl)" in r.stderr
     assert v["figures"]["operations"] == 2000 and v["figures"]["servers"] == 3
     assert "result       PASS" in r.stderr
 
@@ -198,6 +203,46 @@ def test_lost_write_and_divergence(tmp_path):
     assert "key ns/a: server s1 has value a1 (rv 6), server s2 has no object" in r.stdout
 
 
+def write_watch(d, streams):
+    """watch.jsonl from {server: [line, ...]}, each line a dict without
+    server and t (given here, 1 ms apart)."""
+    lines = []
+    for server, items in streams.items():
+        for i, item in enumerate(items):
+            lines.append(json.dumps(dict({"server": server, "t": 1_000_000 * (i + 1)}, **item)))
+    (d / "watch.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def test_watch_gap_fails_complete_passes(tmp_path):
+    ops = [{"id": i, "client": i, "f": f, "key": "ns/a", "value": v, "invoke": 10_000_000 * i,
+            "complete": 10_000_000 * i + 5_000_000, "result": "ok", "rv": str(rv)}
+           for i, (f, v, rv) in enumerate([("create", "a0", 5), ("update", "a1", 6),
+                                           ("update", "a2", 7)])]
+    ev = {rv: {"type": t, "key": "ns/a", "rv": str(rv), "value": v}
+          for rv, t, v in [(5, "ADDED", "a0"), (6, "MODIFIED", "a1"), (7, "MODIFIED", "a2")]}
+    listed = {"open": "list", "rv": "4", "items": {}}
+    final = {"ns/a": ("a2", 7)}
+    s1 = [listed, ev[5], ev[6], ev[7], {"type": "BOOKMARK", "rv": "8"}, {"close": "stop"}]
+    s2 = [listed, ev[5], {"close": "broken"}, {"open": "resume", "rv": "5"}, ev[6], ev[7]]
+    write(tmp_path / "good", ops, {"s1": final, "s2": final})
+    write_watch(tmp_path / "good", {"s1": s1, "s2": s2})
+    r = chaos_check(tmp_path / "good")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "watch        PASS (2 servers: 6 events, 1 reconnects" in r.stdout
+
+    s2_gap = [listed, ev[5], {"close": "broken"}, {"open": "resume", "rv": "5"}, ev[7]]
+    write(tmp_path / "gap", ops, {"s1": final, "s2": final})
+    write_watch(tmp_path / "gap", {"s1": s1, "s2": s2_gap})
+    r = chaos_check(tmp_path / "gap")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "watch        FAIL (1 violation" in r.stdout and "result       FAIL" in r.stdout
+    assert ("s2's watch resumed from 5 but its first event was revision 7: it skipped revision 6 "
+            "(update of ns/a to \"a1\", acknowledged to client 1)") in r.stdout
+    v = json.loads(chaos_check(tmp_path / "gap", "--json").stdout)
+    assert v["checks"]["watch"] == "FAIL" and v["anomaly"]["kind"] == "watch"
+    assert v["watch"]["violations"][0]["rv"] == 6
+
+
 def test_malformed_exit_2(tmp_path):
     ops, final = simulate(3, n_ops=50)
     write(tmp_path, ops, {"s1": final})
@@ -212,6 +257,9 @@ def test_malformed_exit_2(tmp_path):
     r = chaos_check(tmp_path / "nofinal")
     assert r.returncode == 2 and "final.json" in r.stderr
     assert chaos_check(tmp_path / "nofinal", "--no-final").returncode == 0
+    (tmp_path / "nofinal" / "watch.jsonl").write_text('{"server":"s1","t":1,"close":"eof"}\n')
+    r = chaos_check(tmp_path / "nofinal", "--no-final")
+    assert r.returncode == 2 and "watch.jsonl line 1: close outside an open stream" in r.stderr
     r = chaos_check(tmp_path / "absent")
     assert r.returncode == 2 and "cannot open" in r.stderr
     r = subprocess.run([str(BOSUN), "chaos", "check"], capture_output=True, text=True,

@@ -5,8 +5,10 @@ injects faults and judges the history.
 - a short run (3 servers, 20 s, kill + pause + partition, 8 clients, seed 1)
   ends PASS with exit 0; it wrote history.jsonl (with ok operations of every
   kind), faults.jsonl (at least one fault of each kind asked for, each with
-  its start and end), final.json (every server) and a self-contained
-  report.html; the recorded history passes `bosun chaos check` again; the
+  its start and end), final.json (every server), watch.jsonl (every
+  server's watch: events, and streams resumed after they ended) and a
+  self-contained report.html; the watch check passed; the recorded history
+  passes `bosun chaos check` again; the
   servers' logs hold no sanitizer report (the known libraft 0.22.1
   InstallSnapshot leak aside, as in conftest); and no process it started is
   left running;
@@ -93,6 +95,14 @@ def test_short_run_passes(tmp_path):
     assert sorted(final["servers"]) == ["s1", "s2", "s3"]
     states = list(final["servers"].values())
     assert all(s == states[0] for s in states)  # converged
+
+    watch = _lines(out / "watch.jsonl")
+    assert "watch        PASS" in r.stdout and "watch streams" in r.stdout
+    for sid in ("s1", "s2", "s3"):
+        mine = [w for w in watch if w["server"] == sid]
+        assert mine[0].get("open") == "list", mine[:2]
+        assert sum(1 for w in mine if w.get("type") in ("ADDED", "MODIFIED", "DELETED")) >= 50
+        assert any(w.get("open") == "resume" for w in mine), sid  # reconnected and resumed
 
     html = (out / "report.html").read_text()
     assert "<svg" in html and "PASS" in html

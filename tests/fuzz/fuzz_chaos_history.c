@@ -3,7 +3,9 @@
  * checker itself (tools/chaos_check.c, chaos_search.c, chaos_explain.c).
  *
  * The input is DIR/history.jsonl, optionally followed by a NUL byte and
- * DIR/final.json. Parsing must either succeed or fail with a message;
+ * DIR/final.json (skipped when empty), and by another NUL byte and
+ * DIR/watch.jsonl (tools/chaos_watch.c checks it). Parsing must either
+ * succeed or fail with a message;
  * an accepted history is checked with a small search bound (so that no
  * input runs long), and the verdict must be one of the three with a text
  * ending in its "result" line and a JSON document that parses. The
@@ -43,15 +45,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 16384) /* a bounded input keeps every run short */
         return 0;
-    const char *text = (const char *)data;
-    const char *nul = memchr(text, '\0', size);
-    size_t hlen = nul ? (size_t)(nul - text) : size;
+    const char *part[3] = {(const char *)data, NULL, NULL};
+    size_t len[3] = {size, 0, 0};
+    for (int i = 1; i < 3 && part[i - 1]; i++) {
+        const char *nul = memchr(part[i - 1], '\0', len[i - 1]);
+        if (!nul)
+            break;
+        part[i] = nul + 1;
+        len[i] = len[i - 1] - (size_t)(part[i] - part[i - 1]);
+        len[i - 1] = (size_t)(nul - part[i - 1]);
+    }
     struct chaos_history h;
     char err[512] = "";
     chaos_history_init(&h);
-    int rc = chaos_history_parse(&h, text, hlen, err, sizeof err);
-    if (rc == 0 && nul)
-        rc = chaos_final_parse(&h, nul + 1, size - hlen - 1, err, sizeof err);
+    int rc = chaos_history_parse(&h, part[0], len[0], err, sizeof err);
+    if (rc == 0 && part[1] && len[1] > 0)
+        rc = chaos_final_parse(&h, part[1], len[1], err, sizeof err);
+    if (rc == 0 && part[2]) {
+        h.watch = xcalloc(1, sizeof *h.watch);
+        rc = chaos_watch_parse(h.watch, part[2], len[2], err, sizeof err);
+    }
     if (rc < 0 && !err[0])
         abort(); /* every refusal says why */
     if (rc == 0)
