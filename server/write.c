@@ -619,6 +619,13 @@ static bool changed(json_t *cur, json_t *next)
     return !eq;
 }
 
+/* An object's deletionGracePeriodSeconds (0 when absent). */
+static long grace_of(json_t *md)
+{
+    json_t *g = json_object_get(md, "deletionGracePeriodSeconds");
+    return json_is_integer(g) ? (long)json_integer_value(g) : 0;
+}
+
 static bool finalizers_empty(json_t *obj)
 {
     return json_array_size(json_object_get(api_metadata(obj), "finalizers")) == 0;
@@ -638,8 +645,10 @@ static bool namespace_finalized(struct wctx *w, json_t *obj)
 static int propose_update(struct wctx *w, json_t *next, uint64_t rev, const char *uid,
                           struct cluster_result *cr)
 {
+    /* ShouldDeleteDuringUpdate: a pod still in its grace period stays. */
     bool finish_delete = json_object_get(api_metadata(next), "deletionTimestamp") &&
-                         finalizers_empty(next) && namespace_finalized(w, next);
+                         grace_of(api_metadata(next)) == 0 && finalizers_empty(next) &&
+                         namespace_finalized(w, next);
     struct store_cmd cmd = {.op = finish_delete ? STORE_OP_DELETE : STORE_OP_UPDATE,
                             .resource = w->t->res->plural,
                             .ns = w->t->res->namespaced ? w->t->ns : "",
@@ -1144,22 +1153,87 @@ static const char *default_propagation(const struct resource *r)
     return strcmp(r->group, "batch") == 0 ? "Orphan" : "Background";
 }
 
-/* The marked object, if deletion only marks it; NULL if it goes now. */
+/* Kubernetes' pod strategy CheckGracefulDelete: the grace period a pod's
+ * deletion gets. The one asked for, else the pod's
+ * terminationGracePeriodSeconds; none for a pod that no node runs (not
+ * bound, or already Succeeded/Failed); a negative one counts as 1. */
+static long pod_grace_period(json_t *pod, long requested)
+{
+    json_t *spec = json_object_get(pod, "spec");
+    long period = requested;
+    if (period < 0) {
+        json_t *t = json_object_get(spec, "terminationGracePeriodSeconds");
+        period = json_is_integer(t) ? (long)json_integer_value(t) : 0;
+    }
+    const char *phase = api_str(json_object_get(pod, "status"), "phase");
+    if (!*api_str(spec, "nodeName") || !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"))
+        period = 0;
+    return period < 0 ? 1 : period;
+}
+
+/* The RFC 3339 time `secs` seconds after `when` (one), into out. */
+static void time_after(const char *when, long secs, char *out, size_t len)
+{
+    int64_t ms = util_time_parse(when);
+    time_t t = (time_t)((ms < 0 ? util_wall_ms() : ms) / 1000 + secs);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* rest.BeforeDelete for a pod being deleted gracefully: a later delete may
+ * only shorten the grace period (moving the deletionTimestamp back by the
+ * difference); 0 deletes at once unless finalizers hold it. Returns the
+ * grace period to keep, and sets *shortened when md changes. */
+static long pod_grace_again(json_t *md, long requested, bool *shortened)
+{
+    long had = grace_of(md);
+    *shortened = false;
+    if (had == 0 || requested < 0 || requested >= had)
+        return had;
+    char when[40];
+    time_after(api_str(md, "deletionTimestamp"), requested - had, when, sizeof when);
+    json_object_set_new(md, "deletionTimestamp", json_string(when));
+    json_object_set_new(md, "deletionGracePeriodSeconds", json_integer(requested));
+    *shortened = true;
+    return requested;
+}
+
+/* The marked object, if deletion only marks it; NULL if it goes now. A
+ * pod that a node may be running is deleted gracefully (as Kubernetes
+ * does): marked with deletionTimestamp = now + its grace period, and gone
+ * when its kubelet (our agent) deletes it again with grace 0. */
 static json_t *delete_mark(struct wctx *w, json_t *cur, const struct delete_opts *o)
 {
     const char *prop = o->propagation[0] ? o->propagation : default_propagation(w->t->res);
     bool is_ns = strcmp(w->t->res->plural, "namespaces") == 0;
+    bool is_pod = strcmp(w->t->res->plural, "pods") == 0;
     bool fg = strcmp(prop, "Foreground") == 0, orphan = strcmp(prop, "Orphan") == 0;
-    if (!is_ns && !fg && !orphan && finalizers_empty(cur))
+    json_t *md_cur = api_metadata(cur);
+    bool marked_before = json_object_get(md_cur, "deletionTimestamp") != NULL;
+    long grace = 0;
+    json_t *next = NULL;
+    if (is_pod && marked_before) {
+        next = json_deep_copy(cur);
+        bool shortened;
+        grace = pod_grace_again(api_metadata(next), o->grace, &shortened);
+    } else if (is_pod) {
+        grace = pod_grace_period(cur, o->grace);
+    }
+    if (!is_ns && !fg && !orphan && grace == 0 && finalizers_empty(cur)) {
+        json_decref(next);
         return NULL;
-    if (is_ns && json_object_get(api_metadata(cur), "deletionTimestamp") &&
-        finalizers_empty(cur) && namespace_finalized(w, cur))
+    }
+    if (is_ns && marked_before && finalizers_empty(cur) && namespace_finalized(w, cur))
         return NULL; /* emptied by the namespace controller: it goes now */
-    json_t *next = json_deep_copy(cur);
+    if (!next)
+        next = json_deep_copy(cur);
     json_t *md = api_metadata(next);
     if (!json_object_get(md, "deletionTimestamp")) {
-        json_object_set_new(md, "deletionTimestamp", json_string(w->now));
-        json_object_set_new(md, "deletionGracePeriodSeconds", json_integer(o->grace > 0 ? o->grace : 0));
+        char when[40];
+        time_after(w->now, grace, when, sizeof when);
+        json_object_set_new(md, "deletionTimestamp", json_string(grace ? when : w->now));
+        json_object_set_new(md, "deletionGracePeriodSeconds", json_integer(grace));
     }
     if (fg)
         finalizer_add(next, "foregroundDeletion");

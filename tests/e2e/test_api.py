@@ -14,7 +14,7 @@ from conftest import ensure_ns, cm, cm_path, wait_for
 def _namespaces(module_cluster):
     """The namespaces this module's tests write into."""
     ensure_ns(module_cluster.leader(), "crud-leader", "crud-follower", "bad-leader",
-              "bad-follower", "large", "ryw", "waw", "rvs", "gen", "cas")
+              "bad-follower", "large", "ryw", "waw", "rvs", "gen", "cas", "grace")
 
 
 def assert_status(r, code, reason):
@@ -543,3 +543,64 @@ def test_paged_list_token_expires(make_cluster):
         assert s.req("PUT", cm_path("exp", "o4"), cm("o4", {"i": str(i)})).status == 200
     r = s.get(cm_path("exp") + "?limit=2&continue=" + token)
     assert_status(r, 410, "Expired")
+
+
+def rfc3339(s):
+    return time.mktime(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def test_graceful_pod_deletion(module_cluster):
+    """A pod that a node may be running is deleted gracefully, as on
+    Kubernetes: marked with deletionTimestamp = now + its grace period and
+    kept (a status update does not finish it) until a delete with grace 0,
+    which its kubelet sends; a later delete may only shorten the period. A
+    pod no node runs (unbound, or Succeeded/Failed) goes at once."""
+    c = module_cluster
+    ld, f = c.leader(), c.followers(c.leader())[0]
+    ns, base = "grace", "/api/v1/namespaces/grace/pods"
+
+    def pod(name, **spec):
+        spec.setdefault("containers", [{"name": "c", "image": "x"}])
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
+
+    def delete(name, grace=None, **kw):
+        body = {"kind": "DeleteOptions", "apiVersion": "v1"}
+        if grace is not None:
+            body["gracePeriodSeconds"] = grace
+        return f.req("DELETE", "%s/%s" % (base, name), body, **kw)
+
+    assert ld.req("POST", base, pod("bound", nodeName="ghost",
+                                    terminationGracePeriodSeconds=30)).status == 201
+    r = delete("bound")
+    assert r.status == 200 and r.json["kind"] == "Pod", r
+    md = r.json["metadata"]
+    assert md["deletionGracePeriodSeconds"] == 30, md
+    left = rfc3339(md["deletionTimestamp"]) - time.mktime(time.gmtime())
+    assert 25 <= left <= 31, md
+    # still there, and a status update (the kubelet's) does not finish it
+    assert ld.get("%s/bound" % base).status == 200
+    r = ld.req("PATCH", "%s/bound/status" % base, {"status": {"phase": "Failed"}},
+               headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status == 200, r
+    assert ld.get("%s/bound" % base).status == 200
+    # only a shorter period is taken, and the timestamp moves back with it
+    r = delete("bound", 40)
+    assert ld.get("%s/bound" % base).json["metadata"]["deletionGracePeriodSeconds"] == 30
+    r = delete("bound", 10)
+    md2 = ld.get("%s/bound" % base).json["metadata"]
+    assert md2["deletionGracePeriodSeconds"] == 10, md2
+    assert rfc3339(md["deletionTimestamp"]) - rfc3339(md2["deletionTimestamp"]) == 20, (md, md2)
+    # grace 0: gone
+    r = delete("bound", 0)
+    assert r.status == 200, r
+    assert ld.get("%s/bound" % base).status == 404
+    # no node runs these: they go at once
+    assert ld.req("POST", base, pod("unbound")).status == 201
+    assert delete("unbound").status == 200
+    assert ld.get("%s/unbound" % base).status == 404
+    assert ld.req("POST", base, pod("done", nodeName="ghost")).status == 201
+    r = ld.req("PATCH", "%s/done/status" % base, {"status": {"phase": "Succeeded"}},
+               headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status == 200, r
+    assert delete("done").status == 200
+    assert ld.get("%s/done" % base).status == 404
