@@ -20,15 +20,77 @@
  * INT64_MAX if it may stay forever. */
 int64_t ctl_taint_eviction_time(json_t *tolerations, json_t *taints, int64_t unknown_added_ms);
 
-/* ---- replicaset.c, deployment.c ---- */
+/* ---- objects.c, podcache.c: claiming (Kubernetes' ControllerRefManager) ---- */
 
 /* What a controller does with an object its selector may claim
- * (Kubernetes' ClaimObject): keep it (ours and matching), adopt it (an
- * active orphan that matches, owner not being deleted), release it (ours
- * but no longer matching, owner not being deleted), or ignore it. */
+ * (ClaimObject), given whether the object matches (the selector and the
+ * controller's filter): keep it (ours and matching, even while the owner
+ * is being deleted), adopt it (an orphan that matches, not being deleted,
+ * in the owner's namespace, the owner not being deleted), release it
+ * (ours but no longer matching, the owner not being deleted), or ignore
+ * it (someone else's, or nothing to do). */
 enum ctl_claim { CTL_CLAIM_IGNORE, CTL_CLAIM_KEEP, CTL_CLAIM_ADOPT, CTL_CLAIM_RELEASE };
+enum ctl_claim ctl_claim_decide(json_t *owner, bool match, json_t *obj);
+/* AdoptPod's strategic merge patch: {"metadata":{"ownerReferences":[the
+ * owner as controller, blockOwnerDeletion], "uid": obj's uid (a
+ * precondition: uid is immutable), "finalizers":[finalizer] if not
+ * NULL}}. ReleasePod's: {"metadata":{"ownerReferences":[{"$patch":
+ * "delete","uid": the owner's}], "uid": obj's,
+ * "$deleteFromPrimitiveList/finalizers":[finalizer] if not NULL}}. New. */
+json_t *ctl_claim_adopt_patch(json_t *owner, const char *api_version, const char *kind,
+                              json_t *obj, const char *finalizer);
+json_t *ctl_claim_release_patch(json_t *owner, json_t *obj, const char *finalizer);
+
+/* One sync's claiming of one kind of object (a ControllerRefManager). */
 struct kube_selector;
-enum ctl_claim ctl_rs_claim(json_t *owner, const struct kube_selector *sel, json_t *obj);
+struct ctl_claimer {
+    struct ctl *c;
+    json_t *owner;                   /* as the sync read it */
+    const char *owner_resource;      /* its resource ("jobs"), to read it again */
+    const char *api_version, *kind;  /* its apiVersion and kind, for the reference */
+    const struct kube_selector *sel; /* its selector */
+    bool (*filter)(json_t *owner, json_t *obj); /* more than the selector, or NULL */
+    const char *finalizer; /* added on adoption, removed on release; or NULL */
+    int can_adopt;         /* the owner's recheck: 0 not made yet, 1 passed, -1 failed */
+};
+/* Whether obj matches m's selector and filter. */
+bool ctl_claim_match(const struct ctl_claimer *m, json_t *obj);
+/* ClaimPods (ClaimReplicaSets, ClaimControllerRevisions) over objs, of
+ * resource: adopts and releases as ctl_claim_decide says, the first
+ * adoption after the owner's recheck. Returns what the owner now controls
+ * (a new array; adopted objects as the patch returned them); *ok is
+ * cleared if an adoption or release failed (not for an object gone, nor
+ * a release refused because the object is another one). */
+json_t *ctl_claim(struct ctl_claimer *m, const char *resource, json_t *objs, bool *ok);
+/* Of objs, those m's owner keeps without a write (controlled and
+ * matching): what a re-read after the sync's own writes still claims. */
+json_t *ctl_claim_kept(const struct ctl_claimer *m, json_t *objs);
+/* The pods of ns the owner uid controls and those with no controller
+ * (from the pod cache; shared, read-only): all a claim can concern. */
+json_t *ctl_pods_claimable(struct ctl *c, const char *ns, const char *uid);
+/* ClaimPods over those of m's owner (getDaemonPods, getPodsForJob,
+ * getPodsForStatefulSet): ctl_claim's result. */
+json_t *ctl_claim_pods(struct ctl_claimer *m, bool *ok);
+/* ctl_claim_kept over the pods m's owner controls: what it still claims
+ * when read again after its own writes (a new array). */
+json_t *ctl_pods_kept(const struct ctl_claimer *m);
+/* The same for another resource, read from this replica (decoded only if
+ * the raw bytes hold the uid or may lack a controller reference). */
+json_t *ctl_list_claimable(struct ctl *c, const char *resource, const char *ns, const char *uid);
+/* Its prefilter on an encoded object: false only if every "controller"
+ * key in it is true (then it has a controller); decoding decides. */
+bool ctl_obj_maybe_orphan(const struct store_obj *o);
+/* For an orphan: queues (as controller) every object of resource in ns
+ * whose non-empty selector matches obj's labels (GetPodReplicaSets,
+ * GetPodJobs, ...: they may adopt it). */
+void ctl_enqueue_selecting(struct ctl *c, const char *controller, const char *resource,
+                           const char *ns, json_t *obj);
+/* For a change that left an object without a controller: queues the
+ * owner of this kind it had just before, if any (it lost something). */
+void ctl_enqueue_previous_owner(struct ctl *c, const struct store_event *e,
+                                const char *controller, const char *resource, const char *kind);
+
+/* ---- replicaset.c, deployment.c ---- */
 
 /* The most pods a ReplicaSet creates or deletes in one sync (Kubernetes'
  * burstReplicas), and the first slow-start batch. */
@@ -137,6 +199,10 @@ json_t *ctl_deploy_cleanup(json_t *d, json_t *old);
 /* The ordinal of pod_name in the set named set_name ("web-3" → 3), or -1
  * if the name is not the set's name, a dash and a decimal number. */
 int ctl_sts_ordinal(const char *set_name, const char *pod_name);
+/* isMemberOf: whether pod_name is set_name, a dash and one or more digits
+ * (Kubernetes' getParentName; unlike ctl_sts_ordinal it takes leading
+ * zeros and any length): only such pods are the set's to claim. */
+bool ctl_sts_is_member(const char *set_name, const char *pod_name);
 /* A claim's name: TEMPLATE-SET-ORDINAL ("data-web-0"). */
 void ctl_sts_claim_name(const char *tmpl_name, const char *set_name, int ordinal, char *buf,
                         size_t len);

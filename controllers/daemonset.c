@@ -2,7 +2,13 @@
  * every node that should run it, as Kubernetes' pkg/controller/daemon
  * keeps them (daemon_controller.go, update.go, util/daemonset_util.go).
  *
- * A sync of one DaemonSet, level-triggered:
+ * A sync of one DaemonSet, level-triggered (nothing while it is being
+ * deleted, or if its selector is empty):
+ *  0. claims (ctl_claim, objects.c, as controlledHistories and
+ *     getDaemonPods): the ControllerRevisions and the pods of its
+ *     namespace with no controller that its selector matches are adopted,
+ *     its own that it no longer matches released; a failed claim fails
+ *     the sync;
  *  1. history: the ControllerRevision matching the pod template
  *     (NAME-<ctl_template_hash>, data = {"spec":{"template":…,"$patch":
  *     "replace"}}) is found or created with the next revision number; its
@@ -34,11 +40,14 @@
  * scheduler/.
  *
  * Changes: a DaemonSet queues itself; a pod with a DaemonSet controller
- * reference queues that DaemonSet; a node whose labels or taints changed
- * (or that came or went) queues every DaemonSet — heartbeats that change
- * nothing else are ignored, as Kubernetes' shouldIgnoreNodeUpdate does.
- * The template generation (pod-template-generation label) is the
- * DaemonSet's deprecated.daemonset.template.generation annotation when
+ * reference queues that DaemonSet; an orphan pod (not being deleted)
+ * queues the DaemonSet that controlled it just before, if any, and every
+ * DaemonSet of its namespace that selects it; a node whose labels or
+ * taints changed (or that came or went) queues every DaemonSet —
+ * heartbeats that change nothing else are ignored, as Kubernetes'
+ * shouldIgnoreNodeUpdate does. The template generation
+ * (pod-template-generation label) is the DaemonSet's
+ * deprecated.daemonset.template.generation annotation when
  * present, else its metadata.generation: bosun's API server does not keep
  * a separate template generation. maxSurge > 0 is treated as 0. */
 #include <assert.h>
@@ -549,10 +558,11 @@ static bool is(const struct store_event *e, const char *res)
     return e->o.resource_len == n && memcmp(e->o.resource, res, n) == 0;
 }
 
+/* Every pod: an orphan may be adopted, a pod that lost its controller may
+ * have been a DaemonSet's. */
 static bool wants(const struct store_event *e)
 {
-    return is(e, "daemonsets") || is(e, "nodes") ||
-           (is(e, "pods") && ctl_obj_has(&e->o, "DaemonSet"));
+    return is(e, "daemonsets") || is(e, "nodes") || is(e, "pods");
 }
 
 static int enqueue_one(void *arg, const struct store_obj *o)
@@ -638,6 +648,10 @@ static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
         json_t *ref = ctl_controller_ref(obj);
         if (ref && strcmp(ctl_str(ref, "kind"), "DaemonSet") == 0)
             ctl_enqueue(c, DS, "daemonsets", ns, ctl_str(ref, "name"));
+        if (ref || e->type == STORE_DELETED || deleting(obj))
+            return; /* nobody adopts an orphan that goes */
+        ctl_enqueue_previous_owner(c, e, DS, "daemonsets", "DaemonSet");
+        ctl_enqueue_selecting(c, DS, "daemonsets", ns, obj);
     } else if (node_changed(c, name, e->type == STORE_DELETED ? NULL : obj)) {
         enqueue_all(c);
     }
@@ -654,20 +668,6 @@ static void resync(struct ctl *c)
 }
 
 /* ---- I/O: history ---- */
-
-static json_t *owned_list(struct ctl *c, const char *resource, const char *ns, const char *uid)
-{
-    json_t *all = ctl_list(c, resource, ns, uid), *out = json_array(), *o;
-    size_t i;
-    json_array_foreach(all, i, o)
-    {
-        json_t *ref = ctl_controller_ref(o);
-        if (ref && strcmp(ctl_str(ref, "uid"), uid) == 0)
-            json_array_append(out, o);
-    }
-    json_decref(all);
-    return out;
-}
 
 static json_int_t revision_of(json_t *rev)
 {
@@ -758,17 +758,36 @@ static bool create_revision(struct ctl *c, json_t *ds, const char *hash, json_in
     return true;
 }
 
+/* controlledHistories: the revisions of ds's namespace it claims (adopting
+ * orphans its selector matches, releasing its own that it no longer
+ * does); a new array. */
+static json_t *claim_history(struct ctl_claimer *m, bool *ok)
+{
+    json_t *md = meta(m->owner);
+    json_t *all = ctl_list_claimable(m->c, "controllerrevisions", ctl_str(md, "namespace"),
+                                     ctl_str(md, "uid"));
+    json_t *mine = ctl_claim(m, "controllerrevisions", all, ok);
+    json_decref(all);
+    return mine;
+}
+
 /* constructHistory: the current revision's hash into hash, the old ones
  * into *old (a new array). */
-static bool construct_history(struct ctl *c, json_t *ds, char *hash, size_t len, json_t **old)
+static bool construct_history(struct ctl_claimer *m, char *hash, size_t len, json_t **old)
 {
+    struct ctl *c = m->c;
+    json_t *ds = m->owner;
     const char *ns = ctl_str(meta(ds), "namespace");
-    json_t *revs = owned_list(c, "controllerrevisions", ns, ctl_str(meta(ds), "uid")), *r;
+    bool ok = true;
+    *old = json_array();
+    json_t *revs = claim_history(m, &ok), *r;
+    if (!ok) {
+        json_decref(revs);
+        return false;
+    }
     json_t *cur = NULL;
     json_int_t max_old = 0;
     size_t i;
-    bool ok = true;
-    *old = json_array();
     json_array_foreach(revs, i, r)
     {
         if (!ctl_ds_revision_matches(ds, r)) {
@@ -939,11 +958,6 @@ static bool update_status(struct ctl *c, json_t *ds, json_t *nodes, json_t *pods
     return ok;
 }
 
-static json_t *ds_pods(struct ctl *c, json_t *ds)
-{
-    return ctl_pods_owned(c, ctl_str(meta(ds), "namespace"), ctl_str(meta(ds), "uid"));
-}
-
 static bool selects_everything(json_t *ds)
 {
     json_t *sel = at(ds, "spec", "selector");
@@ -951,23 +965,25 @@ static bool selects_everything(json_t *ds)
            !json_array_size(json_object_get(sel, "matchExpressions"));
 }
 
-static bool sync_ds(struct ctl *c, json_t *ds)
+static bool sync_ds(struct ctl *c, json_t *ds, const struct kube_selector *sel)
 {
-    if (deleting(ds))
-        return true; /* the garbage collector takes its pods and revisions */
-    if (selects_everything(ds)) {
-        ctl_event(c, "daemonsets", ds, "Warning", "SelectingAll",
-                  "This daemon set is selecting all pods. A non-empty selector is required.");
-        return true;
-    }
     char hash[16];
     json_t *old = NULL;
-    if (!construct_history(c, ds, hash, sizeof hash, &old)) {
+    struct ctl_claimer mr = {.c = c, .owner = ds, .owner_resource = "daemonsets",
+                             .api_version = "apps/v1", .kind = "DaemonSet", .sel = sel};
+    struct ctl_claimer mp = mr;
+    if (!construct_history(&mr, hash, sizeof hash, &old)) {
+        json_decref(old);
+        return false;
+    }
+    bool claimed = true;
+    json_t *pods = ctl_claim_pods(&mp, &claimed); /* getDaemonPods */
+    if (!claimed) { /* manage() fails the sync on a failed claim */
+        json_decref(pods);
         json_decref(old);
         return false;
     }
     json_t *nodes = ctl_list(c, "nodes", NULL, NULL);
-    json_t *pods = ds_pods(c, ds);
     struct ctl_ds_plan plan;
     ctl_ds_plan_manage(ds, nodes, pods, hash, &plan);
     bool wrote = json_array_size(plan.create_nodes) || json_array_size(plan.delete_pods);
@@ -977,14 +993,14 @@ static bool sync_ds(struct ctl *c, json_t *ds)
     json_decref(plan.delete_pods);
     if (wrote) { /* read our own writes */
         json_decref(pods);
-        pods = ds_pods(c, ds);
+        pods = ctl_pods_kept(&mp);
     }
     if (ok && strcmp(ctl_str(at(ds, "spec", "updateStrategy"), "type"), "RollingUpdate") == 0) {
         json_t *old_pods = ctl_ds_plan_rolling(ds, nodes, pods, hash, util_wall_ms());
         if (json_array_size(old_pods)) {
             ok &= delete_pods(c, ds, old_pods);
             json_decref(pods);
-            pods = ds_pods(c, ds);
+            pods = ctl_pods_kept(&mp);
         }
         json_decref(old_pods);
     }
@@ -1002,7 +1018,25 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
     json_t *ds = ctl_get(c, "daemonsets", ns, name);
     if (!ds)
         return true;
-    bool ok = sync_ds(c, ds);
+    if (deleting(ds)) {
+        json_decref(ds);
+        return true; /* the garbage collector takes its pods and revisions */
+    }
+    if (selects_everything(ds)) {
+        ctl_event(c, "daemonsets", ds, "Warning", "SelectingAll",
+                  "This daemon set is selecting all pods. A non-empty selector is required.");
+        json_decref(ds);
+        return true;
+    }
+    char err[128];
+    struct kube_selector *sel =
+        kube_selector_from_json(at(ds, "spec", "selector"), err, sizeof err);
+    bool ok = true;
+    if (sel)
+        ok = sync_ds(c, ds, sel);
+    else /* validation keeps these out: not worth a retry */
+        LOG_WARN("controllers: daemonset %s/%s: bad selector: %s", ns, name, err);
+    kube_selector_free(sel);
     json_decref(ds);
     return ok;
 }

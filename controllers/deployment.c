@@ -987,36 +987,14 @@ static bool sync_status(struct dsync *s, json_t *new_rs, bool rollout)
 
 static bool claim_rss(struct dsync *s, const struct kube_selector *sel)
 {
+    struct ctl_claimer m = {.c = s->c, .owner = s->d, .owner_resource = "deployments",
+                            .api_version = "apps/v1", .kind = "Deployment", .sel = sel};
     json_t *rss = ctl_list(s->c, "replicasets", s->ns, NULL), *rs;
-    size_t i;
     bool ok = true;
-    json_array_foreach(rss, i, rs)
-    {
-        enum ctl_claim cl = ctl_rs_claim(s->d, sel, rs);
-        if (cl == CTL_CLAIM_KEEP) {
-            json_array_append(s->all, rs);
-            continue;
-        }
-        if (cl != CTL_CLAIM_ADOPT && cl != CTL_CLAIM_RELEASE)
-            continue;
-        json_t *ref = cl == CTL_CLAIM_ADOPT
-                          ? ctl_owner_ref(s->d, "apps/v1", "Deployment")
-                          : json_pack("{s:s, s:s}", "$patch", "delete", "uid",
-                                      ctl_str(meta(s->d), "uid"));
-        json_t *patch = json_pack("{s:{s:[o], s:s}}", "metadata", "ownerReferences", ref, "uid",
-                                  ctl_str(meta(rs), "uid"));
-        char path[600];
-        json_t *reply = NULL;
-        ctl_object_path("replicasets", s->ns, ctl_str(meta(rs), "name"), path, sizeof path);
-        int st = ctl_api(s->c, "PATCH", path, "application/strategic-merge-patch+json", patch,
-                         &reply);
-        if (st == 200 && cl == CTL_CLAIM_ADOPT && json_is_object(reply))
-            json_array_append(s->all, reply);
-        else if (st != 200 && st != 404)
-            ok = false;
-        json_decref(reply);
-        json_decref(patch);
-    }
+    json_t *mine = ctl_claim(&m, "replicasets", rss, &ok);
+    size_t i;
+    json_array_foreach(mine, i, rs) json_array_append(s->all, rs);
+    json_decref(mine);
     json_decref(rss);
     json_array_foreach(s->all, i, rs) saved_put(s, rs);
     return ok;
@@ -1448,24 +1426,6 @@ static bool wants(const struct store_event *e)
             ctl_obj_has(&e->o, "ReplicaSet"));
 }
 
-/* The deployments of ns whose selector matches an orphan ReplicaSet. */
-static void enqueue_matching(struct ctl *c, const char *ns, json_t *rs)
-{
-    json_t *ds = ctl_list(c, "deployments", ns, NULL), *d;
-    size_t i;
-    json_array_foreach(ds, i, d)
-    {
-        char err[64];
-        struct kube_selector *sel =
-            kube_selector_from_json(json_object_get(spec(d), "selector"), err, sizeof err);
-        if (sel && !kube_selector_empty(sel) &&
-            kube_selector_match(sel, json_object_get(meta(rs), "labels")))
-            ctl_enqueue(c, DC, "deployments", ns, ctl_str(meta(d), "name"));
-        kube_selector_free(sel);
-    }
-    json_decref(ds);
-}
-
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 {
     char ns[256], name[256];
@@ -1492,8 +1452,10 @@ static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
             ctl_enqueue(c, DC, "deployments", ns, ctl_str(ref, "name"));
         return;
     }
-    if (e->type != STORE_DELETED)
-        enqueue_matching(c, ns, obj);
+    if (e->type != STORE_DELETED) {
+        ctl_enqueue_previous_owner(c, e, DC, "deployments", "Deployment");
+        ctl_enqueue_selecting(c, DC, "deployments", ns, obj);
+    }
 }
 
 static int resync_one(void *arg, const struct store_obj *o)

@@ -38,11 +38,18 @@
  * leader's controllers only once its replica has applied everything the
  * last leader committed.)
  *
+ * A sync of an unfinished Job first claims the pods of its namespace
+ * (getPodsForJob: ctl_claim, objects.c): an orphan its selector matches
+ * is adopted with the tracking finalizer added, a pod of its own that it
+ * no longer matches is released with the finalizer removed; a failed
+ * claim fails the sync. An orphan pod (not being deleted) queues the Job
+ * that controlled it just before, if any, and every Job of its namespace
+ * that selects it.
+ *
  * Pods whose Job is gone or finished keep no finalizer: a pod change of
  * such a pod queues "pods/NS/NAME", whose sync removes it (syncOrphanPod).
- * Not done: adoption of selector-matching orphan pods (pods are found by
- * controller reference), backoffLimitPerIndex/maxFailedIndexes, the
- * FailIndex action, successPolicy, managedBy. */
+ * Not done: backoffLimitPerIndex/maxFailedIndexes, the FailIndex action,
+ * successPolicy, managedBy. */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +59,7 @@
 #include "codec/codec.h"
 #include "controllers/controllers.h"
 #include "controllers/ctl_internal.h"
+#include "kube/kube.h"
 #include "util/util.h"
 
 #define JOB "job"
@@ -1266,23 +1274,36 @@ static bool sync_job(struct ctl *c, const char *ns, const char *name)
     json_t *job = ctl_get(c, "jobs", ns, name);
     if (!job)
         return true;
-    const char *uid = ctl_str(md_of(job), "uid");
-    json_t *pods = ctl_pods_owned(c, ns, uid);
+    json_t *pods = NULL;
+    struct kube_selector *sel = NULL;
     bool ok = true;
     if (ctl_job_finished(job, NULL)) {
+        pods = ctl_pods_owned(c, ns, ctl_str(md_of(job), "uid"));
         ok = sync_finished(c, job, pods);
         goto out;
     }
     const char *mode = ctl_str(job_spec(job), "completionMode");
     if (*mode && !str_eq(mode, "Indexed") && !str_eq(mode, "NonIndexed"))
         goto out; /* UnknownCompletionMode: skipped, as Kubernetes */
+    char err[128];
+    sel = kube_selector_from_json(json_object_get(job_spec(job), "selector"), err, sizeof err);
+    if (!sel) { /* the server generates and validates it: not worth a retry */
+        LOG_WARN("controllers: job %s/%s: bad selector: %s", ns, name, err);
+        goto out;
+    }
+    struct ctl_claimer m = {.c = c, .owner = job, .owner_resource = "jobs",
+                            .api_version = "batch/v1", .kind = "Job", .sel = sel,
+                            .finalizer = CTL_JOB_FINALIZER};
+    pods = ctl_claim_pods(&m, &ok); /* getPodsForJob */
+    if (!ok)
+        goto out; /* as syncJob: a failed claim fails the sync */
     struct ctl_job_plan p;
     ctl_job_plan(job, pods, util_wall_ms(), &p);
     if (json_array_size(p.remove) || json_array_size(p.create)) {
         ok = manage_pods(c, job, &p);
         ctl_job_plan_free(&p);
         json_decref(pods); /* plan again from what is there now */
-        pods = ctl_pods_owned(c, ns, uid);
+        pods = ctl_pods_kept(&m);
         ctl_job_plan(job, pods, util_wall_ms(), &p);
         if (json_array_size(p.remove) || json_array_size(p.create)) {
             ok = false; /* something would not go: retry after a backoff */
@@ -1300,7 +1321,7 @@ static bool sync_job(struct ctl *c, const char *ns, const char *name)
                   str_eq(p.event, "Suspended") ? "suspended" : "resumed");
     ok &= strip_finalizers(c, p.strip);
     json_decref(pods);
-    pods = ctl_pods_owned(c, ns, uid);
+    pods = ctl_pods_kept(&m);
     bool finished;
     json_t *status = json_deep_copy(p.status);
     if (ctl_job_settle(status, pods, p.final, p.reached_max, util_wall_ms(), &finished)) {
@@ -1317,6 +1338,7 @@ static bool sync_job(struct ctl *c, const char *ns, const char *name)
         ctl_enqueue(c, JOB, "jobs", ns, name);
     ctl_job_plan_free(&p);
 out:
+    kube_selector_free(sel);
     json_decref(pods);
     json_decref(job);
     return ok;
@@ -1363,11 +1385,11 @@ static bool res_is(const struct store_event *e, const char *res)
     return e->o.resource_len == strlen(res) && memcmp(e->o.resource, res, e->o.resource_len) == 0;
 }
 
+/* Every pod: an orphan may be adopted, a pod that lost its controller may
+ * have been a Job's. */
 static bool wants(const struct store_event *e)
 {
-    return res_is(e, "jobs") ||
-           (res_is(e, "pods") && (ctl_obj_has(&e->o, "batch/v1") ||
-                                  ctl_obj_has(&e->o, CTL_JOB_FINALIZER)));
+    return res_is(e, "jobs") || res_is(e, "pods");
 }
 
 static bool job_exists(struct ctl *c, const char *ns, const char *name, const char *uid)
@@ -1395,6 +1417,10 @@ static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
     if (e->type != STORE_DELETED && has_finalizer(obj, CTL_JOB_FINALIZER) &&
         (!job_ref || !job_exists(c, ns, ctl_str(ref, "name"), ctl_str(ref, "uid"))))
         ctl_enqueue(c, JOB, "pods", ns, name);
+    if (ref || e->type == STORE_DELETED || json_object_get(md_of(obj), "deletionTimestamp"))
+        return; /* nobody adopts an orphan that goes */
+    ctl_enqueue_previous_owner(c, e, JOB, "jobs", "Job");
+    ctl_enqueue_selecting(c, JOB, "jobs", ns, obj);
 }
 
 static void resync(struct ctl *c)

@@ -1,18 +1,34 @@
 /* objects.c — what the controllers share about objects: reading them from
- * this replica, owner references, pods made from templates, pod readiness,
- * template hashes, conditions and status writes.
+ * this replica, owner references, claiming (adoption and release), pods
+ * made from templates, pod readiness, template hashes, conditions and
+ * status writes.
  *
  * Reads go straight to the local LMDB replica (the controllers run on the
  * leader, which has applied every write it acknowledged); lists are
  * prefiltered on the raw msgpack bytes (keys and strings are stored
  * verbatim) so that, say, the pods of one owner are found by its uid
- * without decoding the namespace's other pods. */
+ * without decoding the namespace's other pods.
+ *
+ * Claiming is Kubernetes' ControllerRefManager (pkg/controller/
+ * controller_ref_manager.go), shared by every workload controller: an
+ * orphan (no controller reference) that matches the owner's selector (and
+ * the controller's own filter) in its namespace, not being deleted, is
+ * adopted while the owner is not being deleted; an object the owner
+ * controls that no longer matches is released. Both are strategic merge
+ * patches of metadata.ownerReferences carrying the object's uid, so they
+ * fail (422) on a namesake made since; a Job's also add and remove its
+ * tracking finalizer. Before the first adoption of a sync the owner is
+ * read again through the API, a linearizable read, and nothing is adopted
+ * if it has just been deleted or replaced (RecheckDeletionTimestamp). */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec/codec.h"
 #include "controllers/controllers.h"
+#include "controllers/ctl_internal.h"
+#include "kube/kube.h"
 #include "util/util.h"
 
 const char *ctl_str(json_t *o, const char *key)
@@ -119,6 +135,279 @@ json_t *ctl_owner_ref(json_t *owner, const char *api_version, const char *kind)
     return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "apiVersion", api_version, "kind", kind,
                      "name", ctl_str(md, "name"), "uid", ctl_str(md, "uid"), "controller", 1,
                      "blockOwnerDeletion", 1);
+}
+
+/* ---- claiming: Kubernetes' ControllerRefManager ---- */
+
+static json_t *md_of(json_t *o)
+{
+    return json_object_get(o, "metadata");
+}
+
+enum ctl_claim ctl_claim_decide(json_t *owner, bool match, json_t *obj)
+{
+    json_t *ref = ctl_controller_ref(obj);
+    bool owner_deleting = json_object_get(md_of(owner), "deletionTimestamp") != NULL;
+    if (ref) {
+        if (strcmp(ctl_str(ref, "uid"), ctl_str(md_of(owner), "uid")) != 0)
+            return CTL_CLAIM_IGNORE; /* someone else's */
+        if (match)
+            return CTL_CLAIM_KEEP; /* even while the owner goes: that takes no write */
+        return owner_deleting ? CTL_CLAIM_IGNORE : CTL_CLAIM_RELEASE;
+    }
+    if (owner_deleting || !match || json_object_get(md_of(obj), "deletionTimestamp"))
+        return CTL_CLAIM_IGNORE;
+    const char *ons = ctl_str(md_of(owner), "namespace");
+    if (*ons && strcmp(ons, ctl_str(md_of(obj), "namespace")) != 0)
+        return CTL_CLAIM_IGNORE;
+    return CTL_CLAIM_ADOPT;
+}
+
+json_t *ctl_claim_adopt_patch(json_t *owner, const char *api_version, const char *kind,
+                              json_t *obj, const char *finalizer)
+{
+    json_t *md = json_pack("{s:[o], s:s}", "ownerReferences",
+                           ctl_owner_ref(owner, api_version, kind), "uid",
+                           ctl_str(md_of(obj), "uid"));
+    if (finalizer)
+        json_object_set_new(md, "finalizers", json_pack("[s]", finalizer));
+    return json_pack("{s:o}", "metadata", md);
+}
+
+json_t *ctl_claim_release_patch(json_t *owner, json_t *obj, const char *finalizer)
+{
+    json_t *md = json_pack("{s:[{s:s, s:s}], s:s}", "ownerReferences", "$patch", "delete", "uid",
+                           ctl_str(md_of(owner), "uid"), "uid", ctl_str(md_of(obj), "uid"));
+    if (finalizer)
+        json_object_set_new(md, "$deleteFromPrimitiveList/finalizers",
+                            json_pack("[s]", finalizer));
+    return json_pack("{s:o}", "metadata", md);
+}
+
+bool ctl_claim_match(const struct ctl_claimer *m, json_t *obj)
+{
+    return kube_selector_match(m->sel, json_object_get(md_of(obj), "labels")) &&
+           (!m->filter || m->filter(m->owner, obj));
+}
+
+json_t *ctl_claim_kept(const struct ctl_claimer *m, json_t *objs)
+{
+    json_t *out = json_array(), *o;
+    size_t i;
+    json_array_foreach(objs, i, o) if (ctl_claim_decide(m->owner, ctl_claim_match(m, o), o) ==
+                                       CTL_CLAIM_KEEP) json_array_append(out, o);
+    return out;
+}
+
+/* RecheckDeletionTimestamp: the owner read again, without resourceVersion
+ * (linearizable, not this replica's possibly older copy); adoption is
+ * refused if it cannot be read, is another object now, or is going. */
+static bool owner_recheck(struct ctl_claimer *m)
+{
+    json_t *md = md_of(m->owner), *fresh = NULL;
+    char path[600];
+    int st = -1;
+    if (ctl_object_path(m->owner_resource, ctl_str(md, "namespace"), ctl_str(md, "name"), path,
+                        sizeof path))
+        st = ctl_api(m->c, "GET", path, NULL, NULL, &fresh);
+    const char *why = st != 200 ? "cannot read it again"
+                      : strcmp(ctl_str(md_of(fresh), "uid"), ctl_str(md, "uid")) != 0
+                          ? "it is gone"
+                      : json_object_get(md_of(fresh), "deletionTimestamp")
+                          ? "it has just been deleted"
+                          : NULL;
+    if (why)
+        LOG_WARN("controllers: %s %s/%s: can't adopt: %s (%d)", m->kind,
+                 ctl_str(md, "namespace"), ctl_str(md, "name"), why, st);
+    json_decref(fresh);
+    return why == NULL;
+}
+
+/* canAdopt: the recheck, at most once per claimer. */
+static bool can_adopt(struct ctl_claimer *m)
+{
+    if (m->can_adopt == 0)
+        m->can_adopt = owner_recheck(m) ? 1 : -1;
+    return m->can_adopt > 0;
+}
+
+static int patch_object(struct ctl_claimer *m, const char *resource, json_t *obj, json_t *patch,
+                        json_t **reply)
+{
+    char path[600];
+    if (!ctl_object_path(resource, ctl_str(md_of(obj), "namespace"), ctl_str(md_of(obj), "name"),
+                         path, sizeof path))
+        return -1;
+    return ctl_api(m->c, "PATCH", path, "application/strategic-merge-patch+json", patch, reply);
+}
+
+/* AdoptPod: the patched object joins claimed; an object gone meanwhile is
+ * no error, any other failure is (the sync is retried). */
+static bool claim_adopt(struct ctl_claimer *m, const char *resource, json_t *obj,
+                        json_t *claimed)
+{
+    if (!can_adopt(m))
+        return false;
+    json_t *patch = ctl_claim_adopt_patch(m->owner, m->api_version, m->kind, obj, m->finalizer);
+    json_t *reply = NULL;
+    int st = patch_object(m, resource, obj, patch, &reply);
+    json_decref(patch);
+    const char *oname = ctl_str(md_of(m->owner), "name"), *name = ctl_str(md_of(obj), "name");
+    if (st == 200) {
+        LOG_INFO("controllers: %s %s adopted %s %s", m->kind, oname, resource, name);
+        json_array_append(claimed, json_is_object(reply) ? reply : obj);
+    } else if (st != 404) {
+        LOG_WARN("controllers: %s %s: adopting %s %s: %d %s", m->kind, oname, resource, name, st,
+                 ctl_str(reply, "message"));
+    }
+    json_decref(reply);
+    return st == 200 || st == 404;
+}
+
+/* ReleasePod: gone (404) or no longer ours, or another object of that
+ * name (422: the uid does not match) are no errors. */
+static bool claim_release(struct ctl_claimer *m, const char *resource, json_t *obj)
+{
+    json_t *patch = ctl_claim_release_patch(m->owner, obj, m->finalizer);
+    int st = patch_object(m, resource, obj, patch, NULL);
+    json_decref(patch);
+    const char *oname = ctl_str(md_of(m->owner), "name"), *name = ctl_str(md_of(obj), "name");
+    if (st == 200)
+        LOG_INFO("controllers: %s %s released %s %s", m->kind, oname, resource, name);
+    else if (st != 404 && st != 422)
+        LOG_WARN("controllers: %s %s: releasing %s %s: %d", m->kind, oname, resource, name, st);
+    return st == 200 || st == 404 || st == 422;
+}
+
+json_t *ctl_claim(struct ctl_claimer *m, const char *resource, json_t *objs, bool *ok)
+{
+    assert(m->c && m->owner && m->owner_resource && m->api_version && m->kind && m->sel);
+    json_t *claimed = json_array(), *o;
+    size_t i;
+    json_array_foreach(objs, i, o)
+    {
+        switch (ctl_claim_decide(m->owner, ctl_claim_match(m, o), o)) {
+        case CTL_CLAIM_KEEP:
+            json_array_append(claimed, o);
+            break;
+        case CTL_CLAIM_ADOPT:
+            *ok &= claim_adopt(m, resource, o, claimed);
+            break;
+        case CTL_CLAIM_RELEASE:
+            *ok &= claim_release(m, resource, o);
+            break;
+        case CTL_CLAIM_IGNORE:
+            break;
+        }
+    }
+    return claimed;
+}
+
+json_t *ctl_claim_pods(struct ctl_claimer *m, bool *ok)
+{
+    json_t *md = md_of(m->owner);
+    json_t *all = ctl_pods_claimable(m->c, ctl_str(md, "namespace"), ctl_str(md, "uid"));
+    json_t *mine = ctl_claim(m, "pods", all, ok);
+    json_decref(all);
+    return mine;
+}
+
+json_t *ctl_pods_kept(const struct ctl_claimer *m)
+{
+    json_t *md = md_of(m->owner);
+    json_t *owned = ctl_pods_owned(m->c, ctl_str(md, "namespace"), ctl_str(md, "uid"));
+    json_t *kept = ctl_claim_kept(m, owned);
+    json_decref(owned);
+    return kept;
+}
+
+struct claimable_ctx {
+    json_t *out;
+    const char *uid;
+};
+
+/* The key "controller" (a msgpack fixstr, 0xaa) absent, or somewhere not
+ * followed by true (0xc3): a string "controller" elsewhere is followed by
+ * the next key, never by true (an array mixing strings and booleans would
+ * be needed). Objects this rejects have controller: true in every
+ * reference carrying the key, so they are controlled — by the uid's owner
+ * only if they contain the uid, which is looked for apart. */
+bool ctl_obj_maybe_orphan(const struct store_obj *o)
+{
+    static const char key[] = "\xaa" "controller"; /* split, or \xaac reads as one escape */
+    const size_t klen = sizeof key - 1;
+    const unsigned char *p = o->obj, *end = p + o->obj_len;
+    bool seen = false;
+    while ((p = memmem(p, (size_t)(end - p), key, klen)) != NULL) {
+        seen = true;
+        p += klen;
+        if (p >= end || *p != 0xc3)
+            return true;
+    }
+    return !seen;
+}
+
+static int claimable_one(void *arg, const struct store_obj *o)
+{
+    struct claimable_ctx *x = arg;
+    if (!memmem(o->obj, o->obj_len, x->uid, strlen(x->uid)) && !ctl_obj_maybe_orphan(o))
+        return 0;
+    json_t *obj = ctl_decode(o);
+    json_t *ref = obj ? ctl_controller_ref(obj) : NULL;
+    if (obj && (!ref || strcmp(ctl_str(ref, "uid"), x->uid) == 0))
+        json_array_append(x->out, obj);
+    json_decref(obj);
+    return 0;
+}
+
+json_t *ctl_list_claimable(struct ctl *c, const char *resource, const char *ns, const char *uid)
+{
+    assert(uid && *uid);
+    struct claimable_ctx x = {json_array(), uid};
+    struct store_read r;
+    if (store_read_begin(ctl_store(c), &r) != 0)
+        return x.out;
+    store_list(&r, resource, ns, claimable_one, &x);
+    store_read_end(&r);
+    return x.out;
+}
+
+void ctl_enqueue_selecting(struct ctl *c, const char *controller, const char *resource,
+                           const char *ns, json_t *obj)
+{
+    json_t *owners = ctl_list(c, resource, ns, NULL), *ow;
+    json_t *labels = json_object_get(md_of(obj), "labels");
+    size_t i;
+    json_array_foreach(owners, i, ow)
+    {
+        char err[64];
+        struct kube_selector *sel = kube_selector_from_json(
+            json_object_get(json_object_get(ow, "spec"), "selector"), err, sizeof err);
+        /* An empty selector matches nothing here, not everything. */
+        if (sel && !kube_selector_empty(sel) && kube_selector_match(sel, labels))
+            ctl_enqueue(c, controller, resource, ns, ctl_str(md_of(ow), "name"));
+        kube_selector_free(sel);
+    }
+    json_decref(owners);
+}
+
+void ctl_enqueue_previous_owner(struct ctl *c, const struct store_event *e,
+                                const char *controller, const char *resource, const char *kind)
+{
+    struct store_read r;
+    struct store_event prev;
+    if (!e->prev_rev || store_read_begin(ctl_store(c), &r) != 0)
+        return;
+    if (store_change_at(&r, e->prev_rev, &prev) == 0 && ctl_obj_has(&prev.o, kind)) {
+        json_t *old = codec_msgpack_to_json(prev.o.obj, prev.o.obj_len);
+        json_t *ref = ctl_controller_ref(old);
+        char ns[256];
+        snprintf(ns, sizeof ns, "%.*s", (int)e->o.ns_len, e->o.ns);
+        if (ref && strcmp(ctl_str(ref, "kind"), kind) == 0)
+            ctl_enqueue(c, controller, resource, ns, ctl_str(ref, "name"));
+        json_decref(old);
+    }
+    store_read_end(&r);
 }
 
 json_t *ctl_pod_from_template(json_t *owner, const char *api_version, const char *kind,

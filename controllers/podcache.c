@@ -26,6 +26,7 @@
 
 #include "codec/codec.h"
 #include "controllers/controllers.h"
+#include "controllers/ctl_internal.h"
 #include "util/util.h"
 
 struct cpod {
@@ -266,4 +267,12 @@ json_t *ctl_pods_orphaned(struct ctl *c, const char *ns)
     struct ctl_pod_cache *pc = ctl_pod_cache(c);
     cache_catch_up(c, pc);
     return collect(pc, umap_get(&pc->orphans, ns));
+}
+
+json_t *ctl_pods_claimable(struct ctl *c, const char *ns, const char *uid)
+{
+    json_t *out = ctl_pods_owned(c, ns, uid), *orphans = ctl_pods_orphaned(c, ns);
+    json_array_extend(out, orphans);
+    json_decref(orphans);
+    return out;
 }

@@ -2,12 +2,12 @@
  * match spec.selector, as Kubernetes' ReplicaSet controller does
  * (pkg/controller/replicaset).
  *
- * A sync of one ReplicaSet reads it and the pods of its namespace that may
- * concern it (its own and the orphans; pods another controller owns are
- * skipped on their raw bytes, undecoded), then:
- *  1. claims them (ctl_rs_claim): a matching orphan is adopted and a pod of
- *     ours that stopped matching is released, each by a strategic merge
- *     patch of its ownerReferences preconditioned on the pod's uid;
+ * A sync of one ReplicaSet reads it and the active pods of its namespace
+ * that may concern it (its own and the orphans, from the pod cache), then:
+ *  1. claims them (ctl_claim, objects.c): a matching orphan is adopted and
+ *     a pod of ours that stopped matching is released, each by a strategic
+ *     merge patch of its ownerReferences preconditioned on the pod's uid;
+ *     a claim that fails fails the sync;
  *  2. unless the ReplicaSet is being deleted, creates the missing pods
  *     (generateName "<rs>-") in slow-start batches of 1, 2, 4, ... through
  *     ctl_api_many (the server group-commits each batch), stopping at the
@@ -35,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/codec.h"
 #include "controllers/ctl_internal.h"
 #include "kube/kube.h"
 #include "util/util.h"
@@ -43,40 +42,11 @@
 #define RSC "replicaset"
 #define DELETION_COST "controller.kubernetes.io/pod-deletion-cost"
 
-/* The pods of ns that can concern the owner uid: those naming it as
- * controller, and those with no controller (from the pod cache). */
-static json_t *candidate_pods(struct ctl *c, const char *ns, const char *uid)
-{
-    json_t *out = ctl_pods_owned(c, ns, uid), *orphans = ctl_pods_orphaned(c, ns);
-    json_array_extend(out, orphans);
-    json_decref(orphans);
-    return out;
-}
-
 /* ---- decisions ---- */
 
 static json_t *meta(json_t *o)
 {
     return json_object_get(o, "metadata");
-}
-
-enum ctl_claim ctl_rs_claim(json_t *owner, const struct kube_selector *sel, json_t *obj)
-{
-    json_t *ref = ctl_controller_ref(obj);
-    bool owner_deleting = json_object_get(meta(owner), "deletionTimestamp") != NULL;
-    bool match = kube_selector_match(sel, json_object_get(meta(obj), "labels"));
-    if (ref) {
-        if (strcmp(ctl_str(ref, "uid"), ctl_str(meta(owner), "uid")) != 0)
-            return CTL_CLAIM_IGNORE;
-        if (match)
-            return CTL_CLAIM_KEEP;
-        return owner_deleting ? CTL_CLAIM_IGNORE : CTL_CLAIM_RELEASE;
-    }
-    if (owner_deleting || !match || json_object_get(meta(obj), "deletionTimestamp"))
-        return CTL_CLAIM_IGNORE;
-    if (strcmp(ctl_str(meta(owner), "namespace"), ctl_str(meta(obj), "namespace")) != 0)
-        return CTL_CLAIM_IGNORE;
-    return CTL_CLAIM_ADOPT;
 }
 
 size_t ctl_rs_slow_start(size_t count, size_t initial, size_t *sizes, size_t max)
@@ -329,64 +299,16 @@ int64_t ctl_rs_next_available_ms(json_t *rs, json_t *pods, int64_t now_ms)
 
 /* ---- I/O ---- */
 
-/* The ownerReferences patch that adopts (ref) or releases a pod. */
-static json_t *owner_patch(json_t *rs, json_t *pod, bool adopt)
+/* The active pods of ns that can concern rs (FilterActivePods, before
+ * the claim, as Kubernetes' syncReplicaSet does): a new array. */
+static json_t *active_candidates(struct ctl *c, json_t *rs)
 {
-    json_t *ref = adopt ? ctl_owner_ref(rs, "apps/v1", "ReplicaSet")
-                        : json_pack("{s:s, s:s}", "$patch", "delete", "uid",
-                                    ctl_str(meta(rs), "uid"));
-    return json_pack("{s:{s:[o], s:s}}", "metadata", "ownerReferences", ref, "uid",
-                     ctl_str(meta(pod), "uid"));
-}
-
-/* Claims the active pods; returns the pods that are ours (a new array) and
- * sets *ok false if an adoption or release failed for a reason other than
- * the pod being gone. */
-static json_t *claim_pods(struct ctl *c, json_t *rs, const struct kube_selector *sel,
-                          json_t *pods, bool *ok)
-{
-    json_t *mine = json_array(), *p;
-    size_t i, n = 0;
-    struct ctl_call *calls = xcalloc(json_array_size(pods) + 1, sizeof *calls);
-    json_t *adopted = json_array();
-    json_array_foreach(pods, i, p)
-    {
-        if (!ctl_pod_active(p))
-            continue;
-        enum ctl_claim cl = ctl_rs_claim(rs, sel, p);
-        if (cl == CTL_CLAIM_KEEP)
-            json_array_append(mine, p);
-        if (cl != CTL_CLAIM_ADOPT && cl != CTL_CLAIM_RELEASE)
-            continue;
-        struct ctl_call *k = &calls[n++];
-        k->method = "PATCH";
-        ctl_object_path("pods", ctl_str(meta(p), "namespace"), ctl_str(meta(p), "name"), k->path,
-                        sizeof k->path);
-        k->body = owner_patch(rs, p, cl == CTL_CLAIM_ADOPT);
-        json_array_append(adopted, cl == CTL_CLAIM_ADOPT ? p : json_null());
-    }
-    /* ctl_api_many sends JSON; a strategic merge patch needs its own
-     * content type, so these go one by one (adoption is rare). */
-    for (i = 0; i < n; i++) {
-        json_t *reply = NULL;
-        int st = ctl_api(c, "PATCH", calls[i].path, "application/strategic-merge-patch+json",
-                         calls[i].body, &reply);
-        json_t *a = json_array_get(adopted, i);
-        if (st == 200 && json_is_object(a)) {
-            LOG_INFO("controllers: replicaset %s adopted pod %s", ctl_str(meta(rs), "name"),
-                     ctl_str(meta(a), "name"));
-            json_array_append(mine, reply ? reply : a);
-        } else if (st != 200 && st != 404) {
-            LOG_WARN("controllers: replicaset %s: claiming pod: %d", ctl_str(meta(rs), "name"),
-                     st);
-            *ok = false;
-        }
-        json_decref(reply);
-        json_decref(calls[i].body);
-    }
-    json_decref(adopted);
-    free(calls);
-    return mine;
+    json_t *all = ctl_pods_claimable(c, ctl_str(meta(rs), "namespace"), ctl_str(meta(rs), "uid"));
+    json_t *out = json_array(), *p;
+    size_t i;
+    json_array_foreach(all, i, p) if (ctl_pod_active(p)) json_array_append(out, p);
+    json_decref(all);
+    return out;
 }
 
 static const char *reply_message(json_t *reply, int st, char *buf, size_t len)
@@ -529,12 +451,19 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
         return true;
     }
     bool ok = true;
-    json_t *pods = candidate_pods(c, ns, ctl_str(meta(rs), "uid"));
-    json_t *mine = claim_pods(c, rs, sel, pods, &ok);
+    struct ctl_claimer m = {.c = c, .owner = rs, .owner_resource = "replicasets",
+                            .api_version = "apps/v1", .kind = "ReplicaSet", .sel = sel};
+    json_t *pods = active_candidates(c, rs);
+    json_t *mine = ctl_claim(&m, "pods", pods, &ok);
     json_decref(pods);
     kube_selector_free(sel);
+    if (!ok) { /* as syncReplicaSet: a failed claim fails the sync, retried */
+        json_decref(mine);
+        json_decref(rs);
+        return false;
+    }
     char err[512] = "";
-    if (ok && !json_object_get(meta(rs), "deletionTimestamp")) {
+    if (!json_object_get(meta(rs), "deletionTimestamp")) {
         int64_t diff = (int64_t)json_array_size(mine) - ctl_deploy_replicas(rs);
         size_t n = (size_t)(diff < 0 ? -diff : diff);
         n = n > CTL_RS_BURST ? CTL_RS_BURST : n;
@@ -567,42 +496,6 @@ static bool wants(const struct store_event *e)
     return is_res(&e->o, "replicasets") || is_res(&e->o, "pods");
 }
 
-/* Every ReplicaSet of ns whose selector matches the pod's labels. */
-static void enqueue_matching(struct ctl *c, const char *ns, json_t *pod)
-{
-    json_t *rss = ctl_list(c, "replicasets", ns, NULL), *rs;
-    size_t i;
-    json_array_foreach(rss, i, rs)
-    {
-        char err[64];
-        struct kube_selector *sel = kube_selector_from_json(
-            json_object_get(json_object_get(rs, "spec"), "selector"), err, sizeof err);
-        if (sel && !kube_selector_empty(sel) &&
-            kube_selector_match(sel, json_object_get(meta(pod), "labels")))
-            ctl_enqueue(c, RSC, "replicasets", ns, ctl_str(meta(rs), "name"));
-        kube_selector_free(sel);
-    }
-    json_decref(rss);
-}
-
-/* The controller reference a pod had before this change, if it was a
- * ReplicaSet's: that ReplicaSet may have lost a pod. */
-static void enqueue_previous_owner(struct ctl *c, const struct store_event *e, const char *ns)
-{
-    struct store_read r;
-    struct store_event prev;
-    if (!e->prev_rev || store_read_begin(ctl_store(c), &r) != 0)
-        return;
-    if (store_change_at(&r, e->prev_rev, &prev) == 0 && ctl_obj_has(&prev.o, "ReplicaSet")) {
-        json_t *old = codec_msgpack_to_json(prev.o.obj, prev.o.obj_len);
-        json_t *ref = ctl_controller_ref(old);
-        if (ref && strcmp(ctl_str(ref, "kind"), "ReplicaSet") == 0)
-            ctl_enqueue(c, RSC, "replicasets", ns, ctl_str(ref, "name"));
-        json_decref(old);
-    }
-    store_read_end(&r);
-}
-
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 {
     char ns[256], name[256];
@@ -621,9 +514,9 @@ static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
     }
     if (e->type == STORE_DELETED)
         return; /* nobody cares about an orphan's deletion */
-    enqueue_previous_owner(c, e, ns);
+    ctl_enqueue_previous_owner(c, e, RSC, "replicasets", "ReplicaSet");
     if (ctl_pod_active(obj))
-        enqueue_matching(c, ns, obj);
+        ctl_enqueue_selecting(c, RSC, "replicasets", ns, obj);
 }
 
 static int resync_one(void *arg, const struct store_obj *o)

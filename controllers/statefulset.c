@@ -21,14 +21,25 @@
  * status.collisionCount. status.currentRevision is the revision the set is
  * moving from, status.updateRevision the one it moves to.
  *
- * A sync reads the set, its revisions, pods and claims from this replica
+ * A sync first claims (ctl_claim, objects.c, as Kubernetes' sync): the
+ * ControllerRevisions of the namespace with no controller that the
+ * selector matches are adopted (adoptOrphanRevisions), then the pods:
+ * orphans named SET-<digits> (isMemberOf) that the selector matches are
+ * adopted, pods of the set that no longer match released; a failed claim
+ * fails the sync. An orphan pod (not being deleted) queues the set that
+ * controlled it just before, if any, and every set of its namespace that
+ * selects it. (A claimed pod whose ordinal bosun does not parse, SET-01,
+ * is then ignored, as Kubernetes ignores ordinals it cannot parse.)
+ *
+ * It reads the set, its revisions, pods and claims from this replica
  * (on the leader it holds every write we made), decides with ctl_sts_plan —
  * a pure function of that snapshot, unit-tested in
  * tests/unit/test_ctl_statefulset.c — and acts: claims first, then pods,
  * then the status (with the set's resourceVersion as precondition), then
  * the history beyond revisionHistoryLimit. Pod names are fixed, so a
  * create that already happened (a retried sync, a new leader that has not
- * seen it yet) meets AlreadyExists and is harmless; a pod is only ever
+ * seen it yet), or a name another's pod holds, meets AlreadyExists, which
+ * fails the sync: it is retried after a backoff; a pod is only ever
  * replaced after the old one is gone from the store, so no ordinal ever
  * has two pods. Deletes carry the pod's uid as precondition. OrderedReady
  * acts on one pod per sync and waits for the change stream (the pod
@@ -146,6 +157,20 @@ int ctl_sts_ordinal(const char *set_name, const char *pod_name)
         v = v * 10 + (*d - '0');
     }
     return v;
+}
+
+bool ctl_sts_is_member(const char *set_name, const char *pod_name)
+{
+    /* getParentName's (.*)-([0-9]+)$: the part before the last dash, if
+     * only digits (at least one) follow it. */
+    const char *dash = strrchr(pod_name, '-');
+    if (!dash || !dash[1])
+        return false;
+    for (const char *d = dash + 1; *d; d++)
+        if (*d < '0' || *d > '9')
+            return false;
+    size_t n = strlen(set_name);
+    return (size_t)(dash - pod_name) == n && strncmp(pod_name, set_name, n) == 0;
 }
 
 void ctl_sts_claim_name(const char *tmpl_name, const char *set_name, int ordinal, char *buf,
@@ -948,32 +973,6 @@ static bool send_claims(struct sync_ctx *x, struct ctl_call *calls, size_t n)
     return ok;
 }
 
-/* A pod of this name exists without being ours: adopt it if it has no
- * controller, is not going, and matches the selector (ClaimPods). */
-static void adopt_pod(struct sync_ctx *x, const char *name)
-{
-    json_t *pod = ctl_get(x->c, "pods", x->ns, name);
-    char err[128];
-    struct kube_selector *sel =
-        kube_selector_from_json(jat(spec_of(x->set), "selector"), err, sizeof err);
-    if (pod && sel && !ctl_controller_ref(pod) && !terminating(pod) &&
-        kube_selector_match(sel, jat(meta(pod), "labels"))) {
-        json_t *refs = jat(meta(pod), "ownerReferences");
-        if (!json_is_array(refs)) {
-            refs = json_array();
-            json_object_set_new(meta(pod), "ownerReferences", refs);
-        }
-        json_array_append_new(refs, ctl_owner_ref(x->set, "apps/v1", "StatefulSet"));
-        int st = put_object(x->c, "pods", pod);
-        if (st != 200)
-            LOG_DEBUG("statefulset %s/%s: cannot adopt pod %s: %d", x->ns, name_of(x->set), name,
-                      st);
-    }
-    if (sel)
-        kube_selector_free(sel);
-    json_decref(pod);
-}
-
 /* The pods to create, after their claims: all claims at once, then all
  * pods at once (Parallel makes many; ctl_api_many lets the server commit
  * them together). */
@@ -1007,7 +1006,11 @@ static void do_creates(struct sync_ctx *x, const struct ctl_sts_plan *plan, json
         if (calls[i].status == 201) {
             set_event(x, "Normal", "SuccessfulCreate", pn, NULL);
         } else if (calls[i].status == 409) {
-            adopt_pod(x, pn); /* ours made before (seen next sync), or an orphan */
+            /* Not ours (the claim took ours and the orphans it could):
+             * retried with a backoff until the name is free, as
+             * Kubernetes' sync fails on AlreadyExists. */
+            LOG_DEBUG("statefulset %s/%s: pod %s exists", x->ns, name_of(x->set), pn);
+            x->ok = false;
         } else {
             LOG_WARN("statefulset %s/%s: cannot create pod %s: %d", x->ns, name_of(x->set), pn,
                      calls[i].status);
@@ -1140,10 +1143,9 @@ static void requeue_for_available(struct sync_ctx *x, json_t *pods, int64_t now_
 /* ==== sync ==== */
 
 /* Acts on one set whose revisions are known; false to retry. */
-static bool sync_set(struct sync_ctx *x, json_t *sorted, json_t *cur, json_t *upd,
+static bool sync_set(struct sync_ctx *x, json_t *pods, json_t *sorted, json_t *cur, json_t *upd,
                      json_int_t collisions)
 {
-    json_t *pods = ctl_pods_owned(x->c, x->ns, uid_of(x->set));
     char needle[300];
     snprintf(needle, sizeof needle, "-%s-", name_of(x->set));
     x->claims = ctl_list(x->c, "persistentvolumeclaims", x->ns, needle);
@@ -1175,18 +1177,48 @@ static bool sync_set(struct sync_ctx *x, json_t *sorted, json_t *cur, json_t *up
     json_decref(cur_tmpl);
     json_decref(upd_tmpl);
     json_decref(x->claims);
-    json_decref(pods);
     return x->ok;
 }
 
-static bool sync(struct ctl *c, const char *resource, const char *ns, const char *name)
+/* isMemberOf, the claim's filter: SET-ORDINAL pods only. */
+static bool member_filter(json_t *set, json_t *pod)
 {
-    json_t *set = ctl_get(c, "statefulsets", ns, name);
-    if (!set)
-        return true; /* gone: the garbage collector takes what it owned */
-    if (jat(meta(set), "deletionTimestamp")) {
-        json_decref(set);
-        return true;
+    return ctl_sts_is_member(name_of(set), name_of(pod));
+}
+
+/* adoptOrphanRevisions: the revisions of the namespace with no controller
+ * that the selector matches become the set's (none is released). */
+static bool adopt_orphan_revisions(struct ctl *c, json_t *set, const struct kube_selector *sel)
+{
+    json_t *all = ctl_list_claimable(c, "controllerrevisions", ctl_str(meta(set), "namespace"),
+                                     uid_of(set));
+    json_t *orphans = json_array(), *r;
+    size_t i;
+    json_array_foreach(all, i, r) if (!ctl_controller_ref(r)) json_array_append(orphans, r);
+    struct ctl_claimer m = {.c = c, .owner = set, .owner_resource = "statefulsets",
+                            .api_version = "apps/v1", .kind = "StatefulSet", .sel = sel};
+    bool ok = true;
+    json_decref(ctl_claim(&m, "controllerrevisions", orphans, &ok));
+    json_decref(orphans);
+    json_decref(all);
+    return ok;
+}
+
+/* The set's revisions, pods and the sync; false to retry. */
+static bool sync_claimed(struct ctl *c, json_t *set, const struct kube_selector *sel)
+{
+    const char *ns = ctl_str(meta(set), "namespace");
+    bool claimed = true;
+    json_t *pods = NULL;
+    if (adopt_orphan_revisions(c, set, sel)) { /* then getPodsForStatefulSet */
+        struct ctl_claimer m = {.c = c, .owner = set, .owner_resource = "statefulsets",
+                                .api_version = "apps/v1", .kind = "StatefulSet", .sel = sel,
+                                .filter = member_filter};
+        pods = ctl_claim_pods(&m, &claimed);
+    }
+    if (!pods || !claimed) { /* as sync(): a failed claim fails the sync */
+        json_decref(pods);
+        return false;
     }
     struct sync_ctx x = {.c = c, .set = set, .ns = ns, .ok = true};
     json_t *sorted = revisions_owned(c, ns, set);
@@ -1198,10 +1230,33 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
         json_decref(sorted);
         sorted = revisions_owned(c, ns, set);
         json_t *cur = find_named(sorted, ctl_str(jat(set, "status"), "currentRevision"));
-        ok = sync_set(&x, sorted, cur ? cur : upd, upd, collisions);
+        ok = sync_set(&x, pods, sorted, cur ? cur : upd, upd, collisions);
         json_decref(upd);
     }
     json_decref(sorted);
+    json_decref(pods);
+    return ok;
+}
+
+static bool sync(struct ctl *c, const char *resource, const char *ns, const char *name)
+{
+    (void)resource;
+    json_t *set = ctl_get(c, "statefulsets", ns, name);
+    if (!set)
+        return true; /* gone: the garbage collector takes what it owned */
+    if (jat(meta(set), "deletionTimestamp")) {
+        json_decref(set);
+        return true;
+    }
+    char err[128];
+    struct kube_selector *sel = kube_selector_from_json(jat(spec_of(set), "selector"), err,
+                                                        sizeof err);
+    bool ok = true;
+    if (sel) /* a bad one is no transient error: not retried, as Kubernetes */
+        ok = sync_claimed(c, set, sel);
+    else
+        LOG_WARN("statefulset %s/%s: bad selector: %s", ns, name, err);
+    kube_selector_free(sel);
     json_decref(set);
     return ok;
 }
@@ -1214,12 +1269,13 @@ static bool res_is(const struct store_event *e, const char *res)
     return e->o.resource_len == n && memcmp(e->o.resource, res, n) == 0;
 }
 
+/* Every pod: an orphan may be adopted, a pod that lost its controller may
+ * have been a set's. */
 static bool wants(const struct store_event *e)
 {
-    if (res_is(e, "statefulsets") || res_is(e, "persistentvolumeclaims"))
+    if (res_is(e, "statefulsets") || res_is(e, "persistentvolumeclaims") || res_is(e, "pods"))
         return true;
-    return (res_is(e, "pods") || res_is(e, "controllerrevisions")) &&
-           ctl_obj_has(&e->o, "StatefulSet");
+    return res_is(e, "controllerrevisions") && ctl_obj_has(&e->o, "StatefulSet");
 }
 
 static void enqueue_all_in(struct ctl *c, const char *ns)
@@ -1250,6 +1306,10 @@ static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
     json_t *ref = ctl_controller_ref(obj);
     if (ref && strcmp(ctl_str(ref, "kind"), "StatefulSet") == 0)
         ctl_enqueue(c, STS, "statefulsets", ns, ctl_str(ref, "name"));
+    if (ref || !res_is(e, "pods") || e->type == STORE_DELETED || terminating(obj))
+        return; /* nobody adopts an orphan that goes */
+    ctl_enqueue_previous_owner(c, e, STS, "statefulsets", "StatefulSet");
+    ctl_enqueue_selecting(c, STS, "statefulsets", ns, obj);
 }
 
 static void resync(struct ctl *c)

@@ -211,3 +211,60 @@ def test_daemonset_rolling_update(hollow_cluster):
     assert sorted(mine.values()) == [2, 3], mine
     first = [p for p in ds_pods(fol, "roll")][0]
     assert mine["roll-" + first["metadata"]["labels"]["controller-revision-hash"]] == 3
+
+
+def controller_ref(p):
+    return next((r for r in p["metadata"].get("ownerReferences", []) if r.get("controller")),
+                None)
+
+
+def test_daemonset_adopts_orphan_and_releases_relabelled_pod(hollow_cluster):
+    """ControllerRefManager (getDaemonPods): an orphan pod on a node,
+    labelled like the DaemonSet's selector, is adopted — ownerReferences
+    names the DaemonSet as controller — and stands for that node's daemon
+    pod; relabelled out of the selector it is released (no controller
+    left) and the DaemonSet makes a new pod for the node."""
+    c = hollow_cluster
+    ld = c.leader()
+    ns = "ds-adopt"
+    ensure_ns(ld, ns)
+    node = node_names(ld, "hollow-")[0]
+    labels = {"app": "adopt-ds"}
+    pods_path = "/api/v1/namespaces/%s/pods" % ns
+    orphan = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "stray", "labels": labels},
+              "spec": {"nodeName": node, "containers": [{"name": "c", "image": "pause:1"}]}}
+    r = ld.req("POST", pods_path, orphan)
+    assert r.status == 201, r
+    ds = daemonset("adopter", labels, node_selector={"kubernetes.io/hostname": node})
+    ds["metadata"]["namespace"] = ns
+    # OnDelete: the orphan's template is not the DaemonSet's, and a rolling
+    # update would replace it at once.
+    ds["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    r = ld.req("POST", "/apis/apps/v1/namespaces/%s/daemonsets" % ns, ds)
+    assert r.status == 201, r
+    uid = r.json["metadata"]["uid"]
+
+    def adopted():
+        p = ld.get(pods_path + "/stray").json
+        ref = controller_ref(p)
+        return ref if ref and ref["uid"] == uid else None
+    ref = wait_for("the orphan adopted", adopted, 15)
+    assert ref == {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "adopter", "uid": uid,
+                   "controller": True, "blockOwnerDeletion": True}, ref
+    time.sleep(1)  # a sync or two more: the adopted pod is the node's, none is added
+    items = ld.get(pods_path).json["items"]
+    assert [p["metadata"]["name"] for p in items] == ["stray"], items
+
+    r = ld.req("PATCH", pods_path + "/stray", {"metadata": {"labels": {"app": "gone"}}},
+               headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status == 200, r
+
+    def replaced():
+        items = {p["metadata"]["name"]: p for p in ld.get(pods_path).json["items"]}
+        new = [p for n, p in items.items() if n != "stray"
+               and (controller_ref(p) or {}).get("uid") == uid]
+        return new[0] if not controller_ref(items["stray"]) and len(new) == 1 else None
+    new = wait_for("stray released and a new daemon pod made", replaced, 15)
+    assert new["metadata"]["labels"]["app"] == "adopt-ds", new["metadata"]
+    r = ld.req("DELETE", "/apis/apps/v1/namespaces/%s/daemonsets/adopter" % ns)
+    assert r.status in (200, 202), r

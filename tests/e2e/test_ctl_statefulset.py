@@ -17,6 +17,7 @@ nodes: the StatefulSet controller (controllers/statefulset.c).
   it with exactly one pod per ordinal (one uid per name in a watch) and
   every claim."""
 import json
+import time
 
 from conftest import ensure_ns, wait_for
 
@@ -342,3 +343,64 @@ def test_scale_up_survives_leader_kill(hollow_cluster):
     finally:
         ld.start()
         c.wait_healthy()
+
+
+def controller_ref(p):
+    return next((r for r in p["metadata"].get("ownerReferences", []) if r.get("controller")),
+                None)
+
+
+def test_adopts_orphan_member_and_releases_relabelled_pod(hollow_cluster):
+    """getPodsForStatefulSet: an orphan named like the set's pod (isMemberOf:
+    SET-ORDINAL) that the selector matches is adopted and the set makes no
+    other for that ordinal; an orphan of another name, matching too, is
+    left alone. Relabelled out of the selector the pod is released; once it
+    is deleted the set makes the ordinal again."""
+    c = hollow_cluster
+    ld = c.leader()
+    ns = "sts-adopt"
+    ensure_ns(ld, ns)
+    pods_path = "/api/v1/namespaces/%s/pods" % ns
+    made = {}
+    for name in ("ad-0", "ad-x"):
+        body = {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "labels": {"app": "ad"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx:1"}]}}
+        r = ld.req("POST", pods_path, body)
+        assert r.status == 201, r
+        made[name] = r.json["metadata"]["uid"]
+    body = sts("ad", 1, claims=False)
+    # OnDelete: the orphan is at no revision of the set, and a rolling
+    # update would replace it at once.
+    body["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    r = ld.req("POST", "/apis/apps/v1/namespaces/%s/statefulsets" % ns, body)
+    assert r.status == 201, r
+    uid = r.json["metadata"]["uid"]
+
+    def adopted():
+        ref = controller_ref(ld.get(pods_path + "/ad-0").json)
+        return ref if ref and ref["uid"] == uid else None
+    ref = wait_for("ad-0 adopted", adopted, 15)
+    assert ref == {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "ad", "uid": uid,
+                   "controller": True, "blockOwnerDeletion": True}, ref
+    time.sleep(1)  # a sync or two more
+    now = pods(ld, ns, "ad")
+    assert {n: p["metadata"]["uid"] for n, p in now.items()} == made, now.keys()
+    assert not controller_ref(now["ad-x"]), now["ad-x"]["metadata"]
+
+    r = ld.req("PATCH", pods_path + "/ad-0", {"metadata": {"labels": {"app": "gone"}}},
+               headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status == 200, r
+    wait_for("ad-0 released",
+             lambda: not controller_ref(ld.get(pods_path + "/ad-0").json), 15)
+    r = ld.req("DELETE", pods_path + "/ad-0", {"kind": "DeleteOptions", "apiVersion": "v1",
+                                               "gracePeriodSeconds": 0})
+    assert r.status in (200, 202), r
+
+    def remade():
+        p = pods(ld, ns, "ad").get("ad-0")
+        return p and p["metadata"]["uid"] != made["ad-0"] and \
+            (controller_ref(p) or {}).get("uid") == uid
+    wait_for("ad-0 made again by the set", remade, 20)
+    r = ld.req("DELETE", pods_path + "/ad-x")
+    assert r.status in (200, 202), r

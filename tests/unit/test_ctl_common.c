@@ -4,8 +4,9 @@
  * references, pods made from templates, template hashes (deterministic,
  * key-order independent, changed by the collision count, in Kubernetes'
  * safe alphabet), conditions (transition time only on a status change),
- * reading one field from an encoded object, and when a pod must leave a
- * NoExecute-tainted node. */
+ * reading one field from an encoded object, claiming (ClaimObject's
+ * decision, the adopt and release patches, the match with a filter), and
+ * when a pod must leave a NoExecute-tainted node. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 
 #include "codec/codec.h"
 #include "controllers/ctl_internal.h"
+#include "kube/kube.h"
 #include "util/util.h"
 
 static json_t *parse(const char *text)
@@ -154,6 +156,147 @@ static void test_obj_field(void **state)
     json_decref(pod);
 }
 
+/* ClaimObject's decisions beyond the ReplicaSet's (test_ctl_workloads.c):
+ * a finished orphan is adoptable (DaemonSets and Jobs claim every pod;
+ * only the ReplicaSet filters active ones first), a reference with
+ * controller false makes no controller, a cluster-scoped owner (no
+ * namespace) adopts in any namespace. */
+static void test_claim_decide(void **state)
+{
+    (void)state;
+    json_t *ds = parse("{\"metadata\":{\"name\":\"d\",\"namespace\":\"ns\",\"uid\":\"ds-1\"}}");
+    json_t *done = parse("{\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\",\"uid\":\"p-1\"},"
+                         "\"status\":{\"phase\":\"Succeeded\"}}");
+    json_t *weak = parse("{\"metadata\":{\"name\":\"w\",\"namespace\":\"ns\",\"uid\":\"w-1\","
+                         "\"ownerReferences\":[{\"uid\":\"x\",\"kind\":\"X\","
+                         "\"controller\":false}]}}");
+    json_t *far = parse("{\"metadata\":{\"name\":\"f\",\"namespace\":\"other\",\"uid\":\"f-1\"}}");
+    json_t *global = parse("{\"metadata\":{\"name\":\"g\",\"uid\":\"g-1\"}}");
+    assert_int_equal(ctl_claim_decide(ds, true, done), CTL_CLAIM_ADOPT);
+    assert_int_equal(ctl_claim_decide(ds, false, done), CTL_CLAIM_IGNORE);
+    assert_int_equal(ctl_claim_decide(ds, true, weak), CTL_CLAIM_ADOPT);
+    assert_int_equal(ctl_claim_decide(ds, true, far), CTL_CLAIM_IGNORE);
+    assert_int_equal(ctl_claim_decide(global, true, far), CTL_CLAIM_ADOPT);
+    json_t *all[] = {ds, done, weak, far, global};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        json_decref(all[i]);
+}
+
+/* AdoptPod's and ReleasePod's patches, as Kubernetes marshals them; a
+ * Job's add and remove its tracking finalizer. */
+static void test_claim_patches(void **state)
+{
+    (void)state;
+    json_t *job = parse("{\"metadata\":{\"name\":\"j\",\"namespace\":\"ns\",\"uid\":\"job-1\"}}");
+    json_t *pod = parse("{\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\",\"uid\":\"pod-1\"}}");
+    json_t *adopt = ctl_claim_adopt_patch(job, "batch/v1", "Job", pod, NULL);
+    json_t *want = parse("{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"batch/v1\","
+                         "\"kind\":\"Job\",\"name\":\"j\",\"uid\":\"job-1\",\"controller\":true,"
+                         "\"blockOwnerDeletion\":true}],\"uid\":\"pod-1\"}}");
+    assert_true(json_equal(adopt, want));
+    json_decref(adopt);
+    adopt = ctl_claim_adopt_patch(job, "batch/v1", "Job", pod, CTL_JOB_FINALIZER);
+    json_object_set_new(json_object_get(want, "metadata"), "finalizers",
+                        json_pack("[s]", CTL_JOB_FINALIZER));
+    assert_true(json_equal(adopt, want));
+    json_t *release = ctl_claim_release_patch(job, pod, NULL);
+    json_t *want_rel = parse("{\"metadata\":{\"ownerReferences\":[{\"$patch\":\"delete\","
+                             "\"uid\":\"job-1\"}],\"uid\":\"pod-1\"}}");
+    assert_true(json_equal(release, want_rel));
+    json_decref(release);
+    release = ctl_claim_release_patch(job, pod, CTL_JOB_FINALIZER);
+    json_object_set_new(json_object_get(want_rel, "metadata"),
+                        "$deleteFromPrimitiveList/finalizers", json_pack("[s]", CTL_JOB_FINALIZER));
+    assert_true(json_equal(release, want_rel));
+    json_t *all[] = {job, pod, adopt, want, release, want_rel};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        json_decref(all[i]);
+}
+
+static bool maybe_orphan(const char *text)
+{
+    json_t *obj = parse(text);
+    struct ubuf b = {0};
+    assert_int_equal(codec_json_to_msgpack(obj, &b), 0);
+    struct store_obj o = {.obj = b.data, .obj_len = b.len};
+    bool yes = ctl_obj_maybe_orphan(&o);
+    ubuf_free(&b);
+    json_decref(obj);
+    return yes;
+}
+
+/* The byte prefilter of ctl_list_claimable never skips an orphan: no
+ * reference, a reference without controller or with controller false,
+ * "controller" as a label value or in a longer key; it skips objects
+ * whose every reference is a controller. */
+static void test_claimable_prefilter(void **state)
+{
+    (void)state;
+    assert_true(maybe_orphan("{\"metadata\":{\"name\":\"a\"}}"));
+    assert_true(maybe_orphan("{\"metadata\":{\"ownerReferences\":[{\"uid\":\"x\"}]}}"));
+    assert_true(maybe_orphan("{\"metadata\":{\"ownerReferences\":[{\"uid\":\"x\","
+                             "\"controller\":false}]}}"));
+    assert_true(maybe_orphan("{\"metadata\":{\"labels\":{\"role\":\"controller\","
+                             "\"controller-revision-hash\":\"h\"}}}"));
+    assert_true(maybe_orphan("{\"metadata\":{\"ownerReferences\":[{\"uid\":\"x\","
+                             "\"controller\":true},{\"uid\":\"y\",\"controller\":false}]}}"));
+    assert_false(maybe_orphan("{\"metadata\":{\"labels\":{\"controller-revision-hash\":\"h\"},"
+                              "\"ownerReferences\":[{\"uid\":\"x\",\"controller\":true}]}}"));
+}
+
+static bool name_starts_k(json_t *owner, json_t *obj)
+{
+    (void)owner;
+    return ctl_str(json_object_get(obj, "metadata"), "name")[0] == 'k';
+}
+
+/* The match is the selector and the filter; what a re-read keeps is what
+ * the owner controls and still matches. */
+static void test_claim_match_and_kept(void **state)
+{
+    (void)state;
+    json_t *owner = parse("{\"metadata\":{\"name\":\"o\",\"namespace\":\"ns\",\"uid\":\"o-1\"}}");
+    json_t *sel_json = parse("{\"matchLabels\":{\"app\":\"a\"}}");
+    char err[64];
+    struct kube_selector *sel = kube_selector_from_json(sel_json, err, sizeof err);
+    assert_non_null(sel);
+    struct ctl_claimer m = {.owner = owner, .owner_resource = "daemonsets",
+                            .api_version = "apps/v1", .kind = "DaemonSet", .sel = sel,
+                            .filter = name_starts_k};
+    const char *ours = ",\"ownerReferences\":[{\"uid\":\"o-1\",\"controller\":true}]";
+    const char *specs[][3] = {
+        {"k1", "a", ours},  /* kept */
+        {"x1", "a", ours},  /* ours, filtered out: released, not kept */
+        {"k2", "b", ours},  /* ours, relabelled: released, not kept */
+        {"k3", "a", ""},    /* an orphan that matches: adopted, not kept yet */
+    };
+    json_t *objs = json_array();
+    for (size_t i = 0; i < 4; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"ns\",\"uid\":\"u%zu\","
+                 "\"labels\":{\"app\":\"%s\"}%s}}",
+                 specs[i][0], i, specs[i][1], specs[i][2]);
+        json_array_append_new(objs, parse(text));
+    }
+    assert_true(ctl_claim_match(&m, json_array_get(objs, 0)));
+    assert_false(ctl_claim_match(&m, json_array_get(objs, 1)));
+    assert_false(ctl_claim_match(&m, json_array_get(objs, 2)));
+    assert_true(ctl_claim_match(&m, json_array_get(objs, 3)));
+    assert_int_equal(ctl_claim_decide(owner, ctl_claim_match(&m, json_array_get(objs, 1)),
+                                      json_array_get(objs, 1)),
+                     CTL_CLAIM_RELEASE);
+    json_t *kept = ctl_claim_kept(&m, objs);
+    assert_int_equal(json_array_size(kept), 1);
+    assert_string_equal(ctl_str(json_object_get(json_array_get(kept, 0), "metadata"), "name"),
+                        "k1");
+    json_decref(kept);
+    json_decref(objs);
+    kube_selector_free(sel);
+    json_decref(sel_json);
+    json_decref(owner);
+}
+
 static void test_taint_eviction_time(void **state)
 {
     (void)state;
@@ -195,7 +338,9 @@ int main(void)
         cmocka_unit_test(test_pod_states),       cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_owner_and_template), cmocka_unit_test(test_template_hash),
         cmocka_unit_test(test_conditions),       cmocka_unit_test(test_obj_field),
-        cmocka_unit_test(test_taint_eviction_time),
+        cmocka_unit_test(test_taint_eviction_time), cmocka_unit_test(test_claim_decide),
+        cmocka_unit_test(test_claim_patches),    cmocka_unit_test(test_claim_match_and_kept),
+        cmocka_unit_test(test_claimable_prefilter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* test_ctl_statefulset.c — unit tests for the StatefulSet controller's
- * decisions (controllers/statefulset.c): ordinals and claim names, the
- * pods and claims it makes, the revision data kubectl reads back, which
- * revision is reused and which are pruned, the claims' owner references
+ * decisions (controllers/statefulset.c): ordinals and claim names, which
+ * pods it claims (isMemberOf and the selector), the pods and claims it
+ * makes, the revision data kubectl reads back, which revision is reused
+ * and which are pruned, the claims' owner references
  * under each retention policy, and the plan of one sync — which ordinal is
  * created or deleted next under OrderedReady and Parallel, scale-down in
  * reverse order, failed pods, partitions, maxUnavailable, OnDelete — and
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "controllers/ctl_internal.h"
+#include "kube/kube.h"
 
 #define NOW_MS 1700000000000LL /* 2023-11-14T22:13:20Z */
 
@@ -136,6 +138,56 @@ static void test_ordinals_and_claim_names(void **state)
 }
 
 /* ---- pods and claims ---- */
+
+/* isMemberOf, Kubernetes' getParentName: the name before the last dash,
+ * if only digits follow it (leading zeros and all). */
+static void test_is_member(void **state)
+{
+    (void)state;
+    assert_true(ctl_sts_is_member("web", "web-0"));
+    assert_true(ctl_sts_is_member("web", "web-12"));
+    assert_true(ctl_sts_is_member("web", "web-01"));
+    assert_true(ctl_sts_is_member("web-db", "web-db-1"));
+    assert_false(ctl_sts_is_member("web", "web-db-1"));
+    assert_false(ctl_sts_is_member("web", "web-1-2"));
+    assert_false(ctl_sts_is_member("web", "web-"));
+    assert_false(ctl_sts_is_member("web", "web-x"));
+    assert_false(ctl_sts_is_member("web", "webs-1"));
+    assert_false(ctl_sts_is_member("web", "web"));
+    assert_false(ctl_sts_is_member("web", "x-web-1"));
+}
+
+/* getPodsForStatefulSet's claim: the selector and isMemberOf. An orphan
+ * web-3 that matches is adopted, an orphan of another name is not, even if
+ * it matches; a pod of the set relabelled away is released. */
+static void test_claim_members(void **state)
+{
+    (void)state;
+    json_t *s = set(3, NULL);
+    char err[64];
+    struct kube_selector *sel = kube_selector_from_json(
+        json_object_get(json_object_get(s, "spec"), "selector"), err, sizeof err);
+    assert_non_null(sel);
+    const char *ours = ",\"ownerReferences\":[{\"uid\":\"set-uid\",\"controller\":true,"
+                       "\"kind\":\"StatefulSet\",\"name\":\"web\"}]";
+    json_t *orphan = running("web-3", "r1"), *stranger = running("db-0", "r1");
+    json_t *mine = pod("web-1", "Running", true, "r1", ours);
+    json_t *strayed = pod("web-2", "Running", true, "r1", ours);
+    json_object_set_new(json_object_get(json_object_get(strayed, "metadata"), "labels"), "app",
+                        json_string("other"));
+    json_t *cases[] = {orphan, stranger, mine, strayed};
+    enum ctl_claim want[] = {CTL_CLAIM_ADOPT, CTL_CLAIM_IGNORE, CTL_CLAIM_KEEP,
+                             CTL_CLAIM_RELEASE};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *md = json_object_get(cases[i], "metadata");
+        bool match = kube_selector_match(sel, json_object_get(md, "labels")) &&
+                     ctl_sts_is_member("web", ctl_str(md, "name"));
+        assert_int_equal(ctl_claim_decide(s, match, cases[i]), want[i]);
+        json_decref(cases[i]);
+    }
+    kube_selector_free(sel);
+    json_decref(s);
+}
 
 static void test_new_pod_identity_and_storage(void **state)
 {
@@ -685,6 +737,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ordinals_and_claim_names),
+        cmocka_unit_test(test_is_member),
+        cmocka_unit_test(test_claim_members),
         cmocka_unit_test(test_new_pod_identity_and_storage),
         cmocka_unit_test(test_new_claims),
         cmocka_unit_test(test_revision_data_round_trip),

@@ -91,6 +91,13 @@ static void test_slow_start(void **state)
     assert_int_equal(sizes[8], 245);
 }
 
+/* ClaimObject's decision with the ReplicaSet's match: its selector. */
+static enum ctl_claim rs_claim(json_t *rs, const struct kube_selector *sel, json_t *pod)
+{
+    json_t *labels = json_object_get(json_object_get(pod, "metadata"), "labels");
+    return ctl_claim_decide(rs, kube_selector_match(sel, labels), pod);
+}
+
 static void test_claim(void **state)
 {
     json_t *rs = parse("{\"metadata\":{\"name\":\"r\",\"namespace\":\"ns\",\"uid\":\"rs-1\"}}");
@@ -113,17 +120,17 @@ static void test_claim(void **state)
     json_t *elsewhere = pod("e", "n1", "Running", "", NOW, 0, NULL);
     json_object_set_new(json_object_get(elsewhere, "metadata"), "namespace", json_string("ns2"));
 
-    assert_int_equal(ctl_rs_claim(rs, sel, orphan), CTL_CLAIM_ADOPT);
-    assert_int_equal(ctl_rs_claim(rs, sel, other), CTL_CLAIM_IGNORE);
-    assert_int_equal(ctl_rs_claim(rs, sel, mine), CTL_CLAIM_KEEP);
-    assert_int_equal(ctl_rs_claim(rs, sel, strayed), CTL_CLAIM_RELEASE);
-    assert_int_equal(ctl_rs_claim(rs, sel, going), CTL_CLAIM_IGNORE);
-    assert_int_equal(ctl_rs_claim(rs, sel, elsewhere), CTL_CLAIM_IGNORE);
+    assert_int_equal(rs_claim(rs, sel, orphan), CTL_CLAIM_ADOPT);
+    assert_int_equal(rs_claim(rs, sel, other), CTL_CLAIM_IGNORE);
+    assert_int_equal(rs_claim(rs, sel, mine), CTL_CLAIM_KEEP);
+    assert_int_equal(rs_claim(rs, sel, strayed), CTL_CLAIM_RELEASE);
+    assert_int_equal(rs_claim(rs, sel, going), CTL_CLAIM_IGNORE);
+    assert_int_equal(rs_claim(rs, sel, elsewhere), CTL_CLAIM_IGNORE);
     /* An owner being deleted keeps what it has, adopts and releases nothing. */
     json_object_set_new(json_object_get(rs, "metadata"), "deletionTimestamp", json_string(NOW));
-    assert_int_equal(ctl_rs_claim(rs, sel, orphan), CTL_CLAIM_IGNORE);
-    assert_int_equal(ctl_rs_claim(rs, sel, strayed), CTL_CLAIM_IGNORE);
-    assert_int_equal(ctl_rs_claim(rs, sel, mine), CTL_CLAIM_KEEP);
+    assert_int_equal(rs_claim(rs, sel, orphan), CTL_CLAIM_IGNORE);
+    assert_int_equal(rs_claim(rs, sel, strayed), CTL_CLAIM_IGNORE);
+    assert_int_equal(rs_claim(rs, sel, mine), CTL_CLAIM_KEEP);
 
     kube_selector_free(sel);
     json_decref(sel_json);
