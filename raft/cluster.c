@@ -19,6 +19,7 @@
  * when every one of those reads arrived, and its index covers every write
  * acknowledged before them. */
 #include "raft/cluster.h"
+#include "raft/disk_fault.h"
 #include "raft/transport.h"
 
 #include <assert.h>
@@ -26,6 +27,7 @@
 #include <pthread.h>
 #include <raft.h>
 #include <raft/uv.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +100,7 @@ struct cluster {
     uv_check_t check;
     uv_timer_t tune; /* adapts the snapshot threshold to the state's size */
     struct raft_io io;
+    struct disk_fault *disk_fault; /* NULL unless cfg.fault_disk */
     struct raft_uv_transport transport;
     struct raft raft;
     struct raft_fsm fsm;
@@ -791,6 +794,25 @@ static void start_abort(struct cluster *c)
     free(c);
 }
 
+/* The disk fault hook (disk_fault.c), when configured, sits between libraft
+ * and raft_uv's append and close; these find it from the io in struct
+ * cluster. */
+static struct cluster *io_cluster(struct raft_io *io)
+{
+    return (struct cluster *)((char *)io - offsetof(struct cluster, io));
+}
+
+static int fault_append(struct raft_io *io, struct raft_io_append *req,
+                        const struct raft_entry entries[], unsigned n, raft_io_append_cb cb)
+{
+    return disk_fault_append(io_cluster(io)->disk_fault, io, req, entries, n, cb);
+}
+
+static void fault_close(struct raft_io *io, raft_io_close_cb cb)
+{
+    disk_fault_close(io_cluster(io)->disk_fault, io, cb);
+}
+
 int cluster_start(struct cluster **out, const struct cluster_config *cfg, struct store *store,
                   char *err, size_t errlen)
 {
@@ -826,6 +848,11 @@ int cluster_start(struct cluster **out, const struct cluster_config *cfg, struct
     /* Snapshots are written uncompressed: lz4 over the whole state cost more
      * CPU than the disk space it saves is worth here. */
     raft_uv_set_snapshot_compression(&c->io, false);
+    if (cfg->fault_disk && cfg->fault_disk[0]) {
+        c->disk_fault = disk_fault_new(&c->loop, &c->io, cfg->fault_disk);
+        c->io.append = fault_append;
+        c->io.close = fault_close;
+    }
     c->cfsm.store = store;
     c->cfsm.raft = &c->raft;
     c->cfsm.on_result = on_result;

@@ -47,6 +47,8 @@ struct cluster_config {
     unsigned max_inflight;       /* appended-but-unapplied entries; default 2 */
     size_t max_entry_bytes;      /* bytes of commands per entry; default 8 MiB */
     uint64_t history;            /* change log length written into entries */
+    const char *fault_disk; /* the disk fault hook's control file (disk_fault.c), from
+                             * BOSUN_FAULT_DISK; NULL or "": off */
 };
 
 /* Outcome of a call into the loop. */

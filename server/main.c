@@ -430,7 +430,9 @@ int server_main(int argc, char **argv)
         .snapshot_threshold = s->cfg.snapshot_threshold,
         .snapshot_adaptive = s->cfg.snapshot_threshold == 0,
         .snapshot_trailing = s->cfg.snapshot_trailing, .max_inflight = s->cfg.max_inflight,
-        .history = s->cfg.history};
+        .history = s->cfg.history,
+        /* A fault hook for `bosun chaos` (raft/disk_fault.c); off unless set. */
+        .fault_disk = getenv("BOSUN_FAULT_DISK")};
     if (cluster_start(&s->cluster, &cc, s->store, err, sizeof err) != 0) {
         fprintf(stderr, "bosun server: %s\n", err);
         s->cluster = NULL;

@@ -9,7 +9,9 @@
  * the proxy ports, so all Raft traffic goes through the proxy; each keeps
  * --watch-history changes for watches and sends an idle watch a bookmark
  * every second (for the watchers, chaos_watcher.c). Data lives in DIR/sN,
- * output is appended to DIR/sN.log. Servers are our children, in
+ * output is appended to DIR/sN.log. With disk faults, every server runs
+ * with BOSUN_FAULT_DISK=DIR/sN.disk: the server's disk fault hook
+ * (raft/disk_fault.c) reads that control file every 100 ms. Servers are our children, in
  * their own process group (a terminal's Ctrl-C reaches only the runner,
  * which stops them in order) and die with us (PR_SET_PDEATHSIG); they are
  * only ever signalled by the pids we forked and have not reaped yet, so a
@@ -27,15 +29,25 @@
  *                      N/2 servers) or, with 5 servers or more, half the
  *                      time a ring: servers in a random circle each reach
  *                      only their two neighbours (overlapping majorities);
- *   partition-leader   the leader cut off from everyone.
+ *   partition-leader   the leader cut off from everyone;
+ *   disk               the leader's or a random server's disk made slow
+ *                      (every Raft log write 20-500 ms late) or, half the
+ *                      time, full (no log write completes) through its
+ *                      control file; "ok" again at the end. A server that
+ *                      exited under it is restarted, as after a kill;
+ *   membership         a server removed through the API and added back
+ *                      (chaos_membership.c).
  * Every fault keeps a connected majority, so the cluster should recover
  * while it lasts. Each fault goes to faults.jsonl once it ended:
- *   {"kind","what","shape","targets":[ids],"leader":bool,"start":ns,"end":ns}
+ *   {"kind","what","shape","targets":[ids],"leader":bool,"start":ns,"end":ns,
+ *    "steps":[{"t":ns,"what"}]}
+ * (steps: what happened after the start, e.g. a membership fault's re-add).
  * A server that exits by itself (a crash) is reported and restarted. */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,15 +67,47 @@ enum {
     FAULT_HOLD_SPAN_MS = 3000,
     FAULT_PORT_TRIES = 64,
     FAULT_STATUS_TIMEOUT_MS = 300,
+    FAULT_DISK_POLL_MS = 150, /* the hook reads its control file every 100 ms */
 };
 
+/* A slow disk's delay per Raft log write, ms: one is drawn per fault. */
+static const unsigned disk_delays_ms[] = {20, 50, 100, 200, 500};
+
 static const char *const kind_names[CHAOS_NFAULTKIND] = {"kill", "pause", "partition",
-                                                         "partition-leader"};
+                                                         "partition-leader", "disk",
+                                                         "membership"};
 
 const char *chaos_fault_kind_name(enum chaos_fault_kind k)
 {
     assert(k >= 0 && k < CHAOS_NFAULTKIND);
     return kind_names[k];
+}
+
+int chaos_fault_kinds_parse(const char *list, unsigned *out, char *err, size_t errlen)
+{
+    int n = 0;
+    char **items = bench_list_split(list, &n);
+    int rc = n > 0 ? 0 : -1;
+    if (n == 0)
+        snprintf(err, errlen, "no fault named");
+    *out = 0;
+    for (int i = 0; i < n; i++) {
+        bool known = strcmp(items[i], "all") == 0;
+        if (known)
+            *out |= (1u << CHAOS_NFAULTKIND) - 1;
+        for (int k = 0; k < CHAOS_NFAULTKIND; k++)
+            if (strcmp(items[i], kind_names[k]) == 0) {
+                *out |= 1u << k;
+                known = true;
+            }
+        if (!known && rc == 0) {
+            snprintf(err, errlen, "unknown fault \"%s\"", items[i]);
+            rc = -1;
+        }
+        free(items[i]);
+    }
+    free(items);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- the cluster */
@@ -108,8 +152,38 @@ static char **fault_server_argv(const char *bin, const struct chaos_server *s, c
     return argv;
 }
 
+/* This process's environment with BOSUN_FAULT_DISK=disk (when disk is
+ * not NULL) in place of any it had: built before fork, since the child of
+ * a threaded process may not allocate. */
+static char **fault_server_envp(const char *disk)
+{
+    extern char **environ;
+    static const char var[] = "BOSUN_FAULT_DISK=";
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **envp = xcalloc(n + 2, sizeof *envp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], var, sizeof var - 1) != 0)
+            envp[k++] = xstrdup(environ[i]);
+    if (disk) {
+        struct ubuf b = {0};
+        ubuf_appendf(&b, "%s%s%c", var, disk, '\0');
+        envp[k++] = b.data;
+    }
+    return envp;
+}
+
+static void fault_strv_free(char **v)
+{
+    for (char **a = v; a && *a; a++)
+        free(*a);
+    free(v);
+}
+
 int chaos_cluster_init(struct chaos_cluster *c, int n, const char *dir, const char *bin,
-                       long watch_history, char *err, size_t errlen)
+                       long watch_history, bool disk_hook, char *err, size_t errlen)
 {
     assert(n >= 1 && n <= CHAOS_MAX_SERVERS);
     memset(c, 0, sizeof *c);
@@ -142,6 +216,12 @@ int chaos_cluster_init(struct chaos_cluster *c, int n, const char *dir, const ch
         ubuf_appendf(&b, "%s/s%d.log%c", dir, s->id, '\0');
         s->log = b.data;
         s->argv = fault_server_argv(bin, s, peers.data, watch_history);
+        if (disk_hook) {
+            b = (struct ubuf){0};
+            ubuf_appendf(&b, "%s/s%d.disk%c", dir, s->id, '\0');
+            s->disk = b.data;
+        }
+        s->envp = fault_server_envp(s->disk);
         if (rc == 0 && tools_mkdir_p(s->data_dir) != 0) {
             snprintf(err, errlen, "cannot create %s: %s", s->data_dir, strerror(errno));
             rc = -1;
@@ -176,7 +256,7 @@ static void fault_exec(const struct chaos_server *s, int logfd, pid_t parent)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    execv(s->argv[0], s->argv);
+    execve(s->argv[0], s->argv, s->envp);
     dprintf(2, "bosun chaos: cannot run %s: %s\n", s->argv[0], strerror(errno));
     _exit(127);
 }
@@ -284,9 +364,9 @@ void chaos_cluster_free(struct chaos_cluster *c)
     for (int i = 0; i < c->n; i++) {
         struct chaos_server *s = &c->servers[i];
         assert(s->pid == 0); /* stopped and reaped first */
-        for (char **a = s->argv; a && *a; a++)
-            free(*a);
-        free(s->argv);
+        fault_strv_free(s->argv);
+        fault_strv_free(s->envp);
+        free(s->disk);
         free(s->data_dir);
         free(s->log);
     }
@@ -377,6 +457,73 @@ static void fault_partition_ring(struct chaos_cluster *c, struct chaos_rng *rng,
     snprintf(f->shape, sizeof f->shape, "ring");
 }
 
+static void fault_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* Writes s's disk control file whole (through a rename), so that the hook
+ * never reads half of it; 0, or -1 after a message. */
+static int fault_disk_set(const struct chaos_server *s, const char *text)
+{
+    struct ubuf tmp = {0};
+    ubuf_appendf(&tmp, "%s.tmp%c", s->disk, '\0');
+    FILE *f = fopen(tmp.data, "w");
+    int rc = f && fprintf(f, "%s\n", text) > 0 ? 0 : -1;
+    if (f && fclose(f) != 0)
+        rc = -1;
+    if (rc == 0 && rename(tmp.data, s->disk) != 0)
+        rc = -1;
+    if (rc != 0)
+        fprintf(stderr, "bosun chaos: cannot write %s: %s\n", s->disk, strerror(errno));
+    ubuf_free(&tmp);
+    return rc;
+}
+
+/* A slow or full disk under the Raft log of the leader or a random server;
+ * in force once the hook has read its control file. */
+static int fault_disk_begin(struct chaos_cluster *c, struct chaos_rng *rng, struct chaos_fault *f)
+{
+    int id = fault_pick_target(c, rng, &f->leader);
+    bool full = chaos_rng_below(rng, 2);
+    unsigned ms = disk_delays_ms[chaos_rng_below(rng, sizeof disk_delays_ms /
+                                                          sizeof disk_delays_ms[0])];
+    struct chaos_server *s = fault_server(c, id);
+    char text[32];
+    snprintf(text, sizeof text, full ? "full" : "slow %u", ms);
+    if (!s->disk || s->pid <= 0 || s->paused || fault_disk_set(s, text) != 0)
+        return -1;
+    f->targets[f->ntargets++] = id;
+    snprintf(f->shape, sizeof f->shape, "%s", full ? "full" : "slow");
+    if (full)
+        snprintf(f->what, sizeof f->what, "full disk s%d%s", id, f->leader ? " (the leader)" : "");
+    else
+        snprintf(f->what, sizeof f->what, "slow disk s%d%s: +%u ms a write", id,
+                 f->leader ? " (the leader)" : "", ms);
+    fault_sleep_ms(FAULT_DISK_POLL_MS);
+    f->start = chaos_now_ns();
+    return 0;
+}
+
+/* The disk is fine again; a server that exited under the fault is
+ * restarted, as after a kill (not a crash: a server may stop on a full
+ * disk, as long as it loses nothing it acknowledged). */
+static void fault_disk_end(struct chaos_cluster *c, struct chaos_server *s, struct chaos_fault *f)
+{
+    fault_disk_set(s, "ok");
+    fault_sleep_ms(FAULT_DISK_POLL_MS);
+    int st;
+    if (s->pid <= 0 || waitpid(s->pid, &st, WNOHANG) != s->pid)
+        return;
+    s->pid = 0;
+    chaos_fault_step(f, "s%d exited under it (%s %d); restarted", s->id,
+                     WIFSIGNALED(st) ? "signal" : "status",
+                     WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+    if (chaos_server_spawn(s) == 0)
+        c->restarts++;
+}
+
 /* Starts fault f of kind f->kind; 0, or -1 if it could not (no leader to
  * isolate, a server that is not running). */
 static int fault_begin(struct chaos_cluster *c, struct chaos_rng *rng, struct chaos_fault *f)
@@ -428,6 +575,8 @@ static int fault_begin(struct chaos_cluster *c, struct chaos_rng *rng, struct ch
         f->start = chaos_now_ns();
         return 0;
     }
+    case CHAOS_F_DISK: return fault_disk_begin(c, rng, f);
+    case CHAOS_F_MEMBERSHIP: return chaos_membership_begin(c, rng, f);
     default: assert(0); return -1;
     }
 }
@@ -445,21 +594,41 @@ static void fault_end(struct chaos_cluster *c, struct chaos_fault *f)
             kill(s->pid, SIGCONT);
         s->paused = false;
         break;
+    case CHAOS_F_DISK: fault_disk_end(c, s, f); break;
+    case CHAOS_F_MEMBERSHIP: chaos_membership_end(c, f); break;
     default: chaos_proxy_partition(c->proxy, NULL); break;
     }
     f->end = chaos_now_ns();
 }
 
-static void fault_write(FILE *out, const struct chaos_fault *f)
+void chaos_fault_step(struct chaos_fault *f, const char *fmt, ...)
 {
-    json_t *targets = json_array();
+    int i = f->nsteps < CHAOS_FAULT_STEPS ? f->nsteps++ : CHAOS_FAULT_STEPS - 1;
+    f->steps[i].t = chaos_now_ns();
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->steps[i].what, sizeof f->steps[i].what, fmt, ap);
+    va_end(ap);
+}
+
+json_t *chaos_fault_json(const struct chaos_fault *f)
+{
+    json_t *targets = json_array(), *steps = json_array();
     for (int i = 0; i < f->ntargets; i++)
         json_array_append_new(targets, json_integer(f->targets[i]));
-    json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:b, s:I, s:I}", "kind",
-                          chaos_fault_kind_name(f->kind), "what", f->what, "shape", f->shape,
-                          "targets", targets, "leader", f->leader, "start", (json_int_t)f->start,
-                          "end", (json_int_t)f->end);
-    char *line = json_dumps(o, JSON_COMPACT);
+    for (int i = 0; i < f->nsteps; i++)
+        json_array_append_new(steps, json_pack("{s:I, s:s}", "t", (json_int_t)f->steps[i].t,
+                                               "what", f->steps[i].what));
+    return json_pack("{s:s, s:s, s:s, s:o, s:b, s:I, s:I, s:o}", "kind",
+                     chaos_fault_kind_name(f->kind), "what", f->what, "shape", f->shape,
+                     "targets", targets, "leader", f->leader, "start", (json_int_t)f->start,
+                     "end", (json_int_t)f->end, "steps", steps);
+}
+
+static void fault_write(FILE *out, const struct chaos_fault *f)
+{
+    json_t *o = chaos_fault_json(f);
+    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     fprintf(out, "%s\n", line);
     fflush(out);
     free(line);
@@ -515,6 +684,7 @@ void chaos_faults_run(struct chaos_cluster *c, unsigned kinds, struct chaos_rng 
                       FILE *jsonl)
 {
     unsigned bag = 0;
+    c->stop = stop;
     while (!*stop) {
         int64_t gap = (FAULT_GAP_MIN_MS + (int64_t)chaos_rng_below(rng, FAULT_GAP_SPAN_MS)) * 1000000;
         int64_t hold = (FAULT_HOLD_MIN_MS + (int64_t)chaos_rng_below(rng, FAULT_HOLD_SPAN_MS)) * 1000000;
@@ -532,6 +702,9 @@ void chaos_faults_run(struct chaos_cluster *c, unsigned kinds, struct chaos_rng 
         at = chaos_now_ns() + hold;
         chaos_sleep_until(at < end_ns ? at : end_ns, stop);
         fault_end(c, &f);
+        for (int i = 0; i < f.nsteps; i++)
+            printf("  %6.1f s    %s\n", (double)(f.steps[i].t - c->t0) / 1e9, f.steps[i].what);
+        fflush(stdout);
         fault_write(jsonl, &f);
         fault_push(out, &f);
     }

@@ -3,7 +3,8 @@
  * DIR/final.json and DIR/watch.jsonl into it), the checker (chaos_check.c
  * judges it, chaos_watch.c the watch streams), and the runner that records
  * it (chaos_run.c: flags and orchestration; the servers' processes and the
- * faults in chaos_faults.c, the Raft fault proxy in chaos_proxy.c, the
+ * faults in chaos_faults.c, membership changes in chaos_membership.c, the
+ * Raft fault proxy in chaos_proxy.c, the
  * clients in chaos_workload.c, the watchers in chaos_watcher.c,
  * DIR/report.html in chaos_report.c).
  *
@@ -334,6 +335,8 @@ struct chaos_server {
     char *data_dir; /* DIR/sN */
     char *log;      /* DIR/sN.log */
     char **argv;    /* NULL-terminated; the same on every restart */
+    char **envp;    /* the environment it runs with, NULL-terminated */
+    char *disk;     /* DIR/sN.disk, the disk fault hook's control file; NULL: no hook */
 };
 
 struct chaos_cluster {
@@ -343,13 +346,17 @@ struct chaos_cluster {
     struct chaos_proxy *proxy;
     int restarts; /* after kills and crashes */
     int crashes;  /* servers that exited by themselves */
+    int unrejoined; /* membership faults whose server did not come back */
+    const volatile sig_atomic_t *stop; /* the run's interrupt flag (chaos_faults_run) */
     int64_t t0;   /* the run's start (ns), for messages */
 };
 
 /* chaos_faults.c: the processes. Each returns 0, or -1 after a message.
- * watch_history: the servers' --watch-history (changes kept for watches). */
+ * watch_history: the servers' --watch-history (changes kept for watches);
+ * disk_hook: run every server with the disk fault hook (BOSUN_FAULT_DISK,
+ * raft/disk_fault.c) on DIR/sN.disk. */
 int chaos_cluster_init(struct chaos_cluster *c, int n, const char *dir, const char *bin,
-                       long watch_history, char *err, size_t errlen);
+                       long watch_history, bool disk_hook, char *err, size_t errlen);
 int chaos_server_spawn(struct chaos_server *s);
 /* The leader one live, unpaused server names (0 if none), its term. */
 int chaos_cluster_leader(const struct chaos_cluster *c, uint64_t *term);
@@ -362,9 +369,22 @@ enum chaos_fault_kind {
     CHAOS_F_PAUSE,            /* SIGSTOP, SIGCONT at its end */
     CHAOS_F_PARTITION,        /* majority/minority split, or a ring (5+) */
     CHAOS_F_PARTITION_LEADER, /* the leader isolated */
+    CHAOS_F_DISK,             /* slow or full disk under one server's Raft log */
+    CHAOS_F_MEMBERSHIP,       /* a server removed from the cluster, added back */
     CHAOS_NFAULTKIND
 };
 const char *chaos_fault_kind_name(enum chaos_fault_kind k);
+/* A comma-separated list of kind names (or "all") into a bit mask of
+ * 1 << kind: 0, or -1 with the first unknown name in err. */
+int chaos_fault_kinds_parse(const char *list, unsigned *out, char *err, size_t errlen);
+
+/* A fault's steps after its start (removed, added back, caught up ...),
+ * with their times: faults.jsonl's "steps". */
+enum { CHAOS_FAULT_STEPS = 6 };
+struct chaos_fault_step {
+    int64_t t; /* ns */
+    char what[80];
+};
 
 struct chaos_fault {
     enum chaos_fault_kind kind;
@@ -374,7 +394,23 @@ struct chaos_fault {
     int ntargets;
     bool leader;     /* aimed at the leader of the moment */
     int64_t start, end; /* ns; end 0 while it lasts */
+    struct chaos_fault_step steps[CHAOS_FAULT_STEPS];
+    int nsteps;
 };
+/* Appends a step at the current time (the last one is overwritten when
+ * there is no room left). */
+void chaos_fault_step(struct chaos_fault *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* faults.jsonl's line for f: a new reference. */
+struct json_t *chaos_fault_json(const struct chaos_fault *f);
+
+/* chaos_membership.c: the membership fault. begin removes a server through
+ * the API (the leader a third of the time) and records f's start; 0, or -1
+ * when it could not (no leader, the change refused). end adds it back with
+ * its data and waits until it is a voter that caught up; 0, or -1 if it
+ * was not within the bound (a step says so). */
+int chaos_membership_begin(struct chaos_cluster *c, struct chaos_rng *rng, struct chaos_fault *f);
+int chaos_membership_end(struct chaos_cluster *c, struct chaos_fault *f);
 
 struct chaos_faults {
     struct chaos_fault *f;

@@ -69,13 +69,17 @@ static int rep_group(const struct chaos_fault *f)
 static void rep_group_name(int g, char *buf, size_t len)
 {
     enum chaos_fault_kind k = (enum chaos_fault_kind)(g / 2);
+    const char *whom = g % 2 ? "the leader" : "a follower";
     if (k == CHAOS_F_PARTITION_LEADER)
         snprintf(buf, len, "isolate the leader");
     else if (k == CHAOS_F_PARTITION)
         snprintf(buf, len, "partition%s", g % 2 ? " (leader in the minority)" : "");
+    else if (k == CHAOS_F_DISK)
+        snprintf(buf, len, "slow or full disk, %s", whom);
+    else if (k == CHAOS_F_MEMBERSHIP)
+        snprintf(buf, len, "remove and add back %s", whom);
     else
-        snprintf(buf, len, "%s %s", k == CHAOS_F_KILL ? "kill" : "pause",
-                 g % 2 ? "the leader" : "a follower");
+        snprintf(buf, len, "%s %s", k == CHAOS_F_KILL ? "kill" : "pause", whom);
 }
 
 static int rep_cmp_i64(const void *a, const void *b)
@@ -180,7 +184,7 @@ static void rep_escape(struct ubuf *out, const char *s)
 }
 
 static const char *const rep_fault_colour[CHAOS_NFAULTKIND] = {"#e45756", "#f2b134", "#4c78a8",
-                                                                "#9d6fb0"};
+                                                                "#9d6fb0", "#8c6d31", "#17becf"};
 static const char *const rep_leader_colour[] = {"#bbbbbb", "#1b9e77", "#d95f02", "#7570b3",
                                                 "#e7298a", "#66a61e", "#e6ab02", "#a6761d"};
 static const char *const rep_result_colour[CHAOS_NRESULT] = {"#2ca02c", "#1f77b4", "#d62728"};

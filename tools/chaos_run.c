@@ -12,8 +12,9 @@
  *      clients start (chaos_workload.c), and a monitor thread samples
  *      GET /cluster/status of every server every 250 ms: the leader and
  *      term of each moment, for the report.
- *   3. For --duration, faults at seeded random intervals (chaos_faults.c),
- *      each appended to DIR/faults.jsonl when it ends.
+ *   3. For --duration, faults at seeded random intervals (chaos_faults.c,
+ *      membership changes in chaos_membership.c), each appended to
+ *      DIR/faults.jsonl when it ends.
  *   4. Heal: every fault has ended (partition healed, paused resumed,
  *      killed restarted). Quiet period: the clients go on for 3 s, then
  *      stop (DIR/history.jsonl), and we wait until a leader is elected and
@@ -27,7 +28,7 @@
  *      checker runs in-process on DIR; the verdict and figures are printed
  *      and DIR/report.html written (chaos_report.c).
  * Exit status: 0 PASS, 1 FAIL (an anomaly, servers that diverge, crash, or
- * never recover), 2 the tool could not run (usage, ports, a cluster that
+ * never recover, a removed server not a voter again), 2 the tool could not run (usage, ports, a cluster that
  * never elected a leader, an interrupt) or the checker could not decide.
  *
  * SIGINT and SIGTERM set a flag that every wait checks: the run stops
@@ -141,7 +142,10 @@ static void run_usage(FILE *f)
             "  --faults LIST   comma-separated: kill (kill -9 and restart a server or the\n"
             "                  leader), pause (SIGSTOP/SIGCONT), partition (majority/minority\n"
             "                  split; with 5 servers also a ring of overlapping majorities),\n"
-            "                  partition-leader (the leader isolated), or all (the default)\n"
+            "                  partition-leader (the leader isolated), disk (a slow or full\n"
+            "                  disk under a server's Raft log, through the servers' fault\n"
+            "                  hook), membership (a server removed through the API and added\n"
+            "                  back), or all (the default)\n"
             "  --workload W    objects: create/get/CAS update/delete (default); register:\n"
             "                  get/update over keys created first\n"
             "  --clients N     concurrent clients, each with its own connection (default 16)\n"
@@ -176,32 +180,12 @@ static int64_t run_parse_duration(const char *s)
 
 static int run_parse_faults(const char *list, unsigned *out)
 {
-    int n = 0;
-    char **items = bench_list_split(list, &n);
-    int rc = n > 0 ? 0 : -1;
-    *out = 0;
-    for (int i = 0; i < n; i++) {
-        bool known = false;
-        if (strcmp(items[i], "all") == 0) {
-            *out |= (1u << CHAOS_NFAULTKIND) - 1;
-            known = true;
-        }
-        for (int k = 0; k < CHAOS_NFAULTKIND; k++)
-            if (strcmp(items[i], chaos_fault_kind_name((enum chaos_fault_kind)k)) == 0) {
-                *out |= 1u << k;
-                known = true;
-            }
-        if (!known) {
-            fprintf(stderr,
-                    "bosun chaos: unknown fault \"%s\" (known: kill, pause, partition, "
-                    "partition-leader, all)\n",
-                    items[i]);
-            rc = -1;
-        }
-        free(items[i]);
-    }
-    free(items);
-    return rc;
+    char err[160];
+    if (chaos_fault_kinds_parse(list, out, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "bosun chaos: %s (known: kill, pause, partition, partition-leader, disk, "
+                    "membership, all)\n", err);
+    return -1;
 }
 
 static int run_bad(const char *flag, const char *v)
@@ -565,8 +549,9 @@ static int run_prepare(struct run *r)
     if (!bin)
         return 2;
     char err[256];
-    int rc = chaos_cluster_init(&r->c, r->o.servers, r->dir, bin, r->o.watch_history, err,
-                                sizeof err);
+    bool disk_hook = r->o.faults & (1u << CHAOS_F_DISK);
+    int rc = chaos_cluster_init(&r->c, r->o.servers, r->dir, bin, r->o.watch_history, disk_hook,
+                                err, sizeof err);
     free(bin);
     if (rc != 0) {
         fprintf(stderr, "bosun chaos: %s\n", err);
@@ -688,8 +673,12 @@ static int run_judge(struct run *r)
     if (r->c.crashes)
         ubuf_appendf(&r->notes, "crashes: %d server exit(s) nobody asked for (see DIR/sN.log)\n",
                      r->c.crashes);
-    bool ok = cr.verdict == CHAOS_PASS && r->recovered && r->converged && !r->c.crashes;
-    int rc = ok ? 0 : cr.verdict == CHAOS_UNDECIDED && r->recovered && r->converged ? 2 : 1;
+    if (r->c.unrejoined)
+        ubuf_appendf(&r->notes, "membership: %d removed server(s) not a voter again within 60 s "
+                                "of being added back (see faults.jsonl)\n", r->c.unrejoined);
+    bool healthy = r->recovered && r->converged && !r->c.crashes && !r->c.unrejoined;
+    bool ok = cr.verdict == CHAOS_PASS && healthy;
+    int rc = ok ? 0 : cr.verdict == CHAOS_UNDECIDED && healthy ? 2 : 1;
     const char *verdict = rc == 0 ? "PASS" : rc == 1 ? "FAIL" : "UNKNOWN";
     ubuf_append(&r->notes, "", 1);
     ubuf_append(&cr.text, "", 1);

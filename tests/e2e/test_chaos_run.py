@@ -12,6 +12,11 @@ injects faults and judges the history.
   servers' logs hold no sanitizer report (the known libraft 0.22.1
   InstallSnapshot leak aside, as in conftest); and no process it started is
   left running;
+- a short run of the two faults that need the servers' cooperation (3
+  servers, 20 s, disk + membership, seed 3) ends PASS too: the servers ran
+  with the disk fault hook on (their logs say so), faults.jsonl holds slow or
+  full disks and removals with their steps (added back, a voter again and
+  caught up), and every server is in final.json with the same data;
 - `bosun chaos --faults bogus` exits 2 with a message, starting nothing.
 
 The runner picks its own free ports in [20000, 32000) and stops every server
@@ -57,10 +62,11 @@ def _lines(path):
     return [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()]
 
 
-def test_short_run_passes(tmp_path):
-    out = tmp_path / "run"
+def _run_passes(out, faults, seed):
+    """A 20 s run of 3 servers with these faults: it must PASS and leave
+    nothing running."""
     r = subprocess.run([str(BOSUN), "chaos", "--servers", "3", "--duration", "20s",
-                        "--faults", "kill,pause,partition", "--clients", "8", "--seed", "1",
+                        "--faults", faults, "--clients", "8", "--seed", str(seed),
                         "--out", str(out)],
                        capture_output=True, text=True, env=server_env(), timeout=RUN_TIMEOUT,
                        stdin=subprocess.DEVNULL)
@@ -73,6 +79,21 @@ def test_short_run_passes(tmp_path):
 
     # nothing it started is left
     assert _processes_mentioning(str(out)) == []
+    return r
+
+
+def _logs_clean(out):
+    """The servers' logs (every run of each, kills and restarts included)."""
+    for sid in (1, 2, 3):
+        bad, note = analyze_log(_Log(sid, out / ("s%d.log" % sid)), tolerate=TOLERATE)
+        assert bad is None, bad
+        if note:
+            print("s%d: %s" % (sid, note))
+
+
+def test_short_run_passes(tmp_path):
+    out = tmp_path / "run"
+    r = _run_passes(out, "kill,pause,partition", 1)
 
     ops = _lines(out / "history.jsonl")
     ok = [o for o in ops if o["result"] == "ok"]
@@ -112,13 +133,32 @@ def test_short_run_passes(tmp_path):
     c = subprocess.run([str(BOSUN), "chaos", "check", str(out)], capture_output=True, text=True,
                        env=server_env(), timeout=120, stdin=subprocess.DEVNULL)
     assert c.returncode == 0, c.stdout + c.stderr
+    _logs_clean(out)
 
-    # the servers' logs (every run of each, kills and restarts included)
+
+def test_disk_and_membership_run_passes(tmp_path):
+    out = tmp_path / "run"
+    _run_passes(out, "disk,membership", 3)
     for sid in (1, 2, 3):
-        bad, note = analyze_log(_Log(sid, out / ("s%d.log" % sid)), tolerate=TOLERATE)
-        assert bad is None, bad
-        if note:
-            print("s%d: %s" % (sid, note))
+        assert "disk fault hook on" in (out / ("s%d.log" % sid)).read_text(errors="replace")
+
+    faults = _lines(out / "faults.jsonl")
+    assert {f["kind"] for f in faults} == {"disk", "membership"}, faults
+    for f in faults:
+        assert 0 < f["start"] < f["end"] and len(f["targets"]) == 1, f
+        if f["kind"] == "disk":
+            assert f["shape"] in ("slow", "full"), f
+            assert (out / ("s%d.disk" % f["targets"][0])).read_text().strip() == "ok"
+        else:
+            whats = " | ".join(s["what"] for s in f["steps"])
+            assert "added back (HTTP 200)" in whats and "a voter again and caught up" in whats, f
+            assert all(f["start"] < s["t"] <= f["end"] for s in f["steps"]), f
+
+    final = json.loads((out / "final.json").read_text())
+    assert sorted(final["servers"]) == ["s1", "s2", "s3"]
+    states = list(final["servers"].values())
+    assert states[0] and all(s == states[0] for s in states)
+    _logs_clean(out)
 
 
 def test_bogus_fault_is_refused(tmp_path):
