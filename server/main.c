@@ -372,6 +372,23 @@ static void server_cleanup(struct server *s)
         close(s->listen_fd);
 }
 
+/* LMDB writes the state through a shared memory map (MDB_WRITEMAP): when
+ * the disk under the data dir is full, the kernel cannot back a new page
+ * and the write faults with SIGBUS, which would end the server without a
+ * word. Say why, then die of the signal as before: a restart once space is
+ * freed recovers every acknowledged write from the Raft log. Only
+ * async-signal-safe calls here. */
+static void on_sigbus(int sig)
+{
+    static const char msg[] =
+        "bosun server: SIGBUS writing the store's memory map: is the disk of the data dir "
+        "full? (nothing acknowledged is lost; restart once there is space)\n";
+    ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)n;
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 int server_main(int argc, char **argv)
 {
     struct server srv = {.listen_fd = -1};
@@ -399,6 +416,7 @@ int server_main(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGBUS, on_sigbus);
 
     bool fresh;
     char state_dir[1200], raft_dir[1200];
