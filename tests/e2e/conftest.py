@@ -396,6 +396,12 @@ class Watch:
         self.thread.join(5)
 
 
+def controller_ref(obj):
+    """The ownerReference with controller: true, or None."""
+    return next((r for r in obj["metadata"].get("ownerReferences", []) if r.get("controller")),
+                None)
+
+
 def ev_rv(e):
     try:
         return int(e["object"]["metadata"]["resourceVersion"])

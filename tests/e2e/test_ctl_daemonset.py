@@ -11,7 +11,7 @@ rollout status`, never with more than two nodes short of an available pod.
 import json
 import time
 
-from conftest import HollowAgent, ensure_ns, wait_for
+from conftest import HollowAgent, controller_ref, ensure_ns, wait_for
 
 NS = "ds-e2e"
 
@@ -211,11 +211,6 @@ def test_daemonset_rolling_update(hollow_cluster):
     assert sorted(mine.values()) == [2, 3], mine
     first = [p for p in ds_pods(fol, "roll")][0]
     assert mine["roll-" + first["metadata"]["labels"]["controller-revision-hash"]] == 3
-
-
-def controller_ref(p):
-    return next((r for r in p["metadata"].get("ownerReferences", []) if r.get("controller")),
-                None)
 
 
 def test_daemonset_adopts_orphan_and_releases_relabelled_pod(hollow_cluster):

@@ -25,7 +25,7 @@ import json
 import threading
 import time
 
-from conftest import ensure_ns, wait_for
+from conftest import controller_ref, ensure_ns, wait_for
 
 FINALIZER = "batch.kubernetes.io/job-tracking"
 
@@ -361,11 +361,6 @@ def test_job_survives_leader_failover(hollow_cluster):
     assert samp.max_active <= 3, samp.max_active
     assert samp.max_status_active <= 3, samp.max_status_active
     assert samp.max_succeeded <= 10, samp.max_succeeded
-
-
-def controller_ref(p):
-    return next((r for r in p["metadata"].get("ownerReferences", []) if r.get("controller")),
-                None)
 
 
 def test_job_adopts_orphan_and_releases_relabelled_pod(hollow_cluster):

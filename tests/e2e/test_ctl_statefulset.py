@@ -19,7 +19,7 @@ nodes: the StatefulSet controller (controllers/statefulset.c).
 import json
 import time
 
-from conftest import ensure_ns, wait_for
+from conftest import controller_ref, ensure_ns, wait_for
 
 
 def sts(name, replicas, policy="OrderedReady", claims=True, image="nginx:1", retention=None,
@@ -343,11 +343,6 @@ def test_scale_up_survives_leader_kill(hollow_cluster):
     finally:
         ld.start()
         c.wait_healthy()
-
-
-def controller_ref(p):
-    return next((r for r in p["metadata"].get("ownerReferences", []) if r.get("controller")),
-                None)
 
 
 def test_adopts_orphan_member_and_releases_relabelled_pod(hollow_cluster):
