@@ -272,16 +272,11 @@ static enum MHD_Result not_found(struct request *rq)
     return reply_status(rq, 404, "NotFound", "the server could not find the requested resource");
 }
 
-static bool is_true(const char *v)
-{
-    return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
-}
-
 static enum MHD_Result collection(struct request *rq, const struct api_target *t)
 {
     const char *m = rq->method;
     if (strcmp(m, "GET") == 0)
-        return is_true(request_arg(rq, "watch")) ? watch_start(rq, t) : list_handle(rq, t);
+        return request_is_watch(rq) ? watch_start(rq, t) : list_handle(rq, t);
     if (strcmp(m, "POST") == 0) {
         if (t->res->namespaced && !t->ns[0])
             return reply_status(rq, 405, "MethodNotAllowed",

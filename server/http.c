@@ -190,9 +190,7 @@ static enum MHD_Result dispatch(struct request *rq)
     return reply_status(rq, 404, "NotFound", "the server could not find the requested resource");
 }
 
-/* A watch's start only parses and queues its stream (watch.c), so it runs
- * on the event loop: a burst of watches must not start a burst of workers. */
-static bool is_watch(struct request *rq)
+bool request_is_watch(struct request *rq)
 {
     const char *w = request_arg(rq, "watch");
     return strcmp(rq->method, "GET") == 0 && w && (strcmp(w, "true") == 0 || strcmp(w, "1") == 0);
@@ -233,7 +231,9 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     case RQ_READING:
         if (s->stopping) /* the pool is draining: answer here, without blocking */
             return reply_status(rq, 503, "ServiceUnavailable", "the server is shutting down");
-        if (is_watch(rq)) { /* never blocks: started here, streamed by the loop */
+        /* A watch's start only parses and queues its stream (watch.c), so
+         * it runs here: a burst of watches must not start a burst of workers. */
+        if (request_is_watch(rq)) {
             rq->state = RQ_SENT;
             return dispatch(rq);
         }

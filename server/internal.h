@@ -115,12 +115,13 @@ enum MHD_Result http_queue(struct request *rq, unsigned code, struct MHD_Respons
 /* ---- worker threads (workers.c) ---- */
 struct workers *workers_new(void (*run)(struct request *rq));
 void workers_submit(struct workers *wk, struct request *rq);
-unsigned workers_busy(struct workers *wk); /* running or queued */
 void workers_free(struct workers *wk); /* runs what is queued, then ends */
 /* A warning kubectl prints ("Warning: unknown field ..."): sent as an RFC
  * 7234 Warning header (299) with the reply. */
 void request_warn(struct request *rq, const char *text);
 const char *request_arg(struct request *rq, const char *name);
+/* A GET with watch=true (or 1): a watch, not a list. */
+bool request_is_watch(struct request *rq);
 int http_listen(const char *hostport, char *err, size_t errlen);
 int http_start(struct server *s, char *err, size_t errlen);
 void http_stop(struct server *s);

@@ -114,14 +114,6 @@ void workers_submit(struct workers *wk, struct request *rq)
     pthread_mutex_unlock(&wk->mu);
 }
 
-unsigned workers_busy(struct workers *wk)
-{
-    pthread_mutex_lock(&wk->mu);
-    unsigned n = wk->busy + wk->queued;
-    pthread_mutex_unlock(&wk->mu);
-    return n;
-}
-
 /* Runs what is queued, then ends every thread and frees the pool. */
 void workers_free(struct workers *wk)
 {
