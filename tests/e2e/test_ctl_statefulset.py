@@ -188,10 +188,13 @@ def test_parallel_creates_and_deletes_at_once(hollow_cluster):
     k.run("scale", "-n", ns, "statefulset/par", "--replicas=1")
     evs = w.wait("par-1..3 deleted", lambda evs: all(deleted_at(evs, "par-%d" % n) is not None
                                                      for n in range(1, 4)), 60)
-    # Highest first does not hold here: they all go at once, and nothing
-    # else happened to the pods in between.
+    # Highest first does not hold here: they all go at once. Pods are
+    # deleted gracefully (marked, then removed by their node), so all three
+    # are marked before the first of them is gone.
     gone = sorted(deleted_at(evs, "par-%d" % n) for n in range(1, 4))
-    assert gone[2] - gone[0] == 2, [(e["type"], ev_name(e)) for e in evs]
+    marked = [next(i for i, e in enumerate(evs) if ev_name(e) == "par-%d" % n and
+                   e["object"]["metadata"].get("deletionTimestamp")) for n in range(1, 4)]
+    assert max(marked) < gone[0], [(e["type"], ev_name(e)) for e in evs]
     wait_for("status.replicas 1", lambda: get_sts(ld, ns, "par")["status"]["replicas"] == 1, 30)
     w.close()
 
