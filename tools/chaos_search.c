@@ -41,9 +41,10 @@
  * value, and values are unique). Without it, k concurrent reads that all
  * fit make 2^k (set, state) pairs.
  *
- * The set of linearized ops is a bitset; its hash is the xor of one random
- * word per op (Zobrist hashing), kept up to date as bits flip, so a cache
- * look-up costs one hash of the state plus a comparison of the bitset. */
+ * Unknown writes nobody observed are tried only where they change
+ * something, and interchangeable ones in one order (see unknown_skip and
+ * classes_build); the cache keeps a set as a fingerprint (see struct
+ * cache), so a key's history can be long. */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,16 +205,31 @@ static void unlift(struct event *e, int c)
 
 /* ---------------------------------------------------------------- cache */
 
-/* A set of (bitset, state) pairs: entries packed in an arena, found through
- * an open-addressing table of arena indexes + 1. */
+/* The cache stays under this many bytes whatever max_states says. */
+#define CHAOS_CACHE_BYTES ((size_t)1 << 30)
+
+/* A set of (linearized set, state) pairs. The set is kept as its 128-bit
+ * Zobrist fingerprint (two random words per op, xored in as ops are
+ * placed), not as the bitset itself: a key with 70,000 operations would
+ * need 9 KB an entry, and the cache would give up long before the search.
+ * Two sets share a fingerprint with probability 2^-128 a pair: under
+ * 10^-20 for the 10^8 entries memory allows. A collision could only make
+ * the search skip a node as explored — turning a PASS into a FAIL or
+ * UNKNOWN, never hiding an anomaly. An entry is the fingerprint and the
+ * state's three words, found through an open-addressing table of indexes
+ * + 1. */
+struct fp {
+    uint64_t a, b;
+};
+
 struct cache {
-    int nw;            /* bitset words */
-    size_t stride;     /* words per entry: bitset + state */
-    uint64_t *arena;
-    size_t n, cap;     /* entries, arena capacity in entries */
+    uint64_t *arena;   /* ENTRY_WORDS a entry */
+    size_t n, cap;     /* entries */
     uint32_t *slots;   /* 0 empty */
     size_t nslots;     /* a power of two */
 };
+
+#define ENTRY_WORDS 5
 
 static uint64_t mix64(uint64_t x)
 {
@@ -223,14 +239,9 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static uint64_t state_hash(const struct chaos_state *s)
+static uint64_t entry_hash(const uint64_t *en)
 {
-    return mix64((uint64_t)(uint32_t)s->value ^ mix64(s->rv ^ mix64(s->floor)));
-}
-
-static uint64_t *cache_entry(const struct cache *c, size_t i)
-{
-    return c->arena + i * c->stride;
+    return mix64(en[0] ^ mix64(en[2] ^ mix64(en[3] ^ mix64(en[4]))));
 }
 
 static void cache_grow_slots(struct cache *c)
@@ -240,10 +251,7 @@ static void cache_grow_slots(struct cache *c)
     for (size_t i = 0; i < c->nslots; i++) {
         if (!c->slots[i])
             continue;
-        size_t at = c->slots[i] - 1;
-        const uint64_t *en = cache_entry(c, at);
-        uint64_t hv = en[c->stride - 1]; /* the stored hash */
-        size_t j = hv & (ns - 1);
+        size_t j = entry_hash(c->arena + (c->slots[i] - 1) * ENTRY_WORDS) & (ns - 1);
         while (slots[j])
             j = (j + 1) & (ns - 1);
         slots[j] = c->slots[i];
@@ -253,30 +261,31 @@ static void cache_grow_slots(struct cache *c)
     c->nslots = ns;
 }
 
-/* Adds (bits, s) with hash hv; false if it was there already. An entry is
- * the bitset, the state's three words and the hash. */
-static bool cache_add(struct cache *c, const uint64_t *bits, const struct chaos_state *s,
-                      uint64_t hv)
+/* Adds (set, s); false if it was there already. */
+static bool cache_add(struct cache *c, struct fp set, const struct chaos_state *s)
 {
+    uint64_t key[ENTRY_WORDS] = {set.a, set.b};
+    static_assert(sizeof *s == 3 * sizeof key[0], "a state is three words");
+    memcpy(key + 2, s, sizeof *s);
     if (2 * (c->n + 1) > c->nslots)
         cache_grow_slots(c);
-    size_t j = hv & (c->nslots - 1);
-    for (; c->slots[j]; j = (j + 1) & (c->nslots - 1)) {
-        const uint64_t *en = cache_entry(c, c->slots[j] - 1);
-        if (en[c->stride - 1] == hv && memcmp(en, bits, (size_t)c->nw * 8) == 0 &&
-            memcmp(en + c->nw, s, sizeof *s) == 0)
+    size_t j = entry_hash(key) & (c->nslots - 1);
+    for (; c->slots[j]; j = (j + 1) & (c->nslots - 1))
+        if (memcmp(c->arena + (c->slots[j] - 1) * ENTRY_WORDS, key, sizeof key) == 0)
             return false;
-    }
     if (c->n == c->cap) {
         c->cap = c->cap ? 2 * c->cap : 1024;
-        c->arena = xrealloc(c->arena, c->cap * c->stride * 8);
+        c->arena = xrealloc(c->arena, c->cap * sizeof key);
     }
-    uint64_t *en = cache_entry(c, c->n);
-    memcpy(en, bits, (size_t)c->nw * 8);
-    memcpy(en + c->nw, s, sizeof *s);
-    en[c->stride - 1] = hv;
+    assert(c->n + 1 < UINT32_MAX);
+    memcpy(c->arena + c->n * ENTRY_WORDS, key, sizeof key);
     c->slots[j] = (uint32_t)++c->n;
     return true;
+}
+
+static size_t cache_bytes(const struct cache *c)
+{
+    return c->cap * ENTRY_WORDS * 8 + c->nslots * 4;
 }
 
 /* ---------------------------------------------------------------- search */
@@ -285,7 +294,7 @@ struct frame {
     int call;               /* the call event linearized */
     bool forced;            /* a read-only op taken as soon as enabled */
     struct chaos_state before;
-    uint64_t set_hash;      /* of the linearized set before it */
+    struct fp set_before;   /* the fingerprint of the linearized set before it */
 };
 
 struct search {
@@ -293,7 +302,10 @@ struct search {
     int n;
     struct event *ev;
     struct cache cache;
-    uint64_t *bits, *zobrist;
+    uint64_t *bits;         /* the linearized set, by op */
+    struct fp *zobrist;     /* by op */
+    int *rank;              /* op → its place in call order */
+    int *prev_same;         /* op → the unknown write before it of its class, or -1 */
     struct frame *stack;
     int depth;
     bool stuck_seen;        /* a return was met at the best depth */
@@ -312,22 +324,25 @@ static void note_depth(struct search *s, const struct chaos_state *now)
     s->stuck_seen = false;
 }
 
+static bool placed(const struct search *s, int op)
+{
+    return s->bits[op / 64] & 1ull << (op % 64);
+}
+
 /* Tries to linearize the call event c's op in *state; true if it did. */
-static bool try_call(struct search *s, int c, struct chaos_state *state, uint64_t *set_hash)
+static bool try_call(struct search *s, int c, struct chaos_state *state, struct fp *set)
 {
     int op = s->ev[c].op;
     struct chaos_state next;
     if (!chaos_model_step(state, &s->ops[op], &next))
         return false;
-    uint64_t h = *set_hash ^ s->zobrist[op];
-    s->bits[op / 64] |= 1ull << (op % 64);
-    if (!cache_add(&s->cache, s->bits, &next, mix64(h ^ state_hash(&next)))) {
-        s->bits[op / 64] &= ~(1ull << (op % 64));
+    struct fp after = {set->a ^ s->zobrist[op].a, set->b ^ s->zobrist[op].b};
+    if (!cache_add(&s->cache, after, &next))
         return false;
-    }
-    s->stack[s->depth++] = (struct frame){.call = c, .before = *state, .set_hash = *set_hash};
+    s->bits[op / 64] |= 1ull << (op % 64);
+    s->stack[s->depth++] = (struct frame){.call = c, .before = *state, .set_before = *set};
     *state = next;
-    *set_hash = h;
+    *set = after;
     lift(s->ev, c);
     return true;
 }
@@ -353,14 +368,14 @@ static int find_forced(const struct search *s, const struct chaos_state *state)
 }
 
 /* Undoes the last linearization; returns its call event. */
-static int backtrack(struct search *s, struct chaos_state *state, uint64_t *set_hash)
+static int backtrack(struct search *s, struct chaos_state *state, struct fp *set)
 {
     assert(s->depth > 0);
     const struct frame *f = &s->stack[--s->depth];
     int op = s->ev[f->call].op;
     s->bits[op / 64] &= ~(1ull << (op % 64));
     *state = f->before;
-    *set_hash = f->set_hash;
+    *set = f->set_before;
     unlift(s->ev, f->call);
     return f->call;
 }
@@ -368,31 +383,53 @@ static int backtrack(struct search *s, struct chaos_state *state, uint64_t *set_
 /* Pops frames back to the last real choice: a forced frame's node has no
  * other option worth trying. Returns the call event to continue after, or
  * 0 when nothing is left (no order exists). */
-static int backtrack_choice(struct search *s, struct chaos_state *state, uint64_t *set_hash)
+static int backtrack_choice(struct search *s, struct chaos_state *state, struct fp *set)
 {
     while (s->depth > 0) {
         bool forced = s->stack[s->depth - 1].forced;
-        int c = backtrack(s, state, set_hash);
+        int c = backtrack(s, state, set);
         if (!forced)
             return c;
     }
     return 0;
 }
 
+/* Whether the call event c is an unknown write nobody observed (at
+ * infinity) that is not worth trying here: it would change nothing in
+ * this state (placing it last, i.e. never, is the same order), or an
+ * earlier write of its class is not placed yet (that one is tried
+ * instead, see classes_build). Trying such a write anyway is sound but
+ * makes refuting a key with many timeouts exponential in them. */
+static bool unknown_skip(const struct search *s, int c, const struct chaos_state *state)
+{
+    int op = s->ev[c].op;
+    if (s->ops[op].ret != CHAOS_NEVER)
+        return false;
+    struct chaos_state next;
+    chaos_model_step(state, &s->ops[op], &next);
+    if (memcmp(&next, state, sizeof next) == 0)
+        return true;
+    int p = s->prev_same[op];
+    return p >= 0 && !placed(s, p);
+}
+
+/* When only unknown writes at infinity are left — the first pending
+ * return is at infinity — the history is explained: they all go last, in
+ * any order, as the model always accepts them. */
 static enum chaos_key_verdict search_run(struct search *s, long long max_states)
 {
     struct chaos_state state = {.value = -1};
-    uint64_t set_hash = 0;
+    struct fp set = {0, 0};
     int at = s->ev[0].next;
     bool fresh = true; /* at a node just reached: look for a forced read first */
     while (s->ev[0].next >= 0) {
         assert(at > 0);
-        if ((long long)s->cache.n > max_states)
+        if ((long long)s->cache.n > max_states || cache_bytes(&s->cache) > CHAOS_CACHE_BYTES)
             return CHAOS_KEY_LIMIT;
         int forced = fresh ? find_forced(s, &state) : 0;
         fresh = false;
         if (forced) {
-            if (try_call(s, forced, &state, &set_hash)) {
+            if (try_call(s, forced, &state, &set)) {
                 s->stack[s->depth - 1].forced = true;
                 note_depth(s, &state);
                 at = s->ev[0].next;
@@ -400,14 +437,14 @@ static enum chaos_key_verdict search_run(struct search *s, long long max_states)
                 continue;
             }
             /* Explored before from here, without success: so is this node. */
-            int c = backtrack_choice(s, &state, &set_hash);
+            int c = backtrack_choice(s, &state, &set);
             if (!c)
                 return CHAOS_KEY_FAIL;
             at = s->ev[c].next;
             continue;
         }
         if (s->ev[at].call) {
-            if (try_call(s, at, &state, &set_hash)) {
+            if (!unknown_skip(s, at, &state) && try_call(s, at, &state, &set)) {
                 note_depth(s, &state);
                 at = s->ev[0].next;
                 fresh = true;
@@ -416,11 +453,13 @@ static enum chaos_key_verdict search_run(struct search *s, long long max_states)
             }
             continue;
         }
+        if (s->ev[at].time == CHAOS_NEVER)
+            return CHAOS_KEY_OK;
         if (s->depth == s->out->nprefix && !s->stuck_seen) {
             s->out->stuck = s->ev[at].op;
             s->stuck_seen = true;
         }
-        int c = backtrack_choice(s, &state, &set_hash);
+        int c = backtrack_choice(s, &state, &set);
         if (!c)
             return CHAOS_KEY_FAIL;
         at = s->ev[c].next;
@@ -428,9 +467,66 @@ static enum chaos_key_verdict search_run(struct search *s, long long max_states)
     return CHAOS_KEY_OK;
 }
 
-/* Each entry costs its bitset, the state, the hash and two slots; the
- * cache stays under this many bytes whatever max_states says. */
-#define CHAOS_CACHE_BYTES (256ll << 20)
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Orders unknown writes by (kind, expected rv, call order). */
+static int cmp_class(const void *a, const void *b, void *arg)
+{
+    const struct search *s = arg;
+    const struct chaos_kop *x = &s->ops[*(const int *)a], *y = &s->ops[*(const int *)b];
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    if (x->expect != y->expect)
+        return x->expect < y->expect ? -1 : 1;
+    return cmp_int(&s->rank[*(const int *)a], &s->rank[*(const int *)b]);
+}
+
+static bool unknown_write(const struct chaos_kop *k)
+{
+    return k->kind == CHAOS_K_CREATE_MAYBE || k->kind == CHAOS_K_UPDATE_MAYBE ||
+           k->kind == CHAOS_K_DELETE_MAYBE;
+}
+
+/* Classes of interchangeable unknown writes. Two unknown writes at
+ * infinity of the same kind and expected rv, whose values nobody reads,
+ * have the same constraints once both are called (none: they may go
+ * anywhere later, or never) and the same effect on everything an op
+ * checks (presence, rv), so in any order that places the later one first,
+ * swapping their roles gives an order that places the earlier one first.
+ * The search therefore places a class's members in call order: prev_same
+ * links each to the one before it. Without this, k timed-out deletes on a
+ * key make 2^k sets of placed ones that the cache cannot merge. */
+static void classes_build(struct search *s)
+{
+    int n = s->n, nseen = 0, nd = 0;
+    int *seen = xmalloc(((size_t)n + 1) * sizeof *seen);
+    int *d = xmalloc(((size_t)n + 1) * sizeof *d);
+    for (int i = 0; i < n; i++) {
+        const struct chaos_kop *k = &s->ops[i];
+        if ((k->kind == CHAOS_K_READ || k->kind == CHAOS_K_DELETE) && k->value >= 0)
+            seen[nseen++] = k->value;
+        s->prev_same[i] = -1;
+    }
+    qsort(seen, (size_t)nseen, sizeof *seen, cmp_int);
+    for (int i = 0; i < n; i++) {
+        const struct chaos_kop *k = &s->ops[i];
+        if (unknown_write(k) && k->ret == CHAOS_NEVER &&
+            (k->value < 0 || !bsearch(&k->value, seen, (size_t)nseen, sizeof *seen, cmp_int)))
+            d[nd++] = i;
+    }
+    qsort_r(d, (size_t)nd, sizeof *d, cmp_class, s);
+    for (int i = 1; i < nd; i++) {
+        const struct chaos_kop *x = &s->ops[d[i - 1]], *y = &s->ops[d[i]];
+        if (x->kind == y->kind && x->expect == y->expect)
+            s->prev_same[d[i]] = d[i - 1];
+    }
+    free(seen);
+    free(d);
+}
 
 void chaos_check_key(const struct chaos_kop *ops, int n, long long max_states,
                      struct chaos_key_result *out)
@@ -441,22 +537,28 @@ void chaos_check_key(const struct chaos_kop *ops, int n, long long max_states,
     out->prefix = xcalloc((size_t)n + 1, sizeof *out->prefix);
     out->at.value = -1;
     struct search s = {.ops = ops, .n = n, .out = out};
-    s.cache.nw = n / 64 + 1;
-    s.cache.stride = (size_t)s.cache.nw + sizeof(struct chaos_state) / 8 + 1;
-    long long by_memory = CHAOS_CACHE_BYTES / (long long)(s.cache.stride * 8 + 8);
-    if (max_states > by_memory)
-        max_states = by_memory;
     s.ev = events_build(ops, n);
-    s.bits = xcalloc((size_t)s.cache.nw, 8);
-    s.zobrist = xmalloc((size_t)n * 8 + 8);
+    s.rank = xmalloc(((size_t)n + 1) * sizeof *s.rank);
+    int r = 0;
+    for (int e = s.ev[0].next; e > 0; e = s.ev[e].next)
+        if (s.ev[e].call)
+            s.rank[s.ev[e].op] = r++;
+    assert(r == n);
+    s.prev_same = xmalloc(((size_t)n + 1) * sizeof *s.prev_same);
+    classes_build(&s);
+    s.bits = xcalloc((size_t)n / 64 + 1, 8);
+    s.zobrist = xmalloc(((size_t)n + 1) * sizeof *s.zobrist);
     for (int i = 0; i < n; i++)
-        s.zobrist[i] = mix64(0x5eedull + (uint64_t)i);
+        s.zobrist[i] = (struct fp){mix64(0x5eedull + 2 * (uint64_t)i),
+                                   mix64(0x5eedull + 2 * (uint64_t)i + 1)};
     s.stack = xmalloc(((size_t)n + 1) * sizeof *s.stack);
     out->verdict = search_run(&s, max_states);
     out->states = (long long)s.cache.n;
     if (out->verdict == CHAOS_KEY_OK)
         out->stuck = -1;
     free(s.ev);
+    free(s.rank);
+    free(s.prev_same);
     free(s.bits);
     free(s.zobrist);
     free(s.stack);
