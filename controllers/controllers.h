@@ -35,6 +35,10 @@ struct controllers_config {
 
 struct controllers *controllers_start(const struct controllers_config *cfg);
 void controllers_stop(struct controllers *c);
+/* Appends the controllers' Prometheus metrics: the pod cache's size and
+ * revision, on a follower as on the leader. c may be NULL. */
+struct ubuf;
+void controllers_metrics(struct controllers *c, struct ubuf *out);
 
 /* ---- for the controllers themselves (runtime.c) ---- */
 
@@ -128,6 +132,12 @@ struct ctl_pod_cache;
 struct ctl_pod_cache *ctl_pod_cache(struct ctl *c);
 struct ctl_pod_cache *ctl_pod_cache_new(void);
 void ctl_pod_cache_free(struct ctl_pod_cache *pc);
+/* Builds the pod cache if needed and brings it to the replica's revision:
+ * what a follower does to be ready to lead. */
+void ctl_pod_cache_warm(struct ctl *c);
+/* How many pods it holds and the revision it reached (0, 0 if not built). */
+size_t ctl_pod_cache_size(const struct ctl_pod_cache *pc);
+uint64_t ctl_pod_cache_revision(const struct ctl_pod_cache *pc);
 json_t *ctl_pod_cache_offer(struct ctl_pod_cache *pc, const struct store_event *e);
 /* The ownerReference of obj with controller: true, or NULL (borrowed). */
 json_t *ctl_controller_ref(json_t *obj);

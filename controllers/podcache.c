@@ -15,7 +15,11 @@
  * own writes (see ctl_get). The runtime also feeds it the pod changes it
  * offers to the controllers (ctl_pod_cache_offer), so a pod change is
  * decoded once for both. If the log no longer reaches the cache's
- * revision it is rebuilt. It is dropped when leadership is lost.
+ * revision it is rebuilt. It outlives leadership: a follower keeps it
+ * caught up while there are pod owners to sync (ctl_pod_cache_warm, once a
+ * second, reading each changed pod once), so that a new leader's first
+ * syncs find it ready — building it for 10,000 pods took 1.4 s of a
+ * failover, before the first controller action.
  * Invariant: every pod change up to rev is applied and none after it.
  *
  * The pods it returns are shared with the cache: read-only (copy one with
@@ -191,6 +195,76 @@ static void cache_catch_up(struct ctl *c, struct ctl_pod_cache *pc)
         cache_build(c, pc);
     else if (rc == 0 && at > pc->rev)
         pc->rev = at;
+}
+
+/* The keys ("ns/name") of the pods changed after a revision. */
+static int note_changed(void *arg, const struct store_event *e)
+{
+    if (is_pods(&e->o)) {
+        char key[600];
+        snprintf(key, sizeof key, "%.*s/%.*s", (int)e->o.ns_len, e->o.ns, (int)e->o.name_len,
+                 e->o.name);
+        umap_put(arg, key, (void *)1);
+    }
+    return 0;
+}
+
+/* Brings a built cache to r's revision by reading each changed pod once,
+ * as it is now: a pod changes several times within a second (created,
+ * bound, running, ready), and decoding is most of the cost. False if the
+ * log no longer reaches the cache's revision. */
+static bool catch_up_coalesced(struct ctl_pod_cache *pc, struct store_read *r)
+{
+    struct umap changed = {0};
+    if (store_changes(r, pc->rev, note_changed, &changed) != 0) {
+        umap_free(&changed);
+        return false;
+    }
+    size_t it = 0;
+    const char *key;
+    void *v;
+    while (umap_next(&changed, &it, &key, &v)) {
+        const char *slash = strchr(key, '/');
+        char ns[256];
+        snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
+        struct store_obj o;
+        json_t *obj = NULL;
+        if (store_get(r, "pods", ns, slash + 1, &o) == 0)
+            obj = ctl_decode(&o);
+        cpod_remove(pc, key);
+        if (obj)
+            cpod_add(pc, key, ns, obj);
+        json_decref(obj);
+    }
+    umap_free(&changed);
+    pc->rev = r->revision;
+    return true;
+}
+
+void ctl_pod_cache_warm(struct ctl *c)
+{
+    struct ctl_pod_cache *pc = ctl_pod_cache(c);
+    if (!pc->built) {
+        cache_build(c, pc);
+        return;
+    }
+    struct store_read r;
+    if (store_read_begin(ctl_store(c), &r) != 0)
+        return;
+    bool ok = catch_up_coalesced(pc, &r);
+    store_read_end(&r);
+    if (!ok)
+        cache_build(c, pc);
+}
+
+size_t ctl_pod_cache_size(const struct ctl_pod_cache *pc)
+{
+    return pc && pc->built ? pc->pods.n : 0;
+}
+
+uint64_t ctl_pod_cache_revision(const struct ctl_pod_cache *pc)
+{
+    return pc && pc->built ? pc->rev : 0;
 }
 
 struct ctl_pod_cache *ctl_pod_cache_new(void)

@@ -54,12 +54,13 @@ struct ctl {
     size_t n, cap;
     struct umap index; /* "def/key" -> 1 + position in queue */
     void *state[N_DEFS]; /* each controller's own, while leading */
-    struct ctl_pod_cache *pods; /* while leading (podcache.c) */
+    struct ctl_pod_cache *pods; /* kept warm on a follower too (podcache.c) */
     json_t **events; /* recorded, not yet written (ctl_events_flush) */
     int current; /* the controller being called (index in defs), or -1 */
     size_t n_events, cap_events;
     uint64_t cursor; /* changes up to here were offered */
     uint64_t next_resync_ms;
+    uint64_t next_warm_ms; /* a follower's next pod cache catch-up */
     uint64_t last_pass_ms;
     bool pass_due; /* the change log moved past the cursor: a full pass must follow */
 };
@@ -68,6 +69,9 @@ struct controllers {
     struct ctl ctl;
     pthread_t thread;
     volatile int stop;
+    /* The pod cache's figures, published by the thread for /metrics. */
+    _Atomic size_t cache_pods;
+    _Atomic uint64_t cache_rev;
 };
 
 /* ---- the queue ---- */
@@ -144,10 +148,10 @@ struct ctl_pod_cache *ctl_pod_cache(struct ctl *c)
     return c->pods;
 }
 
+/* The controllers' own state goes with leadership; the pod cache stays
+ * (see follow_idle). */
 static void state_clear(struct ctl *c)
 {
-    ctl_pod_cache_free(c->pods);
-    c->pods = NULL;
     for (unsigned i = 0; i < N_DEFS; i++)
         if (c->state[i] && defs[i]->free_state) {
             defs[i]->free_state(c->state[i]);
@@ -572,6 +576,49 @@ static bool caught_up(struct ctl *c)
     return store_wait_index(c->cfg.store, res.index, CTL_API_TIMEOUT_MS);
 }
 
+static int stop_at_first(void *arg, const struct store_obj *o)
+{
+    (void)o;
+    *(bool *)arg = true;
+    return 1;
+}
+
+/* Whether this replica holds any object that owns pods through a
+ * controller that reads the pod cache. */
+static bool pod_owners_exist(struct ctl *c)
+{
+    static const char *const owners[] = {"replicasets", "statefulsets", "jobs", "daemonsets"};
+    bool found = false;
+    struct store_read r;
+    if (store_read_begin(c->cfg.store, &r) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof owners / sizeof owners[0] && !found; i++)
+        store_list(&r, owners[i], NULL, stop_at_first, &found);
+    store_read_end(&r);
+    return found;
+}
+
+/* A follower's idle turn, every 100 ms: once a second it brings the pod
+ * cache up to date (once there are pods to own), so that on winning an
+ * election the first syncs do not wait for it to be built from the whole
+ * replica. Once a second, not on every turn: a pod's changes within the
+ * second are then read once, which keeps the followers' share of the CPU
+ * during a large rollout small. */
+static void follow_idle(struct ctl *c)
+{
+    if (util_now_ms() >= c->next_warm_ms && (c->pods || pod_owners_exist(c))) {
+        ctl_pod_cache_warm(c);
+        c->next_warm_ms = util_now_ms() + 1000;
+    }
+    usleep(100 * 1000);
+}
+
+static void publish(struct controllers *cs)
+{
+    cs->cache_pods = ctl_pod_cache_size(cs->ctl.pods);
+    cs->cache_rev = ctl_pod_cache_revision(cs->ctl.pods);
+}
+
 static void *run(void *arg)
 {
     struct controllers *cs = arg;
@@ -584,7 +631,8 @@ static void *run(void *arg)
             leading = false;
             queue_clear(c);
             state_clear(c);
-            usleep(100 * 1000);
+            follow_idle(c);
+            publish(cs);
             continue;
         }
         if (!leading) {
@@ -608,12 +656,15 @@ static void *run(void *arg)
                      (unsigned long long)(util_now_ms() - t0));
         first_round = false;
         ctl_events_flush(c);
+        publish(cs);
         uint64_t cur = c->cursor;
         if (store_revision(c->cfg.store) == cur)
             store_wait_revision_above(c->cfg.store, cur, c->n ? 100 : 1000);
     }
     queue_clear(c);
     state_clear(c);
+    ctl_pod_cache_free(c->pods);
+    c->pods = NULL;
     return NULL;
 }
 
@@ -645,4 +696,19 @@ void controllers_stop(struct controllers *cs)
     free(cs->ctl.queue);
     free(cs->ctl.events);
     free(cs);
+}
+
+void controllers_metrics(struct controllers *cs, struct ubuf *out)
+{
+    if (!cs)
+        return;
+    ubuf_appendf(out,
+                 "# HELP bosun_controllers_pod_cache_pods Pods in the controllers' pod cache "
+                 "(kept on followers too).\n"
+                 "# TYPE bosun_controllers_pod_cache_pods gauge\n"
+                 "bosun_controllers_pod_cache_pods %zu\n"
+                 "# HELP bosun_controllers_pod_cache_revision The revision the pod cache reached.\n"
+                 "# TYPE bosun_controllers_pod_cache_revision gauge\n"
+                 "bosun_controllers_pod_cache_revision %llu\n",
+                 (size_t)cs->cache_pods, (unsigned long long)cs->cache_rev);
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "controllers/controllers.h"
 #include "scheduler/scheduler.h"
 #include "server/internal.h"
 
@@ -154,6 +155,7 @@ static enum MHD_Result metrics_handle(struct request *rq)
                  (unsigned long long)in.commit_index, (unsigned long long)in.last_applied,
                  (unsigned long long)store_revision(rq->srv->store));
     scheduler_metrics(rq->srv->scheduler, &b);
+    controllers_metrics(rq->srv->controllers, &b);
     ubuf_append(&b, "", 1);
     enum MHD_Result r = reply_text(rq, 200, "text/plain; version=0.0.4; charset=utf-8", b.data);
     ubuf_free(&b);

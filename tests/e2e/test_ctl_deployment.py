@@ -176,6 +176,35 @@ def test_replicaset_adopt_scale_release(hollow_cluster):
     assert " 4 " in out, out
 
 
+def metric(server, name):
+    for line in server.get("/metrics").body.decode().splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+    return None
+
+
+def test_followers_keep_the_pod_cache_warm(hollow_cluster):
+    """A new leader's first syncs must not wait for its pod cache to be
+    built from the whole replica (1.4 s for 10,000 pods): every follower
+    keeps it caught up, which /metrics shows."""
+    c = hollow_cluster
+    ld = c.leader()
+    ns = "rs-warm"
+    ensure_ns(ld, ns)
+    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "warm"},
+          "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "warm"}},
+                   "template": {"metadata": {"labels": {"app": "warm"}},
+                                "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    assert ld.req("POST", "/apis/apps/v1/namespaces/%s/replicasets" % ns, rs).status == 201
+    wait_for("3 pods", lambda: len(active(pods(ld, ns, "app=warm"))) == 3, 60)
+    for fo in c.followers(ld):
+        def warm():
+            n = len(fo.get("/api/v1/pods", timeout=30).json["items"])
+            return metric(fo, "bosun_controllers_pod_cache_pods") == n and n >= 3
+        wait_for("follower %d's pod cache to hold every pod" % fo.id, warm, 30)
+        assert metric(fo, "bosun_controllers_pod_cache_revision") > 0
+
+
 # ------------------------------------------------------------------ Deployment
 
 def test_deployment_rollout_history_undo_pause(hollow_cluster):
