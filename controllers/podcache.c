@@ -178,23 +178,13 @@ static int follow_one(void *arg, const struct store_event *e)
     return 0;
 }
 
-/* Brings the cache to the replica's current revision. */
+/* Brings the cache to the replica's current revision: change by change
+ * (each decoded), or coalesced (each changed pod read once as it is now). */
+static void cache_advance(struct ctl *c, struct ctl_pod_cache *pc, bool coalesce);
+
 static void cache_catch_up(struct ctl *c, struct ctl_pod_cache *pc)
 {
-    if (!pc->built) {
-        cache_build(c, pc);
-        return;
-    }
-    struct store_read r;
-    if (store_read_begin(ctl_store(c), &r) != 0)
-        return;
-    int rc = store_changes(&r, pc->rev, follow_one, pc);
-    uint64_t at = r.revision;
-    store_read_end(&r);
-    if (rc == STORE_GONE_ERR)
-        cache_build(c, pc);
-    else if (rc == 0 && at > pc->rev)
-        pc->rev = at;
+    cache_advance(c, pc, false);
 }
 
 /* The keys ("ns/name") of the pods changed after a revision. */
@@ -241,9 +231,8 @@ static bool catch_up_coalesced(struct ctl_pod_cache *pc, struct store_read *r)
     return true;
 }
 
-void ctl_pod_cache_warm(struct ctl *c)
+static void cache_advance(struct ctl *c, struct ctl_pod_cache *pc, bool coalesce)
 {
-    struct ctl_pod_cache *pc = ctl_pod_cache(c);
     if (!pc->built) {
         cache_build(c, pc);
         return;
@@ -251,10 +240,23 @@ void ctl_pod_cache_warm(struct ctl *c)
     struct store_read r;
     if (store_read_begin(ctl_store(c), &r) != 0)
         return;
-    bool ok = catch_up_coalesced(pc, &r);
+    bool ok;
+    if (coalesce) {
+        ok = catch_up_coalesced(pc, &r);
+    } else {
+        int rc = store_changes(&r, pc->rev, follow_one, pc);
+        ok = rc != STORE_GONE_ERR;
+        if (rc == 0 && r.revision > pc->rev)
+            pc->rev = r.revision;
+    }
     store_read_end(&r);
     if (!ok)
         cache_build(c, pc);
+}
+
+void ctl_pod_cache_warm(struct ctl *c)
+{
+    cache_advance(c, ctl_pod_cache(c), true);
 }
 
 size_t ctl_pod_cache_size(const struct ctl_pod_cache *pc)
