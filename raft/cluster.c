@@ -574,6 +574,23 @@ static void transfer_start(struct cluster *c, struct call *k)
 
 /* ---- the loop ---- */
 
+/* Leadership changes are logged: when this member starts or stops leading
+ * and which leader it follows, the first thing to read after a failover.
+ * Only the loop thread writes c->info, so reading the old copy here needs
+ * no lock. */
+static void log_role_change(const struct cluster_info *was, const struct cluster_info *now)
+{
+    bool led = was->state == RAFT_LEADER, leads = now->state == RAFT_LEADER;
+    if (leads && !led)
+        LOG_INFO("raft: leading (term %llu)", (unsigned long long)now->term);
+    else if (led && !leads)
+        LOG_INFO("raft: no longer leading (term %llu, %s)", (unsigned long long)now->term,
+                 now->state_name);
+    else if (!leads && now->leader_id && now->leader_id != was->leader_id)
+        LOG_INFO("raft: following %llu (term %llu)", (unsigned long long)now->leader_id,
+                 (unsigned long long)now->term);
+}
+
 static void refresh_info(struct cluster *c)
 {
     struct cluster_info in = {0};
@@ -598,6 +615,7 @@ static void refresh_info(struct cluster *c)
         in.members[i].role = conf->servers[i].role;
         in.n_members++;
     }
+    log_role_change(&c->info, &in);
     pthread_mutex_lock(&c->info_mu);
     c->info = in;
     pthread_mutex_unlock(&c->info_mu);
