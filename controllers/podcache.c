@@ -178,15 +178,6 @@ static int follow_one(void *arg, const struct store_event *e)
     return 0;
 }
 
-/* Brings the cache to the replica's current revision: change by change
- * (each decoded), or coalesced (each changed pod read once as it is now). */
-static void cache_advance(struct ctl *c, struct ctl_pod_cache *pc, bool coalesce);
-
-static void cache_catch_up(struct ctl *c, struct ctl_pod_cache *pc)
-{
-    cache_advance(c, pc, false);
-}
-
 /* The keys ("ns/name") of the pods changed after a revision. */
 static int note_changed(void *arg, const struct store_event *e)
 {
@@ -218,12 +209,11 @@ static bool catch_up_coalesced(struct ctl_pod_cache *pc, struct store_read *r)
         char ns[256];
         snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
         struct store_obj o;
-        json_t *obj = NULL;
-        if (store_get(r, "pods", ns, slash + 1, &o) == 0)
-            obj = ctl_decode(&o);
-        cpod_remove(pc, key);
+        json_t *obj = store_get(r, "pods", ns, slash + 1, &o) == 0 ? ctl_decode(&o) : NULL;
         if (obj)
-            cpod_add(pc, key, ns, obj);
+            cache_set(pc, &o, obj);
+        else
+            cpod_remove(pc, key);
         json_decref(obj);
     }
     umap_free(&changed);
@@ -231,6 +221,8 @@ static bool catch_up_coalesced(struct ctl_pod_cache *pc, struct store_read *r)
     return true;
 }
 
+/* Brings the cache to the replica's current revision: change by change
+ * (each decoded), or coalesced (each changed pod read once as it is now). */
 static void cache_advance(struct ctl *c, struct ctl_pod_cache *pc, bool coalesce)
 {
     if (!pc->built) {
@@ -252,6 +244,11 @@ static void cache_advance(struct ctl *c, struct ctl_pod_cache *pc, bool coalesce
     store_read_end(&r);
     if (!ok)
         cache_build(c, pc);
+}
+
+static void cache_catch_up(struct ctl *c, struct ctl_pod_cache *pc)
+{
+    cache_advance(c, pc, false);
 }
 
 void ctl_pod_cache_warm(struct ctl *c)

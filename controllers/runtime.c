@@ -607,8 +607,9 @@ static bool pod_owners_exist(struct ctl *c)
  * during a large rollout small. */
 static void follow_idle(struct ctl *c)
 {
-    if (util_now_ms() >= c->next_warm_ms && (c->pods || pod_owners_exist(c))) {
-        ctl_pod_cache_warm(c);
+    if (util_now_ms() >= c->next_warm_ms) {
+        if (c->pods || pod_owners_exist(c))
+            ctl_pod_cache_warm(c);
         c->next_warm_ms = util_now_ms() + 1000;
     }
     usleep(20 * 1000);

@@ -216,9 +216,7 @@ static bool relaxed_passes(struct checker *c, struct key_check *kc, int n)
     bool dropped = false;
     for (int i = 0; i < n; i++) {
         const struct chaos_kop *k = &kc->ko.kops[i];
-        bool maybe = k->kind == CHAOS_K_CREATE_MAYBE || k->kind == CHAOS_K_UPDATE_MAYBE ||
-                     k->kind == CHAOS_K_DELETE_MAYBE;
-        if (maybe && k->ret == CHAOS_NEVER)
+        if (chaos_kop_unknown_write(k) && k->ret == CHAOS_NEVER)
             dropped = true;
         else
             tmp[m++] = *k;

@@ -148,6 +148,8 @@ struct chaos_state {
  * state into *next. Unknown ops always can (they may have been a no-op). */
 bool chaos_model_step(const struct chaos_state *s, const struct chaos_kop *op,
                       struct chaos_state *next);
+/* Whether op is a write whose outcome is unknown (a *_MAYBE kind). */
+bool chaos_kop_unknown_write(const struct chaos_kop *op);
 
 /* The outcome of searching one key's operations. */
 enum chaos_key_verdict { CHAOS_KEY_OK, CHAOS_KEY_FAIL, CHAOS_KEY_LIMIT };

@@ -304,7 +304,6 @@ struct search {
     struct cache cache;
     uint64_t *bits;         /* the linearized set, by op */
     struct fp *zobrist;     /* by op */
-    int *rank;              /* op → its place in call order */
     int *prev_same;         /* op → the unknown write before it of its class, or -1 */
     struct frame *stack;
     int depth;
@@ -473,7 +472,8 @@ static int cmp_int(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Orders unknown writes by (kind, expected rv, call order). */
+/* Orders unknown writes by (kind, expected rv, call order: invoke time,
+ * then index, as the event list has it). */
 static int cmp_class(const void *a, const void *b, void *arg)
 {
     const struct search *s = arg;
@@ -482,10 +482,12 @@ static int cmp_class(const void *a, const void *b, void *arg)
         return x->kind < y->kind ? -1 : 1;
     if (x->expect != y->expect)
         return x->expect < y->expect ? -1 : 1;
-    return cmp_int(&s->rank[*(const int *)a], &s->rank[*(const int *)b]);
+    if (x->call != y->call)
+        return x->call < y->call ? -1 : 1;
+    return cmp_int(a, b);
 }
 
-static bool unknown_write(const struct chaos_kop *k)
+bool chaos_kop_unknown_write(const struct chaos_kop *k)
 {
     return k->kind == CHAOS_K_CREATE_MAYBE || k->kind == CHAOS_K_UPDATE_MAYBE ||
            k->kind == CHAOS_K_DELETE_MAYBE;
@@ -514,7 +516,7 @@ static void classes_build(struct search *s)
     qsort(seen, (size_t)nseen, sizeof *seen, cmp_int);
     for (int i = 0; i < n; i++) {
         const struct chaos_kop *k = &s->ops[i];
-        if (unknown_write(k) && k->ret == CHAOS_NEVER &&
+        if (chaos_kop_unknown_write(k) && k->ret == CHAOS_NEVER &&
             (k->value < 0 || !bsearch(&k->value, seen, (size_t)nseen, sizeof *seen, cmp_int)))
             d[nd++] = i;
     }
@@ -538,12 +540,6 @@ void chaos_check_key(const struct chaos_kop *ops, int n, long long max_states,
     out->at.value = -1;
     struct search s = {.ops = ops, .n = n, .out = out};
     s.ev = events_build(ops, n);
-    s.rank = xmalloc(((size_t)n + 1) * sizeof *s.rank);
-    int r = 0;
-    for (int e = s.ev[0].next; e > 0; e = s.ev[e].next)
-        if (s.ev[e].call)
-            s.rank[s.ev[e].op] = r++;
-    assert(r == n);
     s.prev_same = xmalloc(((size_t)n + 1) * sizeof *s.prev_same);
     classes_build(&s);
     s.bits = xcalloc((size_t)n / 64 + 1, 8);
@@ -557,7 +553,6 @@ void chaos_check_key(const struct chaos_kop *ops, int n, long long max_states,
     if (out->verdict == CHAOS_KEY_OK)
         out->stuck = -1;
     free(s.ev);
-    free(s.rank);
     free(s.prev_same);
     free(s.bits);
     free(s.zobrist);
