@@ -35,6 +35,8 @@
  *  7. With watch.jsonl, the watch guarantees (chaos_watch.c): every
  *     server's streams in order, without gaps or duplicates, resumed
  *     correctly; without it that check is NOT RUN.
+ *  8. With controllers.jsonl (--workload controllers), the controller
+ *     invariants (chaos_ctl.c).
  * The verdict is PASS, FAIL (any anomaly), or UNKNOWN (no anomaly, but a key
  * hit the search limit). */
 #include <assert.h>
@@ -591,7 +593,13 @@ static void verdict(struct checker *c, struct chaos_report *r, double t_start)
     if (h->watch)
         chaos_watch_check(h, h->watch, &wr);
     r->watch_ok = wr.ok;
-    r->verdict = nfail || diverged || !wr.ok ? CHAOS_FAILED : nlimit ? CHAOS_UNDECIDED : CHAOS_PASS;
+    struct chaos_ctl_result cr = {.ok = true};
+    if (h->ctl)
+        chaos_ctl_check(h->ctl, &cr);
+    r->ctl_ok = cr.ok;
+    r->verdict = nfail || diverged || !wr.ok || !cr.ok ? CHAOS_FAILED
+               : nlimit                                 ? CHAOS_UNDECIDED
+                                                        : CHAOS_PASS;
     const char *result = r->verdict == CHAOS_PASS ? "PASS" : r->verdict == CHAOS_FAILED ? "FAIL"
                                                                                         : "UNKNOWN";
     bool lin_fail = false;
@@ -609,10 +617,13 @@ static void verdict(struct checker *c, struct chaos_report *r, double t_start)
         ubuf_append(t, wr.text.data, wr.text.len);
     else
         ubuf_appendf(t, "watch        NOT RUN (no watch.jsonl)\n");
+    if (h->ctl)
+        ubuf_append(t, cr.text.data, cr.text.len);
     json_object_set_new(checks, "linearizable", json_string(lin_fail ? "FAIL" : nlimit ? "UNKNOWN" : "PASS"));
     json_object_set_new(checks, "lost_writes", json_string(pass_word(h->has_final, !lost)));
     json_object_set_new(checks, "convergence", json_string(pass_word(h->has_final, !diverged)));
     json_object_set_new(checks, "watch", json_string(pass_word(h->watch != NULL, wr.ok)));
+    json_object_set_new(checks, "controllers", json_string(pass_word(h->ctl != NULL, cr.ok)));
     if (nfail || nlimit) {
         anomaly = json_object();
         int k = first;
@@ -630,6 +641,10 @@ static void verdict(struct checker *c, struct chaos_report *r, double t_start)
         anomaly = json_pack("{s:s, s:O}", "kind", "watch", "why",
                             json_object_get(json_array_get(json_object_get(wr.json, "violations"),
                                                            0), "why"));
+    } else if (!cr.ok) {
+        anomaly = json_pack("{s:s, s:O}", "kind", "controllers", "why",
+                            json_object_get(json_array_get(json_object_get(cr.json, "violations"),
+                                                           0), "why"));
     }
     if (diverged)
         ubuf_appendf(t, "divergence   %s\n", div.data);
@@ -643,7 +658,10 @@ static void verdict(struct checker *c, struct chaos_report *r, double t_start)
     json_object_set_new(j, "anomaly", anomaly);
     json_object_set_new(j, "divergence", diverged ? json_string(div.data) : json_null());
     json_object_set_new(j, "watch", h->watch ? json_incref(wr.json) : json_null());
+    json_object_set_new(j, "controllers", h->ctl ? json_incref(cr.json) : json_null());
     chaos_watch_result_free(&wr);
+    if (h->ctl)
+        chaos_ctl_result_free(&cr);
     char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6));
     ubuf_appendf(&r->json, "%s\n", s);
     free(s);

@@ -1,8 +1,10 @@
 /* chaos_history.c — reads a recorded chaos history: DIR/history.jsonl (the
  * operations the workload's clients ran), DIR/final.json (what every
  * server held after healing) and, when there is one, DIR/watch.jsonl (what
- * a watcher on every server saw; chaos_watch.c reads it). `bosun chaos
- * check` judges them (chaos_check.c, chaos_watch.c); the runner writes them.
+ * a watcher on every server saw; chaos_watch.c reads it) and
+ * DIR/controllers.jsonl (the controllers workload's record; its format and
+ * reader are in chaos_ctl.c). `bosun chaos check` judges them
+ * (chaos_check.c, chaos_watch.c, chaos_ctl.c); the runner writes them.
  *
  * history.jsonl: one JSON object per line (blank lines are skipped), in any
  * order. Members (unknown ones are ignored, so runners may add e.g.
@@ -180,11 +182,11 @@ void chaos_history_free(struct chaos_history *h)
     }
     free(h->servers);
     chaos_watch_free(h->watch);
+    chaos_ctl_free(h->ctl);
     memset(h, 0, sizeof *h);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int chaos_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -193,8 +195,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-/* A resourceVersion: a decimal string or an integer, > 0. */
-static int parse_rv(const json_t *j, uint64_t *out)
+int chaos_parse_rv(const json_t *j, uint64_t *out)
 {
     if (json_is_integer(j)) {
         json_int_t v = json_integer_value(j);
@@ -246,30 +247,30 @@ static int parse_request(struct chaos_history *h, const json_t *o, struct chaos_
 {
     int64_t id = member_nonneg(o, "id"), client = member_nonneg(o, "client");
     if (id < 0)
-        return fail(err, errlen, "\"id\" must be an integer >= 0");
+        return chaos_fail(err, errlen, "\"id\" must be an integer >= 0");
     op->id = id;
     if (client < 0 || client > 1000000)
-        return fail(err, errlen, "\"client\" must be an integer in [0, 1000000]");
+        return chaos_fail(err, errlen, "\"client\" must be an integer in [0, 1000000]");
     op->client = (int)client;
     const char *f = member_string(o, "f"), *key = member_string(o, "key");
     int fn = f ? parse_enum(f, fn_names, CHAOS_NFN) : -1;
     if (fn < 0)
-        return fail(err, errlen, "\"f\" must be one of create, get, update, delete");
+        return chaos_fail(err, errlen, "\"f\" must be one of create, get, update, delete");
     op->fn = (enum chaos_fn)fn;
     if (!key || !*key)
-        return fail(err, errlen, "\"key\" must be a non-empty string (namespace/name)");
+        return chaos_fail(err, errlen, "\"key\" must be a non-empty string (namespace/name)");
     op->key = chaos_strtab_intern(&h->keys, key);
     const json_t *erv = json_object_get(o, "expect_rv");
     if (erv && !json_is_null(erv)) {
         if (op->fn != CHAOS_UPDATE && op->fn != CHAOS_DELETE)
-            return fail(err, errlen, "\"expect_rv\" is only for update and delete");
-        if (parse_rv(erv, &op->expect_rv) < 0)
-            return fail(err, errlen, "\"expect_rv\" must be a revision > 0");
+            return chaos_fail(err, errlen, "\"expect_rv\" is only for update and delete");
+        if (chaos_parse_rv(erv, &op->expect_rv) < 0)
+            return chaos_fail(err, errlen, "\"expect_rv\" must be a revision > 0");
     }
     const char *value = member_string(o, "value");
     bool writes = op->fn == CHAOS_CREATE || op->fn == CHAOS_UPDATE;
     if (writes && !value)
-        return fail(err, errlen, "a %s needs the string \"value\" it wrote", f);
+        return chaos_fail(err, errlen, "a %s needs the string \"value\" it wrote", f);
     op->value = value ? chaos_strtab_intern(&h->values, value) : -1;
     return 0;
 }
@@ -280,17 +281,17 @@ static int parse_outcome(const json_t *o, struct chaos_op *op, char *err, size_t
 {
     op->invoke = member_nonneg(o, "invoke");
     if (op->invoke < 0)
-        return fail(err, errlen, "\"invoke\" must be an integer >= 0 (ns)");
+        return chaos_fail(err, errlen, "\"invoke\" must be an integer >= 0 (ns)");
     const char *res = member_string(o, "result");
     int r = res ? parse_enum(res, result_names, CHAOS_NRESULT) : -1;
     if (r < 0)
-        return fail(err, errlen, "\"result\" must be one of ok, fail, unknown");
+        return chaos_fail(err, errlen, "\"result\" must be one of ok, fail, unknown");
     op->result = (enum chaos_result)r;
     op->complete = CHAOS_NEVER;
     if (op->result != CHAOS_UNKNOWN) {
         op->complete = member_nonneg(o, "complete");
         if (op->complete < op->invoke)
-            return fail(err, errlen, "\"complete\" must be an integer >= invoke for result %s",
+            return chaos_fail(err, errlen, "\"complete\" must be an integer >= invoke for result %s",
                         res);
     }
     if (op->result == CHAOS_FAIL) {
@@ -300,14 +301,14 @@ static int parse_outcome(const json_t *o, struct chaos_op *op, char *err, size_t
         snprintf(op->reason, sizeof op->reason, "%s", reason ? reason : "");
     }
     const json_t *rv = json_object_get(o, "rv");
-    if (op->result == CHAOS_OK && rv && !json_is_null(rv) && parse_rv(rv, &op->rv) < 0)
-        return fail(err, errlen, "\"rv\" must be a revision > 0");
+    if (op->result == CHAOS_OK && rv && !json_is_null(rv) && chaos_parse_rv(rv, &op->rv) < 0)
+        return chaos_fail(err, errlen, "\"rv\" must be a revision > 0");
     if (op->fn == CHAOS_CREATE || op->fn == CHAOS_UPDATE)
         return 0; /* value: what it wrote */
     if (op->result != CHAOS_OK)
         op->value = -1; /* a get or delete without an answer observed nothing */
     else if (op->fn == CHAOS_GET && op->value < 0)
-        return fail(err, errlen, "an ok get needs the string \"value\" it observed");
+        return chaos_fail(err, errlen, "an ok get needs the string \"value\" it observed");
     return 0;
 }
 
@@ -319,7 +320,7 @@ static int note_writer(struct chaos_history *h, int index, char *err, size_t err
         return 0;
     int w = h->writer[op->value];
     if (w >= 0)
-        return fail(err, errlen, "value \"%s\" is written twice (lines %d and %d): values must be unique",
+        return chaos_fail(err, errlen, "value \"%s\" is written twice (lines %d and %d): values must be unique",
                     h->values.s[op->value], h->ops[w].line, op->line);
     h->writer[op->value] = index;
     return 0;
@@ -334,13 +335,8 @@ static void grow_writers(struct chaos_history *h, int old_n)
         h->writer[i] = -1;
 }
 
-/* A line's parser: the line as a JSON object; 0, or -1 with why. */
-typedef int (*line_fn)(void *ctx, const json_t *o, int lineno, char *why, size_t whylen);
-
-/* Calls fn on every line of a .jsonl file that is not blank; an error names
- * the file and the line. */
-static int each_line(const char *file, const char *text, size_t len, line_fn fn, void *ctx,
-                     char *err, size_t errlen)
+int chaos_each_line(const char *file, const char *text, size_t len, chaos_line_fn fn, void *ctx,
+                    char *err, size_t errlen)
 {
     size_t at = 0;
     for (int lineno = 1; at < len; lineno++) {
@@ -355,12 +351,12 @@ static int each_line(const char *file, const char *text, size_t len, line_fn fn,
         char why[256] = "";
         json_error_t je;
         json_t *o = json_loadb(text + b, end - b, JSON_REJECT_DUPLICATES, &je);
-        int rc = !o                 ? fail(why, sizeof why, "not JSON: %s", je.text)
-                 : !json_is_object(o) ? fail(why, sizeof why, "not a JSON object")
+        int rc = !o                 ? chaos_fail(why, sizeof why, "not JSON: %s", je.text)
+                 : !json_is_object(o) ? chaos_fail(why, sizeof why, "not a JSON object")
                                       : fn(ctx, o, lineno, why, sizeof why);
         json_decref(o);
         if (rc < 0)
-            return fail(err, errlen, "%s line %d: %s", file, lineno, why);
+            return chaos_fail(err, errlen, "%s line %d: %s", file, lineno, why);
     }
     return 0;
 }
@@ -407,7 +403,7 @@ static int count_clients(const struct chaos_history *h)
 static int finish_history(struct chaos_history *h, char *err, size_t errlen)
 {
     if (h->n == 0)
-        return fail(err, errlen, "history.jsonl holds no operation");
+        return chaos_fail(err, errlen, "history.jsonl holds no operation");
     int64_t *ids = xmalloc(h->n * sizeof *ids);
     h->t0 = INT64_MAX;
     h->t_end = 0;
@@ -426,14 +422,14 @@ static int finish_history(struct chaos_history *h, char *err, size_t errlen)
             dup = ids[i];
     free(ids);
     if (dup >= 0)
-        return fail(err, errlen, "history.jsonl: op id %" PRId64 " appears twice", dup);
+        return chaos_fail(err, errlen, "history.jsonl: op id %" PRId64 " appears twice", dup);
     return 0;
 }
 
 int chaos_history_parse(struct chaos_history *h, const char *text, size_t len, char *err,
                         size_t errlen)
 {
-    if (each_line("history.jsonl", text, len, parse_line, h, err, errlen) < 0)
+    if (chaos_each_line("history.jsonl", text, len, parse_line, h, err, errlen) < 0)
         return -1;
     return finish_history(h, err, errlen);
 }
@@ -457,7 +453,7 @@ static int parse_server(struct chaos_history *h, const char *id, const json_t *m
 {
     s->id = xstrdup(id);
     if (!json_is_object(map))
-        return fail(err, errlen, "final.json: servers.%s must be an object key → {value, rv}", id);
+        return chaos_fail(err, errlen, "final.json: servers.%s must be an object key → {value, rv}", id);
     s->entries = xcalloc(json_object_size(map) + 1, sizeof *s->entries);
     const char *key;
     json_t *e;
@@ -465,10 +461,10 @@ static int parse_server(struct chaos_history *h, const char *id, const json_t *m
         const char *v = member_string(e, "value");
         struct chaos_entry *en = &s->entries[s->n];
         if (!*key || !v)
-            return fail(err, errlen, "final.json: servers.%s.%s needs a string \"value\"", id, key);
+            return chaos_fail(err, errlen, "final.json: servers.%s.%s needs a string \"value\"", id, key);
         const json_t *rv = json_object_get(e, "rv");
-        if (rv && !json_is_null(rv) && parse_rv(rv, &en->rv) < 0)
-            return fail(err, errlen, "final.json: servers.%s.%s: \"rv\" must be a revision > 0",
+        if (rv && !json_is_null(rv) && chaos_parse_rv(rv, &en->rv) < 0)
+            return chaos_fail(err, errlen, "final.json: servers.%s.%s: \"rv\" must be a revision > 0",
                         id, key);
         int old_values = h->values.n;
         en->key = chaos_strtab_intern(&h->keys, key);
@@ -486,11 +482,11 @@ int chaos_final_parse(struct chaos_history *h, const char *text, size_t len, cha
     json_error_t je;
     json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!o)
-        return fail(err, errlen, "final.json: not JSON: line %d: %s", je.line, je.text);
+        return chaos_fail(err, errlen, "final.json: not JSON: line %d: %s", je.line, je.text);
     const json_t *servers = json_object_get(o, "servers");
     int rc = 0;
     if (!json_is_object(servers) || json_object_size(servers) == 0)
-        rc = fail(err, errlen, "final.json: \"servers\" must be a non-empty object");
+        rc = chaos_fail(err, errlen, "final.json: \"servers\" must be a non-empty object");
     if (rc == 0) {
         h->servers = xcalloc(json_object_size(servers), sizeof *h->servers);
         const char *id;
@@ -548,14 +544,14 @@ static int watch_items(struct chaos_watch *w, const json_t *items, struct chaos_
     if (!items || json_is_null(items))
         return 0;
     if (!json_is_object(items))
-        return fail(why, len, "\"items\" must be an object key → {value, rv}");
+        return chaos_fail(why, len, "\"items\" must be an object key → {value, rv}");
     const char *key;
     json_t *e;
     json_object_foreach((json_t *)items, key, e) {
         struct chaos_entry en = {.value = -1};
         const char *v = member_string(e, "value");
-        if (!*key || parse_rv(json_object_get(e, "rv"), &en.rv) < 0)
-            return fail(why, len, "items.%s needs a non-empty key and an \"rv\" > 0", key);
+        if (!*key || chaos_parse_rv(json_object_get(e, "rv"), &en.rv) < 0)
+            return chaos_fail(why, len, "items.%s needs a non-empty key and an \"rv\" > 0", key);
         en.key = chaos_strtab_intern(&w->keys, key);
         en.value = v ? chaos_strtab_intern(&w->values, v) : -1;
         if (w->nitems == w->cap) {
@@ -573,15 +569,15 @@ static int watch_event(struct chaos_watch *w, const json_t *o, const char *type,
 {
     int k = parse_enum(type, wkind_names, CHAOS_WE_BOOKMARK + 1);
     if (k < 0)
-        return fail(why, len, "\"type\" must be one of ADDED, MODIFIED, DELETED, BOOKMARK");
+        return chaos_fail(why, len, "\"type\" must be one of ADDED, MODIFIED, DELETED, BOOKMARK");
     l->kind = (enum chaos_wkind)k;
-    if (parse_rv(json_object_get(o, "rv"), &l->rv) < 0)
-        return fail(why, len, "\"rv\" must be a revision > 0");
+    if (chaos_parse_rv(json_object_get(o, "rv"), &l->rv) < 0)
+        return chaos_fail(why, len, "\"rv\" must be a revision > 0");
     if (l->kind == CHAOS_WE_BOOKMARK)
         return 0;
     const char *key = member_string(o, "key"), *value = member_string(o, "value");
     if (!key || !*key)
-        return fail(why, len, "an event needs \"key\", a non-empty string (namespace/name)");
+        return chaos_fail(why, len, "an event needs \"key\", a non-empty string (namespace/name)");
     l->key = chaos_strtab_intern(&w->keys, key);
     l->value = value ? chaos_strtab_intern(&w->values, value) : -1;
     return 0;
@@ -591,13 +587,13 @@ static int watch_expired(const json_t *o, const json_t *expired, struct chaos_wl
                          char *why, size_t len)
 {
     l->kind = CHAOS_WE_EXPIRED;
-    if (parse_rv(expired, &l->rv) < 0)
-        return fail(why, len, "\"expired\" must be the revision > 0 resumed from");
+    if (chaos_parse_rv(expired, &l->rv) < 0)
+        return chaos_fail(why, len, "\"expired\" must be the revision > 0 resumed from");
     const json_t *hist = json_object_get(o, "history");
     if (!hist || json_is_null(hist))
         return 0;
     l->history = member_nonneg(o, "history");
-    return l->history > 0 ? 0 : fail(why, len, "\"history\" must be an integer > 0");
+    return l->history > 0 ? 0 : chaos_fail(why, len, "\"history\" must be an integer > 0");
 }
 
 /* Which kind of line o is, and its members into l. */
@@ -607,25 +603,25 @@ static int watch_members(struct chaos_watch *w, const json_t *o, struct chaos_wl
     const json_t *open = json_object_get(o, "open"), *type = json_object_get(o, "type"),
                  *expired = json_object_get(o, "expired"), *close = json_object_get(o, "close");
     if (!!open + !!type + !!expired + !!close != 1)
-        return fail(why, len, "a line has one of \"open\", \"type\", \"expired\", \"close\"");
+        return chaos_fail(why, len, "a line has one of \"open\", \"type\", \"expired\", \"close\"");
     if (type)
         return json_is_string(type) ? watch_event(w, o, json_string_value(type), l, why, len)
-                                    : fail(why, len, "\"type\" must be a string");
+                                    : chaos_fail(why, len, "\"type\" must be a string");
     if (expired)
         return watch_expired(o, expired, l, why, len);
     if (close) {
         l->kind = CHAOS_WE_CLOSE;
         if (!json_is_string(close))
-            return fail(why, len, "\"close\" must be a string (why the stream ended)");
+            return chaos_fail(why, len, "\"close\" must be a string (why the stream ended)");
         snprintf(l->why, sizeof l->why, "%s", json_string_value(close));
         return 0;
     }
     const char *how = json_string_value(open);
     if (!how || (strcmp(how, "list") != 0 && strcmp(how, "resume") != 0))
-        return fail(why, len, "\"open\" must be \"list\" or \"resume\"");
+        return chaos_fail(why, len, "\"open\" must be \"list\" or \"resume\"");
     l->kind = strcmp(how, "list") == 0 ? CHAOS_WE_LIST : CHAOS_WE_RESUME;
-    if (parse_rv(json_object_get(o, "rv"), &l->rv) < 0)
-        return fail(why, len, "\"rv\" must be a revision > 0");
+    if (chaos_parse_rv(json_object_get(o, "rv"), &l->rv) < 0)
+        return chaos_fail(why, len, "\"rv\" must be a revision > 0");
     return l->kind == CHAOS_WE_LIST ? watch_items(w, json_object_get(o, "items"), l, why, len)
                                     : 0;
 }
@@ -636,7 +632,7 @@ static int watch_fits(bool *open, const struct chaos_wline *l, char *why, size_t
 {
     bool inside = l->kind <= CHAOS_WE_BOOKMARK || l->kind == CHAOS_WE_CLOSE;
     if (inside && !*open)
-        return fail(why, len, "%s outside an open stream (an \"open\" line comes first)",
+        return chaos_fail(why, len, "%s outside an open stream (an \"open\" line comes first)",
                     chaos_wkind_name(l->kind));
     if (l->kind == CHAOS_WE_LIST || l->kind == CHAOS_WE_RESUME)
         *open = true;
@@ -661,9 +657,9 @@ static int watch_line(void *ctx, const json_t *o, int lineno, char *why, size_t 
     const char *server = member_string(o, "server");
     l.t = member_nonneg(o, "t");
     if (!server || !*server)
-        return fail(why, whylen, "\"server\" must be a non-empty string");
+        return chaos_fail(why, whylen, "\"server\" must be a non-empty string");
     if (l.t < 0)
-        return fail(why, whylen, "\"t\" must be an integer >= 0 (ns)");
+        return chaos_fail(why, whylen, "\"t\" must be an integer >= 0 (ns)");
     int s = watch_server(p, server);
     if (watch_members(p->w, o, &l, why, whylen) < 0 || watch_fits(&p->open[s], &l, why, whylen) < 0)
         return -1;
@@ -680,11 +676,11 @@ int chaos_watch_parse(struct chaos_watch *w, const char *text, size_t len, char 
                       size_t errlen)
 {
     struct watch_parse p = {.w = w};
-    int rc = each_line("watch.jsonl", text, len, watch_line, &p, err, errlen);
+    int rc = chaos_each_line("watch.jsonl", text, len, watch_line, &p, err, errlen);
     chaos_strtab_free(&p.names);
     free(p.open);
     if (rc == 0 && w->nservers == 0)
-        rc = fail(err, errlen, "watch.jsonl holds no line");
+        rc = chaos_fail(err, errlen, "watch.jsonl holds no line");
     if (rc == 0)
         qsort(w->servers, (size_t)w->nservers, sizeof *w->servers, cmp_wserver);
     return rc;
@@ -711,7 +707,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        chaos_fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
     struct ubuf b = {0};
@@ -722,7 +718,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
     bool bad = ferror(f);
     fclose(f);
     if (bad) {
-        fail(err, errlen, "cannot read %s", path);
+        chaos_fail(err, errlen, "cannot read %s", path);
         ubuf_free(&b);
         return NULL;
     }
@@ -754,6 +750,12 @@ static int parse_watch(struct chaos_history *h, const char *text, size_t len, ch
     return chaos_watch_parse(h->watch, text, len, err, errlen);
 }
 
+static int parse_ctl(struct chaos_history *h, const char *text, size_t len, char *err,
+                     size_t errlen)
+{
+    return chaos_ctl_parse(&h->ctl, text, len, err, errlen);
+}
+
 int chaos_history_load(struct chaos_history *h, const char *dir, bool no_final, char *err,
                        size_t errlen)
 {
@@ -764,6 +766,9 @@ int chaos_history_load(struct chaos_history *h, const char *dir, bool no_final, 
     snprintf(path, sizeof path, "%s/watch.jsonl", dir);
     if (rc == 0 && access(path, F_OK) == 0)
         rc = load_one(h, dir, "watch.jsonl", parse_watch, err, errlen);
+    snprintf(path, sizeof path, "%s/controllers.jsonl", dir);
+    if (rc == 0 && access(path, F_OK) == 0)
+        rc = load_one(h, dir, "controllers.jsonl", parse_ctl, err, errlen);
     return rc;
 }
 

@@ -1,12 +1,13 @@
 /* chaos_internal.h — private header of `bosun chaos` (tools/chaos*.c): the
  * recorded history (chaos_history.c reads DIR/history.jsonl,
- * DIR/final.json and DIR/watch.jsonl into it), the checker (chaos_check.c
- * judges it, chaos_watch.c the watch streams), and the runner that records
- * it (chaos_run.c: flags and orchestration; the servers' processes and the
+ * DIR/final.json, DIR/watch.jsonl and DIR/controllers.jsonl into it), the
+ * checker (chaos_check.c judges it, chaos_watch.c the watch streams,
+ * chaos_ctl.c the controller invariants), and the runner that records it
+ * (chaos_run.c: flags and orchestration; the servers' processes and the
  * faults in chaos_faults.c, membership changes in chaos_membership.c, the
- * Raft fault proxy in chaos_proxy.c, the
- * clients in chaos_workload.c, the watchers in chaos_watcher.c,
- * DIR/report.html in chaos_report.c).
+ * Raft fault proxy in chaos_proxy.c, the clients in chaos_workload.c, the
+ * watchers in chaos_watcher.c, the controllers workload in
+ * chaos_ctl_run.c, DIR/report.html in chaos_report.c).
  *
  * The file formats are described at the top of chaos_history.c, the
  * checking algorithm at the top of chaos_check.c. Strings (keys, values,
@@ -70,6 +71,7 @@ struct chaos_server_state {
 };
 
 struct chaos_watch;
+struct chaos_ctl;
 
 struct chaos_history {
     struct chaos_op *ops; /* in file order */
@@ -83,6 +85,7 @@ struct chaos_history {
     struct chaos_server_state *servers; /* sorted by id */
     int nservers;
     struct chaos_watch *watch; /* watch.jsonl; NULL when not given */
+    struct chaos_ctl *ctl;     /* controllers.jsonl; NULL when not given */
 };
 
 /* Parsing (chaos_history.c). Each returns 0, or -1 with a message naming
@@ -94,9 +97,23 @@ int chaos_history_parse(struct chaos_history *h, const char *text, size_t len, c
 int chaos_final_parse(struct chaos_history *h, const char *text, size_t len, char *err,
                       size_t errlen);
 /* Reads DIR/history.jsonl, unless no_final DIR/final.json, and
- * DIR/watch.jsonl if it exists (h->watch stays NULL if not). */
+ * DIR/watch.jsonl and DIR/controllers.jsonl if they exist (h->watch and
+ * h->ctl stay NULL if not). */
 int chaos_history_load(struct chaos_history *h, const char *dir, bool no_final, char *err,
                        size_t errlen);
+
+/* The parsers' shared pieces (chaos_history.c). A line's parser gets the
+ * line as a JSON object: 0, or -1 with why. chaos_each_line calls fn on
+ * every line of a .jsonl text that is not blank; an error names the file
+ * and the line. chaos_fail formats into err and returns -1.
+ * chaos_parse_rv: a resourceVersion, a decimal string or an integer > 0. */
+struct json_t;
+typedef int (*chaos_line_fn)(void *ctx, const struct json_t *o, int lineno, char *why,
+                             size_t whylen);
+int chaos_each_line(const char *file, const char *text, size_t len, chaos_line_fn fn, void *ctx,
+                    char *err, size_t errlen);
+int chaos_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int chaos_parse_rv(const struct json_t *j, uint64_t *out);
 
 const char *chaos_fn_name(enum chaos_fn fn);
 const char *chaos_result_name(enum chaos_result r);
@@ -271,6 +288,23 @@ void chaos_watch_result_free(struct chaos_watch_result *r);
 /* Per server: events, bookmarks, streams, reconnects, 410s. */
 void chaos_watch_figures(const struct chaos_watch *w, struct ubuf *out);
 
+/* ---------------------------------------------------------------- controllers */
+
+/* What the recorder of the controllers workload saw (controllers.jsonl,
+ * format at the top of chaos_ctl.c), and the controller invariants judged
+ * on it. */
+int chaos_ctl_parse(struct chaos_ctl **out, const char *text, size_t len, char *err,
+                    size_t errlen);
+void chaos_ctl_free(struct chaos_ctl *c);
+struct chaos_ctl_result {
+    bool ok;
+    int violations;
+    struct ubuf text;    /* the verdict's controllers lines */
+    struct json_t *json; /* {"result", "figures": {...}, "violations": [...]} */
+};
+void chaos_ctl_check(const struct chaos_ctl *c, struct chaos_ctl_result *out);
+void chaos_ctl_result_free(struct chaos_ctl_result *r);
+
 /* The whole check (chaos_check.c). */
 struct chaos_options {
     long long max_states; /* per key; 0: the default */
@@ -284,6 +318,7 @@ struct chaos_report {
     int failed_keys, limit_keys;
     bool linearizable, lost_write, converged;
     bool watch_ok; /* true too when there was no watch.jsonl to check */
+    bool ctl_ok;   /* true too when there was no controllers.jsonl */
 };
 void chaos_check_history(const struct chaos_history *h, const struct chaos_options *o,
                          struct chaos_report *r);
@@ -459,6 +494,21 @@ struct chaos_watchers;
 struct chaos_watchers *chaos_watchers_start(const struct chaos_cluster *c, const char *path,
                                             uint64_t seed, long watch_history, char *err,
                                             size_t errlen);
+/* A watch stream, shared by the watchers and the controllers' recorders
+ * (chaos_watcher.c). chaos_stream_open GETs path on api as a stream
+ * (Accept JSON): the stream on 200, else NULL; the HTTP status in *status
+ * (0 without an answer). chaos_stream_read hands every whole line to fn
+ * (with the time its bytes came) until fn returns non-zero (returned), the
+ * stream ends, nothing comes for silent_ms, or *stop: the CHAOS_STREAM_*
+ * values, all <= 0. */
+struct httpc;
+enum { CHAOS_STREAM_EOF = 0, CHAOS_STREAM_BROKEN = -1, CHAOS_STREAM_SILENT = -2,
+       CHAOS_STREAM_STOP = -3 };
+typedef int (*chaos_stream_line_fn)(void *ctx, const char *text, size_t len, int64_t t);
+struct httpc *chaos_stream_open(const char *api, const char *path, int timeout_ms, int *status);
+int chaos_stream_read(struct httpc *h, struct ubuf *pending, char *chunk, size_t cap,
+                      const atomic_bool *stop, int silent_ms, chaos_stream_line_fn fn,
+                      void *ctx);
 /* Until every watcher has a stream open, at most ms; whether they all do. */
 bool chaos_watchers_ready(struct chaos_watchers *w, int ms, const volatile sig_atomic_t *stop);
 /* Until every watcher has delivered its server's current revision (read
@@ -467,6 +517,26 @@ bool chaos_watchers_settle(struct chaos_watchers *w, int ms, const volatile sig_
 /* Stops and joins the threads, closes the file and frees w; 0, or -1 if
  * the file could not be written. */
 int chaos_watchers_stop(struct chaos_watchers *w);
+
+/* The controllers workload (chaos_ctl_run.c): hollow nodes (a `bosun
+ * agent` child), a driver thread scaling StatefulSets and ReplicaSets and
+ * creating Jobs in namespace chaos, and a recorder per kind writing every
+ * change to path (controllers.jsonl). Start after the namespace exists;
+ * NULL after a message in err. */
+struct chaos_ctl_run;
+struct chaos_ctl_run *chaos_ctl_start(const struct chaos_cluster *c, const char *path,
+                                      uint64_t seed, char *err, size_t errlen);
+/* Stops the driver (with the clients, when the faults end). */
+void chaos_ctl_stop_driver(struct chaos_ctl_run *r);
+/* After healing: until the controllers have settled (at most ms), then
+ * until the recorders have seen the cluster's revision; whether both
+ * happened, with a line in notes. Then the nodes stop, so that the
+ * servers go quiet for the digests. */
+bool chaos_ctl_settle(struct chaos_ctl_run *r, int ms, const volatile sig_atomic_t *stop,
+                      struct ubuf *notes);
+/* Stops the recorders and the nodes, closes the file, frees r; 0, or -1 if
+ * the file could not be written. */
+int chaos_ctl_stop(struct chaos_ctl_run *r);
 
 /* The leader of each moment, sampled during the run (chaos_run.c). */
 struct chaos_term {

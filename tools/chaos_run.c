@@ -9,7 +9,9 @@
  *      proxy (chaos_proxy.c); we wait for a leader.
  *   2. A watcher per server (chaos_watcher.c) opens a watch on the
  *      workload's ConfigMaps there, recorded in DIR/watch.jsonl; then the
- *      clients start (chaos_workload.c), and a monitor thread samples
+ *      clients start (chaos_workload.c) — with --workload controllers also
+ *      the hollow nodes, the driver and the recorders of chaos_ctl_run.c
+ *      (DIR/controllers.jsonl) — and a monitor thread samples
  *      GET /cluster/status of every server every 250 ms: the leader and
  *      term of each moment, for the report.
  *   3. For --duration, faults at seeded random intervals (chaos_faults.c,
@@ -19,7 +21,9 @@
  *      killed restarted). Quiet period: the clients go on for 3 s, then
  *      stop (DIR/history.jsonl), and we wait until a leader is elected and
  *      every server has applied the same index (bounded: 60 s).
- *   5. Final state: every server's ConfigMaps in namespace chaos (a list
+ *   5. With --workload controllers, until the controllers settle
+ *      (bounded: 90 s) and the recorders catch up; the nodes stop.
+ *      Final state: every server's ConfigMaps in namespace chaos (a list
  *      read, linearizable) into DIR/final.json, and GET /cluster/digest of
  *      every server until they agree at one applied index (convergence).
  *      The watchers go on until each has seen its server's revision of
@@ -62,6 +66,7 @@ enum {
     RUN_WATCH_READY_MS = 10000,
     RUN_WATCH_SETTLE_MS = 10000,
     RUN_WATCH_HISTORY = 100000, /* the servers' --watch-history by default */
+    RUN_CTL_SETTLE_MS = 90000,
 };
 
 /* The one piece of global mutable state: a signal handler cannot be handed
@@ -113,6 +118,7 @@ struct run_options {
     int64_t duration_ms;
     unsigned faults;
     struct chaos_workload_options w;
+    bool controllers; /* --workload controllers: objects clients + chaos_ctl_run.c */
     uint64_t seed;
     long watch_history;
     const char *out;
@@ -123,7 +129,8 @@ static void run_usage(FILE *f)
 {
     fprintf(f,
             "usage: bosun chaos [--servers 3|5] [--duration 60s] [--faults LIST]\n"
-            "                   [--workload objects|register] [--clients 16] [--rate R]\n"
+            "                   [--workload objects|register|controllers] [--clients 16]\n"
+            "                   [--rate R]\n"
             "                   [--keys K] [--timeout 3s] [--seed S] [--watch-history N]\n"
             "                   [--out DIR] [--bin PATH]\n"
             "       bosun chaos check DIR [--json] [--no-final] [--max-states N]\n"
@@ -147,7 +154,13 @@ static void run_usage(FILE *f)
             "                  hook), membership (a server removed through the API and added\n"
             "                  back), or all (the default)\n"
             "  --workload W    objects: create/get/CAS update/delete (default); register:\n"
-            "                  get/update over keys created first\n"
+            "                  get/update over keys created first; controllers: the objects\n"
+            "                  clients plus hollow nodes, StatefulSets and ReplicaSets scaled\n"
+            "                  and Jobs created throughout, every change of their pods\n"
+            "                  recorded (controllers.jsonl) and checked: no StatefulSet\n"
+            "                  ordinal twice, OrderedReady order, no Job above its\n"
+            "                  parallelism or counting more completions than it has, every\n"
+            "                  pod bound once, everything converged after healing\n"
             "  --clients N     concurrent clients, each with its own connection (default 16)\n"
             "  --rate R        at most R operations per second in all (default 0: unlimited)\n"
             "  --keys K        distinct ConfigMaps in namespace chaos (default 16)\n"
@@ -233,6 +246,8 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 o->w.kind = CHAOS_W_OBJECTS;
             else if (strcmp(optarg, "register") == 0)
                 o->w.kind = CHAOS_W_REGISTER;
+            else if (strcmp(optarg, "controllers") == 0)
+                o->w.kind = CHAOS_W_OBJECTS, o->controllers = true;
             else
                 return run_bad("--workload", optarg);
             break;
@@ -504,6 +519,7 @@ struct run {
     struct chaos_cluster c;
     struct chaos_workload *w;
     struct chaos_watchers *watchers;
+    struct chaos_ctl_run *ctl; /* --workload controllers */
     struct run_monitor m;
     struct chaos_faults faults;
     struct ubuf notes;
@@ -650,6 +666,8 @@ static int run_record(struct run *r)
     if (!r->recovered && !run_interrupted)
         ubuf_appendf(&r->notes, "recovery: no leader with every server at one applied index "
                                 "within %d s of healing\n", RUN_RECOVER_MS / 1000);
+    if (r->ctl && !run_interrupted)
+        chaos_ctl_settle(r->ctl, RUN_CTL_SETTLE_MS, &run_interrupted, &r->notes);
     path = run_path(r, "final.json");
     rc = run_write_final(&r->c, path, &r->notes);
     free(path);
@@ -747,6 +765,11 @@ int chaos_run_main(int argc, char **argv)
         run_monitor_start(&r->m, &r->c);
         r->c.t0 = chaos_now_ns();
         r->w = chaos_workload_start(&r->c, &r->o.w, err, sizeof err);
+        if (!err[0] && r->o.controllers) {
+            char *path = run_path(r, "controllers.jsonl");
+            r->ctl = chaos_ctl_start(&r->c, path, r->o.seed, err, sizeof err);
+            free(path);
+        }
         if (err[0]) {
             fprintf(stderr, "bosun chaos: %s\n", err);
             rc = 2;
@@ -756,9 +779,13 @@ int chaos_run_main(int argc, char **argv)
         rc = run_faults(r);
     if (r->w)
         chaos_workload_stop(r->w);
+    chaos_ctl_stop_driver(r->ctl);
     if (rc == 0)
         rc = run_record(r);
     run_watch_stop(r, rc == 0 || rc == 1);
+    if (r->ctl && chaos_ctl_stop(r->ctl) != 0)
+        ubuf_appendf(&r->notes, "controllers: controllers.jsonl could not be written whole\n");
+    r->ctl = NULL;
     run_monitor_stop(&r->m);
     if (r->c.n > 0) {
         printf("bosun chaos: stopping the servers\n");

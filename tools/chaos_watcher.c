@@ -66,6 +66,7 @@ struct wt_watcher {
     uint64_t rv;        /* the thread's: where to resume from; 0 to list first */
     struct ubuf pending; /* the thread's: a line not read whole yet */
     char *chunk;
+    int code; /* the code of the ERROR event that ended the stream */
 };
 
 struct chaos_watchers {
@@ -164,20 +165,26 @@ static int wt_open(struct wt_watcher *w, uint64_t rv, struct httpc **out)
              WT_PATH "?watch=true&resourceVersion=%" PRIu64 "&allowWatchBookmarks=true"
                      "&timeoutSeconds=%d",
              rv, timeout);
-    struct httpc *h = httpc_new(w->api);
+    int status;
+    *out = chaos_stream_open(w->api, path, WT_OPEN_MS, &status);
+    return status;
+}
+
+struct httpc *chaos_stream_open(const char *api, const char *path, int timeout_ms, int *status)
+{
+    struct httpc *h = httpc_new(api);
     const char *const headers[] = {"Accept: application/json", NULL};
     struct httpc_response resp = {0};
-    int status = 0;
-    if (h && httpc_stream_open(h, "GET", path, headers, NULL, 0, WT_OPEN_MS, &resp) == 0) {
-        status = resp.status;
+    *status = 0;
+    if (h && httpc_stream_open(h, "GET", path, headers, NULL, 0, timeout_ms, &resp) == 0) {
+        *status = resp.status;
         httpc_response_free(&resp);
     }
-    if (status != 200) {
+    if (*status != 200) {
         httpc_free(h);
         h = NULL;
     }
-    *out = h;
-    return status;
+    return h;
 }
 
 /* ---------------------------------------------------------------- the stream */
@@ -225,49 +232,57 @@ static enum wt_end wt_event(struct wt_watcher *w, const char *text, size_t len, 
     return end;
 }
 
-/* Takes every whole line out of the pending bytes; how the stream ends, if
- * one of them ends it. */
-static enum wt_end wt_take_lines(struct wt_watcher *w, int64_t t, int *code)
+/* One line of the stream, for chaos_stream_read: 0 to go on, else how the
+ * stream ends (its code in w->code). */
+static int wt_line_fn(void *ctx, const char *text, size_t len, int64_t t)
 {
-    struct ubuf *p = &w->pending;
-    size_t used = 0;
-    enum wt_end end = WT_GO_ON;
-    while (end == WT_GO_ON && used < p->len) {
-        char *nl = memchr(p->data + used, '\n', p->len - used);
-        if (!nl)
-            break;
-        size_t n = (size_t)(nl - (p->data + used));
-        if (n > 0)
-            end = wt_event(w, p->data + used, n, t, code);
-        used += n + 1;
-    }
-    memmove(p->data, p->data + used, p->len - used);
-    p->len -= used;
-    return end;
+    struct wt_watcher *w = ctx;
+    enum wt_end end = wt_event(w, text, len, t, &w->code);
+    return end == WT_GO_ON ? 0 : (int)end + 1;
 }
 
 /* Reads the stream until it ends; how it did. */
 static enum wt_end wt_read(struct wt_watcher *w, struct httpc *h, int *code)
 {
+    int rc = chaos_stream_read(h, &w->pending, w->chunk, WT_READ, &w->ws->stop, WT_SILENT_MS,
+                               wt_line_fn, w);
+    *code = w->code;
+    static const enum wt_end ends[] = {WT_EOF, WT_BROKEN, WT_SILENT, WT_STOP};
+    return rc > 0 ? (enum wt_end)(rc - 1) : ends[-rc];
+}
+
+int chaos_stream_read(struct httpc *h, struct ubuf *pending, char *chunk, size_t cap,
+                      const atomic_bool *stop, int silent_ms, chaos_stream_line_fn fn, void *ctx)
+{
     int64_t last = chaos_now_ns();
-    w->pending.len = 0;
-    while (!atomic_load(&w->ws->stop)) {
-        long n = httpc_stream_read(h, w->chunk, WT_READ, WT_POLL_MS);
+    pending->len = 0;
+    while (!atomic_load(stop)) {
+        long n = httpc_stream_read(h, chunk, cap, WT_POLL_MS);
         int64_t now = chaos_now_ns();
         if (n < 0 && errno == ETIMEDOUT) {
-            if (now - last > WT_SILENT_MS * 1000000LL)
-                return WT_SILENT;
+            if (now - last > silent_ms * 1000000LL)
+                return CHAOS_STREAM_SILENT;
             continue;
         }
         if (n <= 0)
-            return n == 0 ? WT_EOF : WT_BROKEN;
+            return n == 0 ? CHAOS_STREAM_EOF : CHAOS_STREAM_BROKEN;
         last = now;
-        ubuf_append(&w->pending, w->chunk, (size_t)n);
-        enum wt_end end = wt_take_lines(w, now, code);
-        if (end != WT_GO_ON)
-            return end;
+        ubuf_append(pending, chunk, (size_t)n);
+        size_t used = 0;
+        int rc = 0;
+        char *nl;
+        while (rc == 0 && (nl = memchr(pending->data + used, '\n', pending->len - used))) {
+            size_t len = (size_t)(nl - (pending->data + used));
+            if (len > 0)
+                rc = fn(ctx, pending->data + used, len, now);
+            used += len + 1;
+        }
+        memmove(pending->data, pending->data + used, pending->len - used);
+        pending->len -= used;
+        if (rc != 0)
+            return rc;
     }
-    return WT_STOP;
+    return CHAOS_STREAM_STOP;
 }
 
 static void wt_expired(struct wt_watcher *w, int64_t t)

@@ -160,7 +160,7 @@ def test_pass(tmp_path):
     v = json.loads(r.stdout)
     assert v["result"] == "PASS" and v["anomaly"] is None
     assert v["checks"] == {"linearizable": "PASS", "lost_writes": "PASS", "convergence": "PASS",
-                           "watch": "NOT RUN"}
+                           "watch": "NOT RUN", "controllers": "NOT RUN"}
     assert "watch        NOT RUN (no watch.jsonl)" in r.stderr
     assert v["figures"]["operations"] == 2000 and v["figures"]["servers"] == 3
     assert "result       PASS" in r.stderr

@@ -17,6 +17,14 @@ injects faults and judges the history.
   with the disk fault hook on (their logs say so), faults.jsonl holds slow or
   full disks and removals with their steps (added back, a voter again and
   caught up), and every server is in final.json with the same data;
+- a controllers run (3 servers, 30 s, kill + pause + partition-leader,
+  seed 5, --workload controllers) ends PASS: hollow nodes ran the pods of
+  StatefulSets, ReplicaSets and Jobs that a driver scaled and created
+  through the faults; controllers.jsonl recorded every change of them
+  (streams resumed across servers), the controller invariants passed, and
+  every Job finished; the record passes `bosun chaos check` again, and the
+  same record with one pod moved to another node after its binding FAILs
+  it (exit 1) with words that say so; the hollow nodes are gone too;
 - `bosun chaos --faults bogus` exits 2 with a message, starting nothing.
 
 The runner picks its own free ports in [20000, 32000) and stops every server
@@ -62,12 +70,12 @@ def _lines(path):
     return [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()]
 
 
-def _run_passes(out, faults, seed):
+def _run_passes(out, faults, seed, duration="20s", clients=8, extra=()):
     """A 20 s run of 3 servers with these faults: it must PASS and leave
     nothing running."""
-    r = subprocess.run([str(BOSUN), "chaos", "--servers", "3", "--duration", "20s",
-                        "--faults", faults, "--clients", "8", "--seed", str(seed),
-                        "--out", str(out)],
+    r = subprocess.run([str(BOSUN), "chaos", "--servers", "3", "--duration", duration,
+                        "--faults", faults, "--clients", str(clients), "--seed", str(seed),
+                        "--out", str(out)] + list(extra),
                        capture_output=True, text=True, env=server_env(), timeout=RUN_TIMEOUT,
                        stdin=subprocess.DEVNULL)
     print(r.stdout[-6000:])
@@ -159,6 +167,54 @@ def test_disk_and_membership_run_passes(tmp_path):
     states = list(final["servers"].values())
     assert states[0] and all(s == states[0] for s in states)
     _logs_clean(out)
+
+
+def test_controllers_run_passes(tmp_path):
+    out = tmp_path / "run"
+    r = _run_passes(out, "kill,pause,partition-leader", 5, duration="30s", clients=4,
+                    extra=("--workload", "controllers"))
+    assert "controllers  PASS" in r.stdout
+    assert "controllers: settled" in r.stdout
+    port = r.stdout.split("API ports ")[1].split("..")[0]
+    assert _processes_mentioning("127.0.0.1:%s" % port) == []  # the hollow nodes too
+
+    rec = _lines(out / "controllers.jsonl")
+    events = [x for x in rec if x.get("type") in ("ADDED", "MODIFIED", "DELETED")]
+    owners = {x["object"].get("owner") for x in events if x["kind"] == "Pod"}
+    assert {"StatefulSet", "ReplicaSet", "Job"} <= owners, owners
+    jobs = {x["object"]["name"]: x["object"] for x in events if x["kind"] == "Job"}
+    assert len(jobs) >= 3 and all(j["complete"] for j in jobs.values()), jobs
+    resumed = {x["server"] for x in rec if x.get("open") == "resume"}
+    assert len(resumed) >= 2, resumed  # the streams were stitched across servers
+    drivers = [x for x in rec if "driver" in x]
+    assert sum(1 for d in drivers if d["status"] in (200, 201)) >= 20, drivers
+
+    c = subprocess.run([str(BOSUN), "chaos", "check", str(out)], capture_output=True, text=True,
+                       env=server_env(), timeout=120, stdin=subprocess.DEVNULL)
+    assert c.returncode == 0 and "controllers  PASS" in c.stdout, c.stdout + c.stderr
+
+    # A pod that moves to another node after its binding is caught.
+    bound = next(x for x in events if x["kind"] == "Pod" and x["type"] == "MODIFIED"
+                 and x["object"]["node"])
+    moved = dict(bound, rv=str(int(bound["rv"]) + 1), object=dict(bound["object"], node="elsewhere"))
+    text = (out / "controllers.jsonl").read_text()
+    lines = text.splitlines()
+    at = lines.index(next(ln for ln in lines if '"rv":"%s"' % bound["rv"] in ln
+                          and '"kind":"Pod"' in ln))
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    for name in ("history.jsonl", "final.json", "watch.jsonl"):
+        (edited / name).write_text((out / name).read_text())
+    lines.insert(at + 1, json.dumps(moved))
+    (edited / "controllers.jsonl").write_text("\n".join(lines) + "\n")
+    c = subprocess.run([str(BOSUN), "chaos", "check", str(edited)], capture_output=True,
+                       text=True, env=server_env(), timeout=120, stdin=subprocess.DEVNULL)
+    assert c.returncode == 1, c.stdout + c.stderr
+    assert "controllers  FAIL" in c.stdout, c.stdout
+    assert "was bound to %s" % bound["object"]["node"] in c.stdout, c.stdout
+    _logs_clean(out)
+    bad, _ = analyze_log(_Log(0, out / "agent.log"), tolerate=TOLERATE)
+    assert bad is None, bad
 
 
 def test_bogus_fault_is_refused(tmp_path):

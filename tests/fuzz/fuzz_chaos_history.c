@@ -3,8 +3,10 @@
  * checker itself (tools/chaos_check.c, chaos_search.c, chaos_explain.c).
  *
  * The input is DIR/history.jsonl, optionally followed by a NUL byte and
- * DIR/final.json (skipped when empty), and by another NUL byte and
- * DIR/watch.jsonl (tools/chaos_watch.c checks it). Parsing must either
+ * DIR/final.json (skipped when empty), by another NUL byte and
+ * DIR/watch.jsonl (tools/chaos_watch.c checks it; skipped when empty), and
+ * by a third NUL byte and DIR/controllers.jsonl (tools/chaos_ctl.c reads
+ * and checks it). Parsing must either
  * succeed or fail with a message;
  * an accepted history is checked with a small search bound (so that no
  * input runs long), and the verdict must be one of the three with a text
@@ -45,9 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 16384) /* a bounded input keeps every run short */
         return 0;
-    const char *part[3] = {(const char *)data, NULL, NULL};
-    size_t len[3] = {size, 0, 0};
-    for (int i = 1; i < 3 && part[i - 1]; i++) {
+    const char *part[4] = {(const char *)data, NULL, NULL, NULL};
+    size_t len[4] = {size, 0, 0, 0};
+    for (int i = 1; i < 4 && part[i - 1]; i++) {
         const char *nul = memchr(part[i - 1], '\0', len[i - 1]);
         if (!nul)
             break;
@@ -61,10 +63,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = chaos_history_parse(&h, part[0], len[0], err, sizeof err);
     if (rc == 0 && part[1] && len[1] > 0)
         rc = chaos_final_parse(&h, part[1], len[1], err, sizeof err);
-    if (rc == 0 && part[2]) {
+    if (rc == 0 && part[2] && len[2] > 0) {
         h.watch = xcalloc(1, sizeof *h.watch);
         rc = chaos_watch_parse(h.watch, part[2], len[2], err, sizeof err);
     }
+    if (rc == 0 && part[3])
+        rc = chaos_ctl_parse(&h.ctl, part[3], len[3], err, sizeof err);
     if (rc < 0 && !err[0])
         abort(); /* every refusal says why */
     if (rc == 0)
