@@ -379,9 +379,12 @@ static void propose_one(struct cluster *c)
 
     int rv = raft_apply(&c->raft, &b->req, &buf, 1, batch_applied);
     if (rv != 0) {
-        /* libraft 0.22 may already have released buf when the submission
-         * failed past its first checks, so we must not free it: a rare leak
-         * on a failed proposal beats a double free. */
+        /* libraft's ClientSubmit refuses with NOTLEADER or NOSPACE before it
+         * takes the entry, so buf is still ours then. Past those checks it
+         * may already have released buf, so for any other error we must
+         * not free it: a rare leak beats a double free. */
+        if (rv == RAFT_NOTLEADER || rv == RAFT_NOSPACE)
+            raft_free(buf.base);
         LOG_WARN("raft: propose failed: %s (%s)", raft_strerror(rv), raft_errmsg(&c->raft));
         for (unsigned i = 0; i < b->n; i++)
             call_error(c, b->calls[i], "propose", rv);
@@ -408,6 +411,12 @@ static void propose_pending(struct cluster *c)
         c->proposals_tail = NULL;
         return;
     }
+    /* A leader transferring its leadership refuses new entries (libraft
+     * answers NOTLEADER): they wait here until the transfer is over, then
+     * go to this leader (the transfer failed) or are sent on to the new one
+     * (check_cb). */
+    if (raft_transferee(&c->raft) != 0)
+        return;
     while (c->proposals && c->n_inflight < c->cfg.max_inflight)
         propose_one(c);
 }
@@ -500,15 +509,32 @@ static void change_done(struct raft_change *req, int status)
     free(ch);
 }
 
+/* Why a membership change cannot start now, or NULL. libraft 0.22.1
+ * refuses a change during a leadership transfer or while another
+ * configuration is uncommitted (a new leader's log may end with one) or a
+ * promotion runs, and when it refuses after encoding the configuration it
+ * leaks it (clientChangeConfiguration): so ask libraft only when it will
+ * take the change. The caller tries again later. */
+static const char *change_refusal(const struct cluster *c)
+{
+    if (c->change_busy)
+        return "another membership change is in progress";
+    if (raft_transferee(&c->raft) != 0)
+        return "a leadership transfer is in progress";
+    if (c->raft.configuration_uncommitted_index != 0 || c->raft.leader_state.promotee_id != 0)
+        return "the previous configuration is not committed yet";
+    return NULL;
+}
+
 static void change_start(struct cluster *c, struct call *k)
 {
     if (raft_state(&c->raft) != RAFT_LEADER) {
         not_leader(c, k);
         return;
     }
-    if (c->change_busy) {
-        snprintf(k->result.message, sizeof k->result.message,
-                 "another membership change is in progress");
+    const char *busy = change_refusal(c);
+    if (busy) {
+        snprintf(k->result.message, sizeof k->result.message, "%s", busy);
         call_finish(c, k, CLUSTER_ERROR);
         return;
     }
@@ -710,6 +736,8 @@ static void check_cb(uv_check_t *h)
     if (raft_state(&c->raft) != RAFT_LEADER) {
         propose_pending(c);
         read_barrier_start(c);
+    } else if (c->proposals && raft_transferee(&c->raft) == 0) {
+        propose_pending(c); /* held back by a transfer that is over */
     }
 }
 

@@ -9,7 +9,8 @@
 #    scripts/libraft-patches/*.patch in order with `patch -p1`, and build it
 #    into $DEPS/prefix. A system libraft, whatever its version, lacks those
 #    fixes (crashes, a follower recording a wrong term, a commit index going
-#    back, leaks: found by the simulation, tests/sim), so it is not used even
+#    back, leaks: found by the simulation, tests/sim; a configuration never
+#    committed: tests/unit/test_raft_config.c), so it is not used even
 #    if pkg-config finds one; Debian 12's 0.15.0 also has consensus-safety
 #    bugs fixed only in 0.17.1 and 0.18.0. $DEPS/patches.sha256 records the
 #    patch set the library was built with: when the patches change (added,

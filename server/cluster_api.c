@@ -6,7 +6,8 @@
  *   POST   /cluster/members            {"id","address","api"}: add a server
  *                                      (spare, caught up, then voter)
  *   POST   /cluster/members/{id}/role  {"role":"voter|standby|spare"}
- *   DELETE /cluster/members/{id}       remove a server
+ *   DELETE /cluster/members/{id}       remove a server (the leader removing
+ *                                      itself hands leadership over first)
  *   POST   /cluster/transfer           {"id":N}: move leadership (0: any)
  * Changes run on the leader; a follower forwards them there. Each member's API
  * URL is kept in replicated records (MEMBERS_RESOURCE) so that every server,
@@ -163,6 +164,16 @@ static enum MHD_Result handle_member(struct request *rq, uint64_t id, const char
 {
     struct cluster_result cr;
     if (strcmp(rq->method, "DELETE") == 0 && !*tail) {
+        /* The leader asked to remove itself hands leadership over first and
+         * lets the new leader remove it: the cluster then has a leader all
+         * along, instead of an election timeout without one after the
+         * removed leader steps down. If the transfer fails, it removes
+         * itself. */
+        if (id == rq->srv->cfg.id) {
+            cluster_transfer(rq->srv->cluster, 0, 10000, &cr);
+            if (cr.code == CLUSTER_OK && !cluster_is_leader(rq->srv->cluster))
+                return server_forward_json(rq->srv, rq->method, rq->url, rq);
+        }
         cluster_member_remove(rq->srv->cluster, id, 30000, &cr);
         return reply_change(rq, &cr);
     }

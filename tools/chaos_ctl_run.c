@@ -47,6 +47,7 @@
 extern char **environ;
 
 #define CR_NS "/namespaces/" CHAOS_NAMESPACE
+#define CR_NODE_PREFIX "chaos-node-" /* the agent names them PREFIX0000 ... */
 
 enum {
     CR_NODES = 4,
@@ -89,6 +90,7 @@ struct chaos_ctl_run {
     pthread_t driver;
     bool driver_started;
     uint64_t seed;
+    bool attached; /* the cluster goes on after the run */
     struct cr_recorder rec[CR_NKIND];
     pthread_mutex_t mu; /* f, failed */
     FILE *f;
@@ -521,8 +523,8 @@ static int cr_agent_start(struct chaos_ctl_run *r, const struct chaos_cluster *c
     ubuf_append(&urls, "", 1);
     char count[16];
     snprintf(count, sizeof count, "%d", CR_NODES);
-    const char *argv[] = {c->servers[0].argv[0], "agent", "--hollow", count, "--server",
-                          urls.data, "--name-prefix", "chaos-node-", "--workers", "8",
+    const char *argv[] = {c->bin, "agent", "--hollow", count, "--server",
+                          urls.data, "--name-prefix", CR_NODE_PREFIX, "--workers", "8",
                           "--metrics-interval", "0", NULL};
     int n = (int)(sizeof argv / sizeof *argv);
     r->agent.argv = xcalloc((size_t)n, sizeof *r->agent.argv);
@@ -560,6 +562,23 @@ static void cr_agent_stop(struct chaos_ctl_run *r)
     r->agent.log = NULL;
 }
 
+/* Attached to a cluster that goes on: the hollow nodes leave it. */
+static void cr_nodes_delete(struct chaos_ctl_run *r)
+{
+    for (int i = 0; i < CR_NODES; i++) {
+        char path[96];
+        snprintf(path, sizeof path, "/api/v1/nodes/" CR_NODE_PREFIX "%04d", i);
+        for (int s = 0; s < r->n; s++) {
+            struct httpc *h = httpc_new(r->api[s]);
+            int status = h ? bench_http_call(h, "DELETE", path, NULL, NULL, NULL, CR_HTTP_MS, NULL)
+                           : 0;
+            httpc_free(h);
+            if (status == 200 || status == 404)
+                break;
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- life */
 
 struct chaos_ctl_run *chaos_ctl_start(const struct chaos_cluster *c, const char *path,
@@ -574,6 +593,7 @@ struct chaos_ctl_run *chaos_ctl_start(const struct chaos_cluster *c, const char 
     r->n = c->n;
     r->f = f;
     r->seed = seed;
+    r->attached = c->attached;
     pthread_mutex_init(&r->mu, NULL);
     atomic_init(&r->stop, false);
     atomic_init(&r->stop_driver, false);
@@ -704,6 +724,8 @@ bool chaos_ctl_settle(struct chaos_ctl_run *r, int ms, const volatile sig_atomic
         ubuf_appendf(notes, "controllers: a recorder did not reach rv %" PRIu64 " within 15 s\n",
                      target);
     cr_agent_stop(r); /* its Lease renewals would keep the servers' digests moving */
+    if (r->attached)
+        cr_nodes_delete(r);
     return settled && caught;
 }
 

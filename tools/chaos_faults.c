@@ -36,7 +36,13 @@
  *                      control file; "ok" again at the end. A server that
  *                      exited under it is restarted, as after a kill;
  *   membership         a server removed through the API and added back
- *                      (chaos_membership.c).
+ *                      (chaos_membership.c);
+ *   transfer           leadership moved from the leader to a random other
+ *                      server through POST /cluster/transfer (as before an
+ *                      upgrade); nothing to undo at the end, which notes
+ *                      the leader of then.
+ * Attached to a running cluster (--kubeconfig, chaos_attach.c) only the
+ * faults done through the API, membership and transfer, can be run.
  * Every fault keeps a connected majority, so the cluster should recover
  * while it lasts. Each fault goes to faults.jsonl once it ended:
  *   {"kind","what","shape","targets":[ids],"leader":bool,"start":ns,"end":ns,
@@ -57,6 +63,7 @@
 
 #include <jansson.h>
 
+#include "httpc/httpc.h"
 #include "tools/chaos_internal.h"
 #include "tools/tools.h"
 
@@ -75,7 +82,7 @@ static const unsigned disk_delays_ms[] = {20, 50, 100, 200, 500};
 
 static const char *const kind_names[CHAOS_NFAULTKIND] = {"kill", "pause", "partition",
                                                          "partition-leader", "disk",
-                                                         "membership"};
+                                                         "membership", "transfer"};
 
 const char *chaos_fault_kind_name(enum chaos_fault_kind k)
 {
@@ -189,6 +196,7 @@ int chaos_cluster_init(struct chaos_cluster *c, int n, const char *dir, const ch
     memset(c, 0, sizeof *c);
     c->n = n;
     c->dir = xstrdup(dir);
+    c->bin = xstrdup(bin);
     int base = fault_pick_base(n);
     if (base < 0) {
         snprintf(err, errlen, "no free ports for %d servers in [20000, 32000)", n);
@@ -292,7 +300,7 @@ int chaos_cluster_leader(const struct chaos_cluster *c, uint64_t *term)
     uint64_t named_term = 0;
     for (int i = 0; i < c->n; i++) {
         const struct chaos_server *s = &c->servers[i];
-        if (s->pid <= 0 || s->paused)
+        if (!chaos_server_up(s))
             continue;
         json_t *st = tools_status_fetch(s->api, FAULT_STATUS_TIMEOUT_MS);
         if (!st)
@@ -371,7 +379,13 @@ void chaos_cluster_free(struct chaos_cluster *c)
         free(s->log);
     }
     free(c->dir);
+    free(c->bin);
     memset(c, 0, sizeof *c);
+}
+
+bool chaos_server_up(const struct chaos_server *s)
+{
+    return s->foreign || (s->pid > 0 && !s->paused);
 }
 
 /* ---------------------------------------------------------------- the faults */
@@ -526,6 +540,38 @@ static void fault_disk_end(struct chaos_cluster *c, struct chaos_server *s, stru
 
 /* Starts fault f of kind f->kind; 0, or -1 if it could not (no leader to
  * isolate, a server that is not running). */
+/* Leadership moved from the leader to a random other server through POST
+ * /cluster/transfer on the leader; in force once the leader answered. */
+static int fault_transfer_begin(struct chaos_cluster *c, struct chaos_rng *rng,
+                                struct chaos_fault *f)
+{
+    int leader = chaos_cluster_leader(c, NULL);
+    int other = 1 + (int)chaos_rng_below(rng, (uint64_t)c->n - 1);
+    if (leader <= 0)
+        return -1;
+    int to = other >= leader ? other + 1 : other;
+    if (!chaos_server_up(fault_server(c, to)))
+        return -1;
+    char body[32];
+    snprintf(body, sizeof body, "{\"id\":%d}", to);
+    int64_t t = chaos_now_ns();
+    struct httpc *h = httpc_new(fault_server(c, leader)->api);
+    int status = h ? bench_http_call(h, "POST", "/cluster/transfer", NULL, "application/json",
+                                     body, 5000, NULL)
+                   : 0;
+    httpc_free(h);
+    if (status != 200) {
+        fprintf(stderr, "bosun chaos: leadership transfer s%d → s%d: HTTP %d; no fault\n", leader,
+                to, status);
+        return -1;
+    }
+    f->start = t;
+    f->leader = true;
+    f->targets[f->ntargets++] = leader;
+    snprintf(f->what, sizeof f->what, "transfer leadership s%d → s%d", leader, to);
+    return 0;
+}
+
 static int fault_begin(struct chaos_cluster *c, struct chaos_rng *rng, struct chaos_fault *f)
 {
     bool cut[CHAOS_MAX_SERVERS * CHAOS_MAX_SERVERS] = {false};
@@ -577,6 +623,7 @@ static int fault_begin(struct chaos_cluster *c, struct chaos_rng *rng, struct ch
     }
     case CHAOS_F_DISK: return fault_disk_begin(c, rng, f);
     case CHAOS_F_MEMBERSHIP: return chaos_membership_begin(c, rng, f);
+    case CHAOS_F_TRANSFER: return fault_transfer_begin(c, rng, f);
     default: assert(0); return -1;
     }
 }
@@ -596,6 +643,14 @@ static void fault_end(struct chaos_cluster *c, struct chaos_fault *f)
         break;
     case CHAOS_F_DISK: fault_disk_end(c, s, f); break;
     case CHAOS_F_MEMBERSHIP: chaos_membership_end(c, f); break;
+    case CHAOS_F_TRANSFER: {
+        int now = chaos_cluster_leader(c, NULL);
+        if (now > 0)
+            chaos_fault_step(f, "the leader is s%d", now);
+        else
+            chaos_fault_step(f, "no leader known");
+        break;
+    }
     default: chaos_proxy_partition(c->proxy, NULL); break;
     }
     f->end = chaos_now_ns();

@@ -374,7 +374,11 @@ struct chaos_server {
     char **argv;    /* NULL-terminated; the same on every restart */
     char **envp;    /* the environment it runs with, NULL-terminated */
     char *disk;     /* DIR/sN.disk, the disk fault hook's control file; NULL: no hook */
+    bool foreign;   /* --kubeconfig: a server of a running cluster, not our child */
+    char raft_address[64]; /* foreign: its Raft address, as the members list says */
 };
+/* Whether s runs and is not paused (a foreign server is taken to run). */
+bool chaos_server_up(const struct chaos_server *s);
 
 struct chaos_cluster {
     int n;
@@ -386,6 +390,8 @@ struct chaos_cluster {
     int unrejoined; /* membership faults whose server did not come back */
     const volatile sig_atomic_t *stop; /* the run's interrupt flag (chaos_faults_run) */
     int64_t t0;   /* the run's start (ns), for messages */
+    bool attached; /* --kubeconfig: the servers are foreign, no proxy */
+    char *bin;     /* this binary, for the hollow nodes */
 };
 
 /* chaos_faults.c: the processes. Each returns 0, or -1 after a message.
@@ -395,6 +401,18 @@ struct chaos_cluster {
 int chaos_cluster_init(struct chaos_cluster *c, int n, const char *dir, const char *bin,
                        long watch_history, bool disk_hook, char *err, size_t errlen);
 int chaos_server_spawn(struct chaos_server *s);
+/* chaos_attach.c: --kubeconfig. The server URL of the kubeconfig's current
+ * context (or of context, if not NULL) into url; 0, or -1 with why. */
+int chaos_kubeconfig_server(const char *path, const char *context, char *url, size_t len,
+                            char *err, size_t errlen);
+/* The running cluster that url is a server of, as foreign servers (its
+ * members from /cluster/status: every one a voter, ids 1..N, N >= 3);
+ * 0, or -1 with why. */
+int chaos_cluster_attach(struct chaos_cluster *c, const char *url, const char *dir,
+                         const char *bin, char *err, size_t errlen);
+/* Deletes namespace chaos (what an earlier run left) and waits until it is
+ * gone, at most ms; 0, or -1 with why. */
+int chaos_namespace_reset(const struct chaos_cluster *c, int ms, char *err, size_t errlen);
 /* The leader one live, unpaused server names (0 if none), its term. */
 int chaos_cluster_leader(const struct chaos_cluster *c, uint64_t *term);
 /* SIGCONT the paused, SIGTERM everyone, SIGKILL after grace_ms; reaps all. */
@@ -408,6 +426,7 @@ enum chaos_fault_kind {
     CHAOS_F_PARTITION_LEADER, /* the leader isolated */
     CHAOS_F_DISK,             /* slow or full disk under one server's Raft log */
     CHAOS_F_MEMBERSHIP,       /* a server removed from the cluster, added back */
+    CHAOS_F_TRANSFER,         /* leadership moved away through the API */
     CHAOS_NFAULTKIND
 };
 const char *chaos_fault_kind_name(enum chaos_fault_kind k);

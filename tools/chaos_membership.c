@@ -28,6 +28,9 @@
  * counted (chaos_cluster.unrejoined): the run fails. An interrupt (the
  * run's stop flag) cuts every wait short.
  *
+ * Attached to a running cluster (--kubeconfig), the server is never
+ * killed, and is added back at the Raft address the members list gave.
+ *
  * Why not back with an empty data dir and --join: a joining server names
  * its own Raft address, the one it listens on, and `bosun server` has no
  * flag to advertise another (as --advertise-url does for the API); the
@@ -61,17 +64,12 @@ static void mb_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static bool mb_up(const struct chaos_server *s)
-{
-    return s->pid > 0 && !s->paused;
-}
-
 /* The leader's /cluster/status (a new reference), or NULL if no running
  * server says it leads. */
 static json_t *mb_leader_status(const struct chaos_cluster *c)
 {
     for (int i = 0; i < c->n; i++) {
-        if (!mb_up(&c->servers[i]))
+        if (!chaos_server_up(&c->servers[i]))
             continue;
         json_t *st = tools_status_fetch(c->servers[i].api, MB_STATUS_MS);
         const char *role = json_string_value(json_object_get(st, "role"));
@@ -109,7 +107,7 @@ static int mb_request(const struct chaos_cluster *c, int skip, const char *metho
 {
     for (int i = 0; i < c->n; i++) {
         const struct chaos_server *s = &c->servers[i];
-        if (s->id == skip || !mb_up(s))
+        if (s->id == skip || !chaos_server_up(s))
             continue;
         struct httpc *h = httpc_new(s->api);
         int status = h ? bench_http_call(h, method, path, NULL, body ? "application/json" : NULL,
@@ -162,7 +160,8 @@ int chaos_membership_begin(struct chaos_cluster *c, struct chaos_rng *rng, struc
         return -1;
     int id = at_leader ? leader : other >= leader ? other + 1 : other;
     struct chaos_server *s = &c->servers[id - 1];
-    if (!mb_up(s))
+    stop = stop && !s->foreign; /* a server of a running cluster is not ours to kill */
+    if (!chaos_server_up(s))
         return -1;
     char path[64];
     snprintf(path, sizeof path, "/cluster/members/%d", id);
@@ -193,8 +192,13 @@ int chaos_membership_begin(struct chaos_cluster *c, struct chaos_rng *rng, struc
 static bool mb_add_back(struct chaos_cluster *c, struct chaos_fault *f, const struct chaos_server *s)
 {
     char body[256], path[64], role[16];
-    snprintf(body, sizeof body, "{\"id\":%d,\"address\":\"127.0.0.1:%d\",\"api\":\"%s\"}", s->id,
-             s->proxy_port, s->api);
+    char address[80];
+    if (s->foreign)
+        snprintf(address, sizeof address, "%s", s->raft_address);
+    else
+        snprintf(address, sizeof address, "127.0.0.1:%d", s->proxy_port);
+    snprintf(body, sizeof body, "{\"id\":%d,\"address\":\"%s\",\"api\":\"%s\"}", s->id,
+             address, s->api);
     snprintf(path, sizeof path, "/cluster/members/%d/role", s->id);
     int64_t deadline = chaos_now_ns() + MB_BACK_MS * 1000000LL;
     bool asked = false;
@@ -247,7 +251,7 @@ int chaos_membership_end(struct chaos_cluster *c, struct chaos_fault *f)
         chaos_fault_step(f, "s%d not added back: the run was interrupted", s->id);
         return -1;
     }
-    if (s->pid == 0 && chaos_server_spawn(s) == 0) {
+    if (!s->foreign && s->pid == 0 && chaos_server_spawn(s) == 0) {
         c->restarts++;
         chaos_fault_step(f, "s%d started again with its data", s->id);
     }

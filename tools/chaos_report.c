@@ -78,6 +78,8 @@ static void rep_group_name(int g, char *buf, size_t len)
         snprintf(buf, len, "slow or full disk, %s", whom);
     else if (k == CHAOS_F_MEMBERSHIP)
         snprintf(buf, len, "remove and add back %s", whom);
+    else if (k == CHAOS_F_TRANSFER)
+        snprintf(buf, len, "transfer leadership");
     else
         snprintf(buf, len, "%s %s", k == CHAOS_F_KILL ? "kill" : "pause", whom);
 }
@@ -184,7 +186,8 @@ static void rep_escape(struct ubuf *out, const char *s)
 }
 
 static const char *const rep_fault_colour[CHAOS_NFAULTKIND] = {"#e45756", "#f2b134", "#4c78a8",
-                                                                "#9d6fb0", "#8c6d31", "#17becf"};
+                                                                "#9d6fb0", "#8c6d31", "#17becf",
+                                                                "#e377c2"};
 static const char *const rep_leader_colour[] = {"#bbbbbb", "#1b9e77", "#d95f02", "#7570b3",
                                                 "#e7298a", "#66a61e", "#e6ab02", "#a6761d"};
 static const char *const rep_result_colour[CHAOS_NRESULT] = {"#2ca02c", "#1f77b4", "#d62728"};

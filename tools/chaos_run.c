@@ -6,7 +6,10 @@
  * The run, in order:
  *   1. DIR (--out) must be empty or new. N servers start (chaos_faults.c:
  *      ports, argv, DIR/sN data, DIR/sN.log), their Raft links through the
- *      proxy (chaos_proxy.c); we wait for a leader.
+ *      proxy (chaos_proxy.c); we wait for a leader. With --kubeconfig the
+ *      runner attaches to a running cluster instead (chaos_attach.c): its
+ *      members are the servers, namespace chaos is deleted first, only the
+ *      API faults run, and nothing is stopped at the end.
  *   2. A watcher per server (chaos_watcher.c) opens a watch on the
  *      workload's ConfigMaps there, recorded in DIR/watch.jsonl; then the
  *      clients start (chaos_workload.c) — with --workload controllers also
@@ -123,6 +126,9 @@ struct run_options {
     long watch_history;
     const char *out;
     const char *bin;
+    const char *kubeconfig; /* attach to the cluster it names (chaos_attach.c) */
+    const char *context;
+    bool faults_given;
 };
 
 static void run_usage(FILE *f)
@@ -132,7 +138,7 @@ static void run_usage(FILE *f)
             "                   [--workload objects|register|controllers] [--clients 16]\n"
             "                   [--rate R]\n"
             "                   [--keys K] [--timeout 3s] [--seed S] [--watch-history N]\n"
-            "                   [--out DIR] [--bin PATH]\n"
+            "                   [--out DIR] [--bin PATH] [--kubeconfig FILE [--context C]]\n"
             "       bosun chaos check DIR [--json] [--no-final] [--max-states N]\n"
             "\n"
             "Runs a local cluster of N servers with a fault proxy on every Raft link,\n"
@@ -152,7 +158,8 @@ static void run_usage(FILE *f)
             "                  partition-leader (the leader isolated), disk (a slow or full\n"
             "                  disk under a server's Raft log, through the servers' fault\n"
             "                  hook), membership (a server removed through the API and added\n"
-            "                  back), or all (the default)\n"
+            "                  back), transfer (leadership moved through the API), or all\n"
+            "                  (the default)\n"
             "  --workload W    objects: create/get/CAS update/delete (default); register:\n"
             "                  get/update over keys created first; controllers: the objects\n"
             "                  clients plus hollow nodes, StatefulSets and ReplicaSets scaled\n"
@@ -170,6 +177,12 @@ static void run_usage(FILE *f)
             "                  small one makes resumed watches meet 410 Expired\n"
             "  --out DIR       where to write (must be empty or new; default chaos-SEED)\n"
             "  --bin PATH      the bosun binary to run as servers (default: this one)\n"
+            "  --kubeconfig FILE  attach to the running cluster whose server FILE names\n"
+            "                  (its current context, or --context C) instead of starting\n"
+            "                  one: its members (all voters, ids 1..N) serve the clients;\n"
+            "                  only API faults are possible: membership and transfer\n"
+            "                  (the default there); namespace chaos is deleted first.\n"
+            "                  Nothing of the cluster is stopped at the end\n"
             "\n"
             "  check DIR       judge a recorded history again, without running anything:\n"
             "                  see bosun chaos check --help.\n"
@@ -207,6 +220,27 @@ static int run_bad(const char *flag, const char *v)
     return 2;
 }
 
+/* Attached, only the faults done through the API can run: -1 to go on,
+ * else the exit status. */
+static int run_check_attach(struct run_options *o)
+{
+    const unsigned api = 1u << CHAOS_F_MEMBERSHIP | 1u << CHAOS_F_TRANSFER;
+    if (o->context && !o->kubeconfig) {
+        fprintf(stderr, "bosun chaos: --context goes with --kubeconfig\n");
+        return 2;
+    }
+    if (!o->kubeconfig)
+        return -1;
+    if (!o->faults_given) {
+        o->faults = api;
+    } else if (o->faults & ~api) {
+        fprintf(stderr, "bosun chaos: attached to a running cluster (--kubeconfig), only the "
+                        "faults done through the API can run: membership, transfer\n");
+        return 2;
+    }
+    return -1;
+}
+
 /* Parses the flags into o; -1 to go on, else the exit status. */
 static int run_parse(int argc, char **argv, struct run_options *o)
 {
@@ -215,7 +249,8 @@ static int run_parse(int argc, char **argv, struct run_options *o)
         {"workload", 1, 0, 'w'}, {"clients", 1, 0, 'c'}, {"rate", 1, 0, 'r'},
         {"keys", 1, 0, 'k'},    {"timeout", 1, 0, 't'},  {"seed", 1, 0, 's'},
         {"out", 1, 0, 'o'},     {"bin", 1, 0, 'b'},      {"help", 0, 0, 'h'},
-        {"watch-history", 1, 0, 'W'}, {0, 0, 0, 0}};
+        {"watch-history", 1, 0, 'W'}, {"kubeconfig", 1, 0, 'K'}, {"context", 1, 0, 'C'},
+        {0, 0, 0, 0}};
     *o = (struct run_options){.servers = 3, .duration_ms = 60000,
                               .faults = (1u << CHAOS_NFAULTKIND) - 1,
                               .w = {.kind = CHAOS_W_OBJECTS, .clients = 16, .keys = 16,
@@ -240,6 +275,7 @@ static int run_parse(int argc, char **argv, struct run_options *o)
         case 'f':
             if (run_parse_faults(optarg, &o->faults) != 0)
                 return 2;
+            o->faults_given = true;
             break;
         case 'w':
             if (strcmp(optarg, "objects") == 0)
@@ -285,6 +321,8 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 return run_bad("--watch-history", optarg);
             o->watch_history = (long)v;
             break;
+        case 'K': o->kubeconfig = optarg; break;
+        case 'C': o->context = optarg; break;
         case 'o': o->out = optarg; break;
         case 'b': o->bin = optarg; break;
         case 'h': run_usage(stdout); return 0;
@@ -300,7 +338,7 @@ static int run_parse(int argc, char **argv, struct run_options *o)
         return 2;
     }
     o->w.seed = o->seed;
-    return -1;
+    return run_check_attach(o);
 }
 
 /* ---------------------------------------------------------------- the monitor */
@@ -564,10 +602,19 @@ static int run_prepare(struct run *r)
     char *bin = tools_resolve_bin("chaos", r->o.bin);
     if (!bin)
         return 2;
-    char err[256];
+    char err[512];
     bool disk_hook = r->o.faults & (1u << CHAOS_F_DISK);
-    int rc = chaos_cluster_init(&r->c, r->o.servers, r->dir, bin, r->o.watch_history, disk_hook,
+    int rc;
+    if (r->o.kubeconfig) {
+        char url[256];
+        rc = chaos_kubeconfig_server(r->o.kubeconfig, r->o.context, url, sizeof url, err,
+                                     sizeof err);
+        if (rc == 0)
+            rc = chaos_cluster_attach(&r->c, url, r->dir, bin, err, sizeof err);
+    } else {
+        rc = chaos_cluster_init(&r->c, r->o.servers, r->dir, bin, r->o.watch_history, disk_hook,
                                 err, sizeof err);
+    }
     free(bin);
     if (rc != 0) {
         fprintf(stderr, "bosun chaos: %s\n", err);
@@ -576,8 +623,30 @@ static int run_prepare(struct run *r)
     return 0;
 }
 
+/* Attached: a leader, and namespace chaos as new. */
+static int run_attach_cluster(struct run *r)
+{
+    char err[256];
+    int leader = run_wait_leader(&r->c, RUN_LEADER_WAIT_MS);
+    if (leader <= 0) {
+        fprintf(stderr, "bosun chaos: the cluster of %s has no leader\n", r->o.kubeconfig);
+        return 2;
+    }
+    if (chaos_namespace_reset(&r->c, RUN_RECOVER_MS, err, sizeof err) != 0) {
+        fprintf(stderr, "bosun chaos: %s\n", err);
+        return 2;
+    }
+    printf("bosun chaos: attached to the %d servers of %s (", r->c.n, r->o.kubeconfig);
+    for (int i = 0; i < r->c.n; i++)
+        printf("%s%s", i ? ", " : "", r->c.servers[i].api);
+    printf("), leader s%d; writing to %s\n", leader, r->dir);
+    return 0;
+}
+
 static int run_start_cluster(struct run *r)
 {
+    if (r->c.attached)
+        return run_attach_cluster(r);
     for (int i = 0; i < r->c.n; i++)
         if (chaos_server_spawn(&r->c.servers[i]) != 0)
             return 2;
@@ -597,8 +666,9 @@ static int run_start_cluster(struct run *r)
 static int run_watch_start(struct run *r)
 {
     char err[256], *path = run_path(r, "watch.jsonl");
-    r->watchers = chaos_watchers_start(&r->c, path, r->o.seed, r->o.watch_history, err,
-                                       sizeof err);
+    /* Attached, the servers' change log size is not ours to know: 0 says so. */
+    r->watchers = chaos_watchers_start(&r->c, path, r->o.seed,
+                                       r->c.attached ? 0 : r->o.watch_history, err, sizeof err);
     free(path);
     if (!r->watchers) {
         fprintf(stderr, "bosun chaos: %s\n", err);
@@ -787,7 +857,7 @@ int chaos_run_main(int argc, char **argv)
         ubuf_appendf(&r->notes, "controllers: controllers.jsonl could not be written whole\n");
     r->ctl = NULL;
     run_monitor_stop(&r->m);
-    if (r->c.n > 0) {
+    if (r->c.n > 0 && !r->c.attached) {
         printf("bosun chaos: stopping the servers\n");
         fflush(stdout);
         chaos_cluster_stop(&r->c, RUN_STOP_GRACE_MS);

@@ -25,6 +25,11 @@ injects faults and judges the history.
   every Job finished; the record passes `bosun chaos check` again, and the
   same record with one pod moved to another node after its binding FAILs
   it (exit 1) with words that say so; the hollow nodes are gone too;
+- attached to a running cluster (`--kubeconfig`, a 3-server cluster this
+  test started): 20 s of the API faults (membership, transfer) end PASS,
+  with at least one of each; the servers still run afterwards, all voters;
+  a second run on the same cluster starts from a new namespace chaos and
+  passes too; asking for a process fault there exits 2;
 - `bosun chaos --faults bogus` exits 2 with a message, starting nothing.
 
 The runner picks its own free ports in [20000, 32000) and stops every server
@@ -215,6 +220,42 @@ def test_controllers_run_passes(tmp_path):
     _logs_clean(out)
     bad, _ = analyze_log(_Log(0, out / "agent.log"), tolerate=TOLERATE)
     assert bad is None, bad
+
+
+def test_attached_run_passes(tmp_path, make_cluster):
+    c = make_cluster(3)
+    kc = tmp_path / "kubeconfig"
+    kc.write_text("apiVersion: v1\nkind: Config\ncurrent-context: x\n"
+                  "clusters:\n- name: c\n  cluster:\n    server: %s/\n"
+                  "contexts:\n- name: x\n  context:\n    cluster: c\n    user: u\n"
+                  "users:\n- name: u\n  user: {}\n" % c.servers[1].url)
+    for run, (duration, seed) in enumerate((("20s", 2), ("8s", 4))):
+        out = tmp_path / ("run%d" % run)
+        r = subprocess.run([str(BOSUN), "chaos", "--kubeconfig", str(kc), "--duration", duration,
+                            "--clients", "4", "--seed", str(seed), "--out", str(out)],
+                           capture_output=True, text=True, env=server_env(), timeout=RUN_TIMEOUT,
+                           stdin=subprocess.DEVNULL)
+        print(r.stdout[-5000:], r.stderr[-2000:])
+        assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+        assert "attached to the 3 servers" in r.stdout and "verdict: PASS" in r.stdout
+        assert "stopping the servers" not in r.stdout
+        kinds = [f["kind"] for f in _lines(out / "faults.jsonl")]
+        assert set(kinds) <= {"membership", "transfer"}, kinds
+        if run == 0:
+            assert "membership" in kinds and "transfer" in kinds, kinds
+        ops = _lines(out / "history.jsonl")
+        assert {o["server"] for o in ops} == {1, 2, 3}  # spread over every member
+    for srv in c.servers.values():
+        assert srv.alive(), "s%d" % srv.id
+    st = c.servers[1].get("/cluster/status").json
+    assert sorted((m["id"], m["role"]) for m in st["members"]) == \
+        [(1, "voter"), (2, "voter"), (3, "voter")]
+
+    r = subprocess.run([str(BOSUN), "chaos", "--kubeconfig", str(kc), "--faults", "kill",
+                        "--out", str(tmp_path / "never")],
+                       capture_output=True, text=True, env=server_env(), timeout=30,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 2 and "only the faults done through the API" in r.stderr, r.stderr
 
 
 def test_bogus_fault_is_refused(tmp_path):
