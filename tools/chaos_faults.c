@@ -142,19 +142,21 @@ static int fault_pick_base(int n)
 /* A bookmark a second keeps the watchers (chaos_watcher.c) up to date on
  * quiet streams. */
 static char **fault_server_argv(const char *bin, const struct chaos_server *s, const char *peers,
-                                long watch_history)
+                                const struct chaos_server_options *o)
 {
     char id[16], listen[32], raft[32], hist[24];
     snprintf(id, sizeof id, "%d", s->id);
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s->api_port);
     snprintf(raft, sizeof raft, "127.0.0.1:%d", s->raft_port);
-    snprintf(hist, sizeof hist, "%ld", watch_history);
+    snprintf(hist, sizeof hist, "%ld", o->watch_history);
     const char *a[] = {bin,      "server", "--id",  id,      "--data-dir", s->data_dir,
                        "--listen", listen, "--raft-address", raft, "--peers", peers,
-                       "--watch-history", hist, "--bookmark-interval", "1s", NULL};
+                       "--watch-history", hist, "--bookmark-interval", "1s",
+                       o->election_timeout ? "--election-timeout" : NULL, o->election_timeout,
+                       NULL};
     size_t n = sizeof a / sizeof a[0];
     char **argv = xcalloc(n, sizeof *argv);
-    for (size_t i = 0; i + 1 < n; i++)
+    for (size_t i = 0; i + 1 < n && a[i]; i++)
         argv[i] = xstrdup(a[i]);
     return argv;
 }
@@ -190,7 +192,7 @@ static void fault_strv_free(char **v)
 }
 
 int chaos_cluster_init(struct chaos_cluster *c, int n, const char *dir, const char *bin,
-                       long watch_history, bool disk_hook, char *err, size_t errlen)
+                       const struct chaos_server_options *o, char *err, size_t errlen)
 {
     assert(n >= 1 && n <= CHAOS_MAX_SERVERS);
     memset(c, 0, sizeof *c);
@@ -223,8 +225,8 @@ int chaos_cluster_init(struct chaos_cluster *c, int n, const char *dir, const ch
         b = (struct ubuf){0};
         ubuf_appendf(&b, "%s/s%d.log%c", dir, s->id, '\0');
         s->log = b.data;
-        s->argv = fault_server_argv(bin, s, peers.data, watch_history);
-        if (disk_hook) {
+        s->argv = fault_server_argv(bin, s, peers.data, o);
+        if (o->disk_hook) {
             b = (struct ubuf){0};
             ubuf_appendf(&b, "%s/s%d.disk%c", dir, s->id, '\0');
             s->disk = b.data;

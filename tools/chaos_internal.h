@@ -394,12 +394,17 @@ struct chaos_cluster {
     char *bin;     /* this binary, for the hollow nodes */
 };
 
-/* chaos_faults.c: the processes. Each returns 0, or -1 after a message.
- * watch_history: the servers' --watch-history (changes kept for watches);
- * disk_hook: run every server with the disk fault hook (BOSUN_FAULT_DISK,
- * raft/disk_fault.c) on DIR/sN.disk. */
+/* How the runner's servers run. */
+struct chaos_server_options {
+    long watch_history;  /* their --watch-history (changes kept for watches) */
+    bool disk_hook;      /* with the disk fault hook (BOSUN_FAULT_DISK,
+                            raft/disk_fault.c) on DIR/sN.disk */
+    const char *election_timeout; /* their --election-timeout; NULL: theirs */
+};
+
+/* chaos_faults.c: the processes. Each returns 0, or -1 after a message. */
 int chaos_cluster_init(struct chaos_cluster *c, int n, const char *dir, const char *bin,
-                       long watch_history, bool disk_hook, char *err, size_t errlen);
+                       const struct chaos_server_options *o, char *err, size_t errlen);
 int chaos_server_spawn(struct chaos_server *s);
 /* chaos_attach.c: --kubeconfig. The server URL of the kubeconfig's current
  * context (or of context, if not NULL) into url; 0, or -1 with why. */

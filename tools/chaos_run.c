@@ -126,6 +126,7 @@ struct run_options {
     long watch_history;
     const char *out;
     const char *bin;
+    const char *election_timeout; /* the servers' --election-timeout, NULL: theirs */
     const char *kubeconfig; /* attach to the cluster it names (chaos_attach.c) */
     const char *context;
     bool faults_given;
@@ -138,7 +139,8 @@ static void run_usage(FILE *f)
             "                   [--workload objects|register|controllers] [--clients 16]\n"
             "                   [--rate R]\n"
             "                   [--keys K] [--timeout 3s] [--seed S] [--watch-history N]\n"
-            "                   [--out DIR] [--bin PATH] [--kubeconfig FILE [--context C]]\n"
+            "                   [--out DIR] [--bin PATH] [--election-timeout D]\n"
+            "                   [--kubeconfig FILE [--context C]]\n"
             "       bosun chaos check DIR [--json] [--no-final] [--max-states N]\n"
             "\n"
             "Runs a local cluster of N servers with a fault proxy on every Raft link,\n"
@@ -177,6 +179,8 @@ static void run_usage(FILE *f)
             "                  small one makes resumed watches meet 410 Expired\n"
             "  --out DIR       where to write (must be empty or new; default chaos-SEED)\n"
             "  --bin PATH      the bosun binary to run as servers (default: this one)\n"
+            "  --election-timeout D  the servers' Raft election timeout (default: theirs,\n"
+            "                  1000ms), to see what a shorter one buys after leader faults\n"
             "  --kubeconfig FILE  attach to the running cluster whose server FILE names\n"
             "                  (its current context, or --context C) instead of starting\n"
             "                  one: its members (all voters, ids 1..N) serve the clients;\n"
@@ -231,6 +235,11 @@ static int run_check_attach(struct run_options *o)
     }
     if (!o->kubeconfig)
         return -1;
+    if (o->election_timeout) {
+        fprintf(stderr, "bosun chaos: --election-timeout is for the servers the runner starts, "
+                        "not for a cluster it attaches to\n");
+        return 2;
+    }
     if (!o->faults_given) {
         o->faults = api;
     } else if (o->faults & ~api) {
@@ -250,6 +259,7 @@ static int run_parse(int argc, char **argv, struct run_options *o)
         {"keys", 1, 0, 'k'},    {"timeout", 1, 0, 't'},  {"seed", 1, 0, 's'},
         {"out", 1, 0, 'o'},     {"bin", 1, 0, 'b'},      {"help", 0, 0, 'h'},
         {"watch-history", 1, 0, 'W'}, {"kubeconfig", 1, 0, 'K'}, {"context", 1, 0, 'C'},
+        {"election-timeout", 1, 0, 'E'},
         {0, 0, 0, 0}};
     *o = (struct run_options){.servers = 3, .duration_ms = 60000,
                               .faults = (1u << CHAOS_NFAULTKIND) - 1,
@@ -321,6 +331,13 @@ static int run_parse(int argc, char **argv, struct run_options *o)
                 return run_bad("--watch-history", optarg);
             o->watch_history = (long)v;
             break;
+        case 'E': {
+            int64_t ms = run_parse_duration(optarg);
+            if (ms < 50 || ms > 60000)
+                return run_bad("--election-timeout", optarg);
+            o->election_timeout = optarg;
+            break;
+        }
         case 'K': o->kubeconfig = optarg; break;
         case 'C': o->context = optarg; break;
         case 'o': o->out = optarg; break;
@@ -612,8 +629,10 @@ static int run_prepare(struct run *r)
         if (rc == 0)
             rc = chaos_cluster_attach(&r->c, url, r->dir, bin, err, sizeof err);
     } else {
-        rc = chaos_cluster_init(&r->c, r->o.servers, r->dir, bin, r->o.watch_history, disk_hook,
-                                err, sizeof err);
+        struct chaos_server_options so = {.watch_history = r->o.watch_history,
+                                          .disk_hook = disk_hook,
+                                          .election_timeout = r->o.election_timeout};
+        rc = chaos_cluster_init(&r->c, r->o.servers, r->dir, bin, &so, err, sizeof err);
     }
     free(bin);
     if (rc != 0) {

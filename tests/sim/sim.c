@@ -23,8 +23,11 @@
  * proposer's own store like the server does, sent with raft_apply to the
  * leader or to any server that believes it leads. Faults: one-way and two-way
  * disconnects, kills (sometimes of the leader, sometimes of a majority) and
- * revivals, saturated links, network and disk latency, election timeouts, and
- * the fixture's depose and elect. Snapshot thresholds are 8..64 entries with
+ * revivals, saturated links, network and disk latency, election timeouts, the
+ * fixture's depose and elect, and membership changes as /cluster/members
+ * makes them: a server removed through the leader, later added back as a
+ * spare and promoted to voter (one server out at a time; asked only when
+ * libraft will take the change, as raft/cluster.c does). Snapshot thresholds are 8..64 entries with
  * 1..16 trailing, so snapshots, compaction and InstallSnapshot are constant.
  * Then it heals everything, has the leader commit a barrier, waits until every
  * server has applied the leader's whole log, and checks.
@@ -39,8 +42,9 @@
  *    server's commit index has gone back, and the term a server records for
  *    its snapshot's last entry is the term of that entry on every server that
  *    has committed it (check_raft);
- *  - at the end: every store has the same digest, revision, object count and
- *    applied index. A model replays the committed entries (the union of what
+ *  - at the end (a server out is added back first): every server is a voter
+ *    and none believes a configuration uncommitted (libraft patch 0008); every
+ *    store has the same digest, revision, object count and applied index. A model replays the committed entries (the union of what
  *    the servers applied: every committed command was applied by some server,
  *    as snapshots are only made of applied state) and must give the results
  *    the stores gave, and the same objects (get and list: create/mod
@@ -205,6 +209,16 @@ struct sim {
         unsigned prop;
     } last_ack[N_KEYS];
 
+    /* Membership (not with --libraft-workarounds: 0008 is not worked
+     * around): at most one server out of the configuration or on its way
+     * back (out), one change in flight (change). */
+    int out;
+    struct {
+        struct raft_change req;
+        bool busy;
+    } change;
+    unsigned n_removed, n_readded;
+
     struct ubuf trace;
     bool failed;
     char failure[1024];
@@ -214,6 +228,7 @@ struct sim {
 /* Totals over all seeds, for the last lines. */
 static struct {
     uint64_t proposals, acked, committed, restores, steps, guarded, rewritten, held;
+    uint64_t removed, readded;
 } g_total;
 
 /* --libraft-workarounds: steer clear of the libraft 0.22.1 bugs that
@@ -1191,6 +1206,107 @@ static void fault_elect(struct sim *sm)
           f->leader_id ? (unsigned)f->leader_id - 1 : 0);
 }
 
+/* ---- membership ---- */
+
+static void change_cb(struct raft_change *req, int status)
+{
+    struct sim *sm = req->data;
+    sm->change.busy = false;
+    if (!sm->closing)
+        trace(sm, "membership change done: %s", status ? raft_strerror(status) : "ok");
+}
+
+/* Server i's role in r's configuration, or -1 if it is not in it. */
+static int conf_role(struct raft *r, unsigned i)
+{
+    for (unsigned k = 0; k < r->configuration.n; k++)
+        if (r->configuration.servers[k].id == i + 1)
+            return r->configuration.servers[k].role;
+    return -1;
+}
+
+/* The live leader no live voter of its own configuration has moved past
+ * (a revived server may still believe it leads an old term), or NULL. Not
+ * the fixture's leader: the fixture names one only when every live server
+ * that is a voter in its own configuration follows it, and a server removed
+ * while cut off still counts itself in and campaigns. */
+static struct raft *live_leader(struct sim *sm)
+{
+    for (unsigned i = 0; i < sm->n; i++) {
+        struct raft *r = raft_fixture_get(&sm->f, i);
+        if (!raft_fixture_alive(&sm->f, i) || raft_state(r) != RAFT_LEADER)
+            continue;
+        bool current = true;
+        for (unsigned k = 0; k < sm->n; k++)
+            current &= !raft_fixture_alive(&sm->f, k) || conf_role(r, k) != RAFT_VOTER ||
+                       raft_current_term(raft_fixture_get(&sm->f, k)) <= raft_current_term(r);
+        if (current)
+            return r;
+    }
+    return NULL;
+}
+
+/* One step of taking a server out or bringing it back, through the
+ * leader, as /cluster/members does: remove; then add (a spare) and
+ * promote to voter; back once the leader lists it as a voter. */
+static void fault_membership(struct sim *sm)
+{
+    struct raft *l = live_leader(sm);
+    if (!l || sm->change.busy || g_workarounds)
+        return;
+    /* As raft/cluster.c does (change_refusal): only when libraft will take
+     * the change, since 0.22.1 leaks the configuration when it refuses. */
+    if (raft_transferee(l) != 0 || l->configuration_uncommitted_index != 0 ||
+        l->leader_state.promotee_id != 0)
+        return;
+    int rv;
+    sm->change.req.data = sm;
+    if (sm->out < 0) {
+        unsigned i = rnd(sm, sm->n);
+        rv = raft_remove(l, &sm->change.req, i + 1, change_cb);
+        trace(sm, "remove s%u through s%u: %s", i, (unsigned)l->id - 1,
+              rv ? raft_strerror(rv) : "submitted");
+        if (rv == 0) {
+            sm->out = (int)i;
+            sm->n_removed++;
+        }
+    } else {
+        unsigned i = (unsigned)sm->out;
+        int role = conf_role(l, i);
+        char address[16];
+        snprintf(address, sizeof address, "%u", i + 1);
+        if (role == RAFT_VOTER) {
+            trace(sm, "s%u is a voter again", i);
+            sm->out = -1;
+            sm->n_readded++;
+            return;
+        }
+        rv = role < 0 ? raft_add(l, &sm->change.req, i + 1, address, change_cb)
+                      : raft_assign(l, &sm->change.req, i + 1, RAFT_VOTER, change_cb);
+        trace(sm, "%s s%u through s%u: %s", role < 0 ? "add" : "promote", i,
+              (unsigned)l->id - 1, rv ? raft_strerror(rv) : "submitted");
+    }
+    sm->change.busy = rv == 0;
+}
+
+static bool change_idle(struct raft_fixture *f, void *arg)
+{
+    (void)f;
+    return !((struct sim *)arg)->change.busy;
+}
+
+/* Heal: the server out comes back as a voter; whether it did. */
+static bool heal_membership(struct sim *sm)
+{
+    for (unsigned round = 0; sm->out >= 0 && round < 300; round++) {
+        fault_membership(sm);
+        raft_fixture_step_until_elapsed(&sm->f, 200);
+    }
+    if (sm->change.busy)
+        raft_fixture_step_until(&sm->f, change_idle, sm, HEAL_MS);
+    return sm->out < 0 && !sm->change.busy;
+}
+
 static void fault_one(struct sim *sm);
 
 static void fault(struct sim *sm)
@@ -1232,10 +1348,14 @@ static void fault_one(struct sim *sm)
         unsigned i = rnd(sm, sm->n), ms = 1000 + rnd(sm, 1001);
         raft_fixture_set_randomized_election_timeout(f, i, ms);
         trace(sm, "election timeout of s%u = %ums", i, ms);
-    } else if (roll < 92) {
-        fault_depose(sm);
+    } else if (roll < 90) {
+        fault_membership(sm);
+    } else if (roll < 93) {
+        if (sm->out < 0 && !sm->change.busy) /* the fixture elects among voters */
+            fault_depose(sm);
     } else if (roll < 97) {
-        fault_elect(sm);
+        if (sm->out < 0 && !sm->change.busy)
+            fault_elect(sm);
     } else {
         fault_reconnect(sm, true);
     }
@@ -1273,6 +1393,10 @@ static bool heal(struct sim *sm)
                 raft_fixture_desaturate(f, i, j);
     guard_snapshots(sm);
     trace(sm, "heal: all connected and alive");
+    if (!heal_membership(sm)) {
+        fail(sm, "heal: s%d is not a voter again", sm->out);
+        return false;
+    }
 
     for (unsigned attempt = 0; attempt < MAX_BARRIERS && sm->n_barriers < MAX_BARRIERS; attempt++) {
         if (!raft_fixture_step_until_has_leader(f, HEAL_MS)) {
@@ -1488,6 +1612,20 @@ static void check(struct sim *sm)
     struct model m = {.first_rev = 1};
     uint64_t applied = raft_last_applied(raft_fixture_get(f, 0));
 
+    /* 0. The configuration: every server a voter, and none believes a
+     * configuration uncommitted once the healed leader's barrier is applied
+     * everywhere (patch 0008). */
+    struct raft *leader = raft_fixture_get(f, (unsigned)f->leader_id - 1);
+    for (unsigned i = 0; i < sm->n; i++) {
+        struct raft *r = raft_fixture_get(f, i);
+        if (conf_role(leader, i) != RAFT_VOTER)
+            fail(sm, "s%u is not a voter in the healed leader's configuration", i);
+        if (r->configuration_uncommitted_index != 0)
+            fail(sm, "s%u believes configuration %" PRIu64 " uncommitted, applied up to %" PRIu64,
+                 i, (uint64_t)r->configuration_uncommitted_index,
+                 (uint64_t)raft_last_applied(r));
+    }
+
     /* 1. Replicas agree. */
     uint64_t digest0 = 0, rev0 = 0, nobj0 = 0;
     for (unsigned i = 0; i < sm->n; i++) {
@@ -1673,6 +1811,7 @@ static bool run_seed(uint64_t seed, unsigned servers, unsigned steps, bool verbo
     sm->rng = seed;
     sm->verbose = verbose;
     sm->n = servers ? servers : 3 + rnd(sm, 3);
+    sm->out = -1;
 
     memset(f, 0, sizeof *f);
     if ((rv = raft_fixture_init(f)) != 0) {
@@ -1766,6 +1905,8 @@ static bool run_seed(uint64_t seed, unsigned servers, unsigned steps, bool verbo
     g_total.held += sm->n_held;
     g_total.rewritten += sm->n_rewritten;
     g_total.steps += sm->step;
+    g_total.removed += sm->n_removed;
+    g_total.readded += sm->n_readded;
     for (uint64_t x = 1; x < sm->idx_cap; x++)
         g_total.committed += sm->idx[x].set;
 
@@ -1921,6 +2062,8 @@ int main(int argc, char **argv)
            " snapshots installed (%" PRIu64 " received while taking one), %" PRIu64 " steps\n",
            g_total.proposals, g_total.committed, g_total.acked, g_total.restores, g_total.held,
            g_total.steps);
+    printf("sim: %" PRIu64 " servers removed, %" PRIu64 " added back as voters\n",
+           g_total.removed, g_total.readded);
     if (g_workarounds)
         printf("sim: libraft workarounds: %" PRIu64 " links held during snapshots, %" PRIu64
                " appends trimmed to the snapshot\n",
