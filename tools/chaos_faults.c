@@ -20,7 +20,8 @@
  * The faults, one at a time: a healthy gap of 1–3 s, then a fault held for
  * 1.5–4.5 s (cut short at the end of the run), both drawn from the seeded
  * PRNG, as are the kind (among --faults, from a shuffled bag: each kind once
- * before any twice) and the targets. A fault starts (its recorded start)
+ * before any twice; a fault that could not begin, such as a refused
+ * membership change, stays in the bag) and the targets. A fault starts (its recorded start)
  * once it is in force: the killed server reaped, the partition installed.
  *   kill               kill -9 of the leader (half the time) or of a random
  *                      server; restarted with the same argv at the end;
@@ -751,8 +752,10 @@ void chaos_faults_run(struct chaos_cluster *c, unsigned kinds, struct chaos_rng 
         if (*stop || chaos_now_ns() >= end_ns)
             break;
         struct chaos_fault f = {.kind = fault_pick_kind(kinds, &bag, rng)};
-        if (fault_begin(c, rng, &f) != 0)
+        if (fault_begin(c, rng, &f) != 0) {
+            bag |= 1u << f.kind; /* not done: it stays due */
             continue;
+        }
         assert(f.start > 0);
         printf("  %6.1f s  %s\n", (double)(f.start - c->t0) / 1e9, f.what);
         fflush(stdout);

@@ -17,7 +17,7 @@ injects faults and judges the history.
   with the disk fault hook on (their logs say so), faults.jsonl holds slow or
   full disks and removals with their steps (added back, a voter again and
   caught up), and every server is in final.json with the same data;
-- a controllers run (3 servers, 30 s, kill + pause + partition-leader,
+- a controllers run (3 servers, 24 s, kill + pause + partition-leader,
   seed 5, --workload controllers) ends PASS: hollow nodes ran the pods of
   StatefulSets, ReplicaSets and Jobs that a driver scaled and created
   through the faults; controllers.jsonl recorded every change of them
@@ -26,7 +26,7 @@ injects faults and judges the history.
   same record with one pod moved to another node after its binding FAILs
   it (exit 1) with words that say so; the hollow nodes are gone too;
 - attached to a running cluster (`--kubeconfig`, a 3-server cluster this
-  test started): 20 s of the API faults (membership, transfer) end PASS,
+  test started): 16 s of the API faults (membership, transfer) end PASS,
   with at least one of each; the servers still run afterwards, all voters;
   a second run on the same cluster starts from a new namespace chaos and
   passes too; asking for a process fault there exits 2;
@@ -176,7 +176,7 @@ def test_disk_and_membership_run_passes(tmp_path):
 
 def test_controllers_run_passes(tmp_path):
     out = tmp_path / "run"
-    r = _run_passes(out, "kill,pause,partition-leader", 5, duration="30s", clients=4,
+    r = _run_passes(out, "kill,pause,partition-leader", 5, duration="24s", clients=4,
                     extra=("--workload", "controllers"))
     assert "controllers  PASS" in r.stdout
     assert "controllers: settled" in r.stdout
@@ -229,7 +229,7 @@ def test_attached_run_passes(tmp_path, make_cluster):
                   "clusters:\n- name: c\n  cluster:\n    server: %s/\n"
                   "contexts:\n- name: x\n  context:\n    cluster: c\n    user: u\n"
                   "users:\n- name: u\n  user: {}\n" % c.servers[1].url)
-    for run, (duration, seed) in enumerate((("20s", 2), ("8s", 4))):
+    for run, (duration, seed) in enumerate((("16s", 2), ("6s", 4))):
         out = tmp_path / ("run%d" % run)
         r = subprocess.run([str(BOSUN), "chaos", "--kubeconfig", str(kc), "--duration", duration,
                             "--clients", "4", "--seed", str(seed), "--out", str(out)],
