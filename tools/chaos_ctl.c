@@ -121,8 +121,7 @@ static int ctl_str(struct chaos_ctl *c, const json_t *o, const char *name)
     return s && *s ? chaos_strtab_intern(&c->strs, s) : -1;
 }
 
-static int ctl_obj_parse(struct chaos_ctl *c, enum ctl_kind kind, const json_t *o, char *why,
-                         size_t len)
+static int ctl_obj_parse(struct chaos_ctl *c, const json_t *o, char *why, size_t len)
 {
     if (!json_is_object(o))
         return chaos_fail(why, len, "an object summary must be a JSON object");
@@ -149,7 +148,6 @@ static int ctl_obj_parse(struct chaos_ctl *c, enum ctl_kind kind, const json_t *
     b.ordered = json_is_true(json_object_get(o, "ordered"));
     b.complete = json_is_true(json_object_get(o, "complete"));
     b.failed = json_is_true(json_object_get(o, "failed"));
-    (void)kind;
     if (c->nobjs == c->capobjs) {
         c->capobjs = c->capobjs ? 2 * c->capobjs : 256;
         c->objs = xrealloc(c->objs, (size_t)c->capobjs * sizeof *c->objs);
@@ -196,7 +194,7 @@ static int ctl_open_parse(struct chaos_ctl *c, const json_t *o, struct ctl_event
     const json_t *it;
     json_array_foreach(items, i, it)
     {
-        if (ctl_obj_parse(c, e->kind, it, why, len) < 0)
+        if (ctl_obj_parse(c, it, why, len) < 0)
             return -1;
     }
     e->nobj = c->nobjs - e->obj;
@@ -243,7 +241,7 @@ static int ctl_line(void *ctx, const json_t *o, int lineno, char *why, size_t le
         return 0;
     }
     e.obj = c->nobjs;
-    if (ctl_obj_parse(c, e.kind, json_object_get(o, "object"), why, len) < 0)
+    if (ctl_obj_parse(c, json_object_get(o, "object"), why, len) < 0)
         return -1;
     ctl_push(c, &e);
     return 0;
@@ -285,6 +283,7 @@ struct ctl_check {
     int *live;            /* uids live now, any kind */
     int nlive;
     struct chaos_ctl_result *out;
+    struct ubuf detail; /* the violations shown, under the verdict's line */
     json_t *violations;
     int events, counts[CTL_NKIND];
 };
@@ -301,9 +300,9 @@ static void ctl_violation(struct ctl_check *k, uint64_t rv, const char *fmt, ...
     k->out->violations++;
     if (k->out->violations <= CTL_MAX_SHOWN) {
         if (rv)
-            ubuf_appendf(&k->out->text, "  at rv %" PRIu64 ": %s\n", rv, why);
+            ubuf_appendf(&k->detail, "  at rv %" PRIu64 ": %s\n", rv, why);
         else
-            ubuf_appendf(&k->out->text, "  at the end: %s\n", why);
+            ubuf_appendf(&k->detail, "  at the end: %s\n", why);
         json_array_append_new(k->violations, json_pack("{s:I, s:s}", "rv", (json_int_t)rv,
                                                        "why", why));
     }
@@ -618,13 +617,10 @@ void chaos_ctl_check(const struct chaos_ctl *c, struct chaos_ctl_result *out)
     k.live = xmalloc(((size_t)c->strs.n + 1) * sizeof *k.live);
     for (int i = 0; i < c->strs.n; i++)
         k.st[i].node = -1;
-    struct ubuf detail = {0};
     ctl_check_order(&k);
     ctl_replay(&k);
     ctl_final(&k);
     out->ok = out->violations == 0;
-    detail = out->text;
-    out->text = (struct ubuf){0};
     ubuf_appendf(&out->text,
                  "controllers  %s (%d changes of %d pods, %d jobs, %d statefulsets, "
                  "%d replicasets; %d driver changes, %d not acknowledged; %d resumes, %d 410s)\n",
@@ -635,8 +631,8 @@ void chaos_ctl_check(const struct chaos_ctl *c, struct chaos_ctl_result *out)
         ubuf_appendf(&out->text, "  %d violation%s%s:\n", out->violations,
                      out->violations == 1 ? "" : "s",
                      out->violations > CTL_MAX_SHOWN ? ", the first ones" : "");
-    ubuf_append(&out->text, detail.data, detail.len);
-    ubuf_free(&detail);
+    ubuf_append(&out->text, k.detail.data, k.detail.len);
+    ubuf_free(&k.detail);
     json_t *fig = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "changes", k.events,
                             "pods", k.counts[CTL_POD], "jobs", k.counts[CTL_JOB], "statefulsets",
                             k.counts[CTL_STS], "replicasets", k.counts[CTL_RS], "driver_changes",

@@ -294,6 +294,19 @@ static struct httpc *cr_open(struct cr_recorder *k, uint64_t rv, int *status)
 
 /* One event line; -1 when the stream must end (an ERROR: 410 sets
  * *expired). */
+/* A BOOKMARK's or an event's line (sum NULL for a bookmark), and its
+ * revision noted as delivered. */
+static void cr_write(struct cr_recorder *k, const char *type, uint64_t rv, json_t *sum)
+{
+    json_t *line = cr_line(k);
+    json_object_set_new(line, "type", json_string(type));
+    json_object_set_new(line, "rv", cr_rv(rv));
+    if (sum)
+        json_object_set_new(line, "object", sum);
+    cr_emit(k->run, line);
+    cr_delivered(k, rv);
+}
+
 static int cr_event(struct cr_recorder *k, const char *text, size_t len, bool *expired)
 {
     json_t *ev = json_loadb(text, len, 0, NULL), *obj = json_object_get(ev, "object");
@@ -308,23 +321,12 @@ static int cr_event(struct cr_recorder *k, const char *text, size_t len, bool *e
     } else if (strcmp(type, "BOOKMARK") == 0) {
         const char *rvs = json_string_value(
             json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
-        if (rvs && (rv = strtoull(rvs, NULL, 10)) > 0) {
-            json_t *line = cr_line(k);
-            json_object_set_new(line, "type", json_string(type));
-            json_object_set_new(line, "rv", cr_rv(rv));
-            cr_emit(k->run, line);
-            cr_delivered(k, rv);
-        }
+        if (rvs && (rv = strtoull(rvs, NULL, 10)) > 0)
+            cr_write(k, type, rv, NULL);
     } else {
         json_t *sum = cr_summary(k->kind, obj, &rv);
-        if (sum) {
-            json_t *line = cr_line(k);
-            json_object_set_new(line, "type", json_string(type));
-            json_object_set_new(line, "rv", cr_rv(rv));
-            json_object_set_new(line, "object", sum);
-            cr_emit(k->run, line);
-            cr_delivered(k, rv);
-        }
+        if (sum)
+            cr_write(k, type, rv, sum);
     }
     json_decref(ev);
     return rc;
