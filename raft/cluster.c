@@ -6,7 +6,10 @@
  * one on `queue` under `mu` and wakes the loop (uv_async_send); the loop
  * moves calls to its own lists and answers each exactly once (call_finish).
  * A caller that times out marks its call abandoned; whichever side comes last
- * frees it, so neither ever touches freed memory.
+ * frees it, so neither ever touches freed memory. An asynchronous proposal
+ * (cluster_propose_async) has a callback instead of a waiter: the loop calls
+ * it with the answer and frees the call, or calls it with a timeout at its
+ * deadline (expire_cb) and marks it abandoned.
  *
  * Group commit: proposals wait in `proposals` until fewer than max_inflight
  * entries are in flight; then one entry takes every waiting command (up to
@@ -57,6 +60,11 @@ struct call {
     uint64_t id;
     int role;
     char address[128];
+    /* asynchronous calls (cluster_propose_async): answered through done_fn
+     * on the loop instead of cond; deadline_ms bounds the wait */
+    cluster_done_fn done_fn;
+    void *done_arg;
+    uint64_t deadline_ms;
     /* answer */
     struct cluster_result result;
 };
@@ -99,6 +107,7 @@ struct cluster {
     uv_async_t async;
     uv_check_t check;
     uv_timer_t tune; /* adapts the snapshot threshold to the state's size */
+    uv_timer_t expire; /* answers asynchronous proposals past their deadline */
     struct raft_io io;
     struct disk_fault *disk_fault; /* NULL unless cfg.fault_disk */
     struct raft_uv_transport transport;
@@ -162,6 +171,12 @@ static void call_free(struct call *k)
 static void call_finish(struct cluster *c, struct call *k, int code)
 {
     (void)c;
+    if (k->done_fn) { /* asynchronous: nobody waits on cond */
+        k->result.code = code;
+        k->done_fn(k->done_arg, &k->result);
+        call_free(k);
+        return;
+    }
     pthread_mutex_lock(&k->mu);
     assert(!k->done);
     k->result.code = code;
@@ -670,6 +685,34 @@ static void tune_cb(uv_timer_t *h)
     raft_set_snapshot_threshold(&c->raft, (unsigned)want);
 }
 
+/* An asynchronous proposal has no waiter to time it out: past its deadline
+ * it is answered CLUSTER_TIMEOUT here (its entry may still commit, as a
+ * synchronous caller's may after it gave up) and left abandoned, so the
+ * answer that comes later only frees it. */
+#define EXPIRE_TICK_MS 100
+static void expire_call(struct call *k, uint64_t now)
+{
+    if (!k->done_fn || now < k->deadline_ms)
+        return;
+    k->result.code = CLUSTER_TIMEOUT;
+    k->done_fn(k->done_arg, &k->result);
+    k->done_fn = NULL;
+    k->abandoned = true;
+}
+
+static void expire_cb(uv_timer_t *h)
+{
+    struct cluster *c = h->data;
+    if (c->closing)
+        return;
+    uint64_t now = util_now_ms();
+    for (struct call *k = c->proposals; k; k = k->next)
+        expire_call(k, now);
+    for (struct batch *b = c->inflight; b; b = b->next)
+        for (unsigned i = 0; i < b->n; i++)
+            expire_call(b->calls[i], now);
+}
+
 static void close_all(struct cluster *c);
 
 static void async_cb(uv_async_t *h)
@@ -758,6 +801,8 @@ static void close_all(struct cluster *c)
     uv_close((uv_handle_t *)&c->check, NULL);
     uv_timer_stop(&c->tune);
     uv_close((uv_handle_t *)&c->tune, NULL);
+    uv_timer_stop(&c->expire);
+    uv_close((uv_handle_t *)&c->expire, NULL);
     /* Everything still queued here never reached Raft: not done. */
     while (c->proposals) {
         struct call *k = c->proposals;
@@ -832,6 +877,7 @@ static void start_abort(struct cluster *c)
     c->closing = true;
     uv_close((uv_handle_t *)&c->check, NULL);
     uv_close((uv_handle_t *)&c->tune, NULL);
+    uv_close((uv_handle_t *)&c->expire, NULL);
     raft_close(&c->raft, raft_closed);
     uv_run(&c->loop, UV_RUN_DEFAULT);
     uv_loop_close(&c->loop);
@@ -882,6 +928,8 @@ int cluster_start(struct cluster **out, const struct cluster_config *cfg, struct
     c->check.data = c;
     uv_timer_init(&c->loop, &c->tune);
     c->tune.data = c;
+    uv_timer_init(&c->loop, &c->expire);
+    c->expire.data = c;
 
     if ((rv = transport_init(&c->transport, &c->loop)) != 0) {
         snprintf(err, errlen, "raft transport: %s", raft_strerror(rv));
@@ -930,6 +978,7 @@ int cluster_start(struct cluster **out, const struct cluster_config *cfg, struct
     }
     uv_check_start(&c->check, check_cb);
     uv_timer_start(&c->tune, tune_cb, 1000, 1000);
+    uv_timer_start(&c->expire, expire_cb, EXPIRE_TICK_MS, EXPIRE_TICK_MS);
     refresh_info(c);
     if (pthread_create(&c->thread, NULL, loop_main, c) != 0) {
         snprintf(err, errlen, "cannot start the raft thread");
@@ -970,6 +1019,23 @@ void cluster_propose(struct cluster *c, const void *cmd, size_t len, int timeout
     memcpy(k->cmd, cmd, len);
     k->cmd_len = len;
     call_run(c, k, timeout_ms, out);
+}
+
+void cluster_propose_async(struct cluster *c, const void *cmd, size_t len, int timeout_ms,
+                           cluster_done_fn fn, void *arg)
+{
+    struct call *k = call_new(CALL_PROPOSE);
+    k->cmd = xmalloc(len);
+    memcpy(k->cmd, cmd, len);
+    k->cmd_len = len;
+    k->done_fn = fn;
+    k->done_arg = arg;
+    k->deadline_ms = util_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    if (!calls_queue(c, k, k)) {
+        k->result.code = CLUSTER_SHUTDOWN;
+        fn(arg, &k->result);
+        call_free(k);
+    }
 }
 
 void cluster_propose_batch(struct cluster *c, const void *const *cmds, const size_t *lens,

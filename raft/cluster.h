@@ -103,6 +103,12 @@ void cluster_stop(struct cluster *c);
 /* Proposes one command (store_cmd_encode output) and waits for its result. */
 void cluster_propose(struct cluster *c, const void *cmd, size_t len, int timeout_ms,
                      struct cluster_result *out);
+/* Like cluster_propose without waiting: fn runs once with the result, on the
+ * loop thread (or on the caller's, if the member is stopping), and must not
+ * block. After timeout_ms it gets CLUSTER_TIMEOUT. */
+typedef void (*cluster_done_fn)(void *arg, const struct cluster_result *r);
+void cluster_propose_async(struct cluster *c, const void *cmd, size_t len, int timeout_ms,
+                           cluster_done_fn fn, void *arg);
 /* Proposes n commands at once (one queueing, one wake-up), waiting for all:
  * how the leader takes a batch of writes a follower forwarded together. */
 void cluster_propose_batch(struct cluster *c, const void *const *cmds, const size_t *lens,

@@ -74,7 +74,7 @@ static json_t *pc_lookup(struct server *s, const char *name)
     return f.found;
 }
 
-int admit_pod_priority(struct server *s, json_t *pod, char *msg, size_t len)
+int admit_pod_priority(struct server *s, json_t *pod, bool may_block, char *msg, size_t len)
 {
     json_t *spec = json_object_get(pod, "spec");
     if (!json_is_object(spec))
@@ -87,6 +87,8 @@ int admit_pod_priority(struct server *s, json_t *pod, char *msg, size_t len)
         value = cls[7] == 'c' ? SYSTEM_CLUSTER_CRITICAL : SYSTEM_NODE_CRITICAL;
     } else {
         pc = pc_lookup(s, *cls ? cls : NULL);
+        if (!pc && *cls && !may_block)
+            return -1;
         if (!pc && *cls) {
             char why[160];
             if (server_read_barrier(s, why, sizeof why) == 0)

@@ -68,6 +68,12 @@ static bool parse_target(const char *group, const char *version, char rest[][256
     return true;
 }
 
+/* /api/... or /apis/... */
+static bool prefix_is_api(const char *url)
+{
+    return strncmp(url, "/api/", 5) == 0 || strncmp(url, "/apis/", 6) == 0;
+}
+
 static bool has_subresource(const struct resource *r, const char *sub)
 {
     size_t n = strlen(sub);
@@ -310,6 +316,26 @@ static enum MHD_Result subresource(struct request *rq, const struct api_target *
                             t->res->plural, t->sub);
     return reply_status(rq, 404, "NotFound", "the server could not find the requested resource "
                         "(%s %s/%s)", m, t->res->plural, t->sub);
+}
+
+/* On the event loop: a POST to a collection is a create, which may start
+ * without a worker (write_create_start); anything else, or a path that does
+ * not parse, is left to the worker's api_handle (-1). */
+int api_start_async(struct request *rq)
+{
+    if (strcmp(rq->method, "POST") != 0 || !prefix_is_api(rq->url))
+        return -1;
+    char segs[12][256];
+    int n = split_path(rq->url, segs, 12);
+    bool apis = n > 0 && strcmp(segs[0], "apis") == 0;
+    int gv_len = apis ? 3 : 2;
+    struct api_target t;
+    if (n <= gv_len || !parse_target(apis ? segs[1] : "", segs[gv_len - 1], segs + gv_len,
+                                     n - gv_len, &t))
+        return -1;
+    if (t.name[0] || t.sub[0] || (t.res->namespaced && !t.ns[0]))
+        return -1;
+    return write_create_start(rq, &t);
 }
 
 enum MHD_Result api_handle(struct request *rq)

@@ -177,7 +177,12 @@ static uint64_t no_leader_wait_ms(struct server *s) { return 2ull * s->cfg.elect
 
 void server_submit(struct server *s, const void *cmd, size_t len, struct cluster_result *out)
 {
-    uint64_t deadline = util_now_ms() + (uint64_t)s->cfg.request_timeout_ms;
+    server_submit_until(s, cmd, len, util_now_ms() + (uint64_t)s->cfg.request_timeout_ms, out);
+}
+
+void server_submit_until(struct server *s, const void *cmd, size_t len, uint64_t deadline,
+                         struct cluster_result *out)
+{
     uint64_t leaderless_since = 0;
     memset(out, 0, sizeof *out);
     for (;;) {
@@ -213,6 +218,24 @@ void server_submit(struct server *s, const void *cmd, size_t len, struct cluster
     }
 }
 
+/* The first try of server_submit_until, without blocking: to the leader's
+ * proposer if this server leads, else to the forwarder. With no leader
+ * known there is nothing to try: "not leader", and the caller goes on with
+ * server_submit_until on a thread that may wait for one. */
+void server_submit_async(struct server *s, const void *cmd, size_t len, uint64_t deadline,
+                         server_done_fn fn, void *arg)
+{
+    uint64_t leader = cluster_leader_id(s->cluster);
+    if (leader == s->cfg.id) {
+        cluster_propose_async(s->cluster, cmd, len, remaining_ms(deadline), fn, arg);
+    } else if (leader != 0) {
+        forwarder_submit_async(s->fwd, cmd, len, deadline, fn, arg);
+    } else {
+        struct cluster_result r = {.code = CLUSTER_NOT_LEADER};
+        fn(arg, &r);
+    }
+}
+
 void server_submit_object(struct server *s, struct store_cmd *cmd, json_t *obj,
                           struct cluster_result *out)
 {
@@ -234,15 +257,20 @@ void server_submit_object(struct server *s, struct store_cmd *cmd, json_t *obj,
 #define FWD_MAX_ITEMS 1024
 #define FWD_MAX_BYTES (4u << 20)
 
-/* One write waiting to be forwarded; it lives on the submitting thread's
- * stack, which waits until the forwarder has answered it (the forwarder's
- * own request has a deadline, so that wait is bounded). */
+/* One write waiting to be forwarded. A synchronous one lives on the
+ * submitting thread's stack, which waits until the forwarder has answered it
+ * (the forwarder's own request has a deadline, so that wait is bounded). An
+ * asynchronous one (fn set) is on the heap; the forwarder answers it through
+ * fn once this server has applied the write, and frees it. */
 struct fwd_item {
     const void *cmd;
     size_t len;
     struct cluster_result res;
     bool done;
     pthread_cond_t cond; /* its own, so an answer wakes only its waiter */
+    server_done_fn fn;
+    void *arg;
+    uint64_t deadline;
     struct fwd_item *next;
 };
 
@@ -255,22 +283,38 @@ struct forwarder {
     pthread_t threads[FWD_THREADS];
 };
 
+/* Called with f->mu held. */
+static void fwd_enqueue(struct forwarder *f, struct fwd_item *it)
+{
+    if (f->tail)
+        f->tail->next = it;
+    else
+        f->head = it;
+    f->tail = it;
+    pthread_cond_signal(&f->work);
+}
+
 void forwarder_submit(struct forwarder *f, const void *cmd, size_t len, struct cluster_result *out)
 {
     struct fwd_item it = {.cmd = cmd, .len = len};
     pthread_cond_init(&it.cond, NULL);
     pthread_mutex_lock(&f->mu);
-    if (f->tail)
-        f->tail->next = &it;
-    else
-        f->head = &it;
-    f->tail = &it;
-    pthread_cond_signal(&f->work);
+    fwd_enqueue(f, &it);
     while (!it.done)
         pthread_cond_wait(&it.cond, &f->mu);
     pthread_mutex_unlock(&f->mu);
     pthread_cond_destroy(&it.cond);
     *out = it.res;
+}
+
+void forwarder_submit_async(struct forwarder *f, const void *cmd, size_t len, uint64_t deadline,
+                            server_done_fn fn, void *arg)
+{
+    struct fwd_item *it = xcalloc(1, sizeof *it);
+    *it = (struct fwd_item){.cmd = cmd, .len = len, .fn = fn, .arg = arg, .deadline = deadline};
+    pthread_mutex_lock(&f->mu);
+    fwd_enqueue(f, it);
+    pthread_mutex_unlock(&f->mu);
 }
 
 /* Takes up to FWD_MAX_ITEMS / FWD_MAX_BYTES queued items; NULL when stopping. */
@@ -298,8 +342,43 @@ static struct fwd_item *take_batch(struct forwarder *f, unsigned *n)
     return last ? first : NULL;
 }
 
+/* The asynchronous items of a batch, answered: a write the leader applied
+ * is answered once this server has applied it too (one wait for the whole
+ * batch, bounded by the items' earliest deadline), as server_submit does. */
+static void answer_async(struct forwarder *f, struct fwd_item *items)
+{
+    uint64_t index = 0, deadline = UINT64_MAX;
+    for (struct fwd_item *it = items; it; it = it->next) {
+        if (it->res.code == CLUSTER_OK && it->res.index > index)
+            index = it->res.index;
+        if (it->deadline < deadline)
+            deadline = it->deadline;
+    }
+    bool applied = index == 0 || store_wait_index(f->s->store, index, remaining_ms(deadline));
+    for (struct fwd_item *it = items, *next; it; it = next) {
+        next = it->next;
+        if (it->res.code == CLUSTER_OK && !applied &&
+            !store_wait_index(f->s->store, it->res.index, 0))
+            it->res.code = CLUSTER_TIMEOUT;
+        it->fn(it->arg, &it->res);
+        free(it);
+    }
+}
+
 static void answer_batch(struct forwarder *f, struct fwd_item *items)
 {
+    struct fwd_item *async = NULL, **tail = &async, **pp = &items;
+    while (*pp) { /* move the asynchronous items out */
+        struct fwd_item *it = *pp;
+        if (it->fn) {
+            *pp = it->next;
+            it->next = NULL;
+            *tail = it;
+            tail = &it->next;
+        } else {
+            pp = &it->next;
+        }
+    }
     pthread_mutex_lock(&f->mu);
     for (struct fwd_item *it = items, *next; it; it = next) {
         next = it->next; /* it may be gone once done is set and f->mu dropped */
@@ -307,6 +386,8 @@ static void answer_batch(struct forwarder *f, struct fwd_item *items)
         pthread_cond_signal(&it->cond);
     }
     pthread_mutex_unlock(&f->mu);
+    if (async)
+        answer_async(f, async);
 }
 
 /* A leader that does not answer a batch within a few election timeouts is

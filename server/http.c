@@ -11,7 +11,9 @@
  * reply it makes is kept in the request (http_queue), the worker resumes the
  * connection, and libmicrohttpd calls `access` again, which queues it.
  * A watch's reply is a stream that the event loop fills without any thread
- * of its own (watch.c). */
+ * of its own (watch.c). A create runs on the event loop up to its proposal
+ * and waits for it without a thread (write.c, http_async_*): the proposal's
+ * answer resumes the connection, and `access` replies (RQ_FINISH). */
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "controllers/controllers.h"
 #include "scheduler/scheduler.h"
@@ -198,12 +201,55 @@ bool request_is_watch(struct request *rq)
     return strcmp(rq->method, "GET") == 0 && w && (strcmp(w, "true") == 0 || strcmp(w, "1") == 0);
 }
 
-/* On a worker: the handler, then back to the event loop. */
+/* On a worker: the handler (or an asynchronous request's next step), then
+ * back to the event loop. */
 static void http_run(struct request *rq)
 {
-    dispatch(rq);
+    enum MHD_Result (*next)(struct request *rq) = rq->next;
+    rq->next = NULL;
+    if (next)
+        next(rq);
+    else
+        dispatch(rq);
     rq->state = RQ_DONE;
+    if (next)
+        __atomic_sub_fetch(&rq->srv->async_inflight, 1, __ATOMIC_SEQ_CST);
     MHD_resume_connection(rq->conn);
+}
+
+void http_async_begin(struct request *rq)
+{
+    assert(rq->state == RQ_READING);
+    rq->state = RQ_ASYNC;
+    __atomic_add_fetch(&rq->srv->async_inflight, 1, __ATOMIC_SEQ_CST);
+    MHD_suspend_connection(rq->conn);
+}
+
+void http_async_finish(struct request *rq, enum MHD_Result (*fn)(struct request *rq))
+{
+    assert(rq->state == RQ_ASYNC);
+    rq->next = fn;
+    rq->state = RQ_FINISH;
+    MHD_resume_connection(rq->conn);
+}
+
+void http_async_to_worker(struct request *rq, enum MHD_Result (*fn)(struct request *rq))
+{
+    assert(rq->state == RQ_ASYNC);
+    rq->next = fn;
+    rq->state = RQ_RUNNING;
+    workers_submit(rq->srv->workers, rq);
+}
+
+/* On the event loop: the reply of an asynchronous request. */
+static enum MHD_Result finish_async(struct request *rq)
+{
+    enum MHD_Result (*fn)(struct request *rq) = rq->next;
+    rq->next = NULL;
+    rq->state = RQ_SENT; /* replies are queued at once from here */
+    enum MHD_Result ret = fn(rq);
+    __atomic_sub_fetch(&rq->srv->async_inflight, 1, __ATOMIC_SEQ_CST);
+    return ret;
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
@@ -239,13 +285,22 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
             rq->state = RQ_SENT;
             return dispatch(rq);
         }
+        /* Likewise a create: its CPU work here, its wait without a thread. */
+        if (!rq->too_large) {
+            int handled = api_start_async(rq);
+            if (handled >= 0)
+                return (enum MHD_Result)handled;
+        }
         rq->state = RQ_RUNNING;
         MHD_suspend_connection(conn);
         workers_submit(s->workers, rq);
         return MHD_YES;
     case RQ_RUNNING: /* not called while suspended */
-        assert(!"access called for a running request");
+    case RQ_ASYNC:
+        assert(!"access called for a suspended request");
         return MHD_NO;
+    case RQ_FINISH:
+        return finish_async(rq);
     case RQ_DONE:
         if (!rq->reply)
             return MHD_NO; /* the handler could not answer: close */
@@ -266,6 +321,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct request *rq = *con_cls;
     if (rq) {
+        assert(!rq->async); /* a suspended connection is never closed */
         if (rq->reply)
             MHD_destroy_response(rq->reply);
         ubuf_free(&rq->body);
@@ -359,6 +415,17 @@ int http_start(struct server *s, char *err, size_t errlen)
     return 0;
 }
 
+/* Asynchronous requests end by themselves: the Raft loop and the forwarder
+ * answer each by its deadline. New ones are refused once s->stopping is
+ * set (before http_stop), so the count only falls; the bound is a backstop. */
+static void wait_async(struct server *s)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    uint64_t give_up = util_now_ms() + (uint64_t)s->cfg.request_timeout_ms + 5000;
+    while (__atomic_load_n(&s->async_inflight, __ATOMIC_SEQ_CST) > 0 && util_now_ms() < give_up)
+        usleep(10000);
+}
+
 /* libmicrohttpd may not stop while a connection is suspended: first the
  * workers finish (new requests are answered 503 on the loop meanwhile),
  * then every parked watch is resumed to end its stream. */
@@ -367,6 +434,7 @@ void http_stop(struct server *s)
     assert(!s->mhd || s->stopping);
     if (s->mhd)
         MHD_quiesce_daemon(s->mhd);
+    wait_async(s);
     workers_free(s->workers);
     s->workers = NULL;
     watch_hub_stop(s->hub);

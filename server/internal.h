@@ -5,7 +5,8 @@
  * Threading: libmicrohttpd's event loops (http.c) hand every request to a
  * worker thread (workers.c), so a handler may block (waiting for a proposal
  * or a read index); watch streams are filled by the event loops and parked
- * while idle (watch.c). LMDB read transactions make reads concurrent with
+ * while idle (watch.c); creates run on the event loops and wait for their
+ * proposal without a thread (write.c). LMDB read transactions make reads concurrent with
  * each other and with apply. */
 #ifndef BOSUN_SERVER_INTERNAL_H
 #define BOSUN_SERVER_INTERNAL_H
@@ -64,6 +65,7 @@ struct server {
     struct watch_cache *wcache;       /* watch.c */
     struct workers *workers;          /* workers.c: where handlers run */
     struct watch_hub *hub;            /* watch.c: parked watch streams */
+    unsigned async_inflight; /* asynchronous requests not yet answered (atomic) */
 };
 
 /* ---- resources (resources.c) ---- */
@@ -93,6 +95,8 @@ enum request_state {
     RQ_RUNNING, /* on a worker: the handler runs, the connection is suspended */
     RQ_DONE,    /* the handler returned; its reply waits for the event loop */
     RQ_SENT,    /* the reply is queued */
+    RQ_ASYNC,   /* suspended without a thread: a write waits for its proposal */
+    RQ_FINISH,  /* its outcome is in; the event loop runs `finish` to reply */
 };
 
 struct request {
@@ -107,10 +111,22 @@ struct request {
     struct MHD_Response *reply; /* made on the worker, queued by the event loop */
     unsigned reply_code;
     struct request *next_job; /* workers.c's queue */
+    /* An asynchronous write (write_create_start): its state, and what runs
+     * next, on the event loop (RQ_FINISH) or on a worker (RQ_RUNNING). */
+    void *async;
+    enum MHD_Result (*next)(struct request *rq);
 };
 /* Queues r (and drops our reference to it) with the status code: every
  * handler's reply goes through here (see http.c). */
 enum MHD_Result http_queue(struct request *rq, unsigned code, struct MHD_Response *r);
+
+/* Asynchronous requests (http.c), in this order: begin (on the event loop,
+ * in the handler: suspends the connection), then from any thread either
+ * finish (the event loop runs fn to reply) or to_worker (a worker runs fn,
+ * which may block, and its reply is sent as a handler's is). */
+void http_async_begin(struct request *rq);
+void http_async_finish(struct request *rq, enum MHD_Result (*fn)(struct request *rq));
+void http_async_to_worker(struct request *rq, enum MHD_Result (*fn)(struct request *rq));
 
 /* ---- worker threads (workers.c) ---- */
 struct workers *workers_new(void (*run)(struct request *rq));
@@ -188,6 +204,12 @@ struct watch_cache *watch_cache_new(void);
 void watch_cache_free(struct watch_cache *wc);
 enum MHD_Result list_handle(struct request *rq, const struct api_target *t);
 enum MHD_Result write_create(struct request *rq, const struct api_target *t);
+/* On the event loop: a create that waits for nothing but its proposal,
+ * without a worker (see write.c). -1 if it must run on a worker (nothing
+ * was done), else the MHD result of replying or going asynchronous. */
+int write_create_start(struct request *rq, const struct api_target *t);
+/* The same test for any request: -1, or handled (api.c). */
+int api_start_async(struct request *rq);
 enum MHD_Result write_update(struct request *rq, const struct api_target *t);
 enum MHD_Result write_patch(struct request *rq, const struct api_target *t);
 enum MHD_Result write_delete(struct request *rq, const struct api_target *t);
@@ -212,8 +234,10 @@ int api_read_consistency(struct request *rq, enum MHD_Result *ret);
 /* Catches this replica up to a read index; 0, or the HTTP status replied. */
 int api_read_fresh(struct request *rq, enum MHD_Result *ret);
 /* admit.c: a new pod's priority from its PriorityClass (Kubernetes'
- * Priority admission); 0, or the HTTP status (403) with the message. */
-int admit_pod_priority(struct server *s, json_t *pod, char *msg, size_t len);
+ * Priority admission); 0, or the HTTP status (403) with the message, or -1
+ * if the class is not here yet and may_block forbids the read barrier that
+ * would make sure. */
+int admit_pod_priority(struct server *s, json_t *pod, bool may_block, char *msg, size_t len);
 /* Kubernetes' DefaultStorageClass: a claim with no class gets the default
  * StorageClass's name, if there is a default class. */
 void admit_pvc_default_class(struct server *s, json_t *pvc);
@@ -250,8 +274,24 @@ void fwd_pool_free(struct fwd_pool *p);
 struct forwarder *forwarder_start(struct server *s);
 void forwarder_stop(struct forwarder *f);
 void forwarder_submit(struct forwarder *f, const void *cmd, size_t len, struct cluster_result *out);
+/* What an asynchronous write is told, once, on whichever thread has the
+ * answer (the Raft loop's, the forwarder's, or the submitter's own): it must
+ * not block. */
+typedef cluster_done_fn server_done_fn;
+void forwarder_submit_async(struct forwarder *f, const void *cmd, size_t len, uint64_t deadline,
+                            server_done_fn fn, void *arg);
 /* Proposes cmd through the leader, waiting until this server has applied it. */
 void server_submit(struct server *s, const void *cmd, size_t len, struct cluster_result *out);
+/* The same with a deadline (util_now_ms() time) instead of the request timeout. */
+void server_submit_until(struct server *s, const void *cmd, size_t len, uint64_t deadline,
+                         struct cluster_result *out);
+/* One try of server_submit that does not block: fn gets the outcome, as
+ * server_submit would give it, except CLUSTER_NOT_LEADER, which here means
+ * that no leader took the write (none is known, or it just moved): the
+ * caller retries with server_submit_until where it may block. cmd must stay
+ * valid until fn runs. */
+void server_submit_async(struct server *s, const void *cmd, size_t len, uint64_t deadline,
+                         server_done_fn fn, void *arg);
 /* Encodes obj (msgpack) into cmd, encodes cmd and submits it. obj may be
  * NULL (delete). */
 void server_submit_object(struct server *s, struct store_cmd *cmd, json_t *obj,

@@ -10,8 +10,9 @@
  *
  * The pool is elastic: a job that finds no idle thread starts one, up to
  * WORKERS_MAX; a thread idle for WORKERS_IDLE_MS ends, down to WORKERS_MIN.
- * So 256 clients each waiting for a commit hold 256 threads, as they did
- * with a thread per connection, while 5,000 idle watch streams hold none. */
+ * So 256 clients each waiting for an update's commit hold 256 threads, as
+ * they did with a thread per connection, while 5,000 idle watch streams
+ * and creates waiting for their commit (write.c) hold none. */
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>

@@ -21,6 +21,7 @@
  * when an update leaves it without finalizers. Namespaces are always marked
  * (Terminating); the leader's namespace and garbage collectors
  * (controllers/) finish the job. */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,8 @@ struct wctx {
     bool warn;   /* fieldValidation=Warn, or unset (Kubernetes' default) */
     unsigned ok_code; /* the success status, if not 200 */
     bool dry_run;
+    bool no_block;    /* on the event loop: a step that would block gives up */
+    bool would_block; /* one did: run the request again on a worker */
     char now[32];
 };
 
@@ -359,6 +362,10 @@ static bool namespace_usable(struct wctx *w, struct werr *e)
     uint64_t rev;
     char uid[64];
     int rc = api_read_current(w->rq->srv, &nt, &ns, &rev, uid, sizeof uid);
+    if (rc == STORE_NOT_FOUND && w->no_block) {
+        w->would_block = true; /* a namespace just created may not be here yet */
+        return false;
+    }
     if (rc == STORE_NOT_FOUND) {
         enum MHD_Result ignored;
         if (api_read_fresh(w->rq, &ignored) == 0)
@@ -473,18 +480,41 @@ static bool validate(struct wctx *w, json_t *next, json_t *cur, struct werr *e)
     return false;
 }
 
+/* The command that creates obj (prepared), encoded into out. */
+static void create_encode(struct wctx *w, json_t *obj, struct ubuf *out)
+{
+    struct ubuf enc = {0};
+    codec_json_to_msgpack(obj, &enc);
+    struct store_cmd cmd = {.op = STORE_OP_CREATE, .resource = w->t->res->plural,
+                            .ns = w->t->res->namespaced ? w->t->ns : "",
+                            .name = api_str(api_metadata(obj), "name"),
+                            .uid = api_str(api_metadata(obj), "uid"), .obj = enc.data,
+                            .obj_len = enc.len};
+    store_cmd_encode(&cmd, out);
+    ubuf_free(&enc);
+}
+
+/* Replies to a create from the outcome of its proposal; steals obj. */
+static enum MHD_Result create_answer(struct wctx *w, json_t *obj, const struct cluster_result *cr);
+
 /* Proposes the creation of obj (already prepared); replies. */
 static enum MHD_Result create_submit(struct wctx *w, json_t *obj)
 {
-    struct werr e = {0};
-    const char *name = api_str(api_metadata(obj), "name");
     if (w->dry_run)
         return reply_json(w->rq, 201, obj);
-    struct store_cmd cmd = {.op = STORE_OP_CREATE, .resource = w->t->res->plural,
-                            .ns = w->t->res->namespaced ? w->t->ns : "", .name = name,
-                            .uid = api_str(api_metadata(obj), "uid")};
+    struct ubuf cmd = {0};
+    create_encode(w, obj, &cmd);
     struct cluster_result cr;
-    server_submit_object(w->rq->srv, &cmd, obj, &cr);
+    server_submit(w->rq->srv, cmd.data, cmd.len, &cr);
+    ubuf_free(&cmd);
+    return create_answer(w, obj, &cr);
+}
+
+static enum MHD_Result create_answer(struct wctx *w, json_t *obj, const struct cluster_result *cr0)
+{
+    struct werr e = {0};
+    const struct cluster_result cr = *cr0;
+    const char *name = api_str(api_metadata(obj), "name");
     bool is_svc = strcmp(w->t->res->plural, "services") == 0;
     if (cr.code != CLUSTER_OK || cr.res.code != STORE_OK) {
         if (is_svc && !(cr.code == CLUSTER_UNKNOWN || cr.code == CLUSTER_TIMEOUT))
@@ -519,60 +549,181 @@ static bool admit(struct wctx *w, json_t *obj, struct werr *e)
         return true;
     char msg[512];
     admit_pod_default_tolerations(obj);
-    int code = admit_pod_priority(w->rq->srv, obj, msg, sizeof msg);
+    int code = admit_pod_priority(w->rq->srv, obj, !w->no_block, msg, sizeof msg);
+    if (code < 0) {
+        w->would_block = true;
+        return false;
+    }
     if (code)
         werr_set(e, (unsigned)code, "Forbidden", "%s", msg);
     return code == 0;
 }
 
-static enum MHD_Result create_object(struct wctx *w, json_t *obj, bool managed_by_apply)
+/* Everything a create does before its proposal: name, system fields,
+ * defaults, namespace, admission, validation, cluster IP, managedFields.
+ * False with e set if the object is refused, or with w->would_block set if
+ * a step had to wait and w->no_block forbade it (nothing was written). */
+static bool create_prepare(struct wctx *w, json_t *obj, bool managed_by_apply, struct werr *e)
 {
-    struct werr e = {0};
     json_t *md = api_metadata(obj);
     char name[256];
     snprintf(name, sizeof name, "%s", api_str(md, "name"));
     if (!name[0] && *api_str(md, "generateName"))
         name_generate(api_str(md, "generateName"), name, sizeof name);
     if (!name[0]) {
-        json_decref(obj);
-        werr_set(&e, 422, "Invalid", "%s \"\" is invalid: metadata.name: Required value: name or "
+        werr_set(e, 422, "Invalid", "%s \"\" is invalid: metadata.name: Required value: name or "
                  "generateName is required", w->t->res->kind);
-        e.causes = json_pack("[{s:s, s:s, s:s}]", "reason", "FieldValueRequired", "message",
-                             "Required value: name or generateName is required", "field",
-                             "metadata.name");
-        return reply_werr(w, &e);
+        e->causes = json_pack("[{s:s, s:s, s:s}]", "reason", "FieldValueRequired", "message",
+                              "Required value: name or generateName is required", "field",
+                              "metadata.name");
+        return false;
     }
     prepare_create(w, obj, name, managed_by_apply);
     kube_defaults_apply(w->t->res->group, w->t->res->kind, obj);
-    bool ok = namespace_usable(w, &e) && admit(w, obj, &e) && validate(w, obj, NULL, &e);
-    if (ok && strcmp(w->t->res->plural, "services") == 0)
-        ok = service_allocate_ip(w, obj, &e);
-    if (!ok) {
+    bool ok = namespace_usable(w, e) && admit(w, obj, e) && validate(w, obj, NULL, e);
+    if (ok && strcmp(w->t->res->plural, "services") == 0) {
+        assert(!w->no_block); /* write_create_start leaves Services to a worker */
+        ok = service_allocate_ip(w, obj, e);
+    }
+    if (ok && !managed_by_apply)
+        kube_managed_fields_update(w->type, NULL, obj, w->manager, "", w->now);
+    return ok;
+}
+
+static enum MHD_Result create_object(struct wctx *w, json_t *obj, bool managed_by_apply)
+{
+    struct werr e = {0};
+    if (!create_prepare(w, obj, managed_by_apply, &e)) {
         json_decref(obj);
         return reply_werr(w, &e);
     }
-    if (!managed_by_apply)
-        kube_managed_fields_update(w->type, NULL, obj, w->manager, "", w->now);
     return create_submit(w, obj);
+}
+
+/* The decoded body of a create, checked against its target; NULL after
+ * replying. t becomes the named target in *named. */
+static json_t *create_decode(struct wctx *w, struct request *rq, const struct api_target *t,
+                             struct api_target *named, enum MHD_Result *ret)
+{
+    struct werr e = {0};
+    json_t *obj = body_decode_object(rq, ret);
+    if (!obj)
+        return NULL;
+    if (!target_body_check(w, obj, &e)) {
+        json_decref(obj);
+        *ret = reply_werr(w, &e);
+        return NULL;
+    }
+    *named = *t;
+    snprintf(named->name, sizeof named->name, "%s", api_str(api_metadata(obj), "name"));
+    w->t = named;
+    return obj;
 }
 
 enum MHD_Result write_create(struct request *rq, const struct api_target *t)
 {
     struct wctx w;
-    struct werr e = {0};
     enum MHD_Result ret;
+    struct api_target named;
     wctx_init(&w, rq, t, NULL);
-    json_t *obj = body_decode_object(rq, &ret);
-    if (!obj)
-        return ret;
-    if (!target_body_check(&w, obj, &e)) {
-        json_decref(obj);
-        return reply_werr(&w, &e);
+    json_t *obj = create_decode(&w, rq, t, &named, &ret);
+    return obj ? create_object(&w, obj, false) : ret;
+}
+
+/* ---- create without a thread ----
+ *
+ * A create is mostly CPU work (decoding, defaults, validation) and then one
+ * wait, for its proposal to be applied. Run on a worker, it costs four
+ * thread hand-offs (event loop, worker, Raft loop, worker, event loop), and
+ * with hundreds of clients those context switches were most of the leader's
+ * CPU. So write_create_start runs the CPU work on the event loop, suspends
+ * the connection, and submits the proposal with a callback; the Raft loop
+ * (on the leader) or the forwarder (on a follower) calls create_applied,
+ * which resumes the connection, and the event loop replies (create_reply).
+ * Whatever must wait on the way (a namespace or PriorityClass this replica
+ * has not seen yet, a Service's cluster IP, no leader known) goes to a
+ * worker instead, as every other request does. */
+struct create_async {
+    struct wctx w;
+    struct api_target t;
+    json_t *obj;
+    struct ubuf cmd;
+    uint64_t deadline;
+    struct cluster_result cr;
+};
+
+static void create_async_free(struct create_async *ca)
+{
+    json_decref(ca->obj);
+    ubuf_free(&ca->cmd);
+    free(ca);
+}
+
+/* On the event loop: the reply from the proposal's outcome. */
+static enum MHD_Result create_reply(struct request *rq)
+{
+    struct create_async *ca = rq->async;
+    rq->async = NULL;
+    enum MHD_Result ret = create_answer(&ca->w, json_incref(ca->obj), &ca->cr);
+    create_async_free(ca);
+    return ret;
+}
+
+/* On a worker: no leader took the proposal; wait for one as server_submit
+ * does, until the same deadline. */
+static enum MHD_Result create_retry(struct request *rq)
+{
+    struct create_async *ca = rq->async;
+    server_submit_until(rq->srv, ca->cmd.data, ca->cmd.len, ca->deadline, &ca->cr);
+    return create_reply(rq);
+}
+
+/* Any thread: the outcome of the first try. */
+static void create_applied(void *arg, const struct cluster_result *cr)
+{
+    struct request *rq = arg;
+    struct create_async *ca = rq->async;
+    ca->cr = *cr;
+    if (cr->code == CLUSTER_NOT_LEADER)
+        http_async_to_worker(rq, create_retry);
+    else
+        http_async_finish(rq, create_reply);
+}
+
+int write_create_start(struct request *rq, const struct api_target *t)
+{
+    if (strcmp(t->res->plural, "services") == 0)
+        return -1;
+    struct create_async *ca = xcalloc(1, sizeof *ca);
+    enum MHD_Result ret;
+    wctx_init(&ca->w, rq, t, NULL);
+    ca->w.no_block = true;
+    ca->obj = create_decode(&ca->w, rq, t, &ca->t, &ret);
+    if (!ca->obj) {
+        free(ca);
+        return (int)ret;
     }
-    struct api_target named = *t;
-    snprintf(named.name, sizeof named.name, "%s", api_str(api_metadata(obj), "name"));
-    w.t = &named;
-    return create_object(&w, obj, false);
+    struct werr e = {0};
+    if (!create_prepare(&ca->w, ca->obj, false, &e)) {
+        int r = -1; /* would block: nothing was done, a worker starts over */
+        if (ca->w.would_block)
+            json_decref(e.causes);
+        else
+            r = (int)reply_werr(&ca->w, &e);
+        create_async_free(ca);
+        return r;
+    }
+    if (ca->w.dry_run) {
+        ret = reply_json(rq, 201, json_incref(ca->obj));
+        create_async_free(ca);
+        return (int)ret;
+    }
+    create_encode(&ca->w, ca->obj, &ca->cmd);
+    ca->deadline = util_now_ms() + (uint64_t)rq->srv->cfg.request_timeout_ms;
+    rq->async = ca;
+    http_async_begin(rq);
+    server_submit_async(rq->srv, ca->cmd.data, ca->cmd.len, ca->deadline, create_applied, rq);
+    return MHD_YES;
 }
 
 /* ---- the update loop ---- */

@@ -36,6 +36,7 @@ import os
 import random
 import resource
 import re
+import selectors
 import signal
 import socket
 import subprocess
@@ -304,6 +305,26 @@ def ensure_ns(s, *names):
         r = s.req("POST", "/api/v1/namespaces",
                   {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
         assert r.status in (201, 409), r
+
+
+def read_socks(socks, done, timeout):
+    """Reads non-blocking sockets until done(bytes so far) holds for each,
+    it closes, or the timeout passes; returns {socket: bytes}."""
+    sel = selectors.DefaultSelector()
+    got = {sk: b"" for sk in socks}
+    for sk in socks:
+        sel.register(sk, selectors.EVENT_READ)
+    left = set(socks)
+    deadline = time.monotonic() + timeout
+    while left and time.monotonic() < deadline:
+        for key, _ in sel.select(0.5):
+            data = key.fileobj.recv(65536)
+            got[key.fileobj] += data
+            if not data or done(got[key.fileobj]):
+                left.discard(key.fileobj)
+                sel.unregister(key.fileobj)
+    sel.close()
+    return got
 
 
 def cm_path(ns="default", name=None):

@@ -1,14 +1,13 @@
 """Watches (?watch=true): synthetic ADDED events then live ones, resuming from
 a resourceVersion, identical streams on every server, timeoutSeconds,
 bookmarks, and 410 Expired for a revision the change log no longer holds."""
-import selectors
 import socket
 import threading
 import time
 
 import pytest
 
-from conftest import ensure_ns, cm, cm_path, ev_key, ev_rv
+from conftest import ensure_ns, cm, cm_path, ev_key, ev_rv, read_socks
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -269,21 +268,8 @@ def open_raw_watches(server, path, n):
 
 def await_text(socks, text, timeout):
     """Until every socket has received `text` somewhere in its stream."""
-    sel = selectors.DefaultSelector()
-    got = {sk: b"" for sk in socks}
-    for sk in socks:
-        sel.register(sk, selectors.EVENT_READ)
     want = text.encode()
-    left = set(socks)
-    deadline = time.monotonic() + timeout
-    while left and time.monotonic() < deadline:
-        for key, _ in sel.select(0.5):
-            data = key.fileobj.recv(65536)
-            got[key.fileobj] += data
-            if want in got[key.fileobj] or not data:
-                left.discard(key.fileobj)
-                sel.unregister(key.fileobj)
-    sel.close()
+    got = read_socks(socks, lambda b: want in b, timeout)
     return [got[sk] for sk in socks if want not in got[sk]]
 
 

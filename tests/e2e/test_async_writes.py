@@ -1,0 +1,89 @@
+"""Creates wait for their Raft entry without holding a thread (server/write.c,
+"create without a thread"): the event loop does a create's CPU work, the
+proposal's answer resumes the connection.
+
+Both tests hold creates on a follower: the leader and the other follower are
+paused (SIGSTOP), so the follower's forwarded batch waits for the leader and
+no election can happen (one server of three has no majority)."""
+import json
+import socket
+import time
+
+from conftest import cm, cm_path, ensure_ns, read_socks
+from test_watch import threads_of
+
+N = 200
+
+
+def send_creates(server, ns, prefix, n):
+    """n POSTs, each on its own socket, without waiting for any answer."""
+    port = int(server.url.rsplit(":", 1)[1])
+    socks = []
+    for i in range(n):
+        body = json.dumps(cm("%s-%d" % (prefix, i), {"v": str(i)})).encode()
+        sk = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sk.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    "Content-Length: %d\r\n\r\n" % (cm_path(ns), len(body))).encode() + body)
+        sk.setblocking(False)
+        socks.append(sk)
+    return socks
+
+
+def status_lines(socks, timeout):
+    """Each socket's HTTP status code (None if it sent none in time)."""
+    got = read_socks(socks, lambda b: b"\r\n" in b, timeout)
+    codes = []
+    for sk in socks:
+        line = got[sk].split(b"\r\n", 1)[0].split()
+        codes.append(int(line[1]) if len(line) >= 2 else None)
+        sk.close()
+    return codes
+
+
+def hold_leader(c):
+    """Pauses the leader and one follower; returns (follower left, paused)."""
+    ld = c.leader()
+    f1, f2 = c.followers(ld)
+    ld.pause()
+    f2.pause()
+    return f1, [ld, f2]
+
+
+def test_waiting_creates_hold_no_threads(make_cluster):
+    """200 creates waiting for their commit add almost no threads to the
+    follower holding them, and each is answered 201 once the leader is back.
+    (With a worker per waiting request this grew by 200.)"""
+    c = make_cluster(3)
+    ensure_ns(c.leader(), "aw")
+    f1, paused = hold_leader(c)
+    try:
+        before = threads_of(f1.pid)
+        socks = send_creates(f1, "aw", "held", N)
+        time.sleep(1.0)
+        during = threads_of(f1.pid)
+    finally:
+        for s in paused:
+            s.resume()
+    codes = status_lines(socks, 30)
+    assert during - before < 40, (before, during)
+    assert codes == [201] * N, sorted(set(map(str, codes)))
+    items = c.leader().get(cm_path("aw")).json["items"]
+    assert len([i for i in items if i["metadata"]["name"].startswith("held-")]) == N
+
+
+def test_server_stops_cleanly_with_creates_in_flight(make_cluster):
+    """SIGTERM while creates wait for a leader that does not answer: the
+    server answers each (its outcome is unknown: 504) and exits 0
+    (libmicrohttpd refuses to stop with a suspended connection)."""
+    c = make_cluster(3)
+    ensure_ns(c.leader(), "aw-stop")
+    f1, paused = hold_leader(c)
+    try:
+        socks = send_creates(f1, "aw-stop", "cut", 50)
+        time.sleep(0.5)
+        assert f1.stop(timeout=20) == 0, f1.log_tail()
+        codes = status_lines(socks, 5)
+    finally:
+        for s in paused:
+            s.resume()
+    assert all(code in (503, 504) for code in codes), codes
