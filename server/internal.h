@@ -28,6 +28,7 @@
 struct server_config {
     uint64_t id;
     char data_dir[1024];
+    char state_memory[256]; /* memory file system for the LMDB replica, or "" */
     char listen[128];    /* host:port of the HTTP API */
     char raft_addr[128]; /* host:port of the Raft transport */
     char api_url[160];   /* how others reach our API (from listen) */

@@ -33,7 +33,11 @@ static void usage(FILE *f)
             "Runs one member of a bosun control plane: the Kubernetes API over HTTP, a Raft\n"
             "member, and an LMDB replica of the cluster state.\n\n"
             "  --id N                    this server's id (> 0), unique in the cluster\n"
-            "  --data-dir DIR            where the Raft log, snapshots and state live\n"
+            "  --data-dir DIR            where the Raft log and snapshots live (the durable\n"
+            "                            record)\n"
+            "  --state-memory DIR        a memory file system for the LMDB replica, which is\n"
+            "                            rebuilt from the Raft log at every start (default\n"
+            "                            /dev/shm; \"none\": in the data dir, on disk)\n"
             "  --listen HOST:PORT        the HTTP API address (default 127.0.0.1:6443)\n"
             "  --advertise-url URL       how other servers reach this API (default http://LISTEN)\n"
             "  --raft-address HOST:PORT  the Raft transport address\n"
@@ -105,6 +109,7 @@ static int parse_flags(int argc, char **argv, struct server_config *cfg, char *e
         {"request-timeout", 1, 0, 'R'}, {"bookmark-interval", 1, 0, 'B'},
         {"log-level", 1, 0, 'L'},    {"advertise-url", 1, 0, 'A'},
         {"percentage-of-nodes-to-score", 1, 0, 'P'}, {"node-monitor-grace-period", 1, 0, 'G'},
+        {"state-memory", 1, 0, 'm'},
         {"help", 0, 0, 'h'},         {0, 0, 0, 0}};
     unsigned u;
     long d;
@@ -119,6 +124,7 @@ static int parse_flags(int argc, char **argv, struct server_config *cfg, char *e
     cfg->history = 100000;
     cfg->log_level = UTIL_LOG_INFO;
     cfg->node_grace_ms = 40000;
+    snprintf(cfg->state_memory, sizeof cfg->state_memory, "/dev/shm");
     while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
         switch (c) {
         case 'i': {
@@ -129,6 +135,10 @@ static int parse_flags(int argc, char **argv, struct server_config *cfg, char *e
             break;
         }
         case 'd': snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", optarg); break;
+        case 'm':
+            snprintf(cfg->state_memory, sizeof cfg->state_memory, "%s",
+                     strcmp(optarg, "none") == 0 ? "" : optarg);
+            break;
         case 'l': snprintf(cfg->listen, sizeof cfg->listen, "%s", optarg); break;
         case 'A': snprintf(cfg->api_url, sizeof cfg->api_url, "%s", optarg); break;
         case 'r': snprintf(cfg->raft_addr, sizeof cfg->raft_addr, "%s", optarg); break;
@@ -382,7 +392,8 @@ static void on_sigbus(int sig)
 {
     static const char msg[] =
         "bosun server: SIGBUS writing the store's memory map: is the disk of the data dir "
-        "full? (nothing acknowledged is lost; restart once there is space)\n";
+        "(or the --state-memory file system) full? (nothing acknowledged is lost; restart "
+        "once there is space)\n";
     ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)n;
     signal(sig, SIG_DFL);
@@ -433,7 +444,7 @@ int server_main(int argc, char **argv)
     close(raft_probe);
     snprintf(state_dir, sizeof state_dir, "%s/state", s->cfg.data_dir);
     snprintf(raft_dir, sizeof raft_dir, "%s/raft", s->cfg.data_dir);
-    if (store_open(&s->store, state_dir, 0, err, sizeof err) != 0) {
+    if (store_open(&s->store, state_dir, 0, s->cfg.state_memory, err, sizeof err) != 0) {
         fprintf(stderr, "bosun server: %s\n", err);
         server_cleanup(s);
         return 1;

@@ -18,6 +18,11 @@
  *  - A write is acknowledged only after its Raft entry is committed, that is
  *    fsynced in the Raft log (libraft's raft_uv, fsync on) of a majority, and
  *    applied here. The Raft log and snapshots are the durable record.
+ *  - Nothing reads the LMDB file back, so it may live in memory: with
+ *    mem_root (a memory file system) store_open puts it there and removes
+ *    its name once LMDB holds it open; the kernel frees it when the process
+ *    ends. On disk, writeback copied every dirtied page to the file for
+ *    nothing, and each later write to a page it had cleaned faulted again.
  *  - The LMDB file is derived state. store_open empties it on every start, and
  *    libraft then restores the newest snapshot through store_restore and
  *    re-applies every committed entry after it, in order, exactly once into
@@ -78,6 +83,7 @@ struct store {
 };
 
 static void waiters_wake(struct store *s);
+
 
 const char *store_code_name(int code)
 {
@@ -286,11 +292,40 @@ static int remove_file(const char *dir, const char *name)
     return 0;
 }
 
-int store_open(struct store **out, const char *dir, size_t map_size, char *err, size_t errlen)
+/* The directory LMDB opens its files in: a new one under mem_root (a
+ * memory file system) when given and usable, else dir. */
+static void env_dir_pick(const char *dir, const char *mem_root, char *out, size_t len)
+{
+    snprintf(out, len, "%s", dir);
+    if (!mem_root || !*mem_root)
+        return;
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s/bosun-state-XXXXXX", mem_root);
+    if (mkdtemp(tmp))
+        snprintf(out, len, "%s", tmp);
+    else
+        LOG_WARN("store: cannot use %s (%s): the state stays in %s", mem_root, strerror(errno),
+                 dir);
+}
+
+/* Once LMDB holds its files open, their names under mem_root go: the memory
+ * is freed when this process ends, however it ends. */
+static void env_dir_forget(const char *env_dir, const char *dir)
+{
+    if (strcmp(env_dir, dir) == 0)
+        return;
+    remove_file(env_dir, "data.mdb");
+    remove_file(env_dir, "lock.mdb");
+    rmdir(env_dir);
+}
+
+int store_open(struct store **out, const char *dir, size_t map_size, const char *mem_root,
+               char *err, size_t errlen)
 {
     struct store *s = xcalloc(1, sizeof *s);
     int rc;
     MDB_txn *txn = NULL;
+    char env_dir[4096];
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
         goto fail;
@@ -302,6 +337,7 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
     }
     if ((rc = mdb_env_create(&s->env)) != 0)
         goto lmdb_fail;
+    env_dir_pick(dir, mem_root, env_dir, sizeof env_dir);
     mdb_env_set_maxdbs(s->env, 4);
     mdb_env_set_maxreaders(s->env, 4096);
     mdb_env_set_mapsize(s->env, map_size ? map_size : STORE_DEFAULT_MAP);
@@ -312,10 +348,11 @@ int store_open(struct store **out, const char *dir, size_t map_size, char *err, 
      * zero) a whole window: 8% of the servers' CPU. NOTLS: read transactions are
      * not tied to threads (a watch thread may hold one while another read
      * runs on the same thread). */
-    rc = mdb_env_open(s->env, dir,
+    rc = mdb_env_open(s->env, env_dir,
                       MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP | MDB_MAPASYNC | MDB_NOTLS |
                           MDB_NORDAHEAD,
                       0640);
+    env_dir_forget(env_dir, dir);
     if (rc != 0)
         goto lmdb_fail;
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)

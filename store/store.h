@@ -80,8 +80,12 @@ bool store_cmd_valid(const void *buf, size_t len);
 
 /* Opens (creating) the LMDB environment in dir. The LMDB file is derived
  * state: it is emptied here and rebuilt from the Raft snapshot and log (see
- * store.c). map_size 0 picks the default (8 GiB of address space). */
-int store_open(struct store **out, const char *dir, size_t map_size, char *err, size_t errlen);
+ * store.c). map_size 0 picks the default (8 GiB of address space). With
+ * mem_root (a memory file system such as /dev/shm), the LMDB files live
+ * there instead, unnamed once open, so they go when the process ends (see
+ * store.c). */
+int store_open(struct store **out, const char *dir, size_t map_size, const char *mem_root,
+               char *err, size_t errlen);
 void store_close(struct store *s);
 
 /* Applies the entry at Raft index `index` (which must be above every index

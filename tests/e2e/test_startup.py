@@ -220,3 +220,37 @@ def test_clean_shutdown_on_sigterm(tmp_path):
         assert code == 0, text[-3000:]
         assert "Sanitizer" not in text, text[-3000:]
         assert dt < 10, dt
+
+
+@pytest.mark.parametrize("memory", [True, False])
+def test_state_replica_in_memory_or_on_disk(tmp_path, memory):
+    """The LMDB replica is derived state (rebuilt from the Raft log at every
+    start): by default it lives in /dev/shm with its name already removed,
+    so it never reaches the disk and its memory goes with the process;
+    --state-memory none keeps it in DATA_DIR/state."""
+    args = base_args(tmp_path) + ([] if memory else ["--state-memory", "none"])
+    api = int(args[args.index("--listen") + 1].split(":")[1])
+    url = "http://127.0.0.1:%d" % api
+    log = open(tmp_path / "run.log", "wb")
+    p = subprocess.Popen([str(BOSUN), "server"] + args, stdout=log, stderr=subprocess.STDOUT,
+                         env=server_env(), stdin=subprocess.DEVNULL, preexec_fn=_child_setup)
+    try:
+        wait_for("the server to lead", lambda: http(url, "GET", "/readyz",
+                                                    timeout=2).status == 200, 20)
+        body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "kept-"}}
+        wait_for("a write (once the default namespace is made)", lambda: http(
+            url, "POST", "/api/v1/namespaces/default/configmaps", body).status == 201, 20)
+        maps = open("/proc/%d/maps" % p.pid).read()
+        on_disk = str(tmp_path / "data" / "state" / "data.mdb")
+        if memory:
+            assert re.search(r"/dev/shm/bosun-state-\w+/data\.mdb \(deleted\)", maps), maps
+            assert not os.path.exists(on_disk)
+        else:
+            assert on_disk in maps and os.path.exists(on_disk)
+        os.kill(p.pid, signal.SIGTERM)
+        assert p.wait(TIMEOUT) == 0
+    finally:
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait(10)
+        log.close()

@@ -1828,7 +1828,7 @@ static bool run_seed(uint64_t seed, unsigned servers, unsigned steps, bool verbo
             fail(sm, "mkdtemp failed");
             goto out_fixture;
         }
-        if (store_open(&sv->store, sv->dir, 64u << 20, err, sizeof err) != 0) {
+        if (store_open(&sv->store, sv->dir, 64u << 20, NULL, err, sizeof err) != 0) {
             rmdir(sv->dir);
             fail(sm, "store_open: %s", err);
             goto out_fixture;

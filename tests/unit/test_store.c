@@ -50,7 +50,7 @@ static struct tstore *fix_open(struct fix *f, const char *sub)
     snprintf(path, sizeof path, "%s/%s", f->dir, sub);
     struct tstore *t = &f->st[f->n++];
     t->index = 0;
-    assert_int_equal(store_open(&t->s, path, MAP_SIZE, err, sizeof err), 0);
+    assert_int_equal(store_open(&t->s, path, MAP_SIZE, NULL, err, sizeof err), 0);
     return t;
 }
 
@@ -1515,7 +1515,7 @@ static void test_open_resets(void **state)
     char path[128], err[256] = "";
     snprintf(path, sizeof path, "%s/s", f->dir);
     assert_int_equal(access(path, F_OK), 0);
-    assert_int_equal(store_open(&t->s, path, MAP_SIZE, err, sizeof err), 0);
+    assert_int_equal(store_open(&t->s, path, MAP_SIZE, NULL, err, sizeof err), 0);
     t->index = 0;
     struct state st;
     state_read(t->s, &st);
@@ -1534,7 +1534,7 @@ static void test_open_resets(void **state)
     /* A path that cannot be a directory fails cleanly. */
     struct store *bad = NULL;
     snprintf(path, sizeof path, "%s/missing/deeper", f->dir);
-    assert_int_equal(store_open(&bad, path, MAP_SIZE, err, sizeof err), -1);
+    assert_int_equal(store_open(&bad, path, MAP_SIZE, NULL, err, sizeof err), -1);
     assert_null(bad);
     assert_true(err[0] != '\0');
 }
