@@ -307,6 +307,137 @@ static json_t *codec_decode_value(struct codec_reader *r, int depth)
     }
 }
 
+/* ---- partial decoding -------------------------------------------------- */
+
+/* Steps over one value without decoding it; -1 if malformed or if it holds
+ * what codec_decode_value refuses (bin, ext). */
+static int codec_skip_value(struct codec_reader *r, int depth)
+{
+    if (depth > CODEC_MAX_DEPTH || codec_left(r) < 1)
+        return -1;
+    unsigned char b = *r->p;
+    uint64_t n = 0, items = 0;
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+        r->p++;
+        return 0;
+    }
+    if ((b & 0xe0) == 0xa0 || (b >= 0xd9 && b <= 0xdb)) {
+        size_t len;
+        if (codec_read_str_header(r, &len) != 0)
+            return -1;
+        r->p += len;
+        return 0;
+    }
+    r->p++;
+    if ((b & 0xf0) == 0x80 || (b & 0xf0) == 0x90) {
+        items = (uint64_t)(b & 0x0f) * ((b & 0xf0) == 0x80 ? 2 : 1);
+    } else if (b == 0xca || b == 0xcb) {
+        return codec_read_be(r, b == 0xca ? 4 : 8, &n);
+    } else if (b >= 0xcc && b <= 0xd3) {
+        return codec_read_be(r, (size_t)1 << ((b - 0xcc) & 3), &n);
+    } else if (b >= 0xdc && b <= 0xdf) {
+        if (codec_read_be(r, (b & 1) ? 4 : 2, &n) != 0)
+            return -1;
+        items = b >= 0xde ? 2 * n : n;
+    } else {
+        return -1;
+    }
+    if (items > codec_left(r))
+        return -1;
+    for (uint64_t i = 0; i < items; i++)
+        if (codec_skip_value(r, depth + 1) != 0)
+            return -1;
+    return 0;
+}
+
+/* Reads a map header: its number of entries; -1 if the value is no map. */
+static int codec_read_map_header(struct codec_reader *r, uint64_t *n)
+{
+    if (codec_left(r) < 1)
+        return -1;
+    unsigned char b = *r->p++;
+    if ((b & 0xf0) == 0x80) {
+        *n = b & 0x0f;
+        return 0;
+    }
+    if (b == 0xde || b == 0xdf)
+        return codec_read_be(r, b == 0xde ? 2 : 4, n);
+    return -1;
+}
+
+/* Leaves r at the value of key in the map at r: 0, 1 if the value there is
+ * no map or has no such key, -1 if malformed. */
+static int codec_seek_key(struct codec_reader *r, const char *key, size_t klen, int depth)
+{
+    uint64_t n;
+    if (codec_read_map_header(r, &n) != 0)
+        return 1;
+    for (uint64_t i = 0; i < n; i++) {
+        size_t len;
+        if (codec_read_str_header(r, &len) != 0)
+            return -1;
+        bool hit = len == klen && memcmp(r->p, key, klen) == 0;
+        r->p += len;
+        if (hit)
+            return 0;
+        if (codec_skip_value(r, depth + 1) != 0)
+            return -1;
+    }
+    return 1;
+}
+
+/* Sets v (stolen) in out at a dotted path, making the maps on the way. */
+static int codec_set_path(json_t *out, const char *path, json_t *v)
+{
+    json_t *at = out;
+    for (const char *seg = path;;) {
+        const char *dot = strchr(seg, '.');
+        size_t slen = dot ? (size_t)(dot - seg) : strlen(seg);
+        if (!dot)
+            return json_object_setn_new(at, seg, slen, v);
+        json_t *next = json_object_getn(at, seg, slen);
+        if (!json_is_object(next)) {
+            next = json_object();
+            json_object_setn_new(at, seg, slen, next);
+        }
+        at = next;
+        seg = dot + 1;
+    }
+}
+
+/* Copies the value at one dotted path of the map in buf into out, at the
+ * same path; 0 (found or absent) or -1 (malformed). */
+static int codec_extract_path(const void *buf, size_t len, const char *path, json_t *out)
+{
+    struct codec_reader r = {buf, (const unsigned char *)buf + len};
+    int depth = 0;
+    for (const char *seg = path;; depth++) {
+        const char *dot = strchr(seg, '.');
+        size_t slen = dot ? (size_t)(dot - seg) : strlen(seg);
+        int rc = codec_seek_key(&r, seg, slen, depth);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+        if (!dot)
+            break;
+        seg = dot + 1;
+    }
+    json_t *v = codec_decode_value(&r, depth + 1);
+    return v && codec_set_path(out, path, v) == 0 ? 0 : -1;
+}
+
+json_t *codec_msgpack_extract(const void *buf, size_t len, const char *const *paths, unsigned n)
+{
+    if (!buf || len == 0)
+        return NULL;
+    json_t *out = json_object();
+    for (unsigned i = 0; i < n; i++)
+        if (codec_extract_path(buf, len, paths[i], out) != 0) {
+            json_decref(out);
+            return NULL;
+        }
+    return out;
+}
+
 json_t *codec_msgpack_to_json(const void *buf, size_t len)
 {
     if (!buf || len == 0)

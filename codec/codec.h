@@ -26,6 +26,14 @@ int codec_json_to_msgpack(const json_t *v, struct ubuf *out);
  * what JSON cannot. */
 json_t *codec_msgpack_to_json(const void *buf, size_t len);
 
+/* Decodes only the values at the given dotted paths ("spec.nodeName",
+ * "metadata.labels") of the msgpack map in buf, into a JSON object of the
+ * same shape that holds nothing else: what a selector needs from an object,
+ * without decoding (and allocating) all of it. A missing path is left out.
+ * NULL if what is walked is malformed; bytes beyond the walked parts are not
+ * checked. */
+json_t *codec_msgpack_extract(const void *buf, size_t len, const char *const *paths, unsigned n);
+
 /* Decodes the first YAML document in buf (yaml.c) into JSON: a new
  * reference, or NULL with the reason (and line) in err. */
 json_t *codec_yaml_to_json(const void *buf, size_t len, char *err, size_t errlen);

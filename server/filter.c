@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/codec.h"
 #include "kube/kube.h"
 #include "server/internal.h"
 
@@ -250,6 +251,17 @@ static void field_value(json_t *obj, const char *path, char *out, size_t len)
         snprintf(out, len, "%s", json_is_true(v) ? "true" : "false");
     else if (!v && strcmp(path, "spec.unschedulable") == 0)
         snprintf(out, len, "false"); /* Kubernetes reads a missing bool as false */
+}
+
+json_t *filter_view(const struct filter *f, const struct store_obj *o)
+{
+    const char *paths[FILTER_MAX_REQS + 1];
+    unsigned n = 0;
+    for (unsigned i = 0; i < f->n_reqs; i++)
+        paths[n++] = f->reqs[i].path;
+    if (f->labels)
+        paths[n++] = "metadata.labels";
+    return codec_msgpack_extract(o->obj, o->obj_len, paths, n);
 }
 
 bool filter_match(const struct filter *f, json_t *obj)

@@ -260,6 +260,10 @@ bool filter_match_key(const struct filter *f, const struct store_obj *o);
 /* True if filter_match must also see the decoded object. */
 bool filter_needs_object(const struct filter *f);
 bool filter_match(const struct filter *f, json_t *obj);
+/* Only what filter_match reads of a stored object (its selected fields and
+ * labels), decoded without the rest: a watch or list that selects by field
+ * or label decodes in full only what it returns. NULL if it does not decode. */
+json_t *filter_view(const struct filter *f, const struct store_obj *o);
 /* The metadata.name=X equality, or NULL: a list for one name is a get. */
 const char *filter_name(const struct filter *f);
 /* msgpack object as stored -> JSON with metadata.resourceVersion set. */

@@ -44,14 +44,21 @@ static int page_offer(struct page *p, const struct store_obj *o, uint64_t rev)
 {
     if (!filter_match_key(p->f, o))
         return 0;
+    if (filter_needs_object(p->f)) { /* decode in full only what is returned */
+        json_t *sv = filter_view(p->f, o);
+        if (!sv) {
+            p->failed = true;
+            return 1;
+        }
+        bool sel = filter_match(p->f, sv);
+        json_decref(sv);
+        if (!sel)
+            return 0;
+    }
     json_t *v = object_render(o, rev);
     if (!v) {
         p->failed = true;
         return 1;
-    }
-    if (filter_needs_object(p->f) && !filter_match(p->f, v)) {
-        json_decref(v);
-        return 0;
     }
     if (p->limit && p->n == p->limit) {
         json_decref(v);

@@ -315,3 +315,46 @@ def test_server_stops_cleanly_with_open_watches(make_cluster):
     assert f.stop(timeout=20) == 0, f.log_tail()
     for w in ws:
         w.wait_end(10)
+
+
+def test_watch_selector_transitions(module_cluster):
+    """A watch with a label or field selector sees an object enter its
+    selection as ADDED and leave it as DELETED (Kubernetes' watch filtering),
+    ignores objects outside it, and gets the same whole objects an
+    unfiltered watch gets (the selector reads only the selected fields;
+    the event goes out from the shared rendering)."""
+    c = module_cluster
+    ld, f1, _ = servers(c)
+    ns = "w-sel"
+    ensure_ns(ld, ns)
+    rv0 = create(ld, ns, "seed")
+    sel = f1.watch(cm_path(ns), resourceVersion=str(rv0), labelSelector="app=web")
+    allw = f1.watch(cm_path(ns), resourceVersion=str(rv0))
+    x = cm("x", {"v": "1"})
+    x["metadata"]["labels"] = {"app": "web"}
+    assert ld.req("POST", cm_path(ns), x).status == 201
+    create(ld, ns, "other")  # never selected
+    for app, v in (("db", "2"), ("web", "3"), ("web", "4")):
+        x["data"] = {"v": v}
+        x["metadata"]["labels"] = {"app": app}
+        assert ld.req("PUT", cm_path(ns, "x"), x).status == 200
+    assert ld.req("DELETE", cm_path(ns, "x")).status == 200
+    evs = sel.wait_count(5, 10)
+    time.sleep(0.3)
+    assert [(e["type"], e["object"]["data"]["v"]) for e in sel.events] == [
+        ("ADDED", "1"), ("DELETED", "2"), ("ADDED", "3"), ("MODIFIED", "4"), ("DELETED", "4")]
+    full = {ev_rv(e): e["object"] for e in allw.wait_count(6, 10)}
+    for e in evs:
+        assert e["object"] == full[ev_rv(e)]
+    # a field selector on pods: spec.nodeName (the hollow nodes' watch)
+    pw = f1.watch("/api/v1/namespaces/%s/pods" % ns, resourceVersion=str(rv0),
+                  fieldSelector="spec.nodeName=n1")
+    for name, node in (("on-n2", "n2"), ("on-n1", "n1")):
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+               "spec": {"nodeName": node, "containers": [{"name": "c", "image": "i"}]}}
+        assert ld.req("POST", "/api/v1/namespaces/%s/pods" % ns, pod).status == 201
+    pe = pw.wait_count(1, 10)
+    time.sleep(0.3)
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in pw.events] == [
+        ("ADDED", "on-n1")]
+    assert pe[0]["object"]["spec"]["containers"][0]["image"] == "i"

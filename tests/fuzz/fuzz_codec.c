@@ -5,12 +5,15 @@
  *   2. agree with msgpack-c's own unpacker, used here as an independent
  *      oracle: msgpack-c must accept the same bytes (unless it runs out of
  *      its fixed 32-level stack) and yield the same values in the same order.
+ *   3. codec_msgpack_extract must pick out of it exactly what its paths
+ *      reach (and never crash on any input).
  * Anything else is a bug and aborts. Sanitizers catch crashes, over-reads
  * and leaks on the inputs the decoder refuses.
  *
  *   make build/fuzz/fuzz_codec && ./build/fuzz/fuzz_codec -max_total_time=60 */
 #include <msgpack.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,9 +120,54 @@ static void fuzz_check_oracle(const uint8_t *data, size_t size, json_t *v)
     msgpack_unpacked_destroy(&up);
 }
 
+/* The value at a dotted path of v, or NULL (the oracle for extraction). */
+static json_t *fuzz_path_get(json_t *v, const char *path)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && v;
+         tok = strtok_r(NULL, ".", &save))
+        v = json_is_object(v) ? json_object_get(v, tok) : NULL;
+    return v;
+}
+
+/* codec_msgpack_extract on any input: no crash; and when the whole input
+ * decodes to an object v, exactly the values the paths reach in v, placed
+ * at the same paths. */
+static void fuzz_check_extract(const uint8_t *data, size_t size, json_t *v)
+{
+    static const char *const paths[] = {"a", "a.b", "b", "metadata.labels", "spec.nodeName"};
+    const unsigned n = sizeof paths / sizeof paths[0];
+    json_t *got = codec_msgpack_extract(data, size, paths, n);
+    if (v && json_is_object(v)) {
+        json_t *want = json_object();
+        for (unsigned i = 0; i < n; i++) {
+            json_t *x = fuzz_path_get(v, paths[i]);
+            if (!x)
+                continue;
+            json_t *at = want;
+            char buf[64];
+            snprintf(buf, sizeof buf, "%s", paths[i]);
+            char *save = NULL, *tok = strtok_r(buf, ".", &save);
+            for (char *next; (next = strtok_r(NULL, ".", &save)); tok = next) {
+                json_t *sub = json_object_get(at, tok);
+                if (!json_is_object(sub))
+                    json_object_set_new(at, tok, sub = json_object());
+                at = sub;
+            }
+            json_object_set_new(at, tok, json_deep_copy(x));
+        }
+        if (!got || !json_equal(got, want))
+            abort();
+        json_decref(want);
+    }
+    json_decref(got);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *v = codec_msgpack_to_json(data, size);
+    fuzz_check_extract(data, size, v);
     if (!v)
         return 0;
     fuzz_check_oracle(data, size, v);

@@ -591,9 +591,115 @@ static void test_yaml_errors(void **state)
     ubuf_free(&d);
 }
 
+/* ---- partial decoding (codec_msgpack_extract) ---------------------------- */
+
+static json_t *extract_text(const char *text, const char *const *paths, unsigned n)
+{
+    json_t *v = json_loads(text, 0, NULL);
+    assert_non_null(v);
+    struct ubuf b = {0};
+    assert_int_equal(codec_json_to_msgpack(v, &b), 0);
+    json_decref(v);
+    json_t *out = codec_msgpack_extract(b.data, b.len, paths, n);
+    ubuf_free(&b);
+    return out;
+}
+
+static void extract_expect(const char *text, const char *const *paths, unsigned n,
+                           const char *want)
+{
+    json_t *got = extract_text(text, paths, n);
+    assert_non_null(got);
+    json_t *w = json_loads(want, 0, NULL);
+    char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!json_equal(got, w))
+        fail_msg("extract: got %s, want %s", g, want);
+    free(g);
+    json_decref(w);
+    json_decref(got);
+}
+
+/* Only the paths asked for, at the same place, whatever sits around them
+ * (every kind of value is stepped over: ints of each width, reals, strings,
+ * nested maps and arrays, null, booleans). */
+static void test_extract_selected_paths(void **state)
+{
+    (void)state;
+    const char *pod =
+        "{\"apiVersion\":\"v1\",\"n\":[1,-1,300,-300,70000,-70000,5000000000,1.5,null,true,false],"
+        "\"metadata\":{\"name\":\"p\",\"labels\":{\"app\":\"web\",\"tier\":\"x\"},"
+        "\"annotations\":{\"a\":\"b\"}},"
+        "\"spec\":{\"containers\":[{\"name\":\"c\",\"ports\":[{\"containerPort\":80}]}],"
+        "\"nodeName\":\"node-7\",\"hostNetwork\":true},\"status\":{\"phase\":\"Running\"}}";
+    const char *const p1[] = {"spec.nodeName", "metadata.labels", "status.phase"};
+    extract_expect(pod, p1, 3,
+                   "{\"spec\":{\"nodeName\":\"node-7\"},\"metadata\":{\"labels\":"
+                   "{\"app\":\"web\",\"tier\":\"x\"}},\"status\":{\"phase\":\"Running\"}}");
+    const char *const p2[] = {"spec.hostNetwork", "spec.nodeName"};
+    extract_expect(pod, p2, 2, "{\"spec\":{\"hostNetwork\":true,\"nodeName\":\"node-7\"}}");
+    /* absent paths, or paths through a non-map, are left out */
+    const char *const p3[] = {"spec.schedulerName", "apiVersion.x", "metadata.name.y", "nope"};
+    extract_expect(pod, p3, 4, "{}");
+    extract_expect(pod, NULL, 0, "{}");
+}
+
+/* A large map (map16) with long strings (str8/16) before the wanted key. */
+static void test_extract_after_large_values(void **state)
+{
+    (void)state;
+    json_t *o = json_object();
+    for (int i = 0; i < 40; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        json_object_set_new(o, k, json_string_nocheck(i % 2 ? "short" : ""));
+    }
+    char big[70000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    json_object_set_new(o, "big", json_string(big));
+    json_object_set_new(o, "want", json_pack("{s:s}", "me", "here"));
+    struct ubuf b = {0};
+    assert_int_equal(codec_json_to_msgpack(o, &b), 0);
+    const char *const p[] = {"want.me"};
+    json_t *got = codec_msgpack_extract(b.data, b.len, p, 1);
+    assert_non_null(got);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(got, "want"), "me")),
+                        "here");
+    json_decref(got);
+    /* every truncation of the buffer: an answer or NULL, never a crash */
+    for (size_t cut = 0; cut < b.len; cut += 97) {
+        json_t *t = codec_msgpack_extract(b.data, cut, p, 1);
+        json_decref(t);
+    }
+    ubuf_free(&b);
+    json_decref(o);
+}
+
+/* Malformed bytes on the way to the key: NULL, as the full decoder says. */
+static void test_extract_rejects_malformed(void **state)
+{
+    (void)state;
+    const char *const p[] = {"b"};
+    /* {"a": bin8 "xy", "b": 1}: bin is refused, so "b" cannot be reached */
+    static const char bin[] = "\x82\xa1" "a" "\xc4\x02xy" "\xa1" "b" "\x01";
+    assert_null(codec_msgpack_extract(bin, sizeof bin - 1, p, 1));
+    /* a map16 that claims more entries than bytes */
+    static const char lying[] = "\xde\xff\xff\xa1" "a" "\x01";
+    assert_null(codec_msgpack_extract(lying, sizeof lying - 1, p, 1));
+    /* no map at the top: nothing found, not an error */
+    static const char arr[] = "\x91\x01";
+    json_t *e = codec_msgpack_extract(arr, sizeof arr - 1, p, 1);
+    assert_non_null(e);
+    assert_int_equal(json_object_size(e), 0);
+    json_decref(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_extract_selected_paths),
+        cmocka_unit_test(test_extract_after_large_values),
+        cmocka_unit_test(test_extract_rejects_malformed),
         cmocka_unit_test(test_roundtrip_nested_object),
         cmocka_unit_test(test_roundtrip_key_order),
         cmocka_unit_test(test_roundtrip_integers),
