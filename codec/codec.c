@@ -35,6 +35,8 @@
 
 #include <msgpack.h>
 #include <stdint.h>
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- encoding ---------------------------------------------------------- */
@@ -216,19 +218,28 @@ fail:
     return NULL;
 }
 
-static json_t *codec_decode_real(struct codec_reader *r, size_t width)
+/* A float32 (width 4) or float64 (8) into *d; -1 if too few bytes. */
+static int codec_read_real(struct codec_reader *r, size_t width, double *d)
 {
     uint64_t bits;
     if (codec_read_be(r, width, &bits) != 0)
-        return NULL;
-    double d;
+        return -1;
     if (width == 4) {
         uint32_t b32 = (uint32_t)bits;
         float f;
         memcpy(&f, &b32, sizeof f);
-        d = f;
-    } else
-        memcpy(&d, &bits, sizeof d);
+        *d = f;
+    } else {
+        memcpy(d, &bits, sizeof *d);
+    }
+    return 0;
+}
+
+static json_t *codec_decode_real(struct codec_reader *r, size_t width)
+{
+    double d;
+    if (codec_read_real(r, width, &d) != 0)
+        return NULL;
     return json_real(d); /* NULL for NaN and infinities */
 }
 
@@ -436,6 +447,255 @@ json_t *codec_msgpack_extract(const void *buf, size_t len, const char *const *pa
             return NULL;
         }
     return out;
+}
+
+/* ---- msgpack straight to JSON text ---------------------------------------
+ *
+ * codec_msgpack_json_text writes what json_dumps(codec_msgpack_to_json(buf),
+ * JSON_COMPACT) would, byte for byte, without the jansson tree in between:
+ * the same escapes (\\ \" \b \f \n \r \t, \u%04X for other control
+ * characters, everything else as is), integers as %lld, reals as jansson's
+ * %.17g with ".0" added to integral values and the exponent's '+' and
+ * leading zeros removed. It refuses what the decoder refuses (invalid UTF-8,
+ * NUL in keys, NaN and infinities, bin, ext, depth), except duplicate keys,
+ * which it does not look for (what the store holds was encoded from JSON
+ * objects, which have none). fuzz_codec checks it against the decoder. */
+
+static int jt_value(struct codec_reader *r, struct ubuf *out, int depth);
+
+/* The length of the valid UTF-8 sequence at s (jansson's rules: no overlong
+ * forms, surrogates, or code points above U+10FFFF), or 0. */
+static size_t jt_utf8_len(const unsigned char *s, size_t left)
+{
+    unsigned c = s[0];
+    size_t n;
+    unsigned cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n > left)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
+static int jt_string(struct ubuf *out, const unsigned char *s, size_t len)
+{
+    ubuf_append(out, "\"", 1);
+    size_t i = 0, run = 0; /* s[i - run .. i) is waiting to be copied */
+    while (i < len) {
+        unsigned char c = s[i];
+        const char *esc = NULL;
+        char u[8];
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default:
+            if (c < 0x20) {
+                snprintf(u, sizeof u, "\\u%04X", c);
+                esc = u;
+            }
+        }
+        if (esc) {
+            ubuf_append(out, (const char *)s + i - run, run);
+            ubuf_append(out, esc, strlen(esc));
+            run = 0;
+            i++;
+            continue;
+        }
+        size_t n = jt_utf8_len(s + i, len - i);
+        if (n == 0)
+            return -1;
+        i += n;
+        run += n;
+    }
+    ubuf_append(out, (const char *)s + len - run, run);
+    ubuf_append(out, "\"", 1);
+    return 0;
+}
+
+/* A real as jansson's jsonp_dtostr writes it (precision 17). */
+static int jt_real(struct ubuf *out, double d)
+{
+    if (isnan(d) || isinf(d))
+        return -1;
+    char b[64];
+    snprintf(b, sizeof b, "%.17g", d);
+    char *e = strchr(b, 'e');
+    if (!e && !strchr(b, '.'))
+        strcat(b, ".0");
+    if (e) { /* "1e+05" -> "1e5", "1e-05" -> "1e-5" */
+        char *p = e + 1, *q = p;
+        if (*q == '+')
+            q++;
+        else if (*q == '-')
+            *p++ = *q++;
+        while (*q == '0' && q[1])
+            q++;
+        memmove(p, q, strlen(q) + 1);
+    }
+    ubuf_append(out, b, strlen(b));
+    return 0;
+}
+
+static int jt_scalar(struct codec_reader *r, struct ubuf *out, unsigned char b)
+{
+    json_t *v = NULL;
+    switch (b) {
+    case 0xc0: ubuf_append(out, "null", 4); return 0;
+    case 0xc2: ubuf_append(out, "false", 5); return 0;
+    case 0xc3: ubuf_append(out, "true", 4); return 0;
+    case 0xca: case 0xcb: {
+        double d;
+        return codec_read_real(r, b == 0xca ? 4 : 8, &d) == 0 ? jt_real(out, d) : -1;
+    }
+    default:
+        if (b < 0xcc || b > 0xd3)
+            return -1;
+        v = codec_decode_int(r, b); /* small: no tree to speak of */
+        if (!v)
+            return -1;
+        ubuf_appendf(out, "%lld", (long long)json_integer_value(v));
+        json_decref(v);
+        return 0;
+    }
+}
+
+/* A map's entries; at the top level (rv set) metadata.resourceVersion is
+ * set to rv as object_render does: in place if present, else at the end. */
+static int jt_map(struct codec_reader *r, struct ubuf *out, uint64_t n, int depth, const char *rv,
+                  bool in_metadata)
+{
+    if (depth > CODEC_MAX_DEPTH || n > codec_left(r) / 2)
+        return -1;
+    const char *want = in_metadata ? "resourceVersion" : "metadata";
+    bool seen = false;
+    ubuf_append(out, "{", 1);
+    for (uint64_t i = 0; i < n; i++) {
+        size_t klen;
+        if (codec_read_str_header(r, &klen) != 0 || memchr(r->p, '\0', klen))
+            return -1;
+        const unsigned char *key = r->p;
+        r->p += klen;
+        if (i)
+            ubuf_append(out, ",", 1);
+        if (jt_string(out, key, klen) != 0)
+            return -1;
+        ubuf_append(out, ":", 1);
+        bool hit = rv && klen == strlen(want) && memcmp(key, want, klen) == 0;
+        if (!hit) {
+            if (jt_value(r, out, depth) != 0)
+                return -1;
+            continue;
+        }
+        seen = true;
+        uint64_t m;
+        struct codec_reader at = *r;
+        if (!in_metadata && codec_read_map_header(&at, &m) == 0) {
+            *r = at;
+            if (jt_map(r, out, m, depth + 1, rv, true) != 0)
+                return -1;
+            continue;
+        }
+        if (codec_skip_value(r, depth) != 0)
+            return -1;
+        if (in_metadata)
+            ubuf_appendf(out, "\"%s\"", rv);
+        else
+            ubuf_appendf(out, "{\"resourceVersion\":\"%s\"}", rv);
+    }
+    if (rv && !seen)
+        ubuf_appendf(out, in_metadata ? "%s\"resourceVersion\":\"%s\"" :
+                     "%s\"metadata\":{\"resourceVersion\":\"%s\"}", n ? "," : "", rv);
+    ubuf_append(out, "}", 1);
+    return 0;
+}
+
+static int jt_array(struct codec_reader *r, struct ubuf *out, uint64_t n, int depth)
+{
+    if (depth > CODEC_MAX_DEPTH || n > codec_left(r))
+        return -1;
+    ubuf_append(out, "[", 1);
+    for (uint64_t i = 0; i < n; i++) {
+        if (i)
+            ubuf_append(out, ",", 1);
+        if (jt_value(r, out, depth) != 0)
+            return -1;
+    }
+    ubuf_append(out, "]", 1);
+    return 0;
+}
+
+static int jt_value(struct codec_reader *r, struct ubuf *out, int depth)
+{
+    if (codec_left(r) < 1)
+        return -1;
+    unsigned char b = *r->p;
+    uint64_t n;
+    if (b <= 0x7f || b >= 0xe0) {
+        r->p++;
+        ubuf_appendf(out, "%d", b <= 0x7f ? (int)b : (int)(int8_t)b);
+        return 0;
+    }
+    if ((b & 0xe0) == 0xa0 || (b >= 0xd9 && b <= 0xdb)) {
+        size_t len;
+        if (codec_read_str_header(r, &len) != 0)
+            return -1;
+        const unsigned char *s = r->p;
+        r->p += len;
+        return jt_string(out, s, len);
+    }
+    r->p++;
+    if ((b & 0xf0) == 0x80)
+        return jt_map(r, out, b & 0x0f, depth + 1, NULL, false);
+    if ((b & 0xf0) == 0x90)
+        return jt_array(r, out, b & 0x0f, depth + 1);
+    if (b == 0xdc || b == 0xdd || b == 0xde || b == 0xdf) {
+        if (codec_read_be(r, (b & 1) ? 4 : 2, &n) != 0)
+            return -1;
+        return b <= 0xdd ? jt_array(r, out, n, depth + 1)
+                         : jt_map(r, out, n, depth + 1, NULL, false);
+    }
+    return jt_scalar(r, out, b);
+}
+
+int codec_msgpack_json_text(const void *buf, size_t len, const char *rv, struct ubuf *out)
+{
+    if (!buf || len == 0)
+        return -1;
+    struct codec_reader r = {buf, (const unsigned char *)buf + len};
+    size_t start = out->len;
+    uint64_t n;
+    int rc = rv ? (codec_read_map_header(&r, &n) == 0 ? jt_map(&r, out, n, 1, rv, false) : -1)
+                : jt_value(&r, out, 0);
+    if (rc != 0 || r.p != r.end) {
+        out->len = start;
+        return -1;
+    }
+    return 0;
 }
 
 json_t *codec_msgpack_to_json(const void *buf, size_t len)

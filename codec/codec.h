@@ -26,6 +26,14 @@ int codec_json_to_msgpack(const json_t *v, struct ubuf *out);
  * what JSON cannot. */
 json_t *codec_msgpack_to_json(const void *buf, size_t len);
 
+/* Appends the JSON text of the msgpack value in buf to out, exactly as
+ * json_dumps(codec_msgpack_to_json(buf, len), JSON_COMPACT) would, without
+ * building the tree. With rv, the value must be a map, and its
+ * metadata.resourceVersion is set to rv on the way (as the server's
+ * object_render does). 0, or -1 (out unchanged) for what the decoder
+ * refuses, except duplicate map keys, which are not looked for. */
+int codec_msgpack_json_text(const void *buf, size_t len, const char *rv, struct ubuf *out);
+
 /* Decodes only the values at the given dotted paths ("spec.nodeName",
  * "metadata.labels") of the msgpack map in buf, into a JSON object of the
  * same shape that holds nothing else: what a selector needs from an object,

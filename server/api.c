@@ -107,6 +107,19 @@ json_t *object_render(const struct store_obj *o, uint64_t rev)
     return v;
 }
 
+char *object_text(const struct store_obj *o, uint64_t rev, size_t *len)
+{
+    char rv[24];
+    snprintf(rv, sizeof rv, "%llu", (unsigned long long)rev);
+    struct ubuf b = {0};
+    if (codec_msgpack_json_text(o->obj, o->obj_len, rv, &b) != 0) {
+        ubuf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return b.data;
+}
+
 const char *api_str(json_t *obj, const char *key)
 {
     const char *s = json_string_value(json_object_get(obj, key));

@@ -268,6 +268,10 @@ json_t *filter_view(const struct filter *f, const struct store_obj *o);
 const char *filter_name(const struct filter *f);
 /* msgpack object as stored -> JSON with metadata.resourceVersion set. */
 json_t *object_render(const struct store_obj *o, uint64_t rev);
+/* The same as compact JSON text (malloc'd, *len bytes, not terminated),
+ * written straight from the msgpack: json_dumps(object_render(o, rev)),
+ * without the tree. NULL if the object does not decode. */
+char *object_text(const struct store_obj *o, uint64_t rev, size_t *len);
 
 /* ---- the cluster endpoints (cluster_api.c) ---- */
 enum MHD_Result cluster_api_handle(struct request *rq);

@@ -144,12 +144,9 @@ static char *rendered(struct watch *w, const struct store_event *e, size_t *len)
     pthread_mutex_unlock(&wc->mu);
     if (out)
         return out;
-    json_t *v = object_render(&e->o, e->rev);
-    out = v ? json_dumps(v, JSON_COMPACT) : NULL;
-    json_decref(v);
+    out = object_text(&e->o, e->rev, len);
     if (!out)
         return NULL;
-    *len = strlen(out);
     pthread_mutex_lock(&wc->mu);
     free(sl->json);
     sl->rev = e->rev;

@@ -5,7 +5,8 @@
  *   2. agree with msgpack-c's own unpacker, used here as an independent
  *      oracle: msgpack-c must accept the same bytes (unless it runs out of
  *      its fixed 32-level stack) and yield the same values in the same order.
- *   3. codec_msgpack_extract must pick out of it exactly what its paths
+ *   3. codec_msgpack_json_text must write json_dumps' very text;
+ *   4. codec_msgpack_extract must pick out of it exactly what its paths
  *      reach (and never crash on any input).
  * Anything else is a bug and aborts. Sanitizers catch crashes, over-reads
  * and leaks on the inputs the decoder refuses.
@@ -164,10 +165,45 @@ static void fuzz_check_extract(const uint8_t *data, size_t size, json_t *v)
     json_decref(got);
 }
 
+/* codec_msgpack_json_text must write exactly json_dumps' text of whatever
+ * decodes, and with a resourceVersion, exactly what the server's
+ * object_render and json_dumps make of an object. */
+static void fuzz_check_text(const uint8_t *data, size_t size, json_t *v)
+{
+    struct ubuf t = {0};
+    int rc = codec_msgpack_json_text(data, size, NULL, &t);
+    if (!v) {
+        ubuf_free(&t);
+        return;
+    }
+    char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (rc != 0 || !want || t.len != strlen(want) || memcmp(t.data, want, t.len) != 0)
+        abort();
+    free(want);
+    t.len = 0;
+    rc = codec_msgpack_json_text(data, size, "42", &t);
+    if (json_is_object(v)) {
+        json_t *c = json_deep_copy(v);
+        json_t *md = json_object_get(c, "metadata");
+        if (!json_is_object(md))
+            json_object_set_new(c, "metadata", md = json_object());
+        json_object_set_new(md, "resourceVersion", json_string("42"));
+        want = json_dumps(c, JSON_COMPACT);
+        if (rc != 0 || !want || t.len != strlen(want) || memcmp(t.data, want, t.len) != 0)
+            abort();
+        free(want);
+        json_decref(c);
+    } else if (rc == 0) {
+        abort(); /* with a resourceVersion, only a map is rendered */
+    }
+    ubuf_free(&t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *v = codec_msgpack_to_json(data, size);
     fuzz_check_extract(data, size, v);
+    fuzz_check_text(data, size, v);
     if (!v)
         return 0;
     fuzz_check_oracle(data, size, v);

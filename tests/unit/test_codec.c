@@ -694,9 +694,69 @@ static void test_extract_rejects_malformed(void **state)
     json_decref(e);
 }
 
+/* ---- JSON text straight from msgpack (codec_msgpack_json_text) ---------- */
+
+static void text_expect(const char *in, const char *rv, const char *want)
+{
+    json_t *v = json_loads(in, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    assert_non_null(v);
+    struct ubuf b = {0}, t = {0};
+    assert_int_equal(codec_json_to_msgpack(v, &b), 0);
+    json_decref(v);
+    assert_int_equal(codec_msgpack_json_text(b.data, b.len, rv, &t), 0);
+    ubuf_append(&t, "", 1);
+    assert_string_equal(t.data, want);
+    ubuf_free(&t);
+    ubuf_free(&b);
+}
+
+/* jansson's own text: escapes, UTF-8 as is, integers, reals (%.17g, ".0"
+ * added, exponent without '+' or leading zeros), nesting, empty containers. */
+static void test_text_as_json_dumps(void **state)
+{
+    (void)state;
+    text_expect("{\"s\":\"a\\\"b\\\\c\\u0001\\u001f/\\u007f\u00e9\\n\\t\\b\\f\\r\\u0000z\"}", NULL,
+                "{\"s\":\"a\\\"b\\\\c\\u0001\\u001F/\x7f\u00e9\\n\\t\\b\\f\\r\\u0000z\"}");
+    text_expect("[0,127,128,-1,-32,-33,65536,-70000,9223372036854775807,-9223372036854775808]",
+                NULL, "[0,127,128,-1,-32,-33,65536,-70000,9223372036854775807,-9223372036854775808]");
+    text_expect("[0.1,1e20,1e-5,3.0,-0.0,1.5e300,123456789012345678.0]", NULL,
+                "[0.10000000000000001,1e20,1.0000000000000001e-5,3.0,-0.0,"
+                "1.5000000000000001e300,1.2345678901234568e17]");
+    text_expect("{\"a\":[],\"b\":{},\"c\":[null,true,false,{\"d\":[1]}]}", NULL,
+                "{\"a\":[],\"b\":{},\"c\":[null,true,false,{\"d\":[1]}]}");
+}
+
+/* With a resourceVersion: set in place, added to metadata, or a metadata
+ * made for it, as object_render does. */
+static void test_text_sets_resource_version(void **state)
+{
+    (void)state;
+    text_expect("{\"kind\":\"X\",\"metadata\":{\"name\":\"n\",\"resourceVersion\":\"1\","
+                "\"uid\":\"u\"},\"spec\":{}}", "9",
+                "{\"kind\":\"X\",\"metadata\":{\"name\":\"n\",\"resourceVersion\":\"9\","
+                "\"uid\":\"u\"},\"spec\":{}}");
+    text_expect("{\"metadata\":{\"labels\":{\"resourceVersion\":\"x\"}},\"z\":1}", "9",
+                "{\"metadata\":{\"labels\":{\"resourceVersion\":\"x\"},\"resourceVersion\":\"9\"},"
+                "\"z\":1}");
+    text_expect("{\"metadata\":{}}", "9", "{\"metadata\":{\"resourceVersion\":\"9\"}}");
+    text_expect("{\"metadata\":\"odd\",\"z\":1}", "9",
+                "{\"metadata\":{\"resourceVersion\":\"9\"},\"z\":1}");
+    text_expect("{\"z\":{\"metadata\":{}}}", "9",
+                "{\"z\":{\"metadata\":{}},\"metadata\":{\"resourceVersion\":\"9\"}}");
+    text_expect("{}", "9", "{\"metadata\":{\"resourceVersion\":\"9\"}}");
+    /* not a map: refused with a resourceVersion; malformed: refused, out untouched */
+    struct ubuf t = {0};
+    assert_int_equal(codec_msgpack_json_text("\x91\x01", 2, "9", &t), -1);
+    assert_int_equal(codec_msgpack_json_text("\x81\xa1" "a" "\xa2\xff\xfe", 7, NULL, &t), -1);
+    assert_int_equal(t.len, 0);
+    ubuf_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_text_as_json_dumps),
+        cmocka_unit_test(test_text_sets_resource_version),
         cmocka_unit_test(test_extract_selected_paths),
         cmocka_unit_test(test_extract_after_large_values),
         cmocka_unit_test(test_extract_rejects_malformed),
