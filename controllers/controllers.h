@@ -225,5 +225,6 @@ extern const struct ctl_def ctl_taint_eviction;    /* tainteviction.c */
 extern const struct ctl_def ctl_pod_gc;            /* podgc.c */
 extern const struct ctl_def ctl_volume_binder;     /* volumes.c */
 extern const struct ctl_def ctl_autoscaler;        /* autoscaler.c */
+extern const struct ctl_def ctl_kubernetes_service; /* kubesvc.c */
 
 #endif

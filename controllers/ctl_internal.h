@@ -624,4 +624,29 @@ int32_t ctl_hpa_normalize(json_t *hpa, struct ctl_hpa_history *h, int32_t curren
 void ctl_hpa_record_scale(json_t *hpa, struct ctl_hpa_history *h, int32_t from, int32_t to,
                           int64_t now_ms);
 
+/* ---- kubesvc.c ---- */
+
+/* The `kubernetes` Service's clusterIP: the first address of the service
+ * range (10.96.0.0/16, server/write.c), as Kubernetes gives it the first
+ * address of --service-cluster-ip-range; the random allocator never picks
+ * it. */
+#define CTL_KUBESVC_IP "10.96.0.1"
+/* The API endpoints of the voters in a GET /cluster/status reply: a new
+ * array of {"ip", "port"}, sorted by port then ip, without duplicates;
+ * members whose API URL is not http://IPv4:PORT are left out. */
+json_t *ctl_kubesvc_members(json_t *status);
+/* The port most of those members serve on (ties: the smallest); 0 if none. */
+int ctl_kubesvc_target_port(json_t *members);
+/* What to write for Service default/kubernetes, Endpoints default/kubernetes:
+ * NULL if cur (NULL: absent) is right already; else the object to create
+ * (no resourceVersion) or cur corrected (ports, type and labels of the
+ * Service; subsets and labels of the Endpoints). New. */
+json_t *ctl_kubesvc_service(json_t *cur, int target_port);
+json_t *ctl_kubesvc_endpoints(json_t *cur, json_t *members);
+/* Of our existing slices (borrowed), those to write (*write, new: created
+ * if without a resourceVersion) and those to delete (*remove): one slice
+ * per member port, "kubernetes" for target_port, "kubernetes-PORT" else. */
+void ctl_kubesvc_slices(json_t *existing, json_t *members, int target_port, json_t **write,
+                        json_t **remove);
+
 #endif

@@ -18,6 +18,7 @@
 #include "controllers/ctl_internal.h"
 #include "kube/kube.h"
 #include "util/util.h"
+#include "tests/unit/test_json.h"
 
 static int64_t T(const char *rfc3339)
 {
@@ -140,20 +141,6 @@ static void test_most_recent(void **state)
         ctl_cron_most_recent(&s, T("2026-01-01T00:00:00Z"), T("2026-01-01T00:03:30Z"), -1, &missed),
         T("2026-01-01T00:03:00Z"));
     assert_int_equal(missed, 3);
-}
-
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    json_error_t e;
-    json_t *j = json_loads(s, 0, &e);
-    if (!j)
-        fail_msg("bad test JSON: %s: %s", e.text, s);
-    free(s);
-    return j;
 }
 
 static void test_new_job(void **state)

@@ -18,20 +18,7 @@
 #include <cmocka.h>
 
 #include "controllers/ctl_internal.h"
-
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    json_error_t e;
-    json_t *j = json_loads(s, 0, &e);
-    if (!j)
-        fail_msg("bad test JSON: %s: %s", e.text, s);
-    free(s);
-    return j;
-}
+#include "tests/unit/test_json.h"
 
 /* A DaemonSet whose template spec is spec_extra's members plus a container. */
 static json_t *ds_with(const char *spec_extra, const char *strategy)
