@@ -624,6 +624,17 @@ int32_t ctl_hpa_normalize(json_t *hpa, struct ctl_hpa_history *h, int32_t curren
 void ctl_hpa_record_scale(json_t *hpa, struct ctl_hpa_history *h, int32_t from, int32_t to,
                           int64_t now_ms);
 
+/* ---- protection.c ---- */
+
+/* pvc-protection: whether a pod of pods (any namespace; those of other
+ * namespaces are ignored) that is not Succeeded or Failed names pvc in
+ * spec.volumes (persistentVolumeClaim.claimName, or a generic ephemeral
+ * volume's claim POD-VOLUME). */
+bool ctl_pvc_in_use(json_t *pvc, json_t *pods);
+/* pv-protection: whether pv is Bound (status.phase) to claim (the object
+ * its claimRef names, NULL if absent) with the uid the claimRef holds. */
+bool ctl_pv_in_use(json_t *pv, json_t *claim);
+
 /* ---- kubesvc.c ---- */
 
 /* The `kubernetes` Service's clusterIP: the first address of the service
