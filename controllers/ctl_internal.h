@@ -444,7 +444,16 @@ struct ctl_ds_plan {
     json_t *delete_pods;
 };
 void ctl_ds_plan_manage(json_t *ds, json_t *nodes, json_t *pods, const char *hash,
-                        struct ctl_ds_plan *out);
+                        int64_t now_ms, struct ctl_ds_plan *out);
+/* AllowsSurge: a RollingUpdate whose maxSurge is not 0. */
+bool ctl_ds_allows_surge(json_t *ds);
+/* rollingUpdate() with maxSurge > 0 (ds must allow surge): the nodes to
+ * give a new pod beside their old one, and the old pods to delete (their
+ * new pod is available, or they are unavailable on a node that should not
+ * run one, ...); *wait_ms is when the next surging pod becomes available
+ * (-1: none waits). now_ms is wall time. */
+void ctl_ds_plan_surge(json_t *ds, json_t *nodes, json_t *pods, const char *hash,
+                       int64_t now_ms, struct ctl_ds_plan *out, int64_t *wait_ms);
 /* rollingUpdate() with maxSurge 0: the old pods to delete now (a new
  * array of pod objects); now_ms is wall time, for minReadySeconds. */
 json_t *ctl_ds_plan_rolling(json_t *ds, json_t *nodes, json_t *pods, const char *hash,
