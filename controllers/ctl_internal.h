@@ -387,24 +387,27 @@ bool ctl_job_settle(json_t *status, json_t *pods, json_t *final, bool reached_ma
                     int64_t now_ms, bool *finished);
 
 struct kube_cron;
-/* The first minute (Unix s) strictly after t the schedule allows, or -1
- * if none within 5 years (@every: t + delay, whole seconds). */
-int64_t ctl_cron_next(const struct kube_cron *s, int64_t t);
-/* The last minute at or before t the schedule allows, or -1. */
-int64_t ctl_cron_prev(const struct kube_cron *s, int64_t t);
+struct util_tz;
+/* The first run time (Unix s) strictly after t the schedule allows in zone
+ * tz (NULL: UTC), as robfig/cron's Next finds it, or -1 if none within 5
+ * years (@every: t + delay, whole seconds). */
+int64_t ctl_cron_next(const struct kube_cron *s, const struct util_tz *tz, int64_t t);
+/* The last run time at or before t (the last Next result <= t), or -1. */
+int64_t ctl_cron_prev(const struct kube_cron *s, const struct util_tz *tz, int64_t t);
 /* mostRecentScheduleTime: the latest run time in (earliest, now], where
  * earliest is lastScheduleTime (else creationTimestamp) raised to
  * now - startingDeadlineSeconds when that is set (deadline_s >= 0); -1 if
  * none. *missed gets how many run times were missed (rough, as
  * Kubernetes counts them). */
-int64_t ctl_cron_most_recent(const struct kube_cron *s, int64_t earliest, int64_t now,
-                             int64_t deadline_s, int64_t *missed);
+int64_t ctl_cron_most_recent(const struct kube_cron *s, const struct util_tz *tz, int64_t earliest,
+                             int64_t now, int64_t deadline_s, int64_t *missed);
 /* The name of the Job a CronJob runs at scheduled (Unix s): NAME-MINUTES. */
 void ctl_cron_job_name(const char *cronjob, int64_t scheduled, char *buf, size_t len);
 /* The Job a CronJob runs at scheduled: its jobTemplate's labels,
- * annotations (plus batch.kubernetes.io/cronjob-scheduled-timestamp) and
- * spec, the CronJob as controller. New. */
-json_t *ctl_cron_new_job(json_t *cronjob, int64_t scheduled);
+ * annotations (plus batch.kubernetes.io/cronjob-scheduled-timestamp, the
+ * time in zone tz as Go's RFC 3339) and spec, the CronJob as controller.
+ * New. */
+json_t *ctl_cron_new_job(json_t *cronjob, const struct util_tz *tz, int64_t scheduled);
 /* The names of the finished jobs (an array; borrowed from jobs, oldest
  * first) beyond the history limits: successful ones past
  * successfulJobsHistoryLimit, failed past failedJobsHistoryLimit. New
