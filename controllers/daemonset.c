@@ -397,6 +397,7 @@ static int64_t min_ready_s(json_t *ds)
 static void plan_surge_node(json_t *ds, json_t *running, const char *hash, int64_t now_ms,
                             struct ctl_ds_plan *out)
 {
+    assert(ctl_ds_allows_surge(ds));
     json_t *oldest_new = NULL, *oldest_old = NULL, *p;
     size_t i;
     json_array_foreach(running, i, p)

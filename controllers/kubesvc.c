@@ -99,9 +99,11 @@ json_t *ctl_kubesvc_members(json_t *status)
         if (strcmp(ctl_str(m, "role"), "voter") != 0)
             continue;
         if (!parse_api_url(ctl_str(m, "api"), ip, sizeof ip, &port)) {
-            LOG_WARN("kubernetes service: member %lld's API \"%s\" is not http://IPv4:PORT; "
-                     "left out of its endpoints",
-                     (long long)json_integer_value(json_object_get(m, "id")), ctl_str(m, "api"));
+            /* Debug only: this runs every poll, and an Endpoints address
+             * must be an IP (a host name has nowhere to go). */
+            LOG_DEBUG("kubernetes service: member %lld's API \"%s\" is not http://IPv4:PORT; "
+                      "left out of its endpoints",
+                      (long long)json_integer_value(json_object_get(m, "id")), ctl_str(m, "api"));
             continue;
         }
         v[n++] = json_pack("{s:s, s:i}", "ip", ip, "port", port);
@@ -111,6 +113,7 @@ json_t *ctl_kubesvc_members(json_t *status)
     for (i = 0; i < n; i++)
         if (i == 0 || member_cmp(&v[i - 1], &v[i]) != 0)
             json_array_append(out, v[i]);
+    assert(json_array_size(out) <= json_array_size(members));
     for (i = 0; i < n; i++)
         json_decref(v[i]);
     free(v);
@@ -122,8 +125,20 @@ static int member_port(json_t *m)
     return (int)json_integer_value(json_object_get(m, "port"));
 }
 
+/* For asserts: whether members is as ctl_kubesvc_members leaves it. */
+static bool members_sorted(json_t *members)
+{
+    for (size_t i = 1; i < json_array_size(members); i++) {
+        json_t *a = json_array_get(members, i - 1), *b = json_array_get(members, i);
+        if (member_cmp(&a, &b) >= 0)
+            return false;
+    }
+    return true;
+}
+
 int ctl_kubesvc_target_port(json_t *members)
 {
+    assert(members_sorted(members));
     int best = 0, best_n = 0;
     size_t i = 0, n = json_array_size(members);
     while (i < n) { /* members are sorted by port: count each run */
@@ -192,6 +207,7 @@ static json_t *endpoint_port(int port)
 
 json_t *ctl_kubesvc_endpoints(json_t *cur, json_t *members)
 {
+    assert(members_sorted(members));
     json_t *subsets = json_array(), *sub = NULL, *m;
     size_t i;
     json_array_foreach(members, i, m)
@@ -252,6 +268,7 @@ static json_t *slice_endpoints(json_t *members, int port)
 void ctl_kubesvc_slices(json_t *existing, json_t *members, int target_port, json_t **write,
                         json_t **remove)
 {
+    assert(members_sorted(members));
     *write = json_array();
     *remove = json_array();
     json_t *wanted = json_array(), *m, *s;

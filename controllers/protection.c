@@ -23,6 +23,7 @@
  * so a concurrent change makes the sync fail and retry on the new state.
  * The decisions are pure functions (ctl_pvc_in_use, ctl_pv_in_use) tested
  * in tests/unit/test_ctl_volumes.c. */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -112,6 +113,7 @@ static bool has_finalizer(json_t *obj, const char *fin)
  * steals obj. */
 static bool remove_finalizer(struct ctl *c, const char *resource, json_t *obj, const char *fin)
 {
+    assert(has_finalizer(obj, fin) && json_object_get(md_of(obj), "deletionTimestamp"));
     json_t *fins = json_object_get(md_of(obj), "finalizers"), *kept = json_array(), *f;
     size_t i;
     json_array_foreach(fins, i, f) if (!json_is_string(f) || strcmp(json_string_value(f), fin))
