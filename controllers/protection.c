@@ -138,7 +138,15 @@ static bool sync_claim(struct ctl *c, const char *ns, const char *name)
         json_decref(pvc);
         return true;
     }
-    json_t *pods = ctl_list(c, "pods", ns, name); /* the pods whose bytes hold the name */
+    /* The pods that may name it: those whose bytes hold its name, and for
+     * a generic ephemeral volume's claim (POD-VOLUME, owned by its pod)
+     * that pod, whose bytes need not hold the joined name. */
+    json_t *pods = ctl_list(c, "pods", ns, name), *ref = ctl_controller_ref(pvc);
+    if (ref && strcmp(ctl_str(ref, "kind"), "Pod") == 0) {
+        json_t *owner = ctl_get(c, "pods", ns, ctl_str(ref, "name"));
+        if (owner)
+            json_array_append_new(pods, owner);
+    }
     bool in_use = ctl_pvc_in_use(pvc, pods);
     json_decref(pods);
     if (in_use) {
