@@ -225,5 +225,8 @@ extern const struct ctl_def ctl_taint_eviction;    /* tainteviction.c */
 extern const struct ctl_def ctl_pod_gc;            /* podgc.c */
 extern const struct ctl_def ctl_volume_binder;     /* volumes.c */
 extern const struct ctl_def ctl_autoscaler;        /* autoscaler.c */
+extern const struct ctl_def ctl_kubernetes_service; /* kubesvc.c */
+extern const struct ctl_def ctl_pvc_protection;    /* protection.c */
+extern const struct ctl_def ctl_pv_protection;     /* protection.c */
 
 #endif

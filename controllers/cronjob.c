@@ -5,9 +5,14 @@
  * allows. The schedule is parsed by kube_cron_parse (the parser validation
  * uses: one bit per allowed minute, hour, day of month, month and day of
  * week, robfig/cron's rule that the two day fields combine with AND when
- * either is "*", else OR; descriptors; "@every D"). Times are UTC:
- * spec.timeZone may only name UTC (another zone gets an UnknownTimeZone
- * Warning and no runs).
+ * either is "*", else OR; descriptors; "@every D"). Run times are
+ * robfig/cron's (SpecSchedule.Next, stepped field by field in local wall
+ * time) in spec.timeZone, UTC if unset: the zone is read from the system's
+ * TZif files (util/tz.c; `make deps` installs tzdata), so DST transitions
+ * behave as in Kubernetes (a time in a spring-forward gap is skipped, one
+ * repeated at a fall-back can run twice). A zone that cannot be loaded
+ * gets an UnknownTimeZone Warning and no runs. The Job's
+ * cronjob-scheduled-timestamp annotation is the run time in that zone.
  *
  * One sync, level-triggered: the CronJob's Jobs are the ones it controls;
  * status.active is made their unfinished ones (Kubernetes only reports an
@@ -58,77 +63,129 @@ static bool day_matches(const struct kube_cron *s, const struct tm *tm)
     return s->dom_star || s->dow_star ? dom && dow : dom || dow;
 }
 
-static int64_t from_tm(struct tm *tm)
+/* The local wall-clock fields of Unix time t in tz (NULL: UTC). */
+static void local_tm(const struct util_tz *tz, int64_t t, struct tm *tm)
 {
-    return (int64_t)timegm(tm);
+    time_t x = (time_t)(t + util_tz_offset(tz, t));
+    gmtime_r(&x, tm);
 }
 
-int64_t ctl_cron_next(const struct kube_cron *s, int64_t t)
+/* Go's time.Date(tm's fields, normalised, in tz); tm is refreshed to the
+ * local fields of the result. */
+static int64_t date_in(const struct util_tz *tz, struct tm *tm)
+{
+    int64_t t = util_tz_from_civil(tz, (int64_t)timegm(tm));
+    local_tm(tz, t, tm);
+    return t;
+}
+
+/* Go's t.Add(d) followed by a look at the local fields. */
+static int64_t add_s(const struct util_tz *tz, int64_t t, int64_t d, struct tm *tm)
+{
+    local_tm(tz, t + d, tm);
+    return t + d;
+}
+
+/* robfig/cron's SpecSchedule.Next in its location, step by step: months,
+ * then days (AddDate, midnight corrected after a DST change), hours and
+ * minutes (absolute steps), seconds (0 only); each field that does not
+ * match first truncates the smaller ones once, and a field wrapping around
+ * starts over from the month. So a time in a spring-forward gap is
+ * skipped, and one repeated at a fall-back may run twice, as in
+ * Kubernetes. */
+static int64_t next_in_zone(const struct kube_cron *s, const struct util_tz *tz, int64_t t)
+{
+    struct tm tm;
+    int64_t x = add_s(tz, t, 1, &tm);
+    int year_limit = tm.tm_year + 5;
+    bool added = false;
+wrap:
+    if (tm.tm_year > year_limit)
+        return -1;
+    while (!bit(s->month, tm.tm_mon + 1)) {
+        if (!added) {
+            added = true;
+            tm.tm_mday = 1;
+            tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+            x = date_in(tz, &tm);
+        }
+        tm.tm_mon++;
+        x = date_in(tz, &tm);
+        if (tm.tm_mon == 0)
+            goto wrap;
+    }
+    while (!day_matches(s, &tm)) {
+        if (!added) {
+            added = true;
+            tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+            x = date_in(tz, &tm);
+        }
+        tm.tm_mday++;
+        x = date_in(tz, &tm);
+        if (tm.tm_hour != 0) /* a DST change moved midnight */
+            x = add_s(tz, x, (tm.tm_hour > 12 ? 24 - tm.tm_hour : -tm.tm_hour) * 3600LL, &tm);
+        if (tm.tm_mday == 1)
+            goto wrap;
+    }
+    while (!bit(s->hour, tm.tm_hour)) {
+        if (!added) {
+            added = true;
+            tm.tm_min = tm.tm_sec = 0;
+            x = date_in(tz, &tm);
+        }
+        x = add_s(tz, x, 3600, &tm);
+        if (tm.tm_hour == 0)
+            goto wrap;
+    }
+    while (!bit(s->minute, tm.tm_min)) {
+        if (!added) {
+            added = true;
+            x = add_s(tz, x - (x % 60 + 60) % 60, 0, &tm); /* Truncate(time.Minute) */
+        }
+        x = add_s(tz, x, 60, &tm);
+        if (tm.tm_min == 0)
+            goto wrap;
+    }
+    if (tm.tm_sec != 0) { /* the standard parser allows second 0 only */
+        added = true;
+        x = add_s(tz, x, 60 - tm.tm_sec, &tm);
+        goto wrap;
+    }
+    return x;
+}
+
+int64_t ctl_cron_next(const struct kube_cron *s, const struct util_tz *tz, int64_t t)
 {
     if (s->every_s > 0)
         return t + s->every_s;
-    int64_t x = (t >= 0 ? t / 60 : (t - 59) / 60) * 60 + 60, limit = x + CRON_HORIZON_S;
-    while (x <= limit) {
-        time_t tt = (time_t)x;
-        struct tm tm;
-        gmtime_r(&tt, &tm);
-        if (!bit(s->month, tm.tm_mon + 1)) { /* the first minute of the next month */
-            tm.tm_mday = 1;
-            tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-            tm.tm_mon++;
-            x = from_tm(&tm);
-        } else if (!day_matches(s, &tm)) {
-            tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-            tm.tm_mday++;
-            x = from_tm(&tm);
-        } else if (!bit(s->hour, tm.tm_hour)) {
-            tm.tm_min = tm.tm_sec = 0;
-            tm.tm_hour++;
-            x = from_tm(&tm);
-        } else if (!bit(s->minute, tm.tm_min)) {
-            x += 60;
-        } else {
-            return x;
-        }
-    }
-    return -1;
+    return next_in_zone(s, tz, t);
 }
 
-int64_t ctl_cron_prev(const struct kube_cron *s, int64_t t)
+int64_t ctl_cron_prev(const struct kube_cron *s, const struct util_tz *tz, int64_t t)
 {
+    /* robfig/cron has no Prev: the last Next at or before t, searched from
+     * ever longer windows back, so a window holds few run times. */
+    static const int64_t windows[] = {3600, 86400, 32 * 86400, 367 * 86400, CRON_HORIZON_S};
     if (s->every_s > 0)
         return -1; /* a constant delay has no fixed times */
-    int64_t x = (t >= 0 ? t / 60 : (t - 59) / 60) * 60, limit = x - CRON_HORIZON_S;
-    while (x >= limit) {
-        time_t tt = (time_t)x;
-        struct tm tm;
-        gmtime_r(&tt, &tm);
-        if (!bit(s->month, tm.tm_mon + 1)) { /* the last minute of the previous month */
-            tm.tm_mday = 1;
-            tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-            x = from_tm(&tm) - 60;
-        } else if (!day_matches(s, &tm)) {
-            tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-            x = from_tm(&tm) - 60;
-        } else if (!bit(s->hour, tm.tm_hour)) {
-            tm.tm_min = tm.tm_sec = 0;
-            x = from_tm(&tm) - 60;
-        } else if (!bit(s->minute, tm.tm_min)) {
-            x -= 60;
-        } else {
-            return x;
-        }
+    for (size_t i = 0; i < sizeof windows / sizeof windows[0]; i++) {
+        int64_t x = next_in_zone(s, tz, t - windows[i]), y;
+        if (x < 0 || x > t)
+            continue;
+        while ((y = next_in_zone(s, tz, x)) >= 0 && y <= t)
+            x = y;
+        return x;
     }
     return -1;
 }
 
-int64_t ctl_cron_most_recent(const struct kube_cron *s, int64_t earliest, int64_t now,
-                             int64_t deadline_s, int64_t *missed)
+int64_t ctl_cron_most_recent(const struct kube_cron *s, const struct util_tz *tz, int64_t earliest,
+                             int64_t now, int64_t deadline_s, int64_t *missed)
 {
     *missed = 0;
     if (deadline_s >= 0 && now - deadline_s > earliest)
         earliest = now - deadline_s; /* nothing older may still start */
-    int64_t t1 = ctl_cron_next(s, earliest);
+    int64_t t1 = ctl_cron_next(s, tz, earliest);
     if (t1 < 0 || t1 > now)
         return -1;
     if (s->every_s > 0) {
@@ -136,12 +193,12 @@ int64_t ctl_cron_most_recent(const struct kube_cron *s, int64_t earliest, int64_
         *missed = k + 1;
         return t1 + k * s->every_s;
     }
-    int64_t t2 = ctl_cron_next(s, t1);
+    int64_t t2 = ctl_cron_next(s, tz, t1);
     if (t2 < 0 || t2 > now)
         *missed = 1;
     else
         *missed = (now - t1) / (t2 - t1) + 1; /* Kubernetes' rough count */
-    return ctl_cron_prev(s, now);
+    return ctl_cron_prev(s, tz, now);
 }
 
 /* ---- jobs ---- */
@@ -176,13 +233,29 @@ void ctl_cron_job_name(const char *cronjob, int64_t scheduled, char *buf, size_t
     snprintf(buf, len, "%s-%lld", cronjob, (long long)(scheduled / 60));
 }
 
-json_t *ctl_cron_new_job(json_t *cronjob, int64_t scheduled)
+/* RFC 3339 in tz, as Go formats it: "Z" for a zero offset, else ±hh:mm. */
+static void time_format_in(const struct util_tz *tz, int64_t s, char *buf, size_t len)
+{
+    int32_t off = util_tz_offset(tz, s);
+    if (off == 0) {
+        time_format(s, buf, len);
+        return;
+    }
+    struct tm tm;
+    local_tm(tz, s, &tm);
+    char local[24];
+    strftime(local, sizeof local, "%Y-%m-%dT%H:%M:%S", &tm);
+    int32_t a = off < 0 ? -off : off;
+    snprintf(buf, len, "%s%c%02d:%02d", local, off < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
+}
+
+json_t *ctl_cron_new_job(json_t *cronjob, const struct util_tz *tz, int64_t scheduled)
 {
     json_t *tmpl = json_object_get(json_object_get(cronjob, "spec"), "jobTemplate");
     json_t *tmd = md_of(tmpl), *md = json_object();
-    char name[300], when[32];
+    char name[300], when[40];
     ctl_cron_job_name(ctl_str(md_of(cronjob), "name"), scheduled, name, sizeof name);
-    time_format(scheduled, when, sizeof when);
+    time_format_in(tz, scheduled, when, sizeof when);
     json_t *labels = json_object_get(tmd, "labels"), *ann = json_object_get(tmd, "annotations");
     json_object_set_new(md, "name", json_string(name));
     json_object_set_new(md, "namespace", json_string(ctl_str(md_of(cronjob), "namespace")));
@@ -375,9 +448,10 @@ static bool replace_active(struct ctl *c, json_t *cj, json_t *status, json_t *jo
 }
 
 /* Creates the run at `when`; true when it exists (created now or before). */
-static bool run_job(struct ctl *c, json_t *cj, json_t *status, int64_t when)
+static bool run_job(struct ctl *c, json_t *cj, const struct util_tz *tz, json_t *status,
+                    int64_t when)
 {
-    json_t *job = ctl_cron_new_job(cj, when), *reply = NULL;
+    json_t *job = ctl_cron_new_job(cj, tz, when), *reply = NULL;
     const char *ns = ctl_str(md_of(cj), "namespace");
     char path[600], name[300];
     snprintf(name, sizeof name, "%s", ctl_str(md_of(job), "name"));
@@ -414,18 +488,12 @@ static bool run_job(struct ctl *c, json_t *cj, json_t *status, int64_t when)
     return ok;
 }
 
-/* The schedule part of syncCronJob; returns false on a failed write and
- * sets *requeue_s (> 0) to the next run time from now. */
-static bool schedule(struct ctl *c, json_t *cj, json_t *status, json_t *jobs, int64_t now,
-                     int64_t *requeue_s)
+/* The schedule part of syncCronJob in zone tz; returns false on a failed
+ * write and sets *requeue_s (> 0) to the next run time from now. */
+static bool schedule_in(struct ctl *c, json_t *cj, const struct util_tz *tz, json_t *status,
+                        json_t *jobs, int64_t now, int64_t *requeue_s)
 {
     json_t *spec = json_object_get(cj, "spec");
-    const char *tz = json_string_value(json_object_get(spec, "timeZone"));
-    if (tz && !utc_zone(tz)) {
-        ctl_event(c, "cronjobs", cj, "Warning", "UnknownTimeZone",
-                  "invalid timeZone: \"%s\": only UTC is supported", tz);
-        return true;
-    }
     struct kube_cron s;
     char err[256];
     const char *why = kube_cron_parse(ctl_str(spec, "schedule"), &s, err, sizeof err);
@@ -439,8 +507,8 @@ static bool schedule(struct ctl *c, json_t *cj, json_t *status, json_t *jobs, in
         earliest = time_s(ctl_str(md_of(cj), "creationTimestamp"));
     json_t *sds = json_object_get(spec, "startingDeadlineSeconds");
     int64_t deadline = json_is_integer(sds) ? json_integer_value(sds) : -1, missed;
-    int64_t when = ctl_cron_most_recent(&s, earliest, now, deadline, &missed);
-    int64_t next = ctl_cron_next(&s, now);
+    int64_t when = ctl_cron_most_recent(&s, tz, earliest, now, deadline, &missed);
+    int64_t next = ctl_cron_next(&s, tz, now);
     if (next > 0)
         *requeue_s = next - now;
     if (when < 0)
@@ -468,7 +536,27 @@ static bool schedule(struct ctl *c, json_t *cj, json_t *status, json_t *jobs, in
     }
     if (str_eq(policy, "Replace") && !replace_active(c, cj, status, jobs))
         return false;
-    return run_job(c, cj, status, when);
+    return run_job(c, cj, tz, status, when);
+}
+
+/* The schedule part of syncCronJob: in spec.timeZone (UTC if unset), read
+ * from the system's zoneinfo; a zone that cannot be loaded gets an
+ * UnknownTimeZone Warning and no runs, as in Kubernetes. */
+static bool schedule(struct ctl *c, json_t *cj, json_t *status, json_t *jobs, int64_t now,
+                     int64_t *requeue_s)
+{
+    const char *name = json_string_value(json_object_get(json_object_get(cj, "spec"),
+                                                         "timeZone"));
+    struct util_tz *tz = NULL;
+    char err[300];
+    if (name && !utc_zone(name) && !(tz = util_tz_load(NULL, name, err, sizeof err))) {
+        ctl_event(c, "cronjobs", cj, "Warning", "UnknownTimeZone", "invalid timeZone: \"%s\": %s",
+                  name, err);
+        return true;
+    }
+    bool ok = schedule_in(c, cj, tz, status, jobs, now, requeue_s);
+    util_tz_free(tz);
+    return ok;
 }
 
 /* Deletes the finished Jobs beyond the history limits. */

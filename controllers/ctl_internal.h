@@ -387,24 +387,27 @@ bool ctl_job_settle(json_t *status, json_t *pods, json_t *final, bool reached_ma
                     int64_t now_ms, bool *finished);
 
 struct kube_cron;
-/* The first minute (Unix s) strictly after t the schedule allows, or -1
- * if none within 5 years (@every: t + delay, whole seconds). */
-int64_t ctl_cron_next(const struct kube_cron *s, int64_t t);
-/* The last minute at or before t the schedule allows, or -1. */
-int64_t ctl_cron_prev(const struct kube_cron *s, int64_t t);
+struct util_tz;
+/* The first run time (Unix s) strictly after t the schedule allows in zone
+ * tz (NULL: UTC), as robfig/cron's Next finds it, or -1 if none within 5
+ * years (@every: t + delay, whole seconds). */
+int64_t ctl_cron_next(const struct kube_cron *s, const struct util_tz *tz, int64_t t);
+/* The last run time at or before t (the last Next result <= t), or -1. */
+int64_t ctl_cron_prev(const struct kube_cron *s, const struct util_tz *tz, int64_t t);
 /* mostRecentScheduleTime: the latest run time in (earliest, now], where
  * earliest is lastScheduleTime (else creationTimestamp) raised to
  * now - startingDeadlineSeconds when that is set (deadline_s >= 0); -1 if
  * none. *missed gets how many run times were missed (rough, as
  * Kubernetes counts them). */
-int64_t ctl_cron_most_recent(const struct kube_cron *s, int64_t earliest, int64_t now,
-                             int64_t deadline_s, int64_t *missed);
+int64_t ctl_cron_most_recent(const struct kube_cron *s, const struct util_tz *tz, int64_t earliest,
+                             int64_t now, int64_t deadline_s, int64_t *missed);
 /* The name of the Job a CronJob runs at scheduled (Unix s): NAME-MINUTES. */
 void ctl_cron_job_name(const char *cronjob, int64_t scheduled, char *buf, size_t len);
 /* The Job a CronJob runs at scheduled: its jobTemplate's labels,
- * annotations (plus batch.kubernetes.io/cronjob-scheduled-timestamp) and
- * spec, the CronJob as controller. New. */
-json_t *ctl_cron_new_job(json_t *cronjob, int64_t scheduled);
+ * annotations (plus batch.kubernetes.io/cronjob-scheduled-timestamp, the
+ * time in zone tz as Go's RFC 3339) and spec, the CronJob as controller.
+ * New. */
+json_t *ctl_cron_new_job(json_t *cronjob, const struct util_tz *tz, int64_t scheduled);
 /* The names of the finished jobs (an array; borrowed from jobs, oldest
  * first) beyond the history limits: successful ones past
  * successfulJobsHistoryLimit, failed past failedJobsHistoryLimit. New
@@ -444,7 +447,16 @@ struct ctl_ds_plan {
     json_t *delete_pods;
 };
 void ctl_ds_plan_manage(json_t *ds, json_t *nodes, json_t *pods, const char *hash,
-                        struct ctl_ds_plan *out);
+                        int64_t now_ms, struct ctl_ds_plan *out);
+/* AllowsSurge: a RollingUpdate whose maxSurge is not 0. */
+bool ctl_ds_allows_surge(json_t *ds);
+/* rollingUpdate() with maxSurge > 0 (ds must allow surge): the nodes to
+ * give a new pod beside their old one, and the old pods to delete (their
+ * new pod is available, or they are unavailable on a node that should not
+ * run one, ...); *wait_ms is when the next surging pod becomes available
+ * (-1: none waits). now_ms is wall time. */
+void ctl_ds_plan_surge(json_t *ds, json_t *nodes, json_t *pods, const char *hash,
+                       int64_t now_ms, struct ctl_ds_plan *out, int64_t *wait_ms);
 /* rollingUpdate() with maxSurge 0: the old pods to delete now (a new
  * array of pod objects); now_ms is wall time, for minReadySeconds. */
 json_t *ctl_ds_plan_rolling(json_t *ds, json_t *nodes, json_t *pods, const char *hash,
@@ -623,5 +635,41 @@ int32_t ctl_hpa_normalize(json_t *hpa, struct ctl_hpa_history *h, int32_t curren
 /* storeScaleEvent: records a rescale from -> to (only with spec.behavior). */
 void ctl_hpa_record_scale(json_t *hpa, struct ctl_hpa_history *h, int32_t from, int32_t to,
                           int64_t now_ms);
+
+/* ---- protection.c ---- */
+
+/* pvc-protection: whether a pod of pods (any namespace; those of other
+ * namespaces are ignored) that is not Succeeded or Failed names pvc in
+ * spec.volumes (persistentVolumeClaim.claimName, or a generic ephemeral
+ * volume's claim POD-VOLUME). */
+bool ctl_pvc_in_use(json_t *pvc, json_t *pods);
+/* pv-protection: whether pv is Bound (status.phase) to claim (the object
+ * its claimRef names, NULL if absent) with the uid the claimRef holds. */
+bool ctl_pv_in_use(json_t *pv, json_t *claim);
+
+/* ---- kubesvc.c ---- */
+
+/* The `kubernetes` Service's clusterIP: the first address of the service
+ * range (10.96.0.0/16, server/write.c), as Kubernetes gives it the first
+ * address of --service-cluster-ip-range; the random allocator never picks
+ * it. */
+#define CTL_KUBESVC_IP "10.96.0.1"
+/* The API endpoints of the voters in a GET /cluster/status reply: a new
+ * array of {"ip", "port"}, sorted by port then ip, without duplicates;
+ * members whose API URL is not http://IPv4:PORT are left out. */
+json_t *ctl_kubesvc_members(json_t *status);
+/* The port most of those members serve on (ties: the smallest); 0 if none. */
+int ctl_kubesvc_target_port(json_t *members);
+/* What to write for Service default/kubernetes, Endpoints default/kubernetes:
+ * NULL if cur (NULL: absent) is right already; else the object to create
+ * (no resourceVersion) or cur corrected (ports, type and labels of the
+ * Service; subsets and labels of the Endpoints). New. */
+json_t *ctl_kubesvc_service(json_t *cur, int target_port);
+json_t *ctl_kubesvc_endpoints(json_t *cur, json_t *members);
+/* Of our existing slices (borrowed), those to write (*write, new: created
+ * if without a resourceVersion) and those to delete (*remove): one slice
+ * per member port, "kubernetes" for target_port, "kubernetes-PORT" else. */
+void ctl_kubesvc_slices(json_t *existing, json_t *members, int target_port, json_t **write,
+                        json_t **remove);
 
 #endif

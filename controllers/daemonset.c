@@ -24,9 +24,20 @@
  *     are deleted. Bosun has no pod garbage collector, so daemon pods whose
  *     node no longer exists are deleted here too (Kubernetes' PodGC does it
  *     for scheduled ones);
- *  3. RollingUpdate (maxSurge 0): old pods are deleted while the number of
- *     unavailable daemon pods stays within maxUnavailable; the next
- *     manage creates their replacements. OnDelete leaves old pods alone;
+ *  3. RollingUpdate with maxSurge 0: old pods are deleted while the
+ *     number of unavailable daemon pods stays within maxUnavailable; the
+ *     next manage creates their replacements. With maxSurge > 0 (then
+ *     maxUnavailable is 0: validation) the new pod starts beside the old
+ *     one instead (update.go's surge branch): a node whose old pod is not
+ *     available gets its new pod at once; of the nodes whose old pod is
+ *     available, as many as maxSurge (of the desired nodes, rounding up)
+ *     minus the nodes already surging (new pod not yet available, or
+ *     excess pods) get theirs; once a new pod is available (Ready for
+ *     minReadySeconds) the old one on its node is deleted, and the sync is
+ *     queued again for when the next surging pod becomes available. Manage
+ *     then keeps two pods on a node only while the oldest new one is not
+ *     available and the oldest old one is Ready. OnDelete leaves old pods
+ *     alone;
  *  4. status: desired/current/misscheduled/ready/available/updated/
  *     unavailable numbers and observedGeneration;
  *  5. old ControllerRevisions beyond revisionHistoryLimit are deleted,
@@ -49,7 +60,7 @@
  * (pod-template-generation label) is the DaemonSet's
  * deprecated.daemonset.template.generation annotation when
  * present, else its metadata.generation: bosun's API server does not keep
- * a separate template generation. maxSurge > 0 is treated as 0. */
+ * a separate template generation. */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,8 +355,67 @@ static void group_free(struct umap *m)
     umap_free(m);
 }
 
-/* podsShouldBeOnNode without surge. */
-static void plan_node(json_t *ds, json_t *node, json_t *here, struct ctl_ds_plan *out)
+/* intstr.GetScaledValueFromIntOrPercent, rounding up. */
+static long scaled(json_t *v, long total)
+{
+    if (json_is_integer(v))
+        return (long)json_integer_value(v);
+    const char *s = json_string_value(v);
+    if (!s)
+        return 0;
+    char *end;
+    long pct = strtol(s, &end, 10);
+    if (*end == '%')
+        return (pct * total + 99) / 100;
+    return pct;
+}
+
+/* SurgeCount: a RollingUpdate's maxSurge scaled to total (rounding up);
+ * 0 for any other strategy. */
+static long surge_count(json_t *ds, long total)
+{
+    json_t *strategy = at(ds, "spec", "updateStrategy");
+    if (strcmp(ctl_str(strategy, "type"), "RollingUpdate") != 0)
+        return 0;
+    return scaled(json_object_get(json_object_get(strategy, "rollingUpdate"), "maxSurge"), total);
+}
+
+bool ctl_ds_allows_surge(json_t *ds)
+{
+    return surge_count(ds, 1) > 0;
+}
+
+static int64_t min_ready_s(json_t *ds)
+{
+    return json_integer_value(at(ds, "spec", "minReadySeconds"));
+}
+
+/* podsShouldBeOnNode's surge rule for running (oldest first): the oldest
+ * new and the oldest old pod may stay together, until the new one is
+ * available or the old one is not Ready; every other pod goes. (New =
+ * ctl_ds_pod_updated, the rolling update's test, so both agree.) */
+static void plan_surge_node(json_t *ds, json_t *running, const char *hash, int64_t now_ms,
+                            struct ctl_ds_plan *out)
+{
+    assert(ctl_ds_allows_surge(ds));
+    json_t *oldest_new = NULL, *oldest_old = NULL, *p;
+    size_t i;
+    json_array_foreach(running, i, p)
+    {
+        json_t **slot = ctl_ds_pod_updated(ds, p, hash) ? &oldest_new : &oldest_old;
+        if (*slot)
+            json_array_append(out->delete_pods, p);
+        else
+            *slot = p;
+    }
+    if (oldest_new && oldest_old &&
+        (!ctl_pod_ready(oldest_old) || ctl_pod_available(oldest_new, min_ready_s(ds), now_ms)))
+        json_array_append(out->delete_pods, oldest_old);
+}
+
+/* podsShouldBeOnNode. */
+static void plan_node(json_t *ds, json_t *node, json_t *here, const char *hash, int64_t now_ms,
+                      struct ctl_ds_plan *out)
 {
     bool cont, run = ctl_ds_node_should_run(ds, node, &cont);
     json_t *p;
@@ -363,8 +433,11 @@ static void plan_node(json_t *ds, json_t *node, json_t *here, struct ctl_ds_plan
             else
                 json_array_append(running, p);
         }
-        for (i = 1; i < json_array_size(running); i++) /* keep the oldest */
-            json_array_append(out->delete_pods, json_array_get(running, i));
+        if (ctl_ds_allows_surge(ds))
+            plan_surge_node(ds, running, hash, now_ms, out);
+        else
+            for (i = 1; i < json_array_size(running); i++) /* keep the oldest */
+                json_array_append(out->delete_pods, json_array_get(running, i));
         json_decref(running);
     } else if (here) {
         json_array_foreach(here, i, p) if (!deleting(p)) json_array_append(out->delete_pods, p);
@@ -372,9 +445,8 @@ static void plan_node(json_t *ds, json_t *node, json_t *here, struct ctl_ds_plan
 }
 
 void ctl_ds_plan_manage(json_t *ds, json_t *nodes, json_t *pods, const char *hash,
-                        struct ctl_ds_plan *out)
+                        int64_t now_ms, struct ctl_ds_plan *out)
 {
-    (void)hash;
     out->create_nodes = json_array();
     out->delete_pods = json_array();
     struct umap by_node = {0}, present = {0};
@@ -384,7 +456,7 @@ void ctl_ds_plan_manage(json_t *ds, json_t *nodes, json_t *pods, const char *has
     json_array_foreach(nodes, i, node)
     {
         umap_put(&present, name_of(node), node);
-        plan_node(ds, node, umap_get(&by_node, name_of(node)), out);
+        plan_node(ds, node, umap_get(&by_node, name_of(node)), hash, now_ms, out);
     }
     /* Pods for nodes that are gone: never scheduled ones (Kubernetes'
      * getUnscheduledPodsWithoutNode) and, for want of a pod GC, bound ones. */
@@ -399,21 +471,6 @@ void ctl_ds_plan_manage(json_t *ds, json_t *nodes, json_t *pods, const char *has
     }
     umap_free(&present);
     group_free(&by_node);
-}
-
-/* intstr.GetScaledValueFromIntOrPercent, rounding up. */
-static long scaled(json_t *v, long total)
-{
-    if (json_is_integer(v))
-        return (long)json_integer_value(v);
-    const char *s = json_string_value(v);
-    if (!s)
-        return 0;
-    char *end;
-    long pct = strtol(s, &end, 10);
-    if (*end == '%')
-        return (pct * total + 99) / 100;
-    return pct;
 }
 
 /* The new and old pod on a node (findUpdatedPodsOnNode); false if there
@@ -461,6 +518,20 @@ static void rolling_node(struct rolling *r, json_t *here)
     }
 }
 
+/* How many of nodes should run a daemon pod (desiredNumberScheduled). */
+static long desired_nodes(json_t *ds, json_t *nodes)
+{
+    long desired = 0;
+    json_t *node;
+    size_t i;
+    json_array_foreach(nodes, i, node)
+    {
+        bool cont;
+        desired += ctl_ds_node_should_run(ds, node, &cont);
+    }
+    return desired;
+}
+
 json_t *ctl_ds_plan_rolling(json_t *ds, json_t *nodes, json_t *pods, const char *hash,
                             int64_t now_ms)
 {
@@ -469,15 +540,9 @@ json_t *ctl_ds_plan_rolling(json_t *ds, json_t *nodes, json_t *pods, const char 
                         json_array(), json_array()};
     struct umap by_node = {0}, seen = {0};
     group_by_node(pods, &by_node);
-    long desired = 0;
+    long desired = desired_nodes(ds, nodes);
     json_t *node;
     size_t i;
-    json_array_foreach(nodes, i, node)
-    {
-        bool cont;
-        if (ctl_ds_node_should_run(ds, node, &cont))
-            desired++;
-    }
     json_t *ru = json_object_get(at(ds, "spec", "updateStrategy"), "rollingUpdate");
     r.max_unavailable = scaled(json_object_get(ru, "maxUnavailable"), desired);
     if (desired > 0 && r.max_unavailable <= 0)
@@ -503,6 +568,93 @@ json_t *ctl_ds_plan_rolling(json_t *ds, json_t *nodes, json_t *pods, const char 
     umap_free(&seen);
     group_free(&by_node);
     return r.replace;
+}
+
+/* One surge round's tally (update.go's rollingUpdate, maxSurge > 0). */
+struct surge {
+    json_t *ds;
+    const char *hash;
+    int64_t now_ms;
+    long num_surge;      /* nodes surging already (or with excess pods) */
+    long num_available;  /* nodes whose old (else new) pod is available */
+    json_t *keep_until;  /* new pods surging: ready, waiting for minReadySeconds */
+    json_t *should_not_run; /* available old pods on nodes that should not run one */
+    json_t *allowed;     /* nodes whose old pod is unavailable: a new pod at once */
+    json_t *candidates;  /* nodes whose old pod is available: within maxSurge */
+};
+
+static bool surge_available(struct surge *g, json_t *pod)
+{
+    return ctl_pod_available(pod, min_ready_s(g->ds), g->now_ms);
+}
+
+/* One node's part: its pods here (not NULL), node the Node object. */
+static void surge_node(struct surge *g, json_t *node, json_t *here, struct ctl_ds_plan *out)
+{
+    json_t *np, *op;
+    bool cont;
+    if (!updated_on_node(g->ds, here, g->hash, &np, &op)) {
+        g->num_surge++; /* manage sorts the excess out first */
+        return;
+    }
+    if (op || np)
+        g->num_available += surge_available(g, op ? op : np);
+    if (!op)
+        return; /* up to date, or manage creates it */
+    bool run = ctl_ds_node_should_run(g->ds, node, &cont);
+    if (np) {
+        if (surge_available(g, np)) {
+            json_array_append(out->delete_pods, op); /* replaced */
+        } else {
+            g->num_surge++;
+            json_array_append(g->keep_until, np);
+        }
+    } else if (!surge_available(g, op)) {
+        if (run)
+            json_array_append_new(g->allowed, json_string(name_of(node)));
+        else
+            json_array_append(out->delete_pods, op);
+    } else if (run) {
+        json_array_append_new(g->candidates, json_string(name_of(node)));
+    } else {
+        json_array_append(g->should_not_run, op);
+    }
+}
+
+void ctl_ds_plan_surge(json_t *ds, json_t *nodes, json_t *pods, const char *hash,
+                       int64_t now_ms, struct ctl_ds_plan *out, int64_t *wait_ms)
+{
+    assert(ctl_ds_allows_surge(ds));
+    out->create_nodes = json_array();
+    out->delete_pods = json_array();
+    struct surge g = {ds, hash, now_ms, 0, 0, json_array(), json_array(), json_array(),
+                      json_array()};
+    struct umap by_node = {0};
+    group_by_node(pods, &by_node);
+    long desired = desired_nodes(ds, nodes);
+    json_t *node;
+    size_t i;
+    json_array_foreach(nodes, i, node)
+    {
+        json_t *here = umap_get(&by_node, name_of(node));
+        if (here)
+            surge_node(&g, node, here, out);
+    }
+    /* Pods on nodes that should not run one go only while enough others
+     * are available: with maxSurge the owner expects no gap. */
+    long deletable = g.num_available - desired;
+    for (i = 0; deletable > 0 && i < json_array_size(g.should_not_run); i++, deletable--)
+        json_array_append(out->delete_pods, json_array_get(g.should_not_run, i));
+    long room = surge_count(ds, desired) - g.num_surge;
+    json_array_extend(out->create_nodes, g.allowed);
+    for (i = 0; room > 0 && i < json_array_size(g.candidates); i++, room--)
+        json_array_append(out->create_nodes, json_array_get(g.candidates, i));
+    *wait_ms = ctl_rs_next_available_ms(ds, g.keep_until, now_ms);
+    json_decref(g.keep_until);
+    json_decref(g.should_not_run);
+    json_decref(g.allowed);
+    json_decref(g.candidates);
+    group_free(&by_node);
 }
 
 json_t *ctl_ds_status(json_t *ds, json_t *nodes, json_t *pods, const char *hash, int64_t now_ms)
@@ -965,6 +1117,30 @@ static bool selects_everything(json_t *ds)
            !json_array_size(json_object_get(sel, "matchExpressions"));
 }
 
+/* The surge rolling update's writes; *pods is read again after them. The
+ * sync comes back when the next surging pod becomes available (a pod
+ * turning Ready queues it anyway). */
+static bool rolling_surge(struct ctl *c, json_t *ds, json_t *nodes, json_t **pods,
+                          const char *hash, struct ctl_claimer *mp)
+{
+    struct ctl_ds_plan plan;
+    int64_t wait_ms;
+    ctl_ds_plan_surge(ds, nodes, *pods, hash, util_wall_ms(), &plan, &wait_ms);
+    bool ok = true;
+    if (json_array_size(plan.create_nodes) || json_array_size(plan.delete_pods)) {
+        ok = delete_pods(c, ds, plan.delete_pods);
+        ok &= create_pods(c, ds, plan.create_nodes, hash);
+        json_decref(*pods);
+        *pods = ctl_pods_kept(mp);
+    }
+    if (wait_ms >= 0)
+        ctl_enqueue_after(c, DS, "daemonsets", ctl_str(meta(ds), "namespace"), name_of(ds),
+                          (unsigned)wait_ms + 100);
+    json_decref(plan.create_nodes);
+    json_decref(plan.delete_pods);
+    return ok;
+}
+
 static bool sync_ds(struct ctl *c, json_t *ds, const struct kube_selector *sel)
 {
     char hash[16];
@@ -985,7 +1161,7 @@ static bool sync_ds(struct ctl *c, json_t *ds, const struct kube_selector *sel)
     }
     json_t *nodes = ctl_list(c, "nodes", NULL, NULL);
     struct ctl_ds_plan plan;
-    ctl_ds_plan_manage(ds, nodes, pods, hash, &plan);
+    ctl_ds_plan_manage(ds, nodes, pods, hash, util_wall_ms(), &plan);
     bool wrote = json_array_size(plan.create_nodes) || json_array_size(plan.delete_pods);
     bool ok = delete_pods(c, ds, plan.delete_pods);
     ok &= create_pods(c, ds, plan.create_nodes, hash);
@@ -995,7 +1171,10 @@ static bool sync_ds(struct ctl *c, json_t *ds, const struct kube_selector *sel)
         json_decref(pods);
         pods = ctl_pods_kept(&mp);
     }
-    if (ok && strcmp(ctl_str(at(ds, "spec", "updateStrategy"), "type"), "RollingUpdate") == 0) {
+    if (ok && ctl_ds_allows_surge(ds)) {
+        ok = rolling_surge(c, ds, nodes, &pods, hash, &mp);
+    } else if (ok &&
+               strcmp(ctl_str(at(ds, "spec", "updateStrategy"), "type"), "RollingUpdate") == 0) {
         json_t *old_pods = ctl_ds_plan_rolling(ds, nodes, pods, hash, util_wall_ms());
         if (json_array_size(old_pods)) {
             ok &= delete_pods(c, ds, old_pods);

@@ -36,7 +36,7 @@ static const struct ctl_def *const defs[] = {
     &ctl_garbage_collector, &ctl_namespace, &ctl_node_lifecycle, &ctl_taint_eviction, &ctl_pod_gc, &ctl_replicaset,
     &ctl_deployment,        &ctl_statefulset, &ctl_job,         &ctl_cronjob,
     &ctl_daemonset,         &ctl_endpoints,   &ctl_endpointslice, &ctl_volume_binder,
-    &ctl_autoscaler};
+    &ctl_autoscaler,        &ctl_kubernetes_service, &ctl_pvc_protection, &ctl_pv_protection};
 #define N_DEFS (sizeof defs / sizeof defs[0])
 
 struct work {

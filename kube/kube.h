@@ -254,4 +254,11 @@ bool kube_protobuf_micro_time(const char *type_name, const char *field);
 json_t *kube_protobuf_decode_message(const struct kube_type *t, const void *buf, size_t len,
                                      char *err, size_t errlen);
 
+/* ---- storage protection (server/admit.c, controllers/protection.c) ---- */
+
+/* The finalizers Kubernetes' StorageObjectInUseProtection admission puts on
+ * every new claim and volume, and its controllers remove once unused. */
+#define KUBE_PVC_PROTECTION_FINALIZER "kubernetes.io/pvc-protection"
+#define KUBE_PV_PROTECTION_FINALIZER "kubernetes.io/pv-protection"
+
 #endif

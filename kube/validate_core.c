@@ -13,6 +13,7 @@
  * How it works: one kv_check_<kind> per kind, and a kv_check_<kind>_update
  * for the kinds whose updates have rules, called from kube_validate's
  * table; they use the shared syntaxes, selectors and volume sources. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -266,7 +267,18 @@ void kv_check_service_update(struct vctx *c, json_t *obj, json_t *old)
     }
 }
 
-static void check_endpoint_address(struct vctx *c, json_t *addr)
+/* Whether ip is in 127.0.0.0/8 or is ::1. */
+static bool is_loopback_ip(const char *ip)
+{
+    unsigned char a[16];
+    static const unsigned char loop[16] = {[15] = 1};
+    if (inet_pton(AF_INET, ip, a) == 1)
+        return a[0] == 127;
+    return inet_pton(AF_INET6, ip, a) == 1 && !memcmp(a, loop, 16);
+}
+
+/* allow_loopback: the `kubernetes` Endpoints (see kv_check_endpoints). */
+static void check_endpoint_address(struct vctx *c, json_t *addr, bool allow_loopback)
 {
     const char *ip = jstr0(addr, "ip");
     kv_check_ip(c, "ip", ip);
@@ -276,9 +288,9 @@ static void check_endpoint_address(struct vctx *c, json_t *addr)
     if (json_is_string(node))
         kv_check_subdomain(c, "nodeName", json_string_value(node));
     size_t m = kv_path_child(c, "ip");
-    if (kv_is_ip(ip))
+    if (kv_is_ip(ip) && !(allow_loopback && is_loopback_ip(ip)))
         kv_check_non_special_ip(c, NULL, ip);
-    else
+    else if (!kv_is_ip(ip))
         kv_invalid(c, NULL, ip, "must be a valid IP address");
     kv_path_pop(c, m);
 }
@@ -297,28 +309,37 @@ static void check_endpoint_port(struct vctx *c, json_t *port, bool require_name)
         kv_unsupported(c, "protocol", proto, kv_protocols);
 }
 
-static void check_endpoint_list(struct vctx *c, json_t *subset, const char *list)
+static void check_endpoint_list(struct vctx *c, json_t *subset, const char *list,
+                                bool allow_loopback)
 {
     size_t i;
     json_t *e;
     json_array_foreach(jarr(subset, list), i, e) {
         size_t m1 = kv_path_child(c, list), m2 = kv_path_index(c, i);
-        check_endpoint_address(c, e);
+        check_endpoint_address(c, e, allow_loopback);
         kv_path_pop(c, m2);
         kv_path_pop(c, m1);
     }
 }
 
+/* One departure from ValidateEndpoints: the Endpoints default/kubernetes,
+ * which the leader writes with the API servers' addresses
+ * (controllers/kubesvc.c), may hold loopback addresses. Kubernetes refuses
+ * them because a proxy cannot forward to another host's loopback; bosun's
+ * servers commonly listen on 127.0.0.x (bosun up, the tests), and that
+ * object's job is to say where the API is. */
 void kv_check_endpoints(struct vctx *c, json_t *obj)
 {
     size_t mark = kv_path_child(c, "subsets"), i, j;
-    json_t *ss, *port;
+    json_t *ss, *port, *md = jobj(obj, "metadata");
+    bool api = strcmp(jstr0(md, "name"), "kubernetes") == 0 &&
+               strcmp(jstr0(md, "namespace"), "default") == 0;
     json_array_foreach(jarr(obj, "subsets"), i, ss) {
         size_t mi = kv_path_index(c, i);
         if (jsize(ss, "addresses") == 0 && jsize(ss, "notReadyAddresses") == 0)
             kv_required(c, NULL, "must specify `addresses` or `notReadyAddresses`");
-        check_endpoint_list(c, ss, "addresses");
-        check_endpoint_list(c, ss, "notReadyAddresses");
+        check_endpoint_list(c, ss, "addresses", api);
+        check_endpoint_list(c, ss, "notReadyAddresses", api);
         json_array_foreach(jarr(ss, "ports"), j, port) {
             size_t m1 = kv_path_child(c, "ports"), m2 = kv_path_index(c, j);
             check_endpoint_port(c, port, jsize(ss, "ports") > 1);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what bosun needs to build and test, idempotently (`make deps`).
 #
-# 1. Debian packages: installed with apt-get only when one is missing.
+# 1. Debian packages: installed with apt-get only when one is missing
+#    (tzdata: the zoneinfo files CronJobs' spec.timeZone is read from,
+#    util/tz.c).
 # 2. libraft: always the one built here, linked statically, never a system
 #    one. We fetch the `raft` source package of the Debian 13 (trixie) suite
 #    (0.22.1, which the patches are made against) with apt-get source, from
@@ -37,7 +39,7 @@ DEPS=$(cd "$DEPS" && pwd)
 PATCHES=$ROOT/scripts/libraft-patches
 PKGS="build-essential pkg-config libuv1-dev liblmdb-dev libmsgpack-dev libmicrohttpd-dev
       libjansson-dev libyaml-dev liblz4-dev libcmocka-dev python3-pytest lmdb-utils
-      dpkg-dev autoconf automake libtool patch curl iproute2 bc clang libjemalloc-dev"
+      dpkg-dev autoconf automake libtool patch curl iproute2 bc clang libjemalloc-dev tzdata"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 

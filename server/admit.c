@@ -24,11 +24,19 @@
  * storageclass.kubernetes.io/is-default-class "true" (or the beta
  * annotation), the newest one if several are. With no default class the
  * claim is left alone; the volume binder assigns a default class that
- * appears later (retroactive default assignment). */
+ * appears later (retroactive default assignment).
+ *
+ * And StorageObjectInUseProtection: a new PersistentVolumeClaim gets the
+ * finalizer kubernetes.io/pvc-protection and a new PersistentVolume
+ * kubernetes.io/pv-protection (once), so that deleting one only marks it
+ * until the pvc-protection controller sees no pod using the claim, or the
+ * pv-protection controller no claim bound to the volume
+ * (controllers/volumes.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "codec/codec.h"
+#include "kube/kube.h"
 #include "server/internal.h"
 
 #define SYSTEM_CLUSTER_CRITICAL 2000000000
@@ -210,4 +218,25 @@ void admit_pvc_default_class(struct server *s, json_t *pvc)
         json_object_set_new(spec, "storageClassName",
                             json_string(api_str(api_metadata(f.found), "name")));
     json_decref(f.found);
+}
+
+void admit_storage_protection(const char *plural, json_t *obj)
+{
+    const char *fin = strcmp(plural, "persistentvolumeclaims") == 0 ? KUBE_PVC_PROTECTION_FINALIZER
+                      : strcmp(plural, "persistentvolumes") == 0    ? KUBE_PV_PROTECTION_FINALIZER
+                                                                    : NULL;
+    json_t *md = api_metadata(obj);
+    if (!fin || !json_is_object(md))
+        return;
+    json_t *fins = json_object_get(md, "finalizers"), *f;
+    size_t i;
+    if (!json_is_array(fins)) {
+        if (fins && !json_is_null(fins))
+            return; /* malformed: validation answers it */
+        fins = json_array();
+        json_object_set_new(md, "finalizers", fins);
+    }
+    json_array_foreach(fins, i, f) if (json_is_string(f) && strcmp(json_string_value(f), fin) == 0)
+        return;
+    json_array_append_new(fins, json_string(fin));
 }

@@ -242,6 +242,10 @@ int admit_pod_priority(struct server *s, json_t *pod, bool may_block, char *msg,
 /* Kubernetes' DefaultStorageClass: a claim with no class gets the default
  * StorageClass's name, if there is a default class. */
 void admit_pvc_default_class(struct server *s, json_t *pvc);
+/* Kubernetes' StorageObjectInUseProtection: a new claim (plural
+ * "persistentvolumeclaims") or volume ("persistentvolumes") gets its
+ * protection finalizer; other objects are left alone. */
+void admit_storage_protection(const char *plural, json_t *obj);
 /* Kubernetes' DefaultTolerationSeconds: 300 s for not-ready/unreachable. */
 void admit_pod_default_tolerations(json_t *pod);
 /* The current object decoded, its revision and uid: 0, STORE_NOT_FOUND, -1. */

@@ -545,6 +545,7 @@ static bool admit(struct wctx *w, json_t *obj, struct werr *e)
 {
     if (strcmp(w->t->res->plural, "persistentvolumeclaims") == 0)
         admit_pvc_default_class(w->rq->srv, obj);
+    admit_storage_protection(w->t->res->plural, obj);
     if (strcmp(w->t->res->plural, "pods") != 0)
         return true;
     char msg[512];

@@ -87,4 +87,21 @@ void umap_free(struct umap *m);
 /* Parses "123", "1.5s", "200ms", "2m" into milliseconds; -1 on error. */
 long util_parse_duration_ms(const char *s);
 
+/* ---- time zones (tz.c): TZif files, no global TZ state ---- */
+
+struct util_tz;
+/* A zone from the bytes of a TZif file (RFC 8536, versions 1 to 4); NULL
+ * with the reason in err if they are not a well-formed one. */
+struct util_tz *util_tz_parse(const unsigned char *data, size_t len, char *err, size_t errlen);
+/* The zone named by an IANA name ("Europe/Paris") from dir (NULL:
+ * /usr/share/zoneinfo); NULL with Go's words in err ("unknown time zone
+ * X") if the name is not a zone name or its file is missing or malformed. */
+struct util_tz *util_tz_load(const char *dir, const char *name, char *err, size_t errlen);
+void util_tz_free(struct util_tz *tz);
+/* The offset east of UTC in seconds at Unix time t (tz NULL: UTC, 0). */
+int32_t util_tz_offset(const struct util_tz *tz, int64_t t);
+/* The Unix time of a local wall-clock time (its fields counted as if UTC,
+ * e.g. by timegm), resolved as Go's time.Date does in a gap or an overlap. */
+int64_t util_tz_from_civil(const struct util_tz *tz, int64_t civil);
+
 #endif

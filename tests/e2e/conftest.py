@@ -828,6 +828,12 @@ class ClusterPool:
                 # wait for them, so that a test starts from a quiet cluster.
                 wait_for("the members records and system namespaces",
                          lambda: ld.digest()["objects"] >= n + 4, 20)
+                # And the `kubernetes` Service's objects (controllers/kubesvc.c):
+                # one EndpointSlice per API port, the last thing it writes.
+                wait_for("the kubernetes Service's endpoints", lambda: len(ld.get(
+                    "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices"
+                    "?labelSelector=kubernetes.io/service-name%3Dkubernetes",
+                    timeout=5).json.get("items", [])) >= n, 20)
                 c.wait_converged(timeout=30)
         return c
 

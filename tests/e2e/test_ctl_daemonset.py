@@ -6,7 +6,10 @@ the pod that is there but gets no new one, a NoExecute taint evicts it,
 stopping the extra agent and deleting its nodes takes their pods away; a
 second DaemonSet with a nodeSelector follows node labels; and a rolling
 update of the image with maxUnavailable 2 completes under `kubectl
-rollout status`, never with more than two nodes short of an available pod.
+rollout status`, never with more than two nodes short of an available pod;
+with maxSurge 2 instead, the new pods start beside the old ones: no node is
+ever without a Ready pod and at most two nodes have two pods at once
+(maxSurge with maxUnavailable non-zero is refused).
 """
 import json
 import time
@@ -56,6 +59,21 @@ def placed_on(s, name, nodes):
     if where != sorted(nodes):
         return False
     return all(ready(p) for p in pods)
+
+
+def live_pods_after_each_event(events):
+    """Replays a pod watch: after each event, {name: pod} of the pods not
+    deleted nor being deleted."""
+    state = {}
+    for ev in events:
+        if ev["type"] not in ("ADDED", "MODIFIED", "DELETED"):
+            continue
+        p = ev["object"]
+        if ev["type"] == "DELETED" or p["metadata"].get("deletionTimestamp"):
+            state.pop(p["metadata"]["name"], None)
+        else:
+            state[p["metadata"]["name"]] = p
+        yield state
 
 
 def ds_status(s, name):
@@ -177,15 +195,8 @@ def test_daemonset_rolling_update(hollow_cluster):
     # Replay the watch: nodes with a Ready pod, once all 6 had one.
     time.sleep(0.5)
     w.close()
-    state, started, worst = {}, False, 6
-    for ev in w.events:
-        if ev["type"] not in ("ADDED", "MODIFIED", "DELETED"):
-            continue
-        p = ev["object"]
-        if ev["type"] == "DELETED" or p["metadata"].get("deletionTimestamp"):
-            state.pop(p["metadata"]["name"], None)
-        else:
-            state[p["metadata"]["name"]] = p
+    started, worst = False, 6
+    for state in live_pods_after_each_event(w.events):
         n = len({q["spec"].get("nodeName") for q in state.values() if ready(q)})
         started = started or n == 6
         if started:
@@ -211,6 +222,54 @@ def test_daemonset_rolling_update(hollow_cluster):
     assert sorted(mine.values()) == [2, 3], mine
     first = [p for p in ds_pods(fol, "roll")][0]
     assert mine["roll-" + first["metadata"]["labels"]["controller-revision-hash"]] == 3
+
+
+def test_daemonset_surge_update(hollow_cluster):
+    c = hollow_cluster
+    ld = c.leader()
+    fol = c.followers(ld)[0]
+    ensure_ns(ld, NS)
+    kc = c.kubectl(fol)
+    ds = daemonset("surge", {"app": "surge"})
+    ds["spec"]["minReadySeconds"] = 1
+    ds["spec"]["updateStrategy"]["rollingUpdate"] = {"maxUnavailable": 1, "maxSurge": 2}
+    bad = kc.run("apply", "-f", "-", input=json.dumps(ds), ok=False)
+    assert bad.returncode != 0 and "may not be set when maxUnavailable is non-zero" in bad.stderr
+    ds["spec"]["updateStrategy"]["rollingUpdate"] = {"maxUnavailable": 0, "maxSurge": 2}
+    kc.run("apply", "-f", "-", input=json.dumps(ds))
+    hollow = node_names(ld, "hollow-")
+    wait_for("surge on every node", lambda: placed_on(fol, "surge", hollow), 60)
+    kc.run("rollout", "status", "ds/surge", "-n", NS, "--timeout=60s")
+
+    w = ld.watch("/api/v1/namespaces/%s/pods" % NS, labelSelector="app=surge")
+    kc.run("set", "image", "ds/surge", "c=pause:2", "-n", NS)
+    out = kc.run("rollout", "status", "ds/surge", "-n", NS, "--timeout=90s", timeout=100).stdout
+    assert "successfully rolled out" in out, out
+    wait_for("one pause:2 pod per node", lambda: placed_on(fol, "surge", hollow) and all(
+        p["spec"]["containers"][0]["image"] == "pause:2" for p in ds_pods(fol, "surge")), 30)
+    time.sleep(0.5)
+    w.close()
+    # Replay: once all 6 nodes had a Ready pod, none lacks one; never more
+    # than 2 nodes with two live pods.
+    started, worst, most_doubled = False, 6, 0
+    for state in live_pods_after_each_event(w.events):
+        nodes = [ctl_node(q) for q in state.values()]
+        n = len({ctl_node(q) for q in state.values() if ready(q)})
+        started = started or n == 6
+        if started:
+            worst = min(worst, n)
+            most_doubled = max(most_doubled, len(nodes) - len(set(nodes)))
+    assert started and worst == 6, "a node without a Ready pod during a surge update: %d" % worst
+    assert 1 <= most_doubled <= 2, "nodes with two pods at once: %d" % most_doubled
+
+
+def ctl_node(p):
+    """The node a daemon pod is for: where it is bound, else its affinity's."""
+    if p["spec"].get("nodeName"):
+        return p["spec"]["nodeName"]
+    terms = p["spec"]["affinity"]["nodeAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    return terms[0]["matchFields"][0]["values"][0]
 
 
 def test_daemonset_adopts_orphan_and_releases_relabelled_pod(hollow_cluster):

@@ -18,6 +18,10 @@ bosun.dev/hollow-exit-code.
   boundary): creates NAME-<minutes> Jobs with the scheduled-timestamp
   annotation, lastScheduleTime and lastSuccessfulTime; the history limit
   deletes old Jobs; `kubectl create job --from=cronjob/x` works.
+- A CronJob in Asia/Kolkata (+05:30) whose lastScheduleTime is set two
+  hours back: its catch-up run is at the last top of a Kolkata hour (half
+  past in UTC), annotated in that zone's time; an unknown zone gets the
+  UnknownTimeZone Warning and no run.
 - Failover: the leader is killed -9 in the middle of a 10-completion Job;
   the new leader finishes it with succeeded exactly 10, 10 Succeeded pods,
   never more than 3 active."""
@@ -332,6 +336,43 @@ def test_cronjob(hollow_cluster):
     names = [j["metadata"]["name"] for j in cron_jobs(s, ns, uid)]
     assert len(names) == len(set(names))
     assert st["lastScheduleTime"]
+
+
+def test_cronjob_time_zone(hollow_cluster):
+    c = hollow_cluster
+    s = c.leader()
+    ns = "cron-tz"
+    ensure_ns(s, ns)
+    k = c.kubectl(c.followers(s)[0])
+    apply(k, ns, cronjob("kol", "0 * * * *", timeZone="Asia/Kolkata"))
+    apply(k, ns, cronjob("mars", "* * * * *", timeZone="Mars/Olympus_Mons"))
+    path = "/apis/batch/v1/namespaces/%s/cronjobs/kol" % ns
+    # Two hours back: the controller catches up with the latest run time.
+    back = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 7200))
+    for _ in range(20):
+        cj = s.get(path).json
+        cj.setdefault("status", {})["lastScheduleTime"] = back
+        r = s.req("PUT", path + "/status", cj)
+        if r.status == 200:
+            break
+        assert r.status == 409, r
+    uid = cj["metadata"]["uid"]
+    job = wait_for("the catch-up run", lambda: (cron_jobs(s, ns, uid) or [None])[0], 30)
+    t = int(job["metadata"]["name"].rsplit("-", 1)[1]) * 60
+    assert (t + 19800) % 3600 == 0, job["metadata"]["name"]  # a top of the hour in Kolkata
+    assert time.time() - 3600 < t <= time.time(), job["metadata"]["name"]
+    ann = job["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"]
+    assert ann == time.strftime("%Y-%m-%dT%H:%M:%S+05:30", time.gmtime(t + 19800)), ann
+
+    def unknown_zone():
+        ev = s.get("/api/v1/namespaces/%s/events?fieldSelector=involvedObject.name=mars"
+                   % ns).json["items"]
+        return [e for e in ev if e["reason"] == "UnknownTimeZone"]
+    ev = wait_for("the UnknownTimeZone warning", unknown_zone, 30)
+    assert ev[0]["type"] == "Warning" and "unknown time zone Mars/Olympus_Mons" in \
+        ev[0]["message"], ev
+    mars = s.get("/apis/batch/v1/namespaces/%s/cronjobs/mars" % ns).json
+    assert not cron_jobs(s, ns, mars["metadata"]["uid"])
 
 
 def test_job_survives_leader_failover(hollow_cluster):

@@ -15,8 +15,14 @@ the real kubectl, on a 3-server cluster with 6 hollow nodes.
   Delete volume and releases the Retain one; a WaitForFirstConsumer claim
   waits for a pod, then binds with node affinity to the pod's node.
 - Failover: the leader is killed while claims are being provisioned; the
-  new leader finishes, with exactly one volume per claim."""
+  new leader finishes, with exactly one volume per claim.
+- Protection: new claims and volumes get the pvc-protection and
+  pv-protection finalizers; a deleted claim stays (Terminating) while a
+  pod uses it, a deleted volume while it is bound to an existing claim;
+  the pod's deletion lets the claim go, and the claim's the volume; a
+  namespace holding a claim in use still empties and goes."""
 import json
+import time
 
 from conftest import ensure_ns, wait_for
 
@@ -48,6 +54,14 @@ def sc(name, policy="Delete", mode="Immediate", default=False, path=None):
     if path:
         o["parameters"] = {"path": path}
     return o
+
+
+def claim_pod(name, claim_name):
+    """A pod that mounts the claim claim_name."""
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}],
+                     "volumes": [{"name": "d",
+                                  "persistentVolumeClaim": {"claimName": claim_name}}]}}
 
 
 def apply(k, *objs, ns=None):
@@ -114,10 +128,18 @@ def test_static_binding_smallest_fit(hollow_cluster):
     assert phase(claim(f, ns, "shared")) == "Pending"
     ev = k.json("get", "events", "-n", ns, "--field-selector", "involvedObject.name=shared")
     assert any(e["reason"] == "FailedBinding" for e in ev["items"]), ev
-    # An 8Gi claim takes the 10Gi volume; deleting that volume loses it.
+    # An 8Gi claim takes the 10Gi volume. Deleting that volume only marks
+    # it while it is bound (pv-protection); once its finalizer is taken off
+    # by hand it goes, and the claim is lost.
     k.run("apply", "-n", ns, "-f", "-", input=json.dumps(pvc("eight", "8Gi", cls="")))
     assert wait_phase(f, ns, "eight", "Bound")["spec"]["volumeName"] == "st-10g"
     k.run("delete", "pv", "st-10g", "--wait=false")
+    time.sleep(1)
+    v = volume(f, "st-10g")
+    assert v["metadata"]["deletionTimestamp"], v
+    assert v["metadata"]["finalizers"] == ["kubernetes.io/pv-protection"], v
+    assert phase(claim(f, ns, "eight")) == "Bound"
+    k.run("patch", "pv", "st-10g", "--type=merge", "-p", '{"metadata":{"finalizers":null}}')
     got = wait_phase(f, ns, "eight", "Lost")
     ev = k.json("get", "events", "-n", ns, "--field-selector", "involvedObject.name=eight")
     assert any(e["reason"] == "ClaimLost" for e in ev["items"]), ev
@@ -174,10 +196,7 @@ def test_dynamic_provisioning(hollow_cluster):
         assert phase(claim(f, ns, "late")) == "Pending"
         ev = k.json("get", "events", "-n", ns, "--field-selector", "involvedObject.name=late")
         assert any(e["reason"] == "WaitForFirstConsumer" for e in ev["items"]), ev
-        k.run("apply", "-n", ns, "-f", "-", input=json.dumps(
-            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "user"},
-             "spec": {"containers": [{"name": "c", "image": "busybox"}],
-                      "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "late"}}]}}))
+        k.run("apply", "-n", ns, "-f", "-", input=json.dumps(claim_pod("user", "late")))
         got = wait_phase(f, ns, "late", "Bound")
         node = get(f, "/api/v1/namespaces/%s/pods/user" % ns)["spec"]["nodeName"]
         assert got["metadata"]["annotations"]["volume.kubernetes.io/selected-node"] == node
@@ -222,3 +241,36 @@ def test_provisioning_survives_failover(hollow_cluster):
     finally:
         k.run("delete", "pvc", "-n", ns, "--all", ok=False)
         k.run("delete", "sc", "hp-fo", ok=False)
+
+
+def test_storage_protection(hollow_cluster):
+    c = hollow_cluster
+    ld = c.leader()
+    f = c.followers(ld)[0]
+    k = c.kubectl(f)
+    ns = "vol-protect"
+    ensure_ns(f, ns)
+    apply(k, pv("pr-1g", "1Gi", labels={"use": "protect"}))
+    want = pvc("data", "1Gi", cls="")
+    want["spec"]["selector"] = {"matchLabels": {"use": "protect"}}
+    apply(k, want, claim_pod("user", "data"), ns=ns)
+    got = wait_phase(f, ns, "data", "Bound")
+    assert got["metadata"]["finalizers"] == ["kubernetes.io/pvc-protection"], got
+    assert volume(f, "pr-1g")["metadata"]["finalizers"] == ["kubernetes.io/pv-protection"]
+    # Both deleted while in use: only marked.
+    k.run("delete", "pvc", "-n", ns, "data", "--wait=false")
+    k.run("delete", "pv", "pr-1g", "--wait=false")
+    time.sleep(1.5)
+    got = claim(f, ns, "data")
+    assert got and got["metadata"]["deletionTimestamp"], got
+    assert "Terminating" in k.run("get", "pvc", "-n", ns, "data").stdout
+    v = volume(f, "pr-1g")
+    assert v and v["metadata"]["deletionTimestamp"] and phase(v) == "Bound", v
+    # The pod goes: then the claim, then the volume.
+    k.run("delete", "pod", "-n", ns, "user", "--wait=false")
+    wait_for("the claim gone", lambda: claim(f, ns, "data") is None, 30)
+    wait_for("the volume gone", lambda: volume(f, "pr-1g") is None, 30)
+    # A namespace with a claim in use still empties and goes.
+    apply(k, pvc("more", "1Gi", cls="nothing"), claim_pod("user2", "more"), ns=ns)
+    k.run("delete", "namespace", ns, "--wait=false")
+    wait_for("the namespace gone", lambda: get(f, "/api/v1/namespaces/" + ns) is None, 60)

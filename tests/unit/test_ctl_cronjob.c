@@ -18,6 +18,7 @@
 #include "controllers/ctl_internal.h"
 #include "kube/kube.h"
 #include "util/util.h"
+#include "tests/unit/test_json.h"
 
 static int64_t T(const char *rfc3339)
 {
@@ -39,7 +40,7 @@ static struct kube_cron S(const char *spec)
 static void assert_next(const char *spec, const char *from, const char *want)
 {
     struct kube_cron s = S(spec);
-    int64_t got = ctl_cron_next(&s, T(from));
+    int64_t got = ctl_cron_next(&s, NULL, T(from));
     if (got != T(want)) {
         char buf[32];
         time_t t = (time_t)got;
@@ -87,20 +88,20 @@ static void test_next(void **state)
     assert_next("0 0 * * mon", "2026-01-01T00:00:00Z", "2026-01-05T00:00:00Z");
     assert_next("0 12 * * *", "2026-12-31T23:00:00Z", "2027-01-01T12:00:00Z");
     struct kube_cron s = S("@every 90s");
-    assert_int_equal(ctl_cron_next(&s, 1000), 1090);
+    assert_int_equal(ctl_cron_next(&s, NULL, 1000), 1090);
 }
 
 static void test_prev(void **state)
 {
     struct kube_cron s = S("*/15 * * * *");
-    assert_int_equal(ctl_cron_prev(&s, T("2026-01-01T00:14:59Z")), T("2026-01-01T00:00:00Z"));
-    assert_int_equal(ctl_cron_prev(&s, T("2026-01-01T00:15:00Z")), T("2026-01-01T00:15:00Z"));
+    assert_int_equal(ctl_cron_prev(&s, NULL, T("2026-01-01T00:14:59Z")), T("2026-01-01T00:00:00Z"));
+    assert_int_equal(ctl_cron_prev(&s, NULL, T("2026-01-01T00:15:00Z")), T("2026-01-01T00:15:00Z"));
     s = S("0 0 1 * *");
-    assert_int_equal(ctl_cron_prev(&s, T("2026-03-15T10:00:00Z")), T("2026-03-01T00:00:00Z"));
+    assert_int_equal(ctl_cron_prev(&s, NULL, T("2026-03-15T10:00:00Z")), T("2026-03-01T00:00:00Z"));
     s = S("30 23 31 * *");
-    assert_int_equal(ctl_cron_prev(&s, T("2026-05-01T00:00:00Z")), T("2026-03-31T23:30:00Z"));
+    assert_int_equal(ctl_cron_prev(&s, NULL, T("2026-05-01T00:00:00Z")), T("2026-03-31T23:30:00Z"));
     s = S("0 9 * * 1-5");
-    assert_int_equal(ctl_cron_prev(&s, T("2026-01-04T12:00:00Z")), T("2026-01-02T09:00:00Z"));
+    assert_int_equal(ctl_cron_prev(&s, NULL, T("2026-01-04T12:00:00Z")), T("2026-01-02T09:00:00Z"));
 }
 
 static void test_most_recent(void **state)
@@ -109,51 +110,37 @@ static void test_most_recent(void **state)
     int64_t missed;
     /* created 00:00:30, now 00:00:50: nothing due */
     assert_int_equal(
-        ctl_cron_most_recent(&s, T("2026-01-01T00:00:30Z"), T("2026-01-01T00:00:50Z"), -1, &missed),
+        ctl_cron_most_recent(&s, NULL, T("2026-01-01T00:00:30Z"), T("2026-01-01T00:00:50Z"), -1, &missed),
         -1);
     /* one due */
     assert_int_equal(
-        ctl_cron_most_recent(&s, T("2026-01-01T00:00:30Z"), T("2026-01-01T00:01:10Z"), -1, &missed),
+        ctl_cron_most_recent(&s, NULL, T("2026-01-01T00:00:30Z"), T("2026-01-01T00:01:10Z"), -1, &missed),
         T("2026-01-01T00:01:00Z"));
     assert_int_equal(missed, 1);
     /* the last ran at 00:01; now 00:05:30: four missed, the latest is run */
     assert_int_equal(
-        ctl_cron_most_recent(&s, T("2026-01-01T00:01:00Z"), T("2026-01-01T00:05:30Z"), -1, &missed),
+        ctl_cron_most_recent(&s, NULL, T("2026-01-01T00:01:00Z"), T("2026-01-01T00:05:30Z"), -1, &missed),
         T("2026-01-01T00:05:00Z"));
     assert_int_equal(missed, 4);
     /* a controller down for a week: many missed */
     s = S("0 * * * *");
-    assert_int_equal(ctl_cron_most_recent(&s, T("2026-01-01T00:00:00Z"),
+    assert_int_equal(ctl_cron_most_recent(&s, NULL, T("2026-01-01T00:00:00Z"),
                                           T("2026-01-08T00:30:00Z"), -1, &missed),
                      T("2026-01-08T00:00:00Z"));
     assert_true(missed > 100);
     /* startingDeadlineSeconds: older times are not considered at all */
-    assert_int_equal(ctl_cron_most_recent(&s, T("2026-01-01T00:00:00Z"),
+    assert_int_equal(ctl_cron_most_recent(&s, NULL, T("2026-01-01T00:00:00Z"),
                                           T("2026-01-08T00:30:00Z"), 600, &missed),
                      -1);
-    assert_int_equal(ctl_cron_most_recent(&s, T("2026-01-01T00:00:00Z"),
+    assert_int_equal(ctl_cron_most_recent(&s, NULL, T("2026-01-01T00:00:00Z"),
                                           T("2026-01-08T00:05:00Z"), 600, &missed),
                      T("2026-01-08T00:00:00Z"));
     assert_int_equal(missed, 1);
     s = S("@every 1m");
     assert_int_equal(
-        ctl_cron_most_recent(&s, T("2026-01-01T00:00:00Z"), T("2026-01-01T00:03:30Z"), -1, &missed),
+        ctl_cron_most_recent(&s, NULL, T("2026-01-01T00:00:00Z"), T("2026-01-01T00:03:30Z"), -1, &missed),
         T("2026-01-01T00:03:00Z"));
     assert_int_equal(missed, 3);
-}
-
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    json_error_t e;
-    json_t *j = json_loads(s, 0, &e);
-    if (!j)
-        fail_msg("bad test JSON: %s: %s", e.text, s);
-    free(s);
-    return j;
 }
 
 static void test_new_job(void **state)
@@ -165,7 +152,7 @@ static void test_new_job(void **state)
                    "'schedule':'* * * * *','jobTemplate':{'metadata':{'labels':{'app':'x'},"
                    "'annotations':{'note':'y'}},'spec':{'completions':2,'template':{'spec':{"
                    "'restartPolicy':'Never','containers':[{'name':'c','image':'i'}]}}}}}}");
-    json_t *job = ctl_cron_new_job(cj, T("2026-01-01T00:05:00Z"));
+    json_t *job = ctl_cron_new_job(cj, NULL, T("2026-01-01T00:05:00Z"));
     json_t *md = json_object_get(job, "metadata");
     assert_string_equal(json_string_value(json_object_get(md, "name")), "hello-29453765");
     assert_string_equal(json_string_value(json_object_get(json_object_get(md, "labels"), "app")),
@@ -223,12 +210,92 @@ static void test_history(void **state)
     json_decref(cj);
 }
 
+/* Run times in a zone, DST included, as robfig/cron steps through them. */
+static void assert_next_in(const char *zone, const char *spec, const char *from, const char *want)
+{
+    char err[160];
+    struct util_tz *tz = util_tz_load(NULL, zone, err, sizeof err);
+    if (!tz)
+        fail_msg("%s (make deps installs tzdata)", err);
+    struct kube_cron s = S(spec);
+    int64_t got = ctl_cron_next(&s, tz, T(from));
+    util_tz_free(tz);
+    if (got != T(want))
+        fail_msg("%s in %s after %s: %lld, want %s (%lld)", spec, zone, from, (long long)got,
+                 want, (long long)T(want));
+}
+
+static void test_time_zones(void **state)
+{
+    (void)state;
+    /* Kolkata is +05:30: its top of the hour is :30 UTC. */
+    assert_next_in("Asia/Kolkata", "0 * * * *", "2026-01-01T00:00:00Z", "2026-01-01T00:30:00Z");
+    assert_next_in("Asia/Kolkata", "0 9 * * *", "2026-01-01T00:00:00Z", "2026-01-01T03:30:00Z");
+    /* New York springs forward on 2026-03-08 (02:00 -> 03:00): 02:30 does
+     * not happen that day, the next is the 9th's, in EDT. */
+    assert_next_in("America/New_York", "30 2 * * *", "2026-03-07T08:00:00Z",
+                   "2026-03-09T06:30:00Z");
+    assert_next_in("America/New_York", "0 3 * * *", "2026-03-08T05:00:00Z",
+                   "2026-03-08T07:00:00Z");
+    /* It falls back on 2026-11-01 (02:00 -> 01:00): 01:30 happens twice and
+     * runs twice (EDT, then EST), then the next day's in EST. */
+    assert_next_in("America/New_York", "30 1 * * *", "2026-11-01T04:00:00Z",
+                   "2026-11-01T05:30:00Z");
+    assert_next_in("America/New_York", "30 1 * * *", "2026-11-01T05:30:00Z",
+                   "2026-11-01T06:30:00Z");
+    assert_next_in("America/New_York", "30 1 * * *", "2026-11-01T06:30:00Z",
+                   "2026-11-02T06:30:00Z");
+    /* A daily run across the change keeps its wall-clock time. */
+    assert_next_in("America/New_York", "0 12 * * *", "2026-03-07T18:00:00Z",
+                   "2026-03-08T16:00:00Z");
+    /* Past the file's transitions (2037), its footer's rule. */
+    assert_next_in("America/New_York", "0 12 1 * *", "2040-06-15T00:00:00Z",
+                   "2040-07-01T16:00:00Z");
+    assert_next_in("America/New_York", "0 12 1 * *", "2039-12-15T00:00:00Z",
+                   "2040-01-01T17:00:00Z");
+    /* The southern hemisphere: DST across the new year. */
+    assert_next_in("Australia/Sydney", "0 9 15 * *", "2040-01-01T00:00:00Z",
+                   "2040-01-14T22:00:00Z");
+    assert_next_in("Australia/Sydney", "0 9 15 * *", "2040-07-01T00:00:00Z",
+                   "2040-07-14T23:00:00Z");
+
+    char err[160];
+    struct util_tz *kol = util_tz_load(NULL, "Asia/Kolkata", err, sizeof err);
+    assert_non_null(kol);
+    struct kube_cron s = S("0 * * * *");
+    assert_int_equal(ctl_cron_prev(&s, kol, T("2026-01-01T01:10:00Z")), T("2026-01-01T00:30:00Z"));
+    assert_int_equal(ctl_cron_prev(&s, kol, T("2026-01-01T00:30:00Z")), T("2026-01-01T00:30:00Z"));
+    int64_t missed;
+    assert_int_equal(ctl_cron_most_recent(&s, kol, T("2026-01-01T00:00:00Z"),
+                                          T("2026-01-01T02:45:00Z"), -1, &missed),
+                     T("2026-01-01T02:30:00Z"));
+    assert_int_equal(missed, 3);
+    /* The Job's scheduled-timestamp annotation is in the zone. */
+    json_t *cj = J("{'metadata':{'name':'c','namespace':'ns','uid':'u'},'spec':{'jobTemplate':"
+                   "{'spec':{}}}}");
+    json_t *job = ctl_cron_new_job(cj, kol, T("2026-01-01T00:30:00Z"));
+    json_t *ann = json_object_get(json_object_get(job, "metadata"), "annotations");
+    assert_string_equal(json_string_value(json_object_get(
+                            ann, "batch.kubernetes.io/cronjob-scheduled-timestamp")),
+                        "2026-01-01T06:00:00+05:30");
+    json_decref(job);
+    job = ctl_cron_new_job(cj, NULL, T("2026-01-01T00:30:00Z"));
+    ann = json_object_get(json_object_get(job, "metadata"), "annotations");
+    assert_string_equal(json_string_value(json_object_get(
+                            ann, "batch.kubernetes.io/cronjob-scheduled-timestamp")),
+                        "2026-01-01T00:30:00Z");
+    json_decref(job);
+    json_decref(cj);
+    util_tz_free(kol);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),       cmocka_unit_test(test_next),
         cmocka_unit_test(test_prev),        cmocka_unit_test(test_most_recent),
         cmocka_unit_test(test_new_job),     cmocka_unit_test(test_history),
+        cmocka_unit_test(test_time_zones),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

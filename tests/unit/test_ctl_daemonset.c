@@ -18,20 +18,7 @@
 #include <cmocka.h>
 
 #include "controllers/ctl_internal.h"
-
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    json_error_t e;
-    json_t *j = json_loads(s, 0, &e);
-    if (!j)
-        fail_msg("bad test JSON: %s: %s", e.text, s);
-    free(s);
-    return j;
-}
+#include "tests/unit/test_json.h"
 
 /* A DaemonSet whose template spec is spec_extra's members plus a container. */
 static json_t *ds_with(const char *spec_extra, const char *strategy)
@@ -246,7 +233,7 @@ static void test_plan_manage(void **state)
     json_object_set_new(json_object_get(un, "metadata"), "name", json_string("p4"));
     json_array_append_new(pods, un);
     struct ctl_ds_plan plan;
-    ctl_ds_plan_manage(ds, nodes, pods, "h", &plan);
+    ctl_ds_plan_manage(ds, nodes, pods, "h", 0, &plan);
     /* n5: the failed pod goes now; its replacement comes with the next sync. */
     assert_int_equal(json_array_size(plan.create_nodes), 0);
     assert_int_equal(json_array_size(plan.delete_pods), 4);
@@ -266,7 +253,7 @@ static void test_plan_manage(void **state)
         if (strcmp(n, "p2new") && strcmp(n, "p3") && strcmp(n, "p5") && strcmp(n, "gone"))
             json_array_append(left, p);
     }
-    ctl_ds_plan_manage(ds, nodes, left, "h", &plan);
+    ctl_ds_plan_manage(ds, nodes, left, "h", 0, &plan);
     assert_int_equal(json_array_size(plan.create_nodes), 1);
     assert_true(has_name(plan.create_nodes, "n5"));
     assert_int_equal(json_array_size(plan.delete_pods), 0);
@@ -381,6 +368,133 @@ static void test_plan_rolling(void **state)
     json_decref(nodes);
 }
 
+#define SURGE(v) "{'type':'RollingUpdate','rollingUpdate':{'maxUnavailable':0,'maxSurge':" v "}}"
+
+/* The names in a plan's arrays, for short assertions. */
+static void plan_free(struct ctl_ds_plan *p)
+{
+    json_decref(p->create_nodes);
+    json_decref(p->delete_pods);
+}
+
+static void test_plan_surge(void **state)
+{
+    (void)state;
+    json_t *ds = ds_with(NULL, SURGE("2"));
+    assert_true(ctl_ds_allows_surge(ds));
+    json_t *nodes = five_nodes();
+    const char *old[] = {"old", "old", "old", "old", "old"};
+    const bool all[] = {true, true, true, true, true};
+    json_t *pods = rolling_pods(old, all);
+    struct ctl_ds_plan plan;
+    int64_t wait;
+    /* Every old pod available: maxSurge nodes get a new pod, nothing goes. */
+    ctl_ds_plan_surge(ds, nodes, pods, "new", 0, &plan, &wait);
+    assert_int_equal(json_array_size(plan.create_nodes), 2);
+    assert_true(has_name(plan.create_nodes, "n0") && has_name(plan.create_nodes, "n1"));
+    assert_int_equal(json_array_size(plan.delete_pods), 0);
+    assert_int_equal(wait, -1);
+    plan_free(&plan);
+    /* n0's new pod is available: its old one goes; n1's is not yet Ready:
+     * n1 still surges, so one more node (n2) may start; n4's old pod is
+     * unavailable: it gets its new pod regardless of maxSurge. */
+    json_array_append_new(pods, dpod("q0", "n0", "new", "Running", true, "2020-01-01T00:00:01Z"));
+    json_array_append_new(pods, dpod("q1", "n1", "new", "Running", false, "2020-01-01T00:00:01Z"));
+    json_object_set_new(json_array_get(json_object_get(json_object_get(json_array_get(pods, 4),
+                                                                       "status"),
+                                                       "conditions"),
+                                       0),
+                        "status", json_string("False"));
+    ctl_ds_plan_surge(ds, nodes, pods, "new", 0, &plan, &wait);
+    assert_int_equal(json_array_size(plan.delete_pods), 1);
+    assert_true(has_name(plan.delete_pods, "p0"));
+    assert_int_equal(json_array_size(plan.create_nodes), 2);
+    assert_true(has_name(plan.create_nodes, "n4") && has_name(plan.create_nodes, "n2"));
+    plan_free(&plan);
+    json_decref(ds);
+    /* A percentage of the desired nodes rounds up: 30% of 5 = 2. */
+    ds = ds_with(NULL, SURGE("'30%'"));
+    json_t *fresh = rolling_pods(old, all);
+    ctl_ds_plan_surge(ds, nodes, fresh, "new", 0, &plan, &wait);
+    assert_int_equal(json_array_size(plan.create_nodes), 2);
+    plan_free(&plan);
+    json_decref(fresh);
+    json_decref(ds);
+    /* minReadySeconds: a Ready new pod keeps its node surging until it has
+     * been Ready that long, and the sync is due then. */
+    ds = ds_with(NULL, SURGE("1"));
+    json_object_set_new(json_object_get(ds, "spec"), "minReadySeconds", json_integer(30));
+    int64_t t0 = 1577836860000; /* 2020-01-01T00:01:00Z: the new pod turned Ready */
+    json_t *two = rolling_pods(old, all); /* Ready a minute earlier */
+    json_t *q0 = dpod("q0", "n0", "new", "Running", true, "2020-01-01T00:00:01Z");
+    json_object_set_new(json_array_get(json_object_get(json_object_get(q0, "status"),
+                                                       "conditions"),
+                                       0),
+                        "lastTransitionTime", json_string("2020-01-01T00:01:00Z"));
+    json_array_append_new(two, q0);
+    ctl_ds_plan_surge(ds, nodes, two, "new", t0 + 10000, &plan, &wait);
+    assert_int_equal(json_array_size(plan.delete_pods), 0);
+    assert_int_equal(json_array_size(plan.create_nodes), 0); /* n0 takes the one surge */
+    assert_int_equal(wait, 20000);
+    plan_free(&plan);
+    ctl_ds_plan_surge(ds, nodes, two, "new", t0 + 31000, &plan, &wait);
+    assert_true(has_name(plan.delete_pods, "p0"));
+    assert_true(has_name(plan.create_nodes, "n1"));
+    assert_int_equal(wait, -1);
+    plan_free(&plan);
+    json_decref(two);
+    json_decref(ds);
+    json_decref(pods);
+    json_decref(nodes);
+}
+
+/* Manage with surge: two pods stay on a node while the oldest new one is
+ * not available and the oldest old one is Ready; extras always go. */
+static void test_manage_surge(void **state)
+{
+    (void)state;
+    json_t *ds = ds_with(NULL, SURGE("1"));
+    json_t *nodes = json_array();
+    for (int i = 0; i < 4; i++) {
+        char n[8];
+        snprintf(n, sizeof n, "n%d", i);
+        json_array_append_new(nodes, node(n, NULL, NULL));
+    }
+    json_t *pods = json_array();
+    const char *t1 = "2020-01-01T00:00:01Z", *t2 = "2020-01-01T00:00:02Z";
+    /* n0: new not Ready yet beside a Ready old: both stay. */
+    json_array_append_new(pods, dpod("o0", "n0", "old", "Running", true, t1));
+    json_array_append_new(pods, dpod("w0", "n0", "new", "Running", false, t2));
+    /* n1: the new one is available: the old goes. */
+    json_array_append_new(pods, dpod("o1", "n1", "old", "Running", true, t1));
+    json_array_append_new(pods, dpod("w1", "n1", "new", "Running", true, t2));
+    /* n2: the old one is not Ready: it goes. */
+    json_array_append_new(pods, dpod("o2", "n2", "old", "Running", false, t1));
+    json_array_append_new(pods, dpod("w2", "n2", "new", "Running", false, t2));
+    /* n3: two new ones: the younger goes. */
+    json_array_append_new(pods, dpod("w3", "n3", "new", "Running", true, t1));
+    json_array_append_new(pods, dpod("x3", "n3", "new", "Running", true, t2));
+    struct ctl_ds_plan plan;
+    ctl_ds_plan_manage(ds, nodes, pods, "new", 0, &plan);
+    assert_int_equal(json_array_size(plan.create_nodes), 0);
+    assert_int_equal(json_array_size(plan.delete_pods), 3);
+    assert_true(has_name(plan.delete_pods, "o1"));
+    assert_true(has_name(plan.delete_pods, "o2"));
+    assert_true(has_name(plan.delete_pods, "x3"));
+    plan_free(&plan);
+    /* Without surge the same pods keep only the oldest of each node. */
+    json_t *plain = ds_with(NULL, NULL);
+    assert_false(ctl_ds_allows_surge(plain));
+    ctl_ds_plan_manage(plain, nodes, pods, "new", 0, &plan);
+    assert_int_equal(json_array_size(plan.delete_pods), 4);
+    assert_true(has_name(plan.delete_pods, "w0"));
+    plan_free(&plan);
+    json_decref(plain);
+    json_decref(pods);
+    json_decref(nodes);
+    json_decref(ds);
+}
+
 static void test_min_ready_seconds(void **state)
 {
     (void)state;
@@ -428,7 +542,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_node_fit),        cmocka_unit_test(test_default_tolerations),
         cmocka_unit_test(test_new_pod),         cmocka_unit_test(test_plan_manage),
-        cmocka_unit_test(test_plan_rolling),    cmocka_unit_test(test_min_ready_seconds),
+        cmocka_unit_test(test_plan_rolling),
+        cmocka_unit_test(test_plan_surge),
+        cmocka_unit_test(test_manage_surge),    cmocka_unit_test(test_min_ready_seconds),
         cmocka_unit_test(test_revision_matches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,20 +20,7 @@
 #include <cmocka.h>
 
 #include "controllers/ctl_internal.h"
-
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    json_error_t e;
-    json_t *j = json_loads(s, 0, &e);
-    if (!j)
-        fail_msg("bad test JSON: %s: %s", e.text, s);
-    free(s);
-    return j;
-}
+#include "tests/unit/test_json.h"
 
 /* A pod labelled app=web (or app), with a container port named http. */
 static json_t *pod(const char *name, const char *app, const char *ip, int port, bool ready,

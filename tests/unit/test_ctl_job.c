@@ -20,22 +20,9 @@
 
 #include "controllers/ctl_internal.h"
 #include "util/util.h"
+#include "tests/unit/test_json.h"
 
 #define NOW_MS 1767225600000LL /* 2026-01-01T00:00:00Z */
-
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    json_error_t e;
-    json_t *j = json_loads(s, 0, &e);
-    if (!j)
-        fail_msg("bad test JSON: %s: %s", e.text, s);
-    free(s);
-    return j;
-}
 
 static const char *str_at(json_t *o, const char *k)
 {

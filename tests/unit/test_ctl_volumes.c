@@ -4,7 +4,8 @@
  * selector, pre-bound volumes, unavailable and claimed volumes, delayed
  * binding), whether a named volume satisfies a claim, the class of an
  * object (the beta annotation first), and the volume the hostPath
- * provisioner makes. */
+ * provisioner makes; and the protection controllers' (protection.c):
+ * when a claim is in use by a pod and a volume by its claim. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -243,6 +244,73 @@ static void test_provision(void **state)
     json_decref(c);
 }
 
+/* A pod of namespace ns in phase, with volumes (a JSON array text). */
+static json_t *pod_with(const char *name, const char *ns, const char *phase,
+                        const char *volumes)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf,
+             "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},"
+             "\"spec\":{\"volumes\":%s},\"status\":{\"phase\":\"%s\"}}",
+             name, ns, volumes, phase);
+    return parse(buf);
+}
+
+#define CLAIM_VOL(c) "[{\"name\":\"v\",\"persistentVolumeClaim\":{\"claimName\":\"" c "\"}}]"
+
+static void test_pvc_protection(void **state)
+{
+    (void)state;
+    json_t *claim = pvc("1Gi", RWO, NULL); /* ns/data */
+    json_t *pods = json_array();
+    assert_false(ctl_pvc_in_use(claim, pods));
+    /* Another claim, another namespace, a terminated pod: not in use. */
+    json_array_append_new(pods, pod_with("a", "ns", "Running", CLAIM_VOL("other")));
+    json_array_append_new(pods, pod_with("b", "elsewhere", "Running", CLAIM_VOL("data")));
+    json_array_append_new(pods, pod_with("c", "ns", "Succeeded", CLAIM_VOL("data")));
+    json_array_append_new(pods, pod_with("d", "ns", "Failed", CLAIM_VOL("data")));
+    assert_false(ctl_pvc_in_use(claim, pods));
+    /* A pending pod (even unscheduled) uses it. */
+    json_t *pending = pod_with("e", "ns", "Pending", CLAIM_VOL("data"));
+    json_array_append(pods, pending);
+    assert_true(ctl_pvc_in_use(claim, pods));
+    json_array_remove(pods, json_array_size(pods) - 1);
+    /* A generic ephemeral volume's claim is POD-VOLUME. */
+    json_t *eph = pod_with("da", "ns", "Running", "[{\"name\":\"ta\",\"ephemeral\":{}}]");
+    json_array_append(pods, eph);
+    assert_false(ctl_pvc_in_use(claim, pods));
+    json_object_set_new(json_object_get(claim, "metadata"), "name", json_string("da-ta"));
+    assert_true(ctl_pvc_in_use(claim, pods));
+    json_decref(eph);
+    json_decref(pending);
+    json_decref(pods);
+    json_decref(claim);
+}
+
+static void test_pv_protection(void **state)
+{
+    (void)state;
+    json_t *claim = pvc("1Gi", RWO, NULL); /* ns/data, uid u-1 */
+    json_t *vol = pv("one", "1Gi", RWO, "");
+    json_t *ref = parse("{\"namespace\":\"ns\",\"name\":\"data\",\"uid\":\"u-1\"}");
+    json_object_set(json_object_get(vol, "spec"), "claimRef", ref);
+    /* Available (not Bound): free whatever its claimRef says. */
+    assert_false(ctl_pv_in_use(vol, claim));
+    json_object_set_new(json_object_get(vol, "status"), "phase", json_string("Bound"));
+    assert_true(ctl_pv_in_use(vol, claim));
+    /* Bound, but the claim is gone or is another one of the same name. */
+    assert_false(ctl_pv_in_use(vol, NULL));
+    json_object_set_new(json_object_get(claim, "metadata"), "uid", json_string("u-2"));
+    assert_false(ctl_pv_in_use(vol, claim));
+    /* Released: free. */
+    json_object_set_new(json_object_get(claim, "metadata"), "uid", json_string("u-1"));
+    json_object_set_new(json_object_get(vol, "status"), "phase", json_string("Released"));
+    assert_false(ctl_pv_in_use(vol, claim));
+    json_decref(ref);
+    json_decref(vol);
+    json_decref(claim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +321,8 @@ int main(void)
         cmocka_unit_test(test_prebound),
         cmocka_unit_test(test_satisfies),
         cmocka_unit_test(test_provision),
+        cmocka_unit_test(test_pvc_protection),
+        cmocka_unit_test(test_pv_protection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -834,6 +834,17 @@ TEST(test_endpoints)
         "{" META
         ",'subsets':[{'addresses':[{'ip':'10.0.0.1'}],'ports':[{'port':80},{'port':81}]}]}",
         "subsets[0].ports[0].name", "Required value");
+    /* Loopback addresses: refused, but in default/kubernetes (the API
+     * servers' own addresses, controllers/kubesvc.c). */
+    const char *loop = ",'subsets':[{'addresses':[{'ip':'127.0.0.1'}],'ports':[{'port':80}]}]}";
+    char body[512];
+    snprintf(body, sizeof body, "{'metadata':{'name':'kubernetes','namespace':'x'}%s", loop);
+    expect_error("", "Endpoints", body, "subsets[0].addresses[0].ip",
+                 "Invalid value: \"127.0.0.1\": may not be in the loopback range "
+                 "(127.0.0.0/8, ::1/128)");
+    snprintf(body, sizeof body, "{'metadata':{'name':'kubernetes','namespace':'default'}%s",
+             loop);
+    expect_valid("", "Endpoints", body, NULL);
 }
 
 /* ==== apps/v1 ==== */
