@@ -275,6 +275,10 @@ static void prepare_create(struct wctx *w, json_t *obj, const char *name, bool k
         json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Pending"));
     else if (strcmp(kind, "PersistentVolumeClaim") == 0 || strcmp(kind, "PersistentVolume") == 0)
         json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Pending"));
+    else if (strcmp(kind, "PodDisruptionBudget") == 0) /* its counts are not omitempty */
+        json_object_set_new(obj, "status", json_pack("{s:i, s:i, s:i, s:i}", "disruptionsAllowed",
+                                                     0, "currentHealthy", 0, "desiredHealthy", 0,
+                                                     "expectedPods", 0));
 }
 
 /* Carries what a client cannot change from cur into next, and bumps the
