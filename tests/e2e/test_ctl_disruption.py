@@ -9,7 +9,8 @@
   another node is Ready, and drain finishes with every pod elsewhere;
   `kubectl get pdb` shows Kubernetes' columns.
 - The API: a pod no budget covers is deleted gracefully (DisruptionTarget
-  condition, then gone); a budget with no disruption left answers 429
+  condition, then gone), or at once with gracePeriodSeconds 0, and not
+  with a wrong uid precondition (409); a budget with no disruption left answers 429
   with its DisruptionBudget cause; two budgets are a 500; a budget that
   allows one is decremented (a dry run, here in a policy/v1beta1 body,
   writes nothing); bad bodies and bad budgets get Statuses (400, 422).
@@ -127,10 +128,11 @@ def test_eviction_api(hollow_cluster):
     ns = "evict-api"
     ensure_ns(s, ns)
     node = "hollow-0001"
-    for name, app in (("lonely", "none"), ("guarded", "guarded"), ("loose", "loose")):
+    names = (("lonely", "none"), ("quick", "none"), ("guarded", "guarded"), ("loose", "loose"))
+    for name, app in names:
         assert s.req("POST", pods_path(ns), pod(name, node, {"app": app})).status == 201
     wait_for("the pods to be Ready", lambda: all(
-        ready(s.get(pods_path(ns, n)).json) for n in ("lonely", "guarded", "loose")), 30)
+        ready(s.get(pods_path(ns, n)).json) for n, _ in names), 30)
 
     # Bad requests: a Status each, nothing deleted.
     r = evict(s, ns, "lonely", eviction("other", ns))
@@ -161,6 +163,14 @@ def test_eviction_api(hollow_cluster):
         conds = {cd["type"]: cd for cd in got.json["status"]["conditions"]}
         assert conds["DisruptionTarget"]["reason"] == "EvictionByEvictionAPI", conds
     wait_for("the evicted pod to go", lambda: s.get(pods_path(ns, "lonely")).status == 404, 30)
+
+    # The Eviction's deleteOptions are a DELETE's: a wrong uid precondition
+    # is a 409, a grace period of 0 deletes at once.
+    r = evict(s, ns, "quick", eviction("quick", ns, deleteOptions={"preconditions": {"uid": "x"}}))
+    assert r.status == 409 and r.json["reason"] == "Conflict", r
+    r = evict(s, ns, "quick", eviction("quick", ns, deleteOptions={"gracePeriodSeconds": 0}))
+    assert r.status == 201, r
+    assert s.get(pods_path(ns, "quick")).status == 404
 
     # A budget with no disruption left: 429 with its cause; the pod stays.
     assert s.req("POST", pdb_path(ns), pdb("guard", {"app": "guarded"}, minAvailable=1)).status == 201
