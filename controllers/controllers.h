@@ -55,6 +55,10 @@ void ctl_enqueue(struct ctl *c, const char *controller, const char *resource, co
  * queued keeps the earlier of the two times). */
 void ctl_enqueue_after(struct ctl *c, const char *controller, const char *resource,
                        const char *ns, const char *name, unsigned delay_ms);
+/* Queues every stored object of resource (a full pass's usual work). */
+void ctl_enqueue_all(struct ctl *c, const char *controller, const char *resource);
+/* Whether o is an object of resource (its plural, as stored). */
+bool ctl_is_resource(const struct store_obj *o, const char *resource);
 struct store *ctl_store(struct ctl *c);
 /* The controller's own state while this server leads: a slot it fills as it
  * likes; the runtime frees it with the controller's free_state when
@@ -228,5 +232,6 @@ extern const struct ctl_def ctl_autoscaler;        /* autoscaler.c */
 extern const struct ctl_def ctl_kubernetes_service; /* kubesvc.c */
 extern const struct ctl_def ctl_pvc_protection;    /* protection.c */
 extern const struct ctl_def ctl_pv_protection;     /* protection.c */
+extern const struct ctl_def ctl_disruption;        /* disruption.c */
 
 #endif

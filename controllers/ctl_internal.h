@@ -544,6 +544,41 @@ void ctl_eps_reconcile(json_t *svc, json_t *desired, json_t *existing, size_t ma
                        struct ctl_eps_plan *out);
 
 
+/* ---- disruption.c: PodDisruptionBudget status ---- */
+
+/* How long an eviction's entry in status.disruptedPods keeps the pod out
+ * of currentHealthy (Kubernetes' DeletionTimeout). */
+#define CTL_PDB_DELETION_TIMEOUT_MS (2 * 60 * 1000)
+/* How the controller reads the objects a pod's controller reference leads
+ * to: a new reference, or NULL if absent (the replica, or a test's map). */
+struct ctl_pdb_lookup {
+    json_t *(*get)(void *arg, const char *resource, const char *ns, const char *name);
+    void *arg;
+};
+struct ctl_pdb_counts {
+    int32_t expected, desired, healthy;
+};
+/* getExpectedPodCount: expectedPods and desiredHealthy of pdb over pods
+ * (the pods it covers); *unmanaged counts the pods without a controller
+ * that a percentage or maxUnavailable had to skip. false with err when a
+ * controller is missing or has no scale (the sync fails). */
+bool ctl_pdb_expected(json_t *pdb, json_t *pods, const struct ctl_pdb_lookup *lk,
+                      struct ctl_pdb_counts *n, size_t *unmanaged, char *err, size_t len);
+/* buildDisruptedPodMap: of status.disruptedPods, the entries of pods that
+ * exist and are not being deleted, younger than the timeout at now_ms (a
+ * new object); *recheck_ms is the earliest expiry (wall ms), or -1. */
+json_t *ctl_pdb_disrupted(json_t *pdb, json_t *pods, int64_t now_ms, int64_t *recheck_ms);
+/* countHealthyPods: Ready pods not being deleted nor in disrupted. */
+int32_t ctl_pdb_healthy(json_t *pods, json_t *disrupted, int64_t now_ms);
+/* updatePdbStatus: the budget with its new status (disruptionsAllowed,
+ * observedGeneration, the condition at now), or NULL if the stored status
+ * already says it all. */
+json_t *ctl_pdb_status(json_t *pdb, const struct ctl_pdb_counts *n, json_t *disrupted,
+                       const char *now);
+/* failSafe: the budget with disruptionsAllowed 0 and its condition False,
+ * reason SyncFailed, message why (a new object). */
+json_t *ctl_pdb_fail_safe(json_t *pdb, const char *why, const char *now);
+
 /* ---- volumes.c, autoscaler.c ---- */
 
 /* volumes.c: PersistentVolume binding (Kubernetes' pv_controller.go and

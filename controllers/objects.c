@@ -448,8 +448,7 @@ json_t *ctl_condition_get(json_t *obj, const char *type)
 
 bool ctl_pod_ready(json_t *pod)
 {
-    json_t *cd = ctl_condition_get(pod, "Ready");
-    return cd && strcmp(ctl_str(cd, "status"), "True") == 0;
+    return kube_pod_ready(pod);
 }
 
 bool ctl_pod_available(json_t *pod, int64_t min_ready_s, int64_t now_ms)

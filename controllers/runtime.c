@@ -36,7 +36,8 @@ static const struct ctl_def *const defs[] = {
     &ctl_garbage_collector, &ctl_namespace, &ctl_node_lifecycle, &ctl_taint_eviction, &ctl_pod_gc, &ctl_replicaset,
     &ctl_deployment,        &ctl_statefulset, &ctl_job,         &ctl_cronjob,
     &ctl_daemonset,         &ctl_endpoints,   &ctl_endpointslice, &ctl_volume_binder,
-    &ctl_autoscaler,        &ctl_kubernetes_service, &ctl_pvc_protection, &ctl_pv_protection};
+    &ctl_autoscaler,        &ctl_kubernetes_service, &ctl_pvc_protection, &ctl_pv_protection,
+    &ctl_disruption};
 #define N_DEFS (sizeof defs / sizeof defs[0])
 
 struct work {
@@ -120,6 +121,37 @@ void ctl_enqueue(struct ctl *c, const char *controller, const char *resource, co
                  const char *name)
 {
     ctl_enqueue_after(c, controller, resource, ns, name, 0);
+}
+
+struct enqueue_all {
+    struct ctl *c;
+    const char *controller, *resource;
+};
+
+static int enqueue_one(void *arg, const struct store_obj *o)
+{
+    struct enqueue_all *ea = arg;
+    char ns[256], name[256];
+    snprintf(ns, sizeof ns, "%.*s", (int)o->ns_len, o->ns);
+    snprintf(name, sizeof name, "%.*s", (int)o->name_len, o->name);
+    ctl_enqueue(ea->c, ea->controller, ea->resource, ns, name);
+    return 0;
+}
+
+void ctl_enqueue_all(struct ctl *c, const char *controller, const char *resource)
+{
+    struct store_read r;
+    if (store_read_begin(c->cfg.store, &r) != 0)
+        return;
+    struct enqueue_all ea = {c, controller, resource};
+    store_list(&r, resource, NULL, enqueue_one, &ea);
+    store_read_end(&r);
+}
+
+bool ctl_is_resource(const struct store_obj *o, const char *resource)
+{
+    return o->resource_len == strlen(resource) &&
+           memcmp(o->resource, resource, o->resource_len) == 0;
 }
 
 /* Removes queue[i], moving the last entry into its place. */

@@ -231,9 +231,33 @@ bool kube_node_affinity_match(json_t *pod_spec, json_t *node);
 /* One NodeSelectorRequirement against a label's (or field's) value, NULL
  * when the node has no such label. */
 bool kube_node_requirement_match(json_t *req, const char *value);
+/* podutil.IsPodReady: the pod's Ready condition is True. */
+bool kube_pod_ready(json_t *pod);
+/* UpdatePodCondition: the pod's status.conditions entry of type (created,
+ * with status and conditions if missing) gets status, reason and message;
+ * lastTransitionTime becomes now (RFC 3339) when the status changes.
+ * Returns whether anything changed. */
+bool kube_pod_condition_set(json_t *pod, const char *type, const char *status,
+                            const char *reason, const char *message, const char *now);
 /* A Quantity (string or number) in whole units, or thousandths with milli,
  * rounded up as Kubernetes does; -1 when v is not a quantity. */
 int64_t kube_quantity_value(json_t *v, bool milli);
+
+/* ---- PodDisruptionBudgets (pdb.c) ---- */
+
+/* Whether pdb covers pod: same namespace, and spec.selector (as
+ * LabelSelectorAsSelector reads it: missing matches nothing, {} every pod)
+ * matches the pod's labels; a selector that does not parse covers nothing. */
+bool kube_pdb_selects(json_t *pdb, json_t *pod);
+/* UpdateDisruptionAllowedCondition: status.conditions' DisruptionAllowed
+ * is True/SufficientPods when status.disruptionsAllowed > 0, else
+ * False/InsufficientPods, with status.observedGeneration; its
+ * lastTransitionTime becomes now (RFC 3339) when the status changes.
+ * pdb must have a status object. Returns whether anything changed. */
+bool kube_pdb_condition_update(json_t *pdb, const char *now);
+/* ConditionsAreUpToDate: the condition is there and agrees with
+ * disruptionsAllowed, and observedGeneration is metadata.generation. */
+bool kube_pdb_conditions_current(json_t *pdb);
 
 /* ---- protobuf (protobuf.c) ---- */
 

@@ -3,7 +3,9 @@
  * resources a pod asks of its node (its effective requests), and whether a
  * toleration tolerates a taint, and whether a node satisfies a pod's
  * nodeSelector and required node affinity (for the controllers; the
- * scheduler matches the same rules against its own compiled node cache).
+ * scheduler matches the same rules against its own compiled node cache);
+ * its Ready condition, and setting a condition as podutil's
+ * UpdatePodCondition does (the eviction subresource's DisruptionTarget).
  *
  * Effective requests, as kube-scheduler computes them: the sum over the
  * app containers and the restartable init containers (sidecars, which run
@@ -69,6 +71,47 @@ json_t *kube_pod_bind(json_t *pod, const char *node, json_t *annotations, const 
                                           "True", "lastProbeTime", "lastTransitionTime", now));
     json_object_set_new(st, "conditions", kept);
     return next;
+}
+
+/* ---- conditions ---- */
+
+bool kube_pod_ready(json_t *pod)
+{
+    json_t *conds = json_object_get(json_object_get(pod, "status"), "conditions"), *cd;
+    size_t i;
+    json_array_foreach(conds, i, cd) if (strcmp(pod_str(cd, "type"), "Ready") == 0) return strcmp(
+        pod_str(cd, "status"), "True") == 0;
+    return false;
+}
+
+bool kube_pod_condition_set(json_t *pod, const char *type, const char *status,
+                            const char *reason, const char *message, const char *now)
+{
+    json_t *st = json_object_get(pod, "status");
+    if (!json_is_object(st)) {
+        st = json_object();
+        json_object_set_new(pod, "status", st);
+    }
+    json_t *conds = json_object_get(st, "conditions"), *cd, *found = NULL;
+    if (!json_is_array(conds)) {
+        conds = json_array();
+        json_object_set_new(st, "conditions", conds);
+    }
+    size_t i;
+    json_array_foreach(conds, i, cd) if (strcmp(pod_str(cd, "type"), type) == 0) found = cd;
+    if (found && !strcmp(pod_str(found, "status"), status) &&
+        !strcmp(pod_str(found, "reason"), reason) && !strcmp(pod_str(found, "message"), message))
+        return false;
+    if (!found) {
+        found = json_pack("{s:s}", "type", type);
+        json_array_append_new(conds, found);
+    }
+    if (strcmp(pod_str(found, "status"), status) != 0)
+        json_object_set_new(found, "lastTransitionTime", json_string(now));
+    json_object_set_new(found, "status", json_string(status));
+    json_object_set_new(found, "reason", json_string(reason));
+    json_object_set_new(found, "message", json_string(message));
+    return true;
 }
 
 /* ---- requests ---- */

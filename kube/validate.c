@@ -1,7 +1,7 @@
 /* validate.c — Kubernetes' validation of API objects.
  *
  * The rules, field paths and messages of Kubernetes 1.32's
- * pkg/apis/{core,apps,batch,autoscaling,coordination,discovery,scheduling}
+ * pkg/apis/{core,apps,batch,autoscaling,coordination,discovery,scheduling,policy}
  * /validation and of apimachinery's ObjectMeta, label and name checks, for
  * the kinds bosun serves, run on the defaulted JSON object. Each failure is
  * a cause {reason, message, field} as Kubernetes' field.Error renders it:
@@ -492,6 +492,7 @@ static const struct kind_rules {
      kv_check_priority_class_update},
     {"storage.k8s.io", "StorageClass", false, kv_name_subdomain, kv_check_storage_class,
      kv_check_storage_class_update},
+    {"policy", "PodDisruptionBudget", true, kv_name_subdomain, kv_check_pdb, NULL},
 };
 
 static const struct kind_rules *rules_find(const char *group, const char *kind)

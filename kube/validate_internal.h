@@ -221,6 +221,9 @@ void kv_check_event(struct vctx *c, json_t *obj);
 
 /* ---- apps/v1 and batch/v1 kinds (validate_workloads.c) ---- */
 
+/* ValidatePositiveIntOrPercent on o[k], and with at_most_100
+ * IsNotMoreThan100Percent (apps' rules, which policy reuses). */
+void kv_check_int_or_percent(struct vctx *c, json_t *o, const char *k, bool at_most_100);
 void kv_check_deployment(struct vctx *c, json_t *obj);
 void kv_check_replicaset(struct vctx *c, json_t *obj);
 void kv_check_selector_immutable(struct vctx *c, json_t *obj, json_t *old);
@@ -237,7 +240,7 @@ void kv_check_cronjob(struct vctx *c, json_t *obj);
 
 const char *kv_cron_parse(const char *spec, char *err, size_t errlen);
 
-/* ---- autoscaling, coordination, discovery, scheduling (validate_misc.c) ---- */
+/* ---- autoscaling, coordination, discovery, scheduling, policy (validate_misc.c) ---- */
 
 void kv_check_hpa(struct vctx *c, json_t *obj);
 void kv_check_lease(struct vctx *c, json_t *obj);
@@ -247,5 +250,6 @@ void kv_check_priority_class(struct vctx *c, json_t *obj);
 void kv_check_priority_class_update(struct vctx *c, json_t *obj, json_t *old);
 void kv_check_storage_class(struct vctx *c, json_t *obj);
 void kv_check_storage_class_update(struct vctx *c, json_t *obj, json_t *old);
+void kv_check_pdb(struct vctx *c, json_t *obj);
 
 #endif

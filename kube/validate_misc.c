@@ -6,7 +6,10 @@
  * type, addresses, ports), scheduling.k8s.io's PriorityClass (the
  * reserved system- classes, and a value that may not change) and
  * storage.k8s.io's StorageClass (provisioner, parameters, reclaim policy
- * and binding mode, none of which may change).
+ * and binding mode, none of which may change) and policy/v1's
+ * PodDisruptionBudget (minAvailable or maxUnavailable, each a positive int
+ * or a percentage of at most 100%, a valid selector, a known unhealthy pod
+ * eviction policy, and non-negative counts in the status).
  *
  * How it works: one kv_check_<kind> per kind, and the update rules of
  * EndpointSlice, PriorityClass and StorageClass, called from
@@ -409,4 +412,32 @@ void kv_check_storage_class_update(struct vctx *c, json_t *obj, json_t *old)
     }
     kv_check_immutable(c, "volumeBindingMode", jget(obj, "volumeBindingMode"),
                        jget(old, "volumeBindingMode"));
+}
+
+/* ==== policy/v1: PodDisruptionBudget ==== */
+
+/* ValidatePodDisruptionBudgetSpec, and the non-negative counts of
+ * ValidatePodDisruptionBudgetStatusUpdate (the main resource cannot change
+ * the status, so checking it on every write only ever concerns /status). */
+void kv_check_pdb(struct vctx *c, json_t *obj)
+{
+    static const char *const policies[] = {"AlwaysAllow", "IfHealthyBudget", NULL};
+    json_t *spec = jobj(obj, "spec");
+    size_t mark = kv_path_child(c, "spec");
+    if (jget(spec, "minAvailable") && jget(spec, "maxUnavailable"))
+        kv_invalid_go(c, NULL, kv_go_json, spec, "minAvailable and maxUnavailable cannot be both set");
+    kv_check_int_or_percent(c, spec, "minAvailable", true);
+    kv_check_int_or_percent(c, spec, "maxUnavailable", true);
+    kv_check_label_selector(c, "selector", jget(spec, "selector"));
+    const char *policy = jstr(spec, "unhealthyPodEvictionPolicy");
+    if (policy && !str_in(policy, policies))
+        kv_unsupported(c, "unhealthyPodEvictionPolicy", policy, policies);
+    kv_path_pop(c, mark);
+    json_t *status = jobj(obj, "status");
+    static const char *const counts[] = {"disruptionsAllowed", "currentHealthy", "desiredHealthy",
+                                         "expectedPods"};
+    mark = kv_path_child(c, "status");
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        kv_check_nonnegative(c, status, counts[i]);
+    kv_path_pop(c, mark);
 }

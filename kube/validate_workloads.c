@@ -35,7 +35,7 @@ static long intstr_value(json_t *v, bool *percent)
 }
 
 /* ValidatePositiveIntOrPercent and IsNotMoreThan100Percent. */
-static void check_int_or_percent(struct vctx *c, json_t *o, const char *k, bool at_most_100)
+void kv_check_int_or_percent(struct vctx *c, json_t *o, const char *k, bool at_most_100)
 {
     json_t *v = jget(o, k);
     bool percent;
@@ -155,12 +155,12 @@ static void check_deployment_strategy(struct vctx *c, json_t *spec)
             kv_required(c, "rollingUpdate", "this should be defaulted and never be nil");
         } else {
             size_t m = kv_path_child(c, "rollingUpdate");
-            check_int_or_percent(c, ru, "maxUnavailable", false);
-            check_int_or_percent(c, ru, "maxSurge", false);
+            kv_check_int_or_percent(c, ru, "maxUnavailable", false);
+            kv_check_int_or_percent(c, ru, "maxSurge", false);
             if (intstr_zero(jget(ru, "maxUnavailable")) && intstr_zero(jget(ru, "maxSurge")))
                 kv_invalid_go(c, "maxUnavailable", kv_go_intstr, jget(ru, "maxUnavailable"),
                               "may not be 0 when `maxSurge` is 0");
-            check_int_or_percent(c, ru, "maxUnavailable", true);
+            kv_check_int_or_percent(c, ru, "maxUnavailable", true);
             kv_path_pop(c, m);
         }
     } else {
@@ -235,10 +235,10 @@ static void check_daemonset_strategy(struct vctx *c, json_t *spec)
             kv_required(c, "rollingUpdate", "");
         } else {
             size_t m = kv_path_child(c, "rollingUpdate");
-            check_int_or_percent(c, ru, "maxUnavailable", false);
-            check_int_or_percent(c, ru, "maxSurge", false);
-            check_int_or_percent(c, ru, "maxUnavailable", true);
-            check_int_or_percent(c, ru, "maxSurge", true);
+            kv_check_int_or_percent(c, ru, "maxUnavailable", false);
+            kv_check_int_or_percent(c, ru, "maxSurge", false);
+            kv_check_int_or_percent(c, ru, "maxUnavailable", true);
+            kv_check_int_or_percent(c, ru, "maxSurge", true);
             bool unavailable = !intstr_zero(jget(ru, "maxUnavailable"));
             bool surge = !intstr_zero(jget(ru, "maxSurge"));
             if (unavailable && surge)

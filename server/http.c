@@ -72,19 +72,37 @@ enum MHD_Result http_queue(struct request *rq, unsigned code, struct MHD_Respons
     return MHD_YES;
 }
 
+/* retry_after > 0: a Retry-After header, as Kubernetes sends with a Status
+ * whose details carry retryAfterSeconds (429s, timeouts). */
 static enum MHD_Result reply_buf(struct request *rq, unsigned code, const char *type, char *data,
-                                 size_t len)
+                                 size_t len, long retry_after)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     add_warnings(r, rq);
+    if (retry_after > 0) {
+        char secs[24];
+        snprintf(secs, sizeof secs, "%ld", retry_after);
+        MHD_add_response_header(r, "Retry-After", secs);
+    }
     MHD_add_response_header(r, "Content-Type", type);
     MHD_add_response_header(r, "Cache-Control", "no-cache, private");
     return http_queue(rq, code, r);
 }
 
+/* A Status's details.retryAfterSeconds, else 0. */
+static long status_retry_after(json_t *v)
+{
+    const char *kind = json_string_value(json_object_get(v, "kind"));
+    if (!kind || strcmp(kind, "Status") != 0)
+        return 0;
+    json_t *secs = json_object_get(json_object_get(v, "details"), "retryAfterSeconds");
+    return (long)json_integer_value(secs);
+}
+
 enum MHD_Result reply_json(struct request *rq, unsigned code, json_t *v)
 {
+    long retry_after = status_retry_after(v);
     char *s = json_dumps(v, JSON_COMPACT);
     json_decref(v);
     if (!s)
@@ -92,12 +110,12 @@ enum MHD_Result reply_json(struct request *rq, unsigned code, json_t *v)
     size_t len = strlen(s);
     s = xrealloc(s, len + 2);
     s[len++] = '\n';
-    return reply_buf(rq, code, "application/json", s, len);
+    return reply_buf(rq, code, "application/json", s, len, retry_after);
 }
 
 enum MHD_Result reply_text(struct request *rq, unsigned code, const char *type, const char *text)
 {
-    return reply_buf(rq, code, type, xstrdup(text), strlen(text));
+    return reply_buf(rq, code, type, xstrdup(text), strlen(text), 0);
 }
 
 json_t *status_new(unsigned code, const char *reason, const char *message)

@@ -216,6 +216,61 @@ enum MHD_Result write_patch(struct request *rq, const struct api_target *t);
 enum MHD_Result write_delete(struct request *rq, const struct api_target *t);
 enum MHD_Result write_delete_collection(struct request *rq, const struct api_target *t);
 enum MHD_Result write_get_scale(struct request *rq, const struct api_target *t);
+
+/* Checks a decoded body (a subresource's: kind and api_version) against
+ * the schema as every write does (fieldValidation; wrong types); false
+ * after replying 400. */
+bool write_body_check(struct request *rq, const struct api_target *t, json_t *obj,
+                      const char *kind, const char *api_version, enum MHD_Result *ret);
+/* Deletion as DELETE does it, for pods/eviction too (write.c). */
+struct delete_opts {
+    char propagation[16]; /* "", Background, Foreground, Orphan */
+    long grace;           /* -1: not given */
+    uint64_t pre_rev;     /* preconditions: 0 and "" when none */
+    char pre_uid[64];
+    bool dry_run; /* besides the request's dryRun=All */
+    /* Called on the object's copy when the deletion only marks it (a pod
+     * in its grace period, finalizers), before the write; NULL: none. */
+    void (*on_mark)(json_t *obj, void *arg);
+    void *on_mark_arg;
+};
+/* Adds a DeleteOptions object's fields to o (set grace -1 and the rest 0
+ * first); false with the HTTP status (400, 422) and message if it is not
+ * an object or names an unknown propagation policy. */
+bool delete_opts_from_json(json_t *opts, struct delete_opts *o, unsigned *code, char *msg,
+                           size_t len);
+/* What one deletion came to. */
+enum del_outcome {
+    DEL_GONE,           /* deleted */
+    DEL_MARKED,         /* marked (finalizers, a pod's grace); obj is the marked object */
+    DEL_ALREADY_MARKED, /* was marked before; obj is it */
+    DEL_NOT_FOUND,
+    DEL_CONFLICT,       /* a precondition failed, or too many races */
+    DEL_FAILED,         /* the store or the cluster failed; see code and msg */
+};
+struct del_result {
+    enum del_outcome outcome;
+    json_t *obj; /* DEL_MARKED, DEL_ALREADY_MARKED (owned) */
+    char uid[64];
+    struct cluster_result cr;
+    unsigned code; /* DEL_FAILED: HTTP status */
+    char msg[256];
+};
+/* Reads the object t names, decides (delete or mark), proposes with the
+ * read revision and uid as preconditions, and on a race reads again
+ * (unless o has preconditions). Replies nothing. */
+void write_delete_object(struct request *rq, const struct api_target *t,
+                         const struct delete_opts *o, struct del_result *dr);
+/* The reply to a deletion that did not succeed (NOT_FOUND, CONFLICT, FAILED). */
+enum MHD_Result write_delete_failed(struct request *rq, const struct api_target *t,
+                                    const struct del_result *dr);
+/* An Eviction body's options (eviction.c): its name and namespace must be
+ * the path's, its deleteOptions (and dryRun, merged with the query's) go
+ * to o; false with the HTTP status (400, 422, 500) and message. */
+bool eviction_options(json_t *body, const char *ns, const char *name, bool query_dry_run,
+                      struct delete_opts *o, unsigned *code, char *msg, size_t len);
+/* POST pods/{name}/eviction (eviction.c). */
+enum MHD_Result eviction_create(struct request *rq, const struct api_target *t);
 enum MHD_Result write_bind(struct request *rq, const struct api_target *t);
 
 /* Shared by the handlers (api.c). */

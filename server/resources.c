@@ -42,6 +42,7 @@ static const struct resource resources[] = {
     {"discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", true, "", "", ""},
     {"scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", false, "pc", "", ""},
     {"storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", false, "sc", "", ""},
+    {"policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget", true, "pdb", "status", ""},
     {"metrics.k8s.io", "v1beta1", "PodMetrics", "pods", "", true, "", "", ""},
     {"metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", "", false, "", "", ""},
 };

@@ -209,6 +209,18 @@ static bool body_check(struct wctx *w, json_t *obj, const char *want_kind, const
     return true;
 }
 
+bool write_body_check(struct request *rq, const struct api_target *t, json_t *obj,
+                      const char *kind, const char *api_version, enum MHD_Result *ret)
+{
+    struct wctx w;
+    struct werr e = {0};
+    wctx_init(&w, rq, t, NULL);
+    if (body_check(&w, obj, kind, api_version, &e))
+        return true;
+    *ret = reply_werr(&w, &e);
+    return false;
+}
+
 static bool target_body_check(struct wctx *w, json_t *obj, struct werr *e)
 {
     char av[96];
@@ -275,6 +287,10 @@ static void prepare_create(struct wctx *w, json_t *obj, const char *name, bool k
         json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Pending"));
     else if (strcmp(kind, "PersistentVolumeClaim") == 0 || strcmp(kind, "PersistentVolume") == 0)
         json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Pending"));
+    else if (strcmp(kind, "PodDisruptionBudget") == 0) /* its counts are not omitempty */
+        json_object_set_new(obj, "status", json_pack("{s:i, s:i, s:i, s:i}", "disruptionsAllowed",
+                                                     0, "currentHealthy", 0, "desiredHealthy", 0,
+                                                     "expectedPods", 0));
 }
 
 /* Carries what a client cannot change from cur into next, and bumps the
@@ -1237,13 +1253,40 @@ enum MHD_Result write_get_scale(struct request *rq, const struct api_target *t)
 
 /* ---- DELETE ---- */
 
-struct delete_opts {
-    char propagation[16]; /* "", Background, Foreground, Orphan */
-    long grace;           /* -1: not given */
-    uint64_t pre_rev;
-    char pre_uid[64];
-};
+bool delete_opts_from_json(json_t *opts, struct delete_opts *o, unsigned *code, char *msg,
+                           size_t len)
+{
+    assert(o);
+    if (!json_is_object(opts)) {
+        *code = 400;
+        snprintf(msg, len, "the DeleteOptions body is not a JSON object");
+        return false;
+    }
+    const char *p = api_str(opts, "propagationPolicy");
+    if (*p)
+        snprintf(o->propagation, sizeof o->propagation, "%s", p);
+    json_t *g = json_object_get(opts, "gracePeriodSeconds");
+    if (json_is_integer(g))
+        o->grace = (long)json_integer_value(g);
+    json_t *pre = json_object_get(opts, "preconditions");
+    if (json_is_object(pre)) {
+        const char *rv = api_str(pre, "resourceVersion");
+        o->pre_rev = *rv ? strtoull(rv, NULL, 10) : 0;
+        snprintf(o->pre_uid, sizeof o->pre_uid, "%s", api_str(pre, "uid"));
+    }
+    if (o->propagation[0] && strcmp(o->propagation, "Background") != 0 &&
+        strcmp(o->propagation, "Foreground") != 0 && strcmp(o->propagation, "Orphan") != 0) {
+        *code = 422;
+        snprintf(msg, len, "DeleteOptions.propagationPolicy: Unsupported value: \"%s\": "
+                 "supported values: \"Background\", \"Foreground\", \"Orphan\"",
+                 o->propagation);
+        return false;
+    }
+    return true;
+}
 
+/* A DELETE's options: the query's, then its body's (dryRun in the body is
+ * honoured through the query too). */
 static bool delete_opts_parse(struct request *rq, struct delete_opts *o, struct werr *e)
 {
     memset(o, 0, sizeof *o);
@@ -1254,36 +1297,19 @@ static bool delete_opts_parse(struct request *rq, struct delete_opts *o, struct 
     const char *qg = request_arg(rq, "gracePeriodSeconds");
     if (qg)
         o->grace = strtol(qg, NULL, 10);
+    json_t *opts = json_object();
     if (rq->body.len) {
         enum MHD_Result ignored;
-        json_t *opts = body_decode_object(rq, &ignored);
-        if (!opts) {
-            werr_set(e, 400, "BadRequest", "the DeleteOptions body is not a JSON object");
-            return false;
-        }
-        const char *p = api_str(opts, "propagationPolicy");
-        if (*p)
-            snprintf(o->propagation, sizeof o->propagation, "%s", p);
-        json_t *g = json_object_get(opts, "gracePeriodSeconds");
-        if (json_is_integer(g))
-            o->grace = (long)json_integer_value(g);
-        json_t *pre = json_object_get(opts, "preconditions");
-        if (json_is_object(pre)) {
-            const char *rv = api_str(pre, "resourceVersion");
-            o->pre_rev = *rv ? strtoull(rv, NULL, 10) : 0;
-            snprintf(o->pre_uid, sizeof o->pre_uid, "%s", api_str(pre, "uid"));
-        }
-        json_t *dr = json_object_get(opts, "dryRun");
-        (void)dr; /* dryRun in the body is honoured through the query too */
         json_decref(opts);
+        opts = body_decode_object(rq, &ignored);
     }
-    if (o->propagation[0] && strcmp(o->propagation, "Background") != 0 &&
-        strcmp(o->propagation, "Foreground") != 0 && strcmp(o->propagation, "Orphan") != 0) {
-        werr_set(e, 422, "Invalid", "DeleteOptions.propagationPolicy: Unsupported value: \"%s\": "
-                 "supported values: \"Background\", \"Foreground\", \"Orphan\"", o->propagation);
-        return false;
-    }
-    return true;
+    unsigned code = 0;
+    char msg[512];
+    bool ok = delete_opts_from_json(opts, o, &code, msg, sizeof msg);
+    json_decref(opts);
+    if (!ok)
+        werr_set(e, code, code == 422 ? "Invalid" : "BadRequest", "%s", msg);
+    return ok;
 }
 
 static void finalizer_add(json_t *obj, const char *f)
@@ -1413,25 +1439,6 @@ static enum MHD_Result reply_deleted(struct wctx *w, const char *uid)
     return reply_json(w->rq, 200, st);
 }
 
-/* What one deletion came to. */
-enum del_outcome {
-    DEL_GONE,           /* deleted */
-    DEL_MARKED,         /* marked (finalizers); obj is the marked object */
-    DEL_ALREADY_MARKED, /* was marked before; obj is it */
-    DEL_NOT_FOUND,
-    DEL_CONFLICT,       /* a precondition failed, or too many races */
-    DEL_FAILED,         /* the store or the cluster failed; see code and msg */
-};
-
-struct del_result {
-    enum del_outcome outcome;
-    json_t *obj; /* DEL_MARKED, DEL_ALREADY_MARKED (owned) */
-    char uid[64];
-    struct cluster_result cr;
-    unsigned code; /* DEL_FAILED: HTTP status */
-    char msg[256];
-};
-
 /* Reads, decides (delete or mark), proposes with the read revision and uid
  * as preconditions, and on a race reads again. Replies nothing. */
 static void delete_do(struct wctx *w, const struct delete_opts *o, struct del_result *dr)
@@ -1470,6 +1477,8 @@ static void delete_do(struct wctx *w, const struct delete_opts *o, struct del_re
             return;
         }
         json_t *marked = delete_mark(w, cur, o);
+        if (marked && o->on_mark)
+            o->on_mark(marked, o->on_mark_arg);
         if (marked && !changed(cur, marked)) { /* already marked: nothing to do */
             json_decref(marked);
             stamp_rv(cur, rev);
@@ -1520,6 +1529,35 @@ static void delete_do(struct wctx *w, const struct delete_opts *o, struct del_re
     }
 }
 
+void write_delete_object(struct request *rq, const struct api_target *t,
+                         const struct delete_opts *o, struct del_result *dr)
+{
+    struct wctx w;
+    wctx_init(&w, rq, t, NULL);
+    w.dry_run |= o->dry_run;
+    delete_do(&w, o, dr);
+}
+
+enum MHD_Result write_delete_failed(struct request *rq, const struct api_target *t,
+                                    const struct del_result *dr)
+{
+    switch (dr->outcome) {
+    case DEL_NOT_FOUND:
+        return api_reply_not_found(rq, t, t->name);
+    case DEL_CONFLICT:
+        return api_reply_conflict(rq, t, t->name);
+    case DEL_FAILED:
+        break;
+    default:
+        assert(!"write_delete_failed called on a deletion that succeeded");
+    }
+    if (dr->cr.code != CLUSTER_OK && !dr->code)
+        return api_reply_cluster_failure(rq, &dr->cr);
+    return reply_status(rq, dr->code, dr->code == 503 ? "ServiceUnavailable"
+                                      : dr->code == 504 ? "Timeout" : "InternalError",
+                        "%s", dr->msg);
+}
+
 enum MHD_Result write_delete(struct request *rq, const struct api_target *t)
 {
     struct wctx w;
@@ -1537,18 +1575,9 @@ enum MHD_Result write_delete(struct request *rq, const struct api_target *t)
         return reply_json(rq, 200, dr.obj);
     case DEL_ALREADY_MARKED:
         return reply_json(rq, 202, dr.obj);
-    case DEL_NOT_FOUND:
-        return api_reply_not_found(rq, t, t->name);
-    case DEL_CONFLICT:
-        return api_reply_conflict(rq, t, t->name);
-    case DEL_FAILED:
-        break;
+    default:
+        return write_delete_failed(rq, t, &dr);
     }
-    if (dr.cr.code != CLUSTER_OK && !dr.code)
-        return api_reply_cluster_failure(rq, &dr.cr);
-    return reply_status(rq, dr.code, dr.code == 503 ? "ServiceUnavailable"
-                                     : dr.code == 504 ? "Timeout" : "InternalError",
-                        "%s", dr.msg);
 }
 
 /* ---- DELETE on a collection (deletecollection) ---- */

@@ -41,6 +41,7 @@ static const struct {
     {"coordination.k8s.io", "v1", "Lease"},
     {"discovery.k8s.io", "v1", "EndpointSlice"},
     {"scheduling.k8s.io", "v1", "PriorityClass"},
+    {"policy", "v1", "PodDisruptionBudget"},
 };
 
 /* Invariant 1; returns whether any cause is an unknown field. */

@@ -1340,6 +1340,34 @@ TEST(test_hpa_lease_slice_priority)
     expect_error("discovery.k8s.io", "EndpointSlice",
                  "{" META ",'addressType':'IPv4','ports':[{'name':'a'},{'name':'a'}]}",
                  "ports[1].name", "Duplicate value: \"a\"");
+    /* policy/v1 PodDisruptionBudget */
+    expect_valid("policy", "PodDisruptionBudget",
+                 "{" META ",'spec':{'minAvailable':'50%','selector':" SELECTOR "}}", NULL);
+    expect_valid("policy", "PodDisruptionBudget", "{" META ",'spec':{'maxUnavailable':2}}", NULL);
+    expect_error("policy", "PodDisruptionBudget",
+                 "{" META ",'spec':{'minAvailable':1,'maxUnavailable':1}}", "spec",
+                 "Invalid value: {\"maxUnavailable\":1,\"minAvailable\":1}: minAvailable and "
+                 "maxUnavailable cannot be both set");
+    expect_error("policy", "PodDisruptionBudget", "{" META ",'spec':{'minAvailable':'150%'}}",
+                 "spec.minAvailable",
+                 "Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:\"150%\"}: must not "
+                 "be greater than 100%");
+    expect_error("policy", "PodDisruptionBudget", "{" META ",'spec':{'maxUnavailable':-1}}",
+                 "spec.maxUnavailable", "Invalid value: -1: must be greater than or equal to 0");
+    expect_error("policy", "PodDisruptionBudget",
+                 "{" META ",'spec':{'selector':{'matchLabels':{'a b':'x'}}}}",
+                 "spec.selector.matchLabels",
+                 "Invalid value: \"a b\": name part must consist of alphanumeric characters, '-', "
+                 "'_' or '.', and must start and end with an alphanumeric character (e.g. "
+                 "'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
+                 "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')");
+    expect_error("policy", "PodDisruptionBudget",
+                 "{" META ",'spec':{'unhealthyPodEvictionPolicy':'Never'}}",
+                 "spec.unhealthyPodEvictionPolicy",
+                 "Unsupported value: \"Never\": supported values: \"AlwaysAllow\", "
+                 "\"IfHealthyBudget\"");
+    expect_error("policy", "PodDisruptionBudget", "{" META ",'status':{'currentHealthy':-2}}",
+                 "status.currentHealthy", "Invalid value: -2: must be greater than or equal to 0");
     expect_error("scheduling.k8s.io", "PriorityClass",
                  "{'metadata':{'name':'p'},'value':1000000001}", "value",
                  "Forbidden: maximum allowed value of a user defined priority is 1000000000");
