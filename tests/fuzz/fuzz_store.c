@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!fuzz_store) {
         char dir[] = "/tmp/bosun-fuzz-XXXXXX";
         char err[256];
-        if (!mkdtemp(dir) || store_open(&fuzz_store, dir, 1ull << 30, err, sizeof err) != 0)
+        if (!mkdtemp(dir) || store_open(&fuzz_store, dir, 1ull << 30, NULL, err, sizeof err) != 0)
             abort();
     }
     if (size == 0)
