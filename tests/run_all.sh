@@ -34,7 +34,7 @@ if [ -x build/test/sim/sim ]; then
 fi
 
 # Fuzz targets (libFuzzer, built by make test): FUZZ_SECONDS each (default
-# 7), one test per target; `make fuzz` runs them longer.
+# 5), one test per target; `make fuzz` runs them longer.
 for f in build/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
     # Seeds from tests/fuzz/corpus/NAME, copied to a writable corpus that
@@ -45,7 +45,7 @@ for f in build/fuzz/fuzz_*; do
         cp -n "tests/fuzz/corpus/$name"/* "build/fuzz/corpus/$name/" 2>/dev/null
         corpus=("build/fuzz/corpus/$name")
     fi
-    out=$("$f" -max_total_time="${FUZZ_SECONDS:-7}" -rss_limit_mb=2048 -artifact_prefix=build/fuzz/ "${corpus[@]}" 2>&1); rc=$?
+    out=$("$f" -max_total_time="${FUZZ_SECONDS:-5}" -rss_limit_mb=2048 -artifact_prefix=build/fuzz/ "${corpus[@]}" 2>&1); rc=$?
     runs=$(printf '%s\n' "$out" | sed -n 's/^Done \([0-9]*\) runs.*/\1/p' | tail -1)
     if [ "$rc" -eq 0 ]; then
         passed=$((passed + 1))

@@ -2,7 +2,7 @@
 "create without a thread"): the event loop does a create's CPU work, the
 proposal's answer resumes the connection.
 
-Both tests hold creates on a follower: the leader and the other follower are
+The test holds creates on a follower: the leader and the other follower are
 paused (SIGSTOP), so the follower's forwarded batch waits for the leader and
 no election can happen (one server of three has no majority)."""
 import json
@@ -49,10 +49,13 @@ def hold_leader(c):
     return f1, [ld, f2]
 
 
-def test_waiting_creates_hold_no_threads(make_cluster):
+def test_waiting_creates_hold_no_threads_and_stop_cleanly(make_cluster):
     """200 creates waiting for their commit add almost no threads to the
     follower holding them, and each is answered 201 once the leader is back.
-    (With a worker per waiting request this grew by 200.)"""
+    (With a worker per waiting request this grew by 200.) Then SIGTERM while
+    creates wait for a leader that does not answer: the server answers each
+    (its outcome is unknown: 504) and exits 0 (libmicrohttpd refuses to stop
+    with a suspended connection)."""
     c = make_cluster(3)
     ensure_ns(c.leader(), "aw")
     f1, paused = hold_leader(c)
@@ -70,16 +73,9 @@ def test_waiting_creates_hold_no_threads(make_cluster):
     items = c.leader().get(cm_path("aw")).json["items"]
     assert len([i for i in items if i["metadata"]["name"].startswith("held-")]) == N
 
-
-def test_server_stops_cleanly_with_creates_in_flight(make_cluster):
-    """SIGTERM while creates wait for a leader that does not answer: the
-    server answers each (its outcome is unknown: 504) and exits 0
-    (libmicrohttpd refuses to stop with a suspended connection)."""
-    c = make_cluster(3)
-    ensure_ns(c.leader(), "aw-stop")
     f1, paused = hold_leader(c)
     try:
-        socks = send_creates(f1, "aw-stop", "cut", 50)
+        socks = send_creates(f1, "aw", "cut", 50)
         time.sleep(0.5)
         assert f1.stop(timeout=20) == 0, f1.log_tail()
         codes = status_lines(socks, 5)
