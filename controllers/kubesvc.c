@@ -405,9 +405,16 @@ static bool is_resource(const struct store_event *e, const char *resource)
     return e->o.resource_len == n && memcmp(e->o.resource, resource, n) == 0;
 }
 
-/* A change of one of our objects (or of one that may become ours). */
+/* A change of one of our objects (or of one that may become ours), or the
+ * creation of their namespace: at a cluster's first start the housekeeper
+ * makes `default` just after this controller's first sync found it missing,
+ * and waiting for the retry's backoff left a new cluster busy for a second
+ * longer (every e2e cluster start waits for these objects). */
 static bool wants(const struct store_event *e)
 {
+    if (is_resource(e, "namespaces"))
+        return e->o.ns_len == 0 && e->o.name_len == strlen(KS_NS) &&
+               memcmp(e->o.name, KS_NS, e->o.name_len) == 0;
     size_t n = strlen(KS_NAME);
     if (e->o.ns_len != strlen(KS_NS) || memcmp(e->o.ns, KS_NS, e->o.ns_len) != 0 ||
         e->o.name_len < n || memcmp(e->o.name, KS_NAME, n) != 0)
