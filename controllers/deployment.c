@@ -1414,15 +1414,10 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
 
 /* ---- changes ---- */
 
-static bool is_res(const struct store_obj *o, const char *r)
-{
-    return o->resource_len == strlen(r) && memcmp(o->resource, r, o->resource_len) == 0;
-}
-
 static bool wants(const struct store_event *e)
 {
-    return is_res(&e->o, "deployments") || is_res(&e->o, "replicasets") ||
-           (is_res(&e->o, "pods") && e->type == STORE_DELETED &&
+    return ctl_is_resource(&e->o, "deployments") || ctl_is_resource(&e->o, "replicasets") ||
+           (ctl_is_resource(&e->o, "pods") && e->type == STORE_DELETED &&
             ctl_obj_has(&e->o, "ReplicaSet"));
 }
 
@@ -1431,13 +1426,13 @@ static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
     char ns[256], name[256];
     snprintf(ns, sizeof ns, "%.*s", (int)e->o.ns_len, e->o.ns);
     snprintf(name, sizeof name, "%.*s", (int)e->o.name_len, e->o.name);
-    if (is_res(&e->o, "deployments")) {
+    if (ctl_is_resource(&e->o, "deployments")) {
         if (e->type != STORE_DELETED)
             ctl_enqueue(c, DC, "deployments", ns, name);
         return;
     }
     json_t *ref = ctl_controller_ref(obj);
-    if (is_res(&e->o, "pods")) { /* a deleted pod: Recreate waits for them */
+    if (ctl_is_resource(&e->o, "pods")) { /* a deleted pod: Recreate waits for them */
         if (!ref || strcmp(ctl_str(ref, "kind"), "ReplicaSet") != 0)
             return;
         json_t *rs = ctl_get(c, "replicasets", ns, ctl_str(ref, "name"));

@@ -399,12 +399,6 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
     return ok;
 }
 
-static bool is_resource(const struct store_event *e, const char *resource)
-{
-    size_t n = strlen(resource);
-    return e->o.resource_len == n && memcmp(e->o.resource, resource, n) == 0;
-}
-
 /* A change of one of our objects (or of one that may become ours), or the
  * creation of their namespace: at a cluster's first start the housekeeper
  * makes `default` just after this controller's first sync found it missing,
@@ -412,15 +406,15 @@ static bool is_resource(const struct store_event *e, const char *resource)
  * longer (every e2e cluster start waits for these objects). */
 static bool wants(const struct store_event *e)
 {
-    if (is_resource(e, "namespaces"))
+    if (ctl_is_resource(&e->o, "namespaces"))
         return e->o.ns_len == 0 && e->o.name_len == strlen(KS_NS) &&
                memcmp(e->o.name, KS_NS, e->o.name_len) == 0;
     size_t n = strlen(KS_NAME);
     if (e->o.ns_len != strlen(KS_NS) || memcmp(e->o.ns, KS_NS, e->o.ns_len) != 0 ||
         e->o.name_len < n || memcmp(e->o.name, KS_NAME, n) != 0)
         return false;
-    return is_resource(e, "services") || is_resource(e, "endpoints") ||
-           is_resource(e, "endpointslices");
+    return ctl_is_resource(&e->o, "services") || ctl_is_resource(&e->o, "endpoints") ||
+           ctl_is_resource(&e->o, "endpointslices");
 }
 
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)

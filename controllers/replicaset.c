@@ -486,14 +486,9 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
 
 /* ---- changes ---- */
 
-static bool is_res(const struct store_obj *o, const char *r)
-{
-    return o->resource_len == strlen(r) && memcmp(o->resource, r, o->resource_len) == 0;
-}
-
 static bool wants(const struct store_event *e)
 {
-    return is_res(&e->o, "replicasets") || is_res(&e->o, "pods");
+    return ctl_is_resource(&e->o, "replicasets") || ctl_is_resource(&e->o, "pods");
 }
 
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
@@ -501,7 +496,7 @@ static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
     char ns[256], name[256];
     snprintf(ns, sizeof ns, "%.*s", (int)e->o.ns_len, e->o.ns);
     snprintf(name, sizeof name, "%.*s", (int)e->o.name_len, e->o.name);
-    if (is_res(&e->o, "replicasets")) {
+    if (ctl_is_resource(&e->o, "replicasets")) {
         if (e->type != STORE_DELETED)
             ctl_enqueue(c, RSC, "replicasets", ns, name);
         return;

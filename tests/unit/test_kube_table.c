@@ -20,23 +20,10 @@
 #include <cmocka.h>
 
 #include "kube/kube.h"
+#include "tests/unit/test_json.h"
 
 #define NOW 1735689600LL /* 2025-01-01T00:00:00Z */
 
-/* JSON text with ' for " */
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    json_error_t e;
-    json_t *j = json_loads(s, 0, &e);
-    if (!j)
-        fail_msg("bad test JSON (%s): %s", e.text, s);
-    free(s);
-    return j;
-}
 
 /* The RFC 3339 time `ago` seconds before NOW; a rotating static buffer, so a
  * few can be used in one expression. */
