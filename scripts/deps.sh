@@ -38,7 +38,7 @@ mkdir -p "$DEPS"
 DEPS=$(cd "$DEPS" && pwd)
 PATCHES=$ROOT/scripts/libraft-patches
 PKGS="build-essential pkg-config libuv1-dev liblmdb-dev libmsgpack-dev libmicrohttpd-dev
-      libjansson-dev libyaml-dev liblz4-dev libcmocka-dev python3-pytest lmdb-utils
+      libjansson-dev libyaml-dev liblz4-dev libcmocka-dev python3-pytest python3-pytest-xdist lmdb-utils
       dpkg-dev autoconf automake libtool patch curl iproute2 bc clang libjemalloc-dev tzdata"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo

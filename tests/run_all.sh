@@ -5,7 +5,8 @@
 # simulation (build/test/sim/sim over SIM_SEEDS seeds, one test per seed
 # group), a short run of every fuzz target (build/fuzz), and the end-to-end
 # tests (pytest in tests/e2e against real servers
-# built with ASan and UBSan: build/test/bosun).
+# built with ASan and UBSan: build/test/bosun). The first three run one per
+# core, the end-to-end tests in two pytest workers; see below.
 set -u
 cd "$(dirname "$0")/.."
 passed=0
@@ -15,45 +16,78 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
 
+# Unit tests, the simulation (in two halves of its seeds) and the fuzz
+# targets are independent and mostly CPU-bound: they run JOBS at a time
+# (default: one per core), each into its own log under build/test/logs, and
+# are reported afterwards in a fixed order. The end-to-end tests run alone
+# after them, since their servers' timing should not compete with fuzzers.
+jobs_max=${JOBS:-$(nproc)}
+logs=build/test/logs
+rm -rf "$logs"; mkdir -p "$logs"
+names=()
+
+# job NAME CMD...: runs CMD in the background, NAME.out and NAME.rc in $logs,
+# waiting first while jobs_max are already running.
+job() {
+    local name=$1; shift
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+    names+=("$name")
+    ( "$@" >"$logs/$name.out" 2>&1; echo $? >"$logs/$name.rc" ) &
+}
+
 for t in build/test/unit/test_*; do
     [ -x "$t" ] || continue
-    out=$("$t" 2>&1); rc=$?
-    p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
-    f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
-    p=${p:-0}; f=${f:-0}
-    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-    passed=$((passed + p)); failed=$((failed + f))
-    [ "$f" -eq 0 ] || { failures+=("$t"); printf '%s\n' "$out" | tail -30; }
-    echo "unit $(basename "$t"): $p passed, $f failed"
+    job "unit_$(basename "$t")" "$t"
 done
 
+seeds=${SIM_SEEDS:-300}
 if [ -x build/test/sim/sim ]; then
-    out=$(build/test/sim/sim --seeds "${SIM_SEEDS:-300}" 2>&1); rc=$?
-    printf '%s\n' "$out" | tail -3
-    if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=(sim); fi
+    half=$(( (seeds + 1) / 2 ))
+    job sim_1 build/test/sim/sim --seeds "$half" --seed 1
+    [ "$seeds" -gt "$half" ] && job sim_2 build/test/sim/sim --seeds $((seeds - half)) --seed $((half + 1))
 fi
 
 # Fuzz targets (libFuzzer, built by make test): FUZZ_SECONDS each (default
-# 5), one test per target; `make fuzz` runs them longer.
+# 5), one test per target; `make fuzz` runs them longer. Seeds come from
+# tests/fuzz/corpus/NAME, copied to a writable corpus that libFuzzer grows
+# (build/fuzz/corpus/NAME), so runs start deep.
 for f in build/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
-    # Seeds from tests/fuzz/corpus/NAME, copied to a writable corpus that
-    # libFuzzer grows (build/fuzz/corpus/NAME), so runs start deep.
     name=$(basename "$f"); corpus=()
     if [ -d "tests/fuzz/corpus/$name" ]; then
         mkdir -p "build/fuzz/corpus/$name"
         cp -n "tests/fuzz/corpus/$name"/* "build/fuzz/corpus/$name/" 2>/dev/null
         corpus=("build/fuzz/corpus/$name")
     fi
-    out=$("$f" -max_total_time="${FUZZ_SECONDS:-5}" -rss_limit_mb=2048 -artifact_prefix=build/fuzz/ "${corpus[@]}" 2>&1); rc=$?
-    runs=$(printf '%s\n' "$out" | sed -n 's/^Done \([0-9]*\) runs.*/\1/p' | tail -1)
-    if [ "$rc" -eq 0 ]; then
-        passed=$((passed + 1))
-        echo "fuzz $(basename "$f"): ${runs:-?} runs, no failure"
-    else
-        failed=$((failed + 1)); failures+=("$(basename "$f")")
-        printf '%s\n' "$out" | tail -30
-    fi
+    job "$name" "$f" -max_total_time="${FUZZ_SECONDS:-5}" -rss_limit_mb=2048 \
+        -artifact_prefix=build/fuzz/ "${corpus[@]}"
+done
+wait
+
+for name in "${names[@]}"; do
+    out=$(cat "$logs/$name.out"); rc=$(cat "$logs/$name.rc" 2>/dev/null || echo 1)
+    case $name in
+    unit_*)
+        p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+        f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
+        p=${p:-0}; f=${f:-0}
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+        passed=$((passed + p)); failed=$((failed + f))
+        [ "$f" -eq 0 ] || { failures+=("${name#unit_}"); printf '%s\n' "$out" | tail -30; }
+        echo "unit ${name#unit_}: $p passed, $f failed" ;;
+    sim_*)
+        printf '%s\n' "$out" | tail -3
+        if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi ;;
+    *)
+        runs=$(printf '%s\n' "$out" | sed -n 's/^Done \([0-9]*\) runs.*/\1/p' | tail -1)
+        if [ "$rc" -eq 0 ]; then
+            passed=$((passed + 1))
+            echo "fuzz $name: ${runs:-?} runs, no failure"
+        else
+            failed=$((failed + 1)); failures+=("$name")
+            printf '%s\n' "$out" | tail -30
+        fi ;;
+    esac
 done
 
 if [ -d tests/e2e ] && ls tests/e2e/test_*.py >/dev/null 2>&1; then
@@ -61,7 +95,16 @@ if [ -d tests/e2e ] && ls tests/e2e/test_*.py >/dev/null 2>&1; then
     # /usr/bin/python3; a python3 earlier on PATH (pyenv) may lack it.
     py=python3
     /usr/bin/python3 -c 'import pytest' 2>/dev/null && py=/usr/bin/python3
-    out=$($py -m pytest -q -p no:cacheprovider tests/e2e 2>&1); rc=$?
+    # Two workers (pytest-xdist, from make deps): an end-to-end run is
+    # mostly waiting for servers, 0.6 of a core on average. --dist loadfile
+    # keeps a file's tests on one worker, so module-scoped clusters are
+    # made once. E2E_JOBS=1 runs them one at a time.
+    par=()
+    jobs_e2e=${E2E_JOBS:-2}
+    if [ "$jobs_e2e" -gt 1 ] && $py -c 'import xdist' 2>/dev/null; then
+        par=(-n "$jobs_e2e" --dist loadfile)
+    fi
+    out=$($py -m pytest -q -p no:cacheprovider "${par[@]}" tests/e2e 2>&1); rc=$?
     # The failures' own lines first (the tail below is mostly server logs).
     printf '%s\n' "$out" | grep -E '^(E  |_{5,} |[a-z_/]+\.py:[0-9]+: )' | head -80
     printf '%s\n' "$out" | tail -40
