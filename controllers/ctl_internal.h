@@ -10,6 +10,28 @@
 #include <stdint.h>
 
 #include "controllers/controllers.h"
+#include "util/util.h"
+
+/* ---- backoff.c ---- */
+
+/* Per-key exponential backoff (backoff.c), Kubernetes' flowcontrol.Backoff:
+ * a key is active while less than its delay has passed since it was last
+ * stepped; ctl_backoff_next steps it (initial delay, then doubling up to
+ * max; initial again once unused for 2 x max). Set up by
+ * ctl_backoff_init. */
+struct ctl_backoff {
+    struct umap keys; /* key -> delay and last step */
+    int64_t initial_ms, max_ms;
+};
+void ctl_backoff_init(struct ctl_backoff *b, int64_t initial_ms, int64_t max_ms);
+/* Whether key is in backoff at now_ms; if so *remaining_ms (may be NULL)
+ * is how long it still lasts. */
+bool ctl_backoff_active(const struct ctl_backoff *b, const char *key, int64_t now_ms,
+                        int64_t *remaining_ms);
+void ctl_backoff_next(struct ctl_backoff *b, const char *key, int64_t now_ms);
+/* Forgets keys unused for 2 x max. */
+void ctl_backoff_gc(struct ctl_backoff *b, int64_t now_ms);
+void ctl_backoff_free(struct ctl_backoff *b);
 
 /* ---- tainteviction.c ---- */
 
@@ -441,13 +463,24 @@ json_t *ctl_ds_new_pod(json_t *ds, const char *hash, const char *node);
 /* Whether a ControllerRevision holds ds's current template. */
 bool ctl_ds_revision_matches(json_t *ds, json_t *rev);
 /* manage(): the nodes that need a pod (names) and the pods to delete
- * (pod objects); both new arrays. */
+ * (pod objects); both new arrays. failed_pods (borrowed from delete_pods)
+ * are the Failed ones among them, for the FailedDaemonPod Event;
+ * requeue_ms > 0 is when a failed pod held back by its backoff may go. */
 struct ctl_ds_plan {
     json_t *create_nodes;
     json_t *delete_pods;
+    json_t *failed_pods;
+    int64_t requeue_ms;
 };
+/* A failed daemon pod is deleted (and so replaced) at most once per step
+ * of the backoff of its DaemonSet generation and node (daemon_controller.
+ * go's failedPodsBackoff, 1 s doubling to 15 min): a pod the node keeps
+ * failing does not make the controller fight it in a hot loop. backoff
+ * may be NULL (no backoff); now_ms is wall time. */
+#define CTL_DS_FAILED_BACKOFF_MS 1000
+#define CTL_DS_FAILED_BACKOFF_MAX_MS (15 * 60 * 1000)
 void ctl_ds_plan_manage(json_t *ds, json_t *nodes, json_t *pods, const char *hash,
-                        int64_t now_ms, struct ctl_ds_plan *out);
+                        int64_t now_ms, struct ctl_backoff *backoff, struct ctl_ds_plan *out);
 /* AllowsSurge: a RollingUpdate whose maxSurge is not 0. */
 bool ctl_ds_allows_surge(json_t *ds);
 /* rollingUpdate() with maxSurge > 0 (ds must allow surge): the nodes to

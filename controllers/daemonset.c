@@ -21,7 +21,10 @@
  *     pinned to its node by required node affinity `matchFields
  *     metadata.name In [node]` so that the scheduler binds it; pods that
  *     must go, failed or succeeded pods, and all but the oldest of several
- *     are deleted. Bosun has no pod garbage collector, so daemon pods whose
+ *     are deleted; a failed pod only once per step of a backoff (1 s
+ *     doubling to 15 min) per DaemonSet generation and node, with a
+ *     FailedDaemonPod Event, so that a node that keeps failing the pod is
+ *     not fought in a hot loop. Bosun has no pod garbage collector, so daemon pods whose
  *     node no longer exists are deleted here too (Kubernetes' PodGC does it
  *     for scheduled ones);
  *  3. RollingUpdate with maxSurge 0: old pods are deleted while the
@@ -413,9 +416,31 @@ static void plan_surge_node(json_t *ds, json_t *running, const char *hash, int64
         json_array_append(out->delete_pods, oldest_old);
 }
 
+/* A failed pod on node: deleted unless its DaemonSet generation and node
+ * are in backoff (then the sync comes back when it ends); deleting it
+ * steps the backoff. */
+static void plan_failed(json_t *ds, json_t *node, json_t *pod, int64_t now_ms,
+                        struct ctl_backoff *backoff, struct ctl_ds_plan *out)
+{
+    if (backoff) {
+        char key[512];
+        int64_t left;
+        snprintf(key, sizeof key, "%s/%" JSON_INTEGER_FORMAT "/%s", ctl_str(meta(ds), "uid"),
+                 json_integer_value(at(ds, "status", "observedGeneration")), name_of(node));
+        if (ctl_backoff_active(backoff, key, now_ms, &left)) {
+            if (!out->requeue_ms || left < out->requeue_ms)
+                out->requeue_ms = left;
+            return;
+        }
+        ctl_backoff_next(backoff, key, now_ms);
+    }
+    json_array_append(out->delete_pods, pod);
+    json_array_append(out->failed_pods, pod);
+}
+
 /* podsShouldBeOnNode. */
 static void plan_node(json_t *ds, json_t *node, json_t *here, const char *hash, int64_t now_ms,
-                      struct ctl_ds_plan *out)
+                      struct ctl_backoff *backoff, struct ctl_ds_plan *out)
 {
     bool cont, run = ctl_ds_node_should_run(ds, node, &cont);
     json_t *p;
@@ -428,7 +453,9 @@ static void plan_node(json_t *ds, json_t *node, json_t *here, const char *hash, 
         {
             if (deleting(p))
                 continue;
-            if (terminal(p)) /* failed or succeeded: replaced by the next sync */
+            if (strcmp(phase(p), "Failed") == 0) /* replaced by the next sync */
+                plan_failed(ds, node, p, now_ms, backoff, out);
+            else if (terminal(p)) /* succeeded: replaced without a backoff */
                 json_array_append(out->delete_pods, p);
             else
                 json_array_append(running, p);
@@ -445,10 +472,12 @@ static void plan_node(json_t *ds, json_t *node, json_t *here, const char *hash, 
 }
 
 void ctl_ds_plan_manage(json_t *ds, json_t *nodes, json_t *pods, const char *hash,
-                        int64_t now_ms, struct ctl_ds_plan *out)
+                        int64_t now_ms, struct ctl_backoff *backoff, struct ctl_ds_plan *out)
 {
     out->create_nodes = json_array();
     out->delete_pods = json_array();
+    out->failed_pods = json_array();
+    out->requeue_ms = 0;
     struct umap by_node = {0}, present = {0};
     group_by_node(pods, &by_node);
     json_t *node;
@@ -456,7 +485,7 @@ void ctl_ds_plan_manage(json_t *ds, json_t *nodes, json_t *pods, const char *has
     json_array_foreach(nodes, i, node)
     {
         umap_put(&present, name_of(node), node);
-        plan_node(ds, node, umap_get(&by_node, name_of(node)), hash, now_ms, out);
+        plan_node(ds, node, umap_get(&by_node, name_of(node)), hash, now_ms, backoff, out);
     }
     /* Pods for nodes that are gone: never scheduled ones (Kubernetes'
      * getUnscheduledPodsWithoutNode) and, for want of a pod GC, bound ones. */
@@ -627,6 +656,8 @@ void ctl_ds_plan_surge(json_t *ds, json_t *nodes, json_t *pods, const char *hash
     assert(ctl_ds_allows_surge(ds));
     out->create_nodes = json_array();
     out->delete_pods = json_array();
+    out->failed_pods = NULL;
+    out->requeue_ms = 0;
     struct surge g = {ds, hash, now_ms, 0, 0, json_array(), json_array(), json_array(),
                       json_array()};
     struct umap by_node = {0};
@@ -750,29 +781,40 @@ static uint64_t node_digest(json_t *node)
     return h | 1; /* never 0: 0 is "unknown" */
 }
 
+/* The controller's memory on this leader: the nodes' digests, and the
+ * failed pods' backoff. */
+struct ds_state {
+    struct umap digests; /* node name -> uint64_t digest */
+    struct ctl_backoff failed;
+};
+
 static void free_state(void *state)
 {
-    struct umap *m = state;
+    struct ds_state *st = state;
     size_t it = 0;
     void *v;
-    while (umap_next(m, &it, NULL, &v))
+    while (umap_next(&st->digests, &it, NULL, &v))
         free(v);
-    umap_free(m);
-    free(m);
+    umap_free(&st->digests);
+    ctl_backoff_free(&st->failed);
+    free(st);
 }
 
-static struct umap *node_digests(struct ctl *c)
+static struct ds_state *state_of(struct ctl *c)
 {
     void **slot = ctl_state(c, DS);
-    if (!*slot)
-        *slot = xcalloc(1, sizeof(struct umap));
+    if (!*slot) {
+        struct ds_state *st = xcalloc(1, sizeof *st);
+        ctl_backoff_init(&st->failed, CTL_DS_FAILED_BACKOFF_MS, CTL_DS_FAILED_BACKOFF_MAX_MS);
+        *slot = st;
+    }
     return *slot;
 }
 
 /* Records a node's digest; true if it differs from the one recorded. */
 static bool node_changed(struct ctl *c, const char *name, json_t *node)
 {
-    struct umap *m = node_digests(c);
+    struct umap *m = &state_of(c)->digests;
     uint64_t *old = umap_get(m, name);
     if (!node) {
         free(umap_del(m, name));
@@ -809,10 +851,12 @@ static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
     }
 }
 
-/* Every DaemonSet is synced, and the nodes' digests are taken afresh. */
+/* Every DaemonSet is synced, the nodes' digests are taken afresh, and
+ * backoffs long over are forgotten. */
 static void resync(struct ctl *c)
 {
     enqueue_all(c);
+    ctl_backoff_gc(&state_of(c)->failed, util_wall_ms());
     json_t *nodes = ctl_list(c, "nodes", NULL, NULL), *n;
     size_t i;
     json_array_foreach(nodes, i, n) node_changed(c, name_of(n), n);
@@ -1161,12 +1205,22 @@ static bool sync_ds(struct ctl *c, json_t *ds, const struct kube_selector *sel)
     }
     json_t *nodes = ctl_list(c, "nodes", NULL, NULL);
     struct ctl_ds_plan plan;
-    ctl_ds_plan_manage(ds, nodes, pods, hash, util_wall_ms(), &plan);
+    ctl_ds_plan_manage(ds, nodes, pods, hash, util_wall_ms(), &state_of(c)->failed, &plan);
     bool wrote = json_array_size(plan.create_nodes) || json_array_size(plan.delete_pods);
+    json_t *p;
+    size_t i;
+    json_array_foreach(plan.failed_pods, i, p)
+        ctl_event(c, "daemonsets", ds, "Warning", "FailedDaemonPod",
+                  "Found failed daemon pod %s/%s on node %s, will try to kill it",
+                  ctl_str(meta(p), "namespace"), name_of(p), ctl_str(json_object_get(p, "spec"), "nodeName"));
+    if (plan.requeue_ms > 0)
+        ctl_enqueue_after(c, DS, "daemonsets", ctl_str(meta(ds), "namespace"), name_of(ds),
+                          (unsigned)plan.requeue_ms);
     bool ok = delete_pods(c, ds, plan.delete_pods);
     ok &= create_pods(c, ds, plan.create_nodes, hash);
     json_decref(plan.create_nodes);
     json_decref(plan.delete_pods);
+    json_decref(plan.failed_pods);
     if (wrote) { /* read our own writes */
         json_decref(pods);
         pods = ctl_pods_kept(&mp);

@@ -480,6 +480,18 @@ void kv_check_job(struct vctx *c, json_t *obj)
     }
 }
 
+/* validateTimeZone's time.LoadLocation: the zone must exist in this
+ * machine's zoneinfo (`make deps` installs tzdata), as the CronJob
+ * controller will read it; Go's own words ("unknown time zone X"). */
+static void check_time_zone(struct vctx *c, const char *tz)
+{
+    char err[300];
+    struct util_tz *z = util_tz_load(NULL, tz, err, sizeof err);
+    if (!z)
+        kv_invalid(c, "timeZone", tz, err);
+    util_tz_free(z);
+}
+
 /* Pod template fields a suspended Job that never started may still change
  * (JobMutableNodeSchedulingDirectives). */
 static void unmunge_scheduling(json_t *clone, json_t *template)
@@ -552,6 +564,8 @@ void kv_check_cronjob(struct vctx *c, json_t *obj)
         kv_invalid(
             c, "timeZone", tz,
             "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones");
+    else if (tz && strcmp(tz, "UTC") != 0)
+        check_time_zone(c, tz);
     kv_check_enum(c, spec, "concurrencyPolicy", policies);
     json_t *job_spec = jobj(jobj(spec, "jobTemplate"), "spec");
     size_t m1 = kv_path_child(c, "jobTemplate"), m2 = kv_path_child(c, "spec");

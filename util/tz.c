@@ -427,6 +427,10 @@ static bool zone_name_ok(const char *name)
 struct util_tz *util_tz_load(const char *dir, const char *name, char *err, size_t errlen)
 {
     char path[4352];
+    if (strstr(name, "..") || name[0] == '/' || name[0] == '\\') { /* Go's errLocation */
+        snprintf(err, errlen, "time: invalid location name");
+        return NULL;
+    }
     if (!zone_name_ok(name)) {
         snprintf(err, errlen, "unknown time zone %s", name);
         return NULL;

@@ -94,8 +94,9 @@ struct util_tz;
  * with the reason in err if they are not a well-formed one. */
 struct util_tz *util_tz_parse(const unsigned char *data, size_t len, char *err, size_t errlen);
 /* The zone named by an IANA name ("Europe/Paris") from dir (NULL:
- * /usr/share/zoneinfo); NULL with Go's words in err ("unknown time zone
- * X") if the name is not a zone name or its file is missing or malformed. */
+ * /usr/share/zoneinfo); NULL with Go's words in err: "time: invalid
+ * location name" for a name with ".." or a leading slash, "unknown time
+ * zone X" if it is not a zone name or its file is missing or malformed. */
 struct util_tz *util_tz_load(const char *dir, const char *name, char *err, size_t errlen);
 void util_tz_free(struct util_tz *tz);
 /* The offset east of UTC in seconds at Unix time t (tz NULL: UTC, 0). */

@@ -322,3 +322,48 @@ def test_daemonset_adopts_orphan_and_releases_relabelled_pod(hollow_cluster):
     assert new["metadata"]["labels"]["app"] == "adopt-ds", new["metadata"]
     r = ld.req("DELETE", "/apis/apps/v1/namespaces/%s/daemonsets/adopter" % ns)
     assert r.status in (200, 202), r
+
+
+
+def test_daemonset_failed_pod_backoff(hollow_cluster):
+    """A daemon pod its node keeps failing (as a kubelet that rejects it
+    would: this test sets each one Failed once it runs) is replaced, with a
+    FailedDaemonPod Warning, but not in a hot loop: each replacement waits
+    for the backoff of the DaemonSet and node (1 s, then 2 s, 4 s, ...;
+    daemon_controller.go's failedPodsBackoff). Without the backoff a new
+    pod came every few tenths of a second."""
+    c = hollow_cluster
+    ld = c.leader()
+    fol = c.followers(ld)[0]
+    ns = "ds-crash"
+    ensure_ns(ld, ns)
+    node = node_names(ld, "hollow-")[0]
+    ds = daemonset("crash", {"app": "crash"}, node_selector={"kubernetes.io/hostname": node})
+    ds["metadata"]["namespace"] = ns
+    r = fol.req("POST", "/apis/apps/v1/namespaces/%s/daemonsets" % ns, ds)
+    assert r.status == 201, r
+    pods_path = "/api/v1/namespaces/%s/pods" % ns
+    seen = {}  # uid -> when first seen
+    end = None
+    while end is None or time.monotonic() < end:
+        for p in fol.get(pods_path, timeout=20).json["items"]:
+            md = p["metadata"]
+            if md["uid"] not in seen:
+                seen[md["uid"]] = time.monotonic()
+                end = end or time.monotonic() + 7
+            if p["status"].get("phase") == "Running" and not md.get("deletionTimestamp"):
+                p["status"]["phase"] = "Failed"
+                r = fol.req("PUT", "%s/%s/status" % (pods_path, md["name"]), p)
+                assert r.status in (200, 404, 409), r
+        time.sleep(0.05)
+    times = sorted(seen.values())
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert 3 <= len(times) <= 5, gaps
+    assert gaps[1] >= 0.8 and (len(gaps) < 3 or gaps[2] >= 1.6), gaps
+    evs = fol.get("/api/v1/namespaces/%s/events" % ns).json["items"]
+    failed = [e for e in evs if e["reason"] == "FailedDaemonPod"]
+    assert failed and failed[0]["type"] == "Warning", evs
+    assert failed[0]["message"].startswith("Found failed daemon pod %s/crash-" % ns), failed
+    assert failed[0]["message"].endswith("on node %s, will try to kill it" % node), failed
+    r = ld.req("DELETE", "/apis/apps/v1/namespaces/%s/daemonsets/crash" % ns)
+    assert r.status in (200, 202), r

@@ -42,6 +42,13 @@ static json_t *node(const char *name, const char *labels, const char *taints)
     return J(buf);
 }
 
+static void plan_free(struct ctl_ds_plan *p)
+{
+    json_decref(p->create_nodes);
+    json_decref(p->delete_pods);
+    json_decref(p->failed_pods); /* NULL from ctl_ds_plan_surge */
+}
+
 /* A daemon pod: on node (bound), hash label, phase, Ready, created at t. */
 static json_t *dpod(const char *name, const char *node_name, const char *hash, const char *phase,
                     bool ready, const char *t)
@@ -233,7 +240,7 @@ static void test_plan_manage(void **state)
     json_object_set_new(json_object_get(un, "metadata"), "name", json_string("p4"));
     json_array_append_new(pods, un);
     struct ctl_ds_plan plan;
-    ctl_ds_plan_manage(ds, nodes, pods, "h", 0, &plan);
+    ctl_ds_plan_manage(ds, nodes, pods, "h", 0, NULL, &plan);
     /* n5: the failed pod goes now; its replacement comes with the next sync. */
     assert_int_equal(json_array_size(plan.create_nodes), 0);
     assert_int_equal(json_array_size(plan.delete_pods), 4);
@@ -241,8 +248,7 @@ static void test_plan_manage(void **state)
     assert_true(has_name(plan.delete_pods, "p3"));    /* misscheduled */
     assert_true(has_name(plan.delete_pods, "p5"));    /* failed */
     assert_true(has_name(plan.delete_pods, "gone"));  /* its node is gone */
-    json_decref(plan.create_nodes);
-    json_decref(plan.delete_pods);
+    plan_free(&plan);
 
     /* Once those went: n5 needs one; nothing else. */
     json_t *left = json_array(), *p;
@@ -253,12 +259,11 @@ static void test_plan_manage(void **state)
         if (strcmp(n, "p2new") && strcmp(n, "p3") && strcmp(n, "p5") && strcmp(n, "gone"))
             json_array_append(left, p);
     }
-    ctl_ds_plan_manage(ds, nodes, left, "h", 0, &plan);
+    ctl_ds_plan_manage(ds, nodes, left, "h", 0, NULL, &plan);
     assert_int_equal(json_array_size(plan.create_nodes), 1);
     assert_true(has_name(plan.create_nodes, "n5"));
     assert_int_equal(json_array_size(plan.delete_pods), 0);
-    json_decref(plan.create_nodes);
-    json_decref(plan.delete_pods);
+    plan_free(&plan);
 
     json_t *st = ctl_ds_status(ds, nodes, left, "h", 0);
     /* desired: n1 n2 n4 n5 (n6 has an untolerated NoSchedule taint) */
@@ -371,12 +376,6 @@ static void test_plan_rolling(void **state)
 #define SURGE(v) "{'type':'RollingUpdate','rollingUpdate':{'maxUnavailable':0,'maxSurge':" v "}}"
 
 /* The names in a plan's arrays, for short assertions. */
-static void plan_free(struct ctl_ds_plan *p)
-{
-    json_decref(p->create_nodes);
-    json_decref(p->delete_pods);
-}
-
 static void test_plan_surge(void **state)
 {
     (void)state;
@@ -475,7 +474,7 @@ static void test_manage_surge(void **state)
     json_array_append_new(pods, dpod("w3", "n3", "new", "Running", true, t1));
     json_array_append_new(pods, dpod("x3", "n3", "new", "Running", true, t2));
     struct ctl_ds_plan plan;
-    ctl_ds_plan_manage(ds, nodes, pods, "new", 0, &plan);
+    ctl_ds_plan_manage(ds, nodes, pods, "new", 0, NULL, &plan);
     assert_int_equal(json_array_size(plan.create_nodes), 0);
     assert_int_equal(json_array_size(plan.delete_pods), 3);
     assert_true(has_name(plan.delete_pods, "o1"));
@@ -485,7 +484,7 @@ static void test_manage_surge(void **state)
     /* Without surge the same pods keep only the oldest of each node. */
     json_t *plain = ds_with(NULL, NULL);
     assert_false(ctl_ds_allows_surge(plain));
-    ctl_ds_plan_manage(plain, nodes, pods, "new", 0, &plan);
+    ctl_ds_plan_manage(plain, nodes, pods, "new", 0, NULL, &plan);
     assert_int_equal(json_array_size(plan.delete_pods), 4);
     assert_true(has_name(plan.delete_pods, "w0"));
     plan_free(&plan);
@@ -537,12 +536,94 @@ static void test_revision_matches(void **state)
     json_decref(ds);
 }
 
+/* A failed pod goes at once, then not again on that node before 1 s, 2 s,
+ * 4 s ... have passed since the last time (failedPodsBackoff); a
+ * succeeded pod goes without a backoff; another node has its own. */
+static void test_failed_pod_backoff(void **state)
+{
+    (void)state;
+    json_t *ds = ds_with(NULL, NULL);
+    json_t *nodes = json_array();
+    json_array_append_new(nodes, node("n1", NULL, NULL));
+    json_array_append_new(nodes, node("n2", NULL, NULL));
+    json_t *failed = json_array();
+    json_array_append_new(failed, dpod("f1", "n1", "h", "Failed", false, "2020-01-01T00:00:01Z"));
+    struct ctl_backoff bo;
+    ctl_backoff_init(&bo, CTL_DS_FAILED_BACKOFF_MS, CTL_DS_FAILED_BACKOFF_MAX_MS);
+    struct ctl_ds_plan plan;
+    int64_t t = 1000000;
+    /* delete at t, then in backoff until t+1 s; deleted at t+1 s; then
+     * until t+1+2 s; deleted at t+3 s; then until t+3+4 s. */
+    int64_t at_ms[] = {0, 500, 999, 1000, 2999, 3000, 6999, 7000};
+    bool goes[] = {true, false, false, true, false, true, false, true};
+    for (size_t k = 0; k < sizeof at_ms / sizeof at_ms[0]; k++) {
+        ctl_ds_plan_manage(ds, nodes, failed, "h", t + at_ms[k], &bo, &plan);
+        assert_int_equal(json_array_size(plan.delete_pods), goes[k]);
+        assert_int_equal(json_array_size(plan.failed_pods), goes[k]);
+        if (!goes[k]) /* comes back when the backoff ends */
+            assert_true(plan.requeue_ms > 0 && plan.requeue_ms <= 4000);
+        assert_int_equal(json_array_size(plan.create_nodes), 1); /* n2 */
+        plan_free(&plan);
+    }
+    ctl_ds_plan_manage(ds, nodes, failed, "h", t + 7500, &bo, &plan);
+    assert_int_equal(plan.requeue_ms, 7500); /* 8 s from t+7 s */
+    plan_free(&plan);
+    /* n2's failed pod is not held back by n1's backoff. */
+    json_array_append_new(failed, dpod("f2", "n2", "h", "Failed", false, "2020-01-01T00:00:01Z"));
+    ctl_ds_plan_manage(ds, nodes, failed, "h", t + 7500, &bo, &plan);
+    assert_int_equal(json_array_size(plan.delete_pods), 1);
+    assert_true(has_name(plan.delete_pods, "f2"));
+    plan_free(&plan);
+    /* A succeeded pod is deleted every time. */
+    json_t *done = json_array();
+    json_array_append_new(done, dpod("s1", "n1", "h", "Succeeded", false, "2020-01-01T00:00:01Z"));
+    ctl_ds_plan_manage(ds, nodes, done, "h", t + 7600, &bo, &plan);
+    assert_int_equal(json_array_size(plan.delete_pods), 1);
+    assert_int_equal(json_array_size(plan.failed_pods), 0);
+    plan_free(&plan);
+    /* Left alone for 2 x 15 min, the backoff is forgotten. */
+    ctl_backoff_gc(&bo, t + 7000 + 2 * CTL_DS_FAILED_BACKOFF_MAX_MS + 1);
+    assert_int_equal(bo.keys.n, 1); /* n2's stepped later */
+    ctl_backoff_gc(&bo, t + 7500 + 2 * CTL_DS_FAILED_BACKOFF_MAX_MS + 1);
+    assert_int_equal(bo.keys.n, 0);
+    ctl_backoff_free(&bo);
+    json_decref(done);
+    json_decref(failed);
+    json_decref(nodes);
+    json_decref(ds);
+}
+
+/* The backoff itself: doubling, capped, and back to the start after 2 x
+ * max unused. */
+static void test_backoff(void **state)
+{
+    (void)state;
+    struct ctl_backoff bo;
+    ctl_backoff_init(&bo, 100, 400);
+    int64_t left = -1;
+    assert_false(ctl_backoff_active(&bo, "k", 0, &left));
+    ctl_backoff_next(&bo, "k", 0); /* 100 */
+    assert_true(ctl_backoff_active(&bo, "k", 99, &left));
+    assert_int_equal(left, 1);
+    assert_false(ctl_backoff_active(&bo, "k", 100, NULL));
+    ctl_backoff_next(&bo, "k", 100); /* 200 */
+    ctl_backoff_next(&bo, "k", 300); /* 400 */
+    ctl_backoff_next(&bo, "k", 700); /* 400: the cap */
+    assert_true(ctl_backoff_active(&bo, "k", 1099, NULL));
+    assert_false(ctl_backoff_active(&bo, "k", 1100, NULL));
+    ctl_backoff_next(&bo, "k", 700 + 801); /* unused > 2 x max: 100 again */
+    assert_false(ctl_backoff_active(&bo, "k", 1501 + 100, NULL));
+    assert_false(ctl_backoff_active(&bo, "other", 1501, NULL));
+    ctl_backoff_free(&bo);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_node_fit),        cmocka_unit_test(test_default_tolerations),
         cmocka_unit_test(test_new_pod),         cmocka_unit_test(test_plan_manage),
-        cmocka_unit_test(test_plan_rolling),
+        cmocka_unit_test(test_plan_rolling),    cmocka_unit_test(test_failed_pod_backoff),
+        cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_plan_surge),
         cmocka_unit_test(test_manage_surge),    cmocka_unit_test(test_min_ready_seconds),
         cmocka_unit_test(test_revision_matches),

@@ -1138,6 +1138,14 @@ TEST(test_cronjob)
                  "Invalid value: -1: must be greater than or equal to 0");
     expect_error("batch", "CronJob", CRONJOB("* * * * *", ",'timeZone':''"), "spec.timeZone",
                  "Invalid value: \"\": timeZone must be nil or non-empty string");
+    /* The zone must exist (time.LoadLocation); UTC needs no file. */
+    expect_error("batch", "CronJob", CRONJOB("* * * * *", ",'timeZone':'Mars/Olympus_Mons'"),
+                 "spec.timeZone",
+                 "Invalid value: \"Mars/Olympus_Mons\": unknown time zone Mars/Olympus_Mons");
+    expect_error("batch", "CronJob", CRONJOB("* * * * *", ",'timeZone':'../etc/passwd'"),
+                 "spec.timeZone", "Invalid value: \"../etc/passwd\": time: invalid location name");
+    expect_valid("batch", "CronJob", CRONJOB("* * * * *", ",'timeZone':'Europe/Paris'"), NULL);
+    expect_valid("batch", "CronJob", CRONJOB("* * * * *", ",'timeZone':'UTC'"), NULL);
     expect_error(
         "batch", "CronJob",
         "{" META ",'spec':{'schedule':'* * * * "

@@ -174,7 +174,7 @@ static void test_tz_system(void **state)
     (void)state;
     char err[160];
     assert_null(util_tz_load(NULL, "../../etc/passwd", err, sizeof err));
-    assert_string_equal(err, "unknown time zone ../../etc/passwd");
+    assert_string_equal(err, "time: invalid location name"); /* Go's errLocation */
     assert_null(util_tz_load(NULL, "/etc/localtime", err, sizeof err));
     assert_null(util_tz_load(NULL, "Mars/Olympus_Mons", err, sizeof err));
     assert_null(util_tz_load(NULL, "zone.tab", err, sizeof err)); /* not TZif */
