@@ -14,7 +14,10 @@
  *     its clusterIP (immutable); its ports, type and those labels are set
  *     right. Deleted, it is made again.
  *   - Endpoints default/kubernetes: the API address (ip, port) of every
- *     voting member, one subset per port (sorted), labelled
+ *     voting member that answers (reachable in /cluster/status: it has not
+ *     failed the leader's probes of its /readyz for MEMBER_DOWN_MS, 3 s;
+ *     Kubernetes drops an API server whose endpoint lease, 15 s, expired),
+ *     one subset per port (sorted), labelled
  *     endpointslice.kubernetes.io/skip-mirror=true as Kubernetes does.
  *   - EndpointSlice default/kubernetes (IPv4, labelled
  *     kubernetes.io/service-name=kubernetes, no managed-by label so the
@@ -47,7 +50,7 @@
 #define SERVICE_NAME_LABEL "kubernetes.io/service-name"
 #define MANAGED_BY_LABEL "endpointslice.kubernetes.io/managed-by"
 #define SKIP_MIRROR_LABEL "endpointslice.kubernetes.io/skip-mirror"
-#define CTL_KUBESVC_POLL_MS 5000
+#define CTL_KUBESVC_POLL_MS 2000
 
 static json_t *meta(json_t *o)
 {
@@ -96,7 +99,8 @@ json_t *ctl_kubesvc_members(json_t *status)
     {
         char ip[64];
         int port;
-        if (strcmp(ctl_str(m, "role"), "voter") != 0)
+        if (strcmp(ctl_str(m, "role"), "voter") != 0 ||
+            json_is_false(json_object_get(m, "reachable")))
             continue;
         if (!parse_api_url(ctl_str(m, "api"), ip, sizeof ip, &port)) {
             /* Debug only: this runs every poll, and an Endpoints address

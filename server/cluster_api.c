@@ -14,7 +14,14 @@
  * also one that joined later, can find the leader's API.
  * The housekeeper (on the leader, once a second) records those URLs and
  * creates the namespaces a Kubernetes cluster starts with (default,
- * kube-system, kube-public, kube-node-lease) if they are missing. */
+ * kube-system, kube-public, kube-node-lease) if they are missing. On every
+ * server it also probes the other members' GET /readyz (500 ms timeout), so
+ * that /cluster/status says which members answer ("reachable"): the
+ * `kubernetes` Service's endpoints leave out a member that has not
+ * answered for MEMBER_DOWN_MS, as Kubernetes drops an API server whose
+ * endpoint lease expired. Probing on followers too means a new leader
+ * already knows. The probes are HTTP, not Raft's own heartbeats: a member
+ * whose Raft runs but whose API does not serve is no endpoint. */
 #include <raft.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +29,20 @@
 #include <unistd.h>
 
 #include "codec/codec.h"
+#include "httpc/httpc.h"
 #include "server/internal.h"
+
+#define PROBE_TIMEOUT_MS 500
+
+/* Per member: when it started failing its probes (0: it answers). */
+struct member_probes {
+    pthread_mutex_t mu;
+    unsigned n;
+    struct {
+        uint64_t id;
+        uint64_t down_since_ms;
+    } m[CLUSTER_MAX_MEMBERS];
+};
 
 static const char *role_name(int role)
 {
@@ -50,10 +70,11 @@ static enum MHD_Result handle_status(struct request *rq)
         char api[160] = "";
         server_member_api(s, in.members[i].id, api, sizeof api);
         json_array_append_new(members,
-                              json_pack("{s:I, s:s, s:s, s:s}", "id",
+                              json_pack("{s:I, s:s, s:s, s:s, s:b}", "id",
                                         (json_int_t)in.members[i].id, "address",
                                         in.members[i].address, "api", api, "role",
-                                        role_name(in.members[i].role)));
+                                        role_name(in.members[i].role), "reachable",
+                                        server_member_reachable(s, in.members[i].id)));
         if (in.members[i].id == s->cfg.id)
             my_role = role_name(in.members[i].role);
     }
@@ -257,11 +278,91 @@ static void namespace_ensure(struct server *s, const char *name)
     json_decref(ns);
 }
 
+/* The probe slot of member id, made if missing; NULL if all are taken.
+ * Under p->mu. */
+static uint64_t *probe_slot(struct member_probes *p, uint64_t id)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->m[i].id == id)
+            return &p->m[i].down_since_ms;
+    if (p->n == CLUSTER_MAX_MEMBERS)
+        return NULL;
+    p->m[p->n].id = id;
+    p->m[p->n].down_since_ms = 0;
+    return &p->m[p->n++].down_since_ms;
+}
+
+bool server_member_reachable(struct server *s, uint64_t id)
+{
+    if (id == s->cfg.id || !s->probes)
+        return true;
+    pthread_mutex_lock(&s->probes->mu);
+    uint64_t *down = probe_slot(s->probes, id);
+    bool up = !down || !*down || util_now_ms() - *down < MEMBER_DOWN_MS;
+    pthread_mutex_unlock(&s->probes->mu);
+    return up;
+}
+
+static bool member_answers(struct server *s, uint64_t id)
+{
+    char url[160];
+    if (!server_member_api(s, id, url, sizeof url))
+        return false;
+    struct httpc *c = httpc_new(url);
+    if (!c)
+        return false;
+    struct httpc_response resp;
+    bool ok = httpc_request(c, "GET", "/readyz", NULL, NULL, 0, PROBE_TIMEOUT_MS, &resp) == 0;
+    if (ok) {
+        ok = resp.status == 200;
+        httpc_response_free(&resp);
+    }
+    httpc_free(c);
+    return ok;
+}
+
+/* One round: every other member (voter, standby or spare) is asked once. */
+static void probe_members(struct server *s)
+{
+    struct cluster_info in;
+    cluster_info(s->cluster, &in);
+    for (unsigned i = 0; i < in.n_members && !s->stopping; i++) {
+        uint64_t id = in.members[i].id;
+        if (id == s->cfg.id)
+            continue;
+        bool up = member_answers(s, id);
+        pthread_mutex_lock(&s->probes->mu);
+        uint64_t *down = probe_slot(s->probes, id);
+        if (down && up)
+            *down = 0;
+        else if (down && !*down)
+            *down = util_now_ms();
+        pthread_mutex_unlock(&s->probes->mu);
+    }
+}
+
+void server_probes_new(struct server *s)
+{
+    s->probes = xcalloc(1, sizeof *s->probes);
+    pthread_mutex_init(&s->probes->mu, NULL);
+}
+
+void server_probes_free(struct server *s)
+{
+    if (!s->probes)
+        return;
+    pthread_mutex_destroy(&s->probes->mu);
+    free(s->probes);
+    s->probes = NULL;
+}
+
 void *server_housekeeper(void *arg)
 {
     struct server *s = arg;
     while (!s->stopping) {
         sleep(1);
+        if (!s->stopping)
+            probe_members(s);
         if (s->stopping || !cluster_is_leader(s->cluster))
             continue;
         for (unsigned i = 0; i < s->cfg.n_peers && !s->stopping; i++) {

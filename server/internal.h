@@ -51,6 +51,7 @@ struct controllers; /* controllers/ */
 struct scheduler;   /* scheduler/ */
 struct forwarder; /* forward.c */
 
+struct member_probes;
 struct server {
     struct server_config cfg;
     struct store *store;
@@ -67,6 +68,7 @@ struct server {
     struct workers *workers;          /* workers.c: where handlers run */
     struct watch_hub *hub;            /* watch.c: parked watch streams */
     unsigned async_inflight; /* asynchronous requests not yet answered (atomic) */
+    struct member_probes *probes; /* cluster_api.c: which members answer */
 };
 
 /* ---- resources (resources.c) ---- */
@@ -372,8 +374,16 @@ bool server_member_api(struct server *s, uint64_t id, char *url, size_t len);
 enum MHD_Result server_forward_json(struct server *s, const char *method, const char *path,
                                     struct request *rq);
 /* The housekeeper thread: on the leader, records every bootstrap peer's API
- * URL in the replicated members records. */
+ * URL in the replicated members records; on every server, probes the other
+ * members' /readyz once a second (server_member_reachable). */
 void *server_housekeeper(void *arg);
+/* Whether member id answers its /readyz: this server always; another one
+ * until it has failed every probe for MEMBER_DOWN_MS (and also before its
+ * first probe, so that a new server or leader does not drop everyone). */
+#define MEMBER_DOWN_MS 3000
+bool server_member_reachable(struct server *s, uint64_t id);
+void server_probes_new(struct server *s);
+void server_probes_free(struct server *s);
 enum MHD_Result internal_handle(struct request *rq);
 
 /* ---- discovery and OpenAPI (discovery.c, openapi.c) ---- */

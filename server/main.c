@@ -372,6 +372,7 @@ static void server_cleanup(struct server *s)
     http_stop(s);
     if (s->housekeeper)
         pthread_join(s->housekeeper, NULL);
+    server_probes_free(s);
     forwarder_stop(s->fwd);
     cluster_stop(s->cluster);
     store_close(s->store);
@@ -473,6 +474,7 @@ int server_main(int argc, char **argv)
         server_cleanup(s);
         return 1;
     }
+    server_probes_new(s);
     pthread_create(&s->housekeeper, NULL, server_housekeeper, s);
     controllers_launch(s);
     LOG_INFO("server %llu: API %s, raft %s, data %s", (unsigned long long)s->cfg.id,

@@ -5,9 +5,11 @@ It exists with Kubernetes' shape (clusterIP 10.96.0.1, port https 443/TCP
 to the API port, component=apiserver, provider=kubernetes, no selector);
 its Endpoints and EndpointSlices list every voter's API address and port;
 nothing of it is rewritten while it is right (resourceVersions stay over
-more than one poll). Then the leader is killed -9: the new leader makes the
-Service again when kubectl deletes it, and when the dead member is demoted
-to standby its address leaves the Endpoints and slices.
+more than one poll). Then the leader is killed -9: its address leaves the
+Endpoints and slices once it has not answered the new leader's probes for
+3 s, though it is still a voter, and comes back when it is restarted; the
+new leader makes the Service again when kubectl deletes it, and when the
+member is demoted to standby its address leaves the Endpoints and slices.
 """
 import time
 
@@ -55,7 +57,7 @@ def test_kubernetes_service(make_cluster, tmp_path):
     assert svc["metadata"]["labels"] == {"component": "apiserver", "provider": "kubernetes"}
     assert svc["spec"]["ports"] == [{"name": "https", "port": 443, "protocol": "TCP",
                                      "targetPort": min(s.api_port for s in c.all())}]
-    # No write churn: nothing rewritten over more than one 5 s poll.
+    # No write churn: nothing rewritten over three 2 s polls.
     before = versions(kc)
     time.sleep(6)
     assert versions(kc) == before
@@ -63,6 +65,14 @@ def test_kubernetes_service(make_cluster, tmp_path):
     ld.kill()
     ld2 = c.leader()
     kc2 = Kubectl(ld2, tmp_path)
+    others = api_of(s for s in c.all() if s is not ld)
+    wait_for("the dead voter out of the endpoints", lambda: addrs(kc2) == (others, others), 20)
+    st = ld2.status()
+    assert ld.id in {m["id"] for m in st["members"] if m["role"] == "voter"}, st
+    assert {m["id"]: m["reachable"] for m in st["members"]} == \
+        {s.id: s is not ld for s in c.all()}, st
+    ld.start()
+    wait_for("the restarted voter back in the endpoints", lambda: addrs(kc2) == (want, want), 20)
     kc2.run("-n", NS, "delete", "svc", "kubernetes")
     wait_for("the Service made again", lambda: kc2.run(
         "-n", NS, "get", "svc", "kubernetes", ok=False).returncode == 0, 20)

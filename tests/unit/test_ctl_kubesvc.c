@@ -52,6 +52,16 @@ static void test_members(void **state)
     json_decref(want);
     json_decref(m);
     json_decref(st);
+    /* A member that does not answer its probes is no endpoint. */
+    st = J("{'members':[{'id':1,'api':'http://127.0.0.1:6443','role':'voter','reachable':true},"
+           "{'id':2,'api':'http://127.0.0.2:6443','role':'voter','reachable':false},"
+           "{'id':3,'api':'http://127.0.0.3:6443','role':'voter'}]}");
+    m = ctl_kubesvc_members(st);
+    want = J("[{'ip':'127.0.0.1','port':6443},{'ip':'127.0.0.3','port':6443}]");
+    assert_true(json_equal(m, want));
+    json_decref(want);
+    json_decref(m);
+    json_decref(st);
 }
 
 static void test_service(void **state)
