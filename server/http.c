@@ -338,8 +338,25 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct request *rq = *con_cls;
+    if (rq && rq->async && rq->state != RQ_FINISH) {
+        /* Suspended, its answer still to come (which will touch rq): only
+         * libmicrohttpd's stop ends such a connection, after wait_async
+         * gave up. Better leaked than used after free, so close to exit. */
+        assert(rq->srv->stopping);
+        LOG_WARN("http: a connection ended while its request waited; left as it is");
+        *con_cls = NULL;
+        return;
+    }
     if (rq) {
-        assert(!rq->async); /* a suspended connection is never closed */
+        if (rq->async) {
+            /* Resumed with its answer (RQ_FINISH), but libmicrohttpd found
+             * the client gone (it hung up while the request waited) and
+             * ends the connection without asking for the reply. */
+            rq->next = NULL;
+            rq->abandon(rq);
+            __atomic_sub_fetch(&rq->srv->async_inflight, 1, __ATOMIC_SEQ_CST);
+        }
+        assert(!rq->async);
         if (rq->reply)
             MHD_destroy_response(rq->reply);
         ubuf_free(&rq->body);

@@ -52,6 +52,7 @@ struct scheduler;   /* scheduler/ */
 struct forwarder; /* forward.c */
 
 struct member_probes;
+struct leader_watch;
 struct server {
     struct server_config cfg;
     struct store *store;
@@ -69,6 +70,7 @@ struct server {
     struct watch_hub *hub;            /* watch.c: parked watch streams */
     unsigned async_inflight; /* asynchronous requests not yet answered (atomic) */
     struct member_probes *probes; /* cluster_api.c: which members answer */
+    struct leader_watch *lwatch;  /* leaderwatch.c: is our leader's process alive */
 };
 
 /* ---- resources (resources.c) ---- */
@@ -115,9 +117,11 @@ struct request {
     unsigned reply_code;
     struct request *next_job; /* workers.c's queue */
     /* An asynchronous write (write_create_start): its state, and what runs
-     * next, on the event loop (RQ_FINISH) or on a worker (RQ_RUNNING). */
+     * next, on the event loop (RQ_FINISH) or on a worker (RQ_RUNNING);
+     * abandon frees async if the connection ends before next ran. */
     void *async;
     enum MHD_Result (*next)(struct request *rq);
+    void (*abandon)(struct request *rq);
 };
 /* Queues r (and drops our reference to it) with the status code: every
  * handler's reply goes through here (see http.c). */
@@ -382,6 +386,11 @@ void *server_housekeeper(void *arg);
  * first probe, so that a new server or leader does not drop everyone). */
 #define MEMBER_DOWN_MS 3000
 bool server_member_reachable(struct server *s, uint64_t id);
+/* The leader watch (leaderwatch.c): a follower's idle connection to its
+ * leader's API; closed and then refused, the leader's process is gone and
+ * the follower campaigns at once (cluster_leader_gone). */
+struct leader_watch *leader_watch_start(struct server *s);
+void leader_watch_stop(struct leader_watch *w);
 void server_probes_new(struct server *s);
 void server_probes_free(struct server *s);
 enum MHD_Result internal_handle(struct request *rq);

@@ -686,6 +686,14 @@ static enum MHD_Result create_reply(struct request *rq)
     return ret;
 }
 
+/* On the event loop: the connection ended before create_reply could run
+ * (the client went away while its create waited). */
+static void create_abandon(struct request *rq)
+{
+    create_async_free(rq->async);
+    rq->async = NULL;
+}
+
 /* On a worker: no leader took the proposal; wait for one as server_submit
  * does, until the same deadline. */
 static enum MHD_Result create_retry(struct request *rq)
@@ -738,6 +746,7 @@ int write_create_start(struct request *rq, const struct api_target *t)
     create_encode(&ca->w, ca->obj, &ca->cmd);
     ca->deadline = util_now_ms() + (uint64_t)rq->srv->cfg.request_timeout_ms;
     rq->async = ca;
+    rq->abandon = create_abandon;
     http_async_begin(rq);
     server_submit_async(rq->srv, ca->cmd.data, ca->cmd.len, ca->deadline, create_applied, rq);
     return MHD_YES;
