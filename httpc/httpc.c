@@ -221,6 +221,29 @@ void httpc_close(struct httpc *c)
     c->in_body = false;
 }
 
+static int httpc_connect(struct httpc *c, uint64_t deadline);
+
+int httpc_open(struct httpc *c, int timeout_ms)
+{
+    httpc_close(c);
+    return httpc_connect(c, util_now_ms() + (uint64_t)timeout_ms);
+}
+
+int httpc_wait_closed(struct httpc *c, int timeout_ms)
+{
+    if (c->fd < 0)
+        return -1;
+    struct pollfd p = {.fd = c->fd, .events = POLLIN | POLLRDHUP};
+    if (poll(&p, 1, timeout_ms) <= 0)
+        return 0; /* quiet (or EINTR): still open */
+    char drop[512];
+    ssize_t n = recv(c->fd, drop, sizeof drop, MSG_DONTWAIT);
+    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))
+        return 0;
+    httpc_close(c);
+    return 1;
+}
+
 void httpc_free(struct httpc *c)
 {
     if (!c)

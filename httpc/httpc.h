@@ -46,4 +46,13 @@ long httpc_stream_read(struct httpc *c, char *buf, size_t cap, int timeout_ms);
 /* Closes the connection (e.g. to abandon a stream). */
 void httpc_close(struct httpc *c);
 
+/* Presence: a connection that carries no request, only to learn when the
+ * peer goes (server/leaderwatch.c). httpc_open (re)connects without
+ * sending anything: 0, or -1 with errno (ECONNREFUSED: nothing listens
+ * there). httpc_wait_closed waits up to timeout_ms: 1 if the peer closed
+ * the connection or it failed (it is closed here too), 0 if it is still
+ * open (bytes the peer sent are dropped), -1 if there was none. */
+int httpc_open(struct httpc *c, int timeout_ms);
+int httpc_wait_closed(struct httpc *c, int timeout_ms);
+
 #endif

@@ -44,6 +44,7 @@ enum call_type {
     CALL_ASSIGN,
     CALL_REMOVE,
     CALL_TRANSFER,
+    CALL_HURRY,
     CALL_STOP,
 };
 
@@ -134,6 +135,11 @@ struct cluster {
     uint64_t term_committed; /* a term in which one of our entries committed */
     bool change_busy;
     bool closing;
+    /* cluster_leader_gone: the dead leader this follower stopped waiting a
+     * whole election timeout for (0: none), and whether it has been a
+     * candidate since */
+    uint64_t hurry_from;
+    bool hurry_campaigned;
 };
 
 const char *cluster_code_name(int code)
@@ -713,6 +719,65 @@ static void expire_cb(uv_timer_t *h)
             expire_call(b->calls[i], now);
 }
 
+/* Fast failover. A follower whose leader's process is known to be gone
+ * (cluster_leader_gone: the server saw its connection to the leader's API
+ * close and a new one refused) need not wait for its election timeout, 1
+ * to 2 s by default, to notice the silence: it lowers its timeout to
+ * HURRY_MS (at least two heartbeats) until the election is over, which
+ * libraft measures from the last heartbeat, so it campaigns at once. The
+ * other survivors learn the same thing at the same moment and do the
+ * same; one that still believes in the old leader rejects a pre-vote (the
+ * leader stickiness of Raft 4.2.3) and its own lowered timer soon ends
+ * that belief. Safety does not depend on timeouts; if the leader was not
+ * dead after all, its heartbeats keep the followers where they are and
+ * their pre-votes fail. The normal timeout comes back once this member
+ * leads, or follows a leader after having campaigned, or follows another
+ * leader. */
+#define HURRY_MS 150
+static unsigned hurry_ms(const struct cluster *c)
+{
+    unsigned ms = c->cfg.election_ms < HURRY_MS ? c->cfg.election_ms : HURRY_MS;
+    return ms < 2 * c->cfg.heartbeat_ms ? 2 * c->cfg.heartbeat_ms : ms;
+}
+
+static void hurry_start(struct cluster *c, struct call *k)
+{
+    raft_id lid;
+    const char *addr;
+    raft_leader(&c->raft, &lid, &addr);
+    if (raft_state(&c->raft) == RAFT_FOLLOWER && lid == k->id && !c->hurry_from &&
+        hurry_ms(c) < c->cfg.election_ms) {
+        LOG_INFO("raft: leader %llu is gone: election timeout %u ms until there is a new one",
+                 (unsigned long long)lid, hurry_ms(c));
+        raft_set_election_timeout(&c->raft, hurry_ms(c));
+        c->hurry_from = lid;
+        c->hurry_campaigned = false;
+    }
+    call_finish(c, k, CLUSTER_OK);
+}
+
+/* After every iteration: the normal election timeout back once the
+ * election that hurry_start brought forward is over. */
+static void hurry_check(struct cluster *c)
+{
+    if (!c->hurry_from)
+        return;
+    raft_id lid;
+    const char *addr;
+    raft_leader(&c->raft, &lid, &addr);
+    int st = raft_state(&c->raft);
+    if (st == RAFT_CANDIDATE)
+        c->hurry_campaigned = true;
+    bool over = st == RAFT_LEADER || st == RAFT_UNAVAILABLE ||
+                (st == RAFT_FOLLOWER && lid && (lid != c->hurry_from || c->hurry_campaigned));
+    if (!over)
+        return;
+    raft_set_election_timeout(&c->raft, c->cfg.election_ms);
+    LOG_INFO("raft: leader %llu now; election timeout %u ms again", (unsigned long long)lid,
+             c->cfg.election_ms);
+    c->hurry_from = 0;
+}
+
 static void close_all(struct cluster *c);
 
 static void async_cb(uv_async_t *h)
@@ -751,6 +816,9 @@ static void async_cb(uv_async_t *h)
         case CALL_TRANSFER:
             transfer_start(c, k);
             break;
+        case CALL_HURRY:
+            hurry_start(c, k);
+            break;
         case CALL_STOP:
             stop = true;
             call_finish(c, k, CLUSTER_OK);
@@ -775,6 +843,7 @@ static void check_cb(uv_check_t *h)
     if (c->closing)
         return;
     store_publish_index(c->store, raft_last_applied(&c->raft));
+    hurry_check(c);
     refresh_info(c);
     if (raft_state(&c->raft) != RAFT_LEADER) {
         propose_pending(c);
@@ -1105,6 +1174,14 @@ void cluster_transfer(struct cluster *c, uint64_t id, int timeout_ms, struct clu
     struct call *k = call_new(CALL_TRANSFER);
     k->id = id;
     call_run(c, k, timeout_ms, out);
+}
+
+void cluster_leader_gone(struct cluster *c, uint64_t leader_id)
+{
+    struct call *k = call_new(CALL_HURRY);
+    k->id = leader_id;
+    struct cluster_result res;
+    call_run(c, k, 1000, &res);
 }
 
 void cluster_info(struct cluster *c, struct cluster_info *out)

@@ -127,6 +127,12 @@ void cluster_member_assign(struct cluster *c, uint64_t id, int role, int timeout
 void cluster_member_remove(struct cluster *c, uint64_t id, int timeout_ms,
                            struct cluster_result *out);
 void cluster_transfer(struct cluster *c, uint64_t id, int timeout_ms, struct cluster_result *out);
+/* Tells a follower that the process of its leader leader_id is gone (its
+ * API connection closed and a new one was refused): it campaigns after a
+ * short timeout (150 ms or two heartbeats, whichever is longer) instead of
+ * a whole election timeout, until a new leader is known. Nothing happens
+ * if leader_id is no longer its leader. */
+void cluster_leader_gone(struct cluster *c, uint64_t leader_id);
 
 void cluster_info(struct cluster *c, struct cluster_info *out);
 bool cluster_is_leader(struct cluster *c);

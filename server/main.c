@@ -373,6 +373,8 @@ static void server_cleanup(struct server *s)
     if (s->housekeeper)
         pthread_join(s->housekeeper, NULL);
     server_probes_free(s);
+    leader_watch_stop(s->lwatch);
+    s->lwatch = NULL;
     forwarder_stop(s->fwd);
     cluster_stop(s->cluster);
     store_close(s->store);
@@ -475,6 +477,7 @@ int server_main(int argc, char **argv)
         return 1;
     }
     server_probes_new(s);
+    s->lwatch = leader_watch_start(s);
     pthread_create(&s->housekeeper, NULL, server_housekeeper, s);
     controllers_launch(s);
     LOG_INFO("server %llu: API %s, raft %s, data %s", (unsigned long long)s->cfg.id,

@@ -627,6 +627,41 @@ def test_election_after_leader_pause_is_prompt(make_cluster):
     assert max(times) < 5, times
 
 
+def test_killed_leader_is_replaced_before_an_election_timeout(make_cluster):
+    """kill -9 of the leader: the followers see its API connection close and
+    refuse a new one (server/leaderwatch.c), and campaign at once instead of
+    waiting for their election timeout. With a 6 s election timeout no
+    follower could campaign before 6 s of silence; the new leader is there
+    well before, and takes a write. A paused leader is not mistaken for a
+    dead one: its followers wait the whole timeout."""
+    c = make_cluster(3, extra=["--election-timeout", "6000ms"])
+    ensure_ns(c.leader(timeout=60), NS)
+    old = c.leader()
+    rest = [s for s in c.all() if s is not old]
+    time.sleep(1)  # the followers' watch connections are open
+    t0 = time.monotonic()
+    old.kill()
+    new = c.leader(servers=rest, timeout=30)
+    dt = time.monotonic() - t0
+    assert new.req("POST", cm_path(NS), cm("after-kill")).status == 201
+    print("\nLEADER KILLED: new leader after %.2f s (election timeout 6 s)" % dt)
+    assert dt < 5, dt
+    assert "its process is gone" in " ".join(s.log_text() for s in rest)
+    # Paused, the new leader keeps its connections: no hurry, the timeout holds.
+    old.start()
+    c.wait_healthy()
+    ld = c.leader(timeout=60)
+    others = [s for s in c.all() if s is not ld]
+    time.sleep(1)
+    t0 = time.monotonic()
+    ld.pause()
+    c.leader(servers=others, timeout=60)
+    dt = time.monotonic() - t0
+    ld.resume()
+    print("LEADER PAUSED: new leader after %.2f s" % dt)
+    assert dt >= 5.9, dt
+
+
 def test_sigbus_says_why_and_loses_nothing(make_cluster):
     """A full disk under LMDB's writable map ends a server with SIGBUS (a
     write to the map cannot get a page). The server says so in its log,

@@ -901,6 +901,33 @@ static void test_invalid_arguments(void **state)
     httpc_free(c);
 }
 
+/* Presence (server/leaderwatch.c): an idle connection stays open while the
+ * peer keeps it, reports the peer's close, and a new one to a port where
+ * nothing listens is refused. */
+static void test_presence(void **state)
+{
+    (void)state;
+    int port, lfd = listen_loopback(&port);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    struct httpc *c = httpc_new(url);
+    assert_int_equal(httpc_wait_closed(c, 10), -1); /* not connected yet */
+    assert_int_equal(httpc_open(c, 1000), 0);
+    int afd = accept(lfd, NULL, NULL);
+    assert_true(afd >= 0);
+    assert_int_equal(httpc_wait_closed(c, 50), 0); /* quiet: still open */
+    assert_int_equal(write(afd, "x", 1), 1);
+    assert_int_equal(httpc_wait_closed(c, 1000), 0); /* bytes are dropped */
+    close(afd);
+    assert_int_equal(httpc_wait_closed(c, 1000), 1); /* the peer closed it */
+    assert_int_equal(httpc_wait_closed(c, 10), -1);
+    close(lfd);
+    errno = 0;
+    assert_int_equal(httpc_open(c, 1000), -1);
+    assert_int_equal(errno, ECONNREFUSED);
+    httpc_free(c);
+}
+
 #define SRV_TEST(fn) cmocka_unit_test_setup_teardown(fn, srv_setup, srv_teardown)
 
 int main(void)
@@ -918,6 +945,7 @@ int main(void)
         SRV_TEST(test_fresh_connection_not_retried),
         SRV_TEST(test_timeout),
         cmocka_unit_test(test_connect_refused),
+        cmocka_unit_test(test_presence),
         SRV_TEST(test_no_body_responses),
         SRV_TEST(test_body_until_eof),
         SRV_TEST(test_connection_close_header),
