@@ -950,6 +950,10 @@ static void start_abort(struct cluster *c)
     raft_close(&c->raft, raft_closed);
     uv_run(&c->loop, UV_RUN_DEFAULT);
     uv_loop_close(&c->loop);
+    /* libraft finalizes a snapshot it was writing when it closes; this is
+     * a backstop for its read transaction, which store_close must not see. */
+    store_snapshot_release(c->cfsm.snap);
+    c->cfsm.snap = NULL;
     pthread_mutex_destroy(&c->mu);
     pthread_mutex_destroy(&c->info_mu);
     free(c);

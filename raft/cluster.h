@@ -150,6 +150,7 @@ struct cluster_fsm {
     void *arg;
     uint64_t entries_applied; /* command entries applied since start */
     uint64_t bytes_applied;   /* and their bytes */
+    struct store_snapshot_view *snap; /* the snapshot being written, if any */
 };
 void cluster_fsm_init(struct raft_fsm *fsm, struct cluster_fsm *cf);
 

@@ -10,11 +10,14 @@
  * proposed an entry has anyone waiting for them, so the fsm offers them to
  * on_result (the proposer keeps those of its own in-flight entries) and frees
  * the rest; libraft itself is handed NULL. */
+#include <assert.h>
+#include <limits.h>
 #include <raft.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "raft/cluster.h"
+#include "util/util.h"
 
 static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 {
@@ -31,35 +34,48 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     return 0;
 }
 
+/* The snapshot's buffers point into the store's memory map (a view kept
+ * open until finalize), so taking one costs a walk over the keys, not a
+ * copy of the state: libraft 0.22.1 takes it on its loop thread (its
+ * snapshot_async runs there too), where nothing is appended or applied
+ * meanwhile; raft_uv then writes the buffers from its thread pool. */
 static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
 {
     struct cluster_fsm *cf = fsm->data;
-    void *data;
-    size_t len;
-    if (store_snapshot(cf->store, &data, &len) != 0)
+    assert(!cf->snap); /* libraft takes one at a time */
+    uint64_t t0 = util_now_us();
+    struct store_snapshot_view *v;
+    if (store_snapshot_view(cf->store, &v) != 0)
         return RAFT_IOERR;
-    *bufs = malloc(sizeof **bufs);
-    if (!*bufs) {
-        free(data);
+    size_t n = store_snapshot_pieces(v), total = 0;
+    if (n > UINT_MAX || !(*bufs = malloc(n * sizeof **bufs))) {
+        store_snapshot_release(v);
         return RAFT_NOMEM;
     }
-    (*bufs)[0].base = data;
-    (*bufs)[0].len = len;
-    *n_bufs = 1;
+    for (size_t i = 0; i < n; i++) {
+        const void *p;
+        store_snapshot_piece(v, i, &p, &(*bufs)[i].len);
+        (*bufs)[i].base = (void *)p; /* read only: raft_uv writes it out */
+        total += (*bufs)[i].len;
+    }
+    *n_bufs = (unsigned)n;
+    cf->snap = v;
+    LOG_INFO("raft: snapshot at %llu: %zu bytes in %zu pieces, taken in %.1f ms",
+             (unsigned long long)raft_last_applied(cf->raft), total, n,
+             (double)(util_now_us() - t0) / 1000.0);
     return 0;
 }
 
-/* With snapshot_finalize set, the buffers stay ours: free them here. */
+/* After raft_uv wrote the snapshot (or gave up): the view goes. */
 static int fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
                                  unsigned *n_bufs)
 {
-    if (*bufs) {
-        for (unsigned i = 0; i < *n_bufs; i++)
-            free((*bufs)[i].base);
-        free(*bufs);
-    }
+    struct cluster_fsm *cf = fsm->data;
+    free(*bufs);
     *bufs = NULL;
     *n_bufs = 0;
+    store_snapshot_release(cf->snap);
+    cf->snap = NULL;
     return 0;
 }
 

@@ -113,6 +113,16 @@ void store_wake_all(struct store *s);
 /* Snapshots: the whole state from one read transaction, and its restore. */
 int store_snapshot(struct store *s, void **buf, size_t *len);
 int store_restore(struct store *s, const void *buf, size_t len);
+/* The same snapshot without copying the values: pieces whose concatenation
+ * is store_snapshot's bytes, most of them pointing into the memory map,
+ * valid until store_snapshot_release (any thread; it ends the view's read
+ * transaction, which meanwhile keeps LMDB from reusing those pages). */
+struct store_snapshot_view;
+int store_snapshot_view(struct store *s, struct store_snapshot_view **out);
+size_t store_snapshot_pieces(const struct store_snapshot_view *v);
+void store_snapshot_piece(const struct store_snapshot_view *v, size_t i, const void **base,
+                          size_t *len);
+void store_snapshot_release(struct store_snapshot_view *v);
 
 /* ---- reads ---- */
 struct store_read {

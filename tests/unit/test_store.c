@@ -1246,6 +1246,49 @@ static void test_digest_sensitive(void **state)
     ubuf_free(&sb.log);
 }
 
+/* A snapshot view keeps the bytes of its moment while the store goes on:
+ * its values point into the memory map, whose pages LMDB must not reuse
+ * while the view's read transaction is open. */
+static void test_snapshot_view_survives_writes(void **state)
+{
+    struct fix *f = *state;
+    struct tstore *a = fix_open(f, "a");
+    uint64_t x = 7;
+    struct ubuf e = {0};
+    for (int i = 0; i < 60; i++) {
+        random_entry(&x, &e, 15);
+        free(apply_raw(a, e.data, e.len));
+    }
+    void *ref;
+    size_t ref_len;
+    assert_int_equal(store_snapshot(a->s, &ref, &ref_len), 0);
+    struct store_snapshot_view *v;
+    assert_int_equal(store_snapshot_view(a->s, &v), 0);
+    assert_true(store_snapshot_pieces(v) > 60);
+    for (int i = 0; i < 400; i++) { /* every object rewritten, pages freed */
+        random_entry(&x, &e, 15);
+        free(apply_raw(a, e.data, e.len));
+    }
+    struct ubuf got = {0};
+    for (size_t i = 0; i < store_snapshot_pieces(v); i++) {
+        const void *p;
+        size_t n;
+        store_snapshot_piece(v, i, &p, &n);
+        ubuf_append(&got, p, n);
+    }
+    store_snapshot_release(v);
+    assert_int_equal(got.len, ref_len);
+    assert_memory_equal(got.data, ref, ref_len);
+    void *now;
+    size_t now_len;
+    assert_int_equal(store_snapshot(a->s, &now, &now_len), 0);
+    assert_true(now_len != ref_len || memcmp(now, ref, ref_len) != 0); /* it did move on */
+    free(now);
+    free(ref);
+    ubuf_free(&got);
+    ubuf_free(&e);
+}
+
 static void test_snapshot_restore(void **state)
 {
     struct fix *f = *state;
@@ -1704,6 +1747,7 @@ int main(void)
         T(test_determinism),
         T(test_digest_sensitive),
         T(test_snapshot_restore),
+        T(test_snapshot_view_survives_writes),
         T(test_restore_corrupt),
         T(test_wait_reached),
         T(test_wait_timeout),
