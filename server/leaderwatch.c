@@ -71,7 +71,7 @@ static void watch_reset(struct leader_watch *w, uint64_t leader)
 static void watch_tick(struct leader_watch *w)
 {
     uint64_t leader = leader_to_watch(w->s);
-    if (leader != w->leader)
+    if (leader != w->leader || (leader && !w->conn)) /* (a joined leader's URL comes later) */
         watch_reset(w, leader);
     if (!w->conn) {
         sleep_ms(WATCH_TICK_MS);
