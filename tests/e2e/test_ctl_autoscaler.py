@@ -97,7 +97,10 @@ def test_hpa_scales_on_cpu_with_failover(hollow_cluster):
     wait_for("the HPA to double the deployment", lambda: replicas(f, "web") == 4, 45)
     assert "New size: 4; reason: cpu resource utilization (percentage of request) above " \
         "target" in rescale_events(k), rescale_events(k)
-    st = hpa_status(f, "web")
+    # The controller scales the target, then writes its status (as Kubernetes'
+    # reconcileAutoscaler does): the status may come a moment after the scale.
+    st = wait_for("the HPA status after the scale", lambda: (lambda st: st if st.get(
+        "desiredReplicas") == 4 else None)(hpa_status(f, "web")), 20)
     assert st["desiredReplicas"] == 4 and st["currentReplicas"] == 2, st
     assert st["currentMetrics"][0]["resource"]["current"]["averageUtilization"] == 100, st
     assert condition(st, "ScalingActive")["status"] == "True", st
@@ -121,7 +124,8 @@ def test_hpa_scales_on_cpu_with_failover(hollow_cluster):
     t0 = time.time()
     wait_for("the HPA to scale down to its minimum", lambda: replicas(f, "web") == 2, 60)
     assert time.time() - t0 < 45
-    st = hpa_status(f, "web")
+    st = wait_for("the HPA status after the scale", lambda: (lambda st: st if st.get(
+        "desiredReplicas") == 2 else None)(hpa_status(f, "web")), 20)
     assert st["desiredReplicas"] == 2, st
     assert "New size: 2; reason: All metrics below target" in rescale_events(k)
     assert condition(st, "ScalingLimited").get("reason") == "TooFewReplicas", st
