@@ -257,24 +257,18 @@ static void forget_gone(struct agent_metrics *m)
     size_t it = 0;
     const char *key;
     void *v;
-    char **gone = NULL;
-    size_t n = 0;
-    while (umap_next(&m->written, &it, &key, &v))
-        if (((struct written *)v)->round != m->round && strncmp(key, "pod/", 4) == 0) {
-            gone = xrealloc(gone, (n + 1) * sizeof *gone);
-            gone[n++] = xstrdup(key);
-        }
-    for (size_t i = 0; i < n; i++) {
-        char *ns = gone[i] + 4, *slash = strchr(ns, '/'), path[600];
+    while (umap_next(&m->written, &it, &key, &v)) {
+        if (((struct written *)v)->round == m->round || strncmp(key, "pod/", 4) != 0)
+            continue;
+        const char *ns = key + 4, *slash = strchr(ns, '/');
+        char path[600];
         if (slash) {
             snprintf(path, sizeof path, METRICS_API "/namespaces/%.*s/pods/%s", (int)(slash - ns),
                      ns, slash + 1);
             add_write(m, path, "", NULL);
         }
-        free(umap_del(&m->written, gone[i]));
-        free(gone[i]);
+        free(umap_del(&m->written, key));
     }
-    free(gone);
 }
 
 /* One write: PUT (create-or-replace semantics: a 404 is then a POST). */

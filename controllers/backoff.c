@@ -59,18 +59,9 @@ void ctl_backoff_gc(struct ctl_backoff *b, int64_t now_ms)
     size_t it = 0;
     const char *k;
     void *v;
-    char **gone = NULL;
-    size_t n = 0;
     while (umap_next(&b->keys, &it, &k, &v))
-        if (expired(b, v, now_ms)) {
-            gone = xrealloc(gone, (n + 1) * sizeof *gone);
-            gone[n++] = xstrdup(k);
-        }
-    for (size_t i = 0; i < n; i++) {
-        free(umap_del(&b->keys, gone[i]));
-        free(gone[i]);
-    }
-    free(gone);
+        if (expired(b, v, now_ms))
+            free(umap_del(&b->keys, k));
 }
 
 void ctl_backoff_free(struct ctl_backoff *b)

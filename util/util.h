@@ -66,7 +66,9 @@ char *xstrndup(const char *s, size_t n);
 /* A string-keyed hash map of pointers (map.c). Zero-initialise; keys are
  * copied, values are the caller's. put returns the value it replaced (or
  * NULL), del the value it removed. Iterate with umap_next from *iter = 0;
- * the map must not change during an iteration. */
+ * the map must not change during an iteration, except that the key
+ * umap_next just returned may be deleted (a delete leaves a tombstone and
+ * moves no slot; the returned key pointer dies with it). */
 struct umap_slot {
     char *key;
     void *val;

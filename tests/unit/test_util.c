@@ -199,12 +199,39 @@ static void test_tz_system(void **state)
     assert_int_equal(util_tz_offset(NULL, 12345), 0);
 }
 
+/* Deleting the key umap_next just returned does not disturb the walk:
+ * every key is still visited once. */
+static void test_umap_delete_while_iterating(void **state)
+{
+    (void)state;
+    struct umap m = {0};
+    char key[16];
+    for (int i = 0; i < 500; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        umap_put(&m, key, (void *)(intptr_t)(i + 1));
+    }
+    size_t it = 0, seen = 0;
+    const char *k;
+    void *v;
+    while (umap_next(&m, &it, &k, &v)) {
+        seen++;
+        if ((intptr_t)v % 2 == 0)
+            umap_del(&m, k);
+    }
+    assert_int_equal(seen, 500);
+    assert_int_equal(m.n, 250);
+    assert_null(umap_get(&m, "k1"));  /* value 2 */
+    assert_non_null(umap_get(&m, "k0")); /* value 1 */
+    umap_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uuid_shape),
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_ubuf),
+        cmocka_unit_test(test_umap_delete_while_iterating),
         cmocka_unit_test(test_tz_parse),
         cmocka_unit_test(test_tz_system),
     };
