@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/codec.h"
 #include "scheduler/sched_internal.h"
 
 const char *sched_str(json_t *o, const char *k)
@@ -373,6 +374,34 @@ static void pod_ports(struct sched_pod *p, json_t *spec)
 }
 
 /* Fills p's fields from the stored object. */
+/* What the cache reads from a pod that has a node (pod_parse,
+ * sched_cache_pod_set): it is never bound again, so only what it counts
+ * (requests, ports, labels, owner, anti-affinity terms, priority) and
+ * whether it still counts (phase, deletion) are decoded, not its status
+ * (conditions and container statuses: most of a running pod) nor its
+ * managedFields. A bound pod changes mostly by its status, so this is most
+ * of the pod changes the scheduler reads. */
+static const char *const bound_paths[] = {
+    "metadata.name",     "metadata.namespace",        "metadata.uid",
+    "metadata.labels",   "metadata.ownerReferences",  "metadata.finalizers",
+    "metadata.deletionTimestamp", "spec", "status.phase",
+};
+
+/* A pod as the cache needs it: in full while pending (its binding is
+ * written from it), else only bound_paths. */
+json_t *sched_pod_decode(const void *buf, size_t len)
+{
+    static const char *const node_path[] = {"spec.nodeName"};
+    json_t *probe = codec_msgpack_extract(buf, len, node_path, 1);
+    const char *node = sched_str(json_object_get(probe, "spec"), "nodeName");
+    bool bound = *node != '\0';
+    json_decref(probe);
+    if (bound)
+        return codec_msgpack_extract(buf, len, bound_paths,
+                                     sizeof bound_paths / sizeof bound_paths[0]);
+    return codec_msgpack_to_json(buf, len);
+}
+
 static void pod_parse(struct sched_pod *p, json_t *obj)
 {
     json_t *md = json_object_get(obj, "metadata"), *spec = json_object_get(obj, "spec");

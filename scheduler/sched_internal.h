@@ -100,6 +100,9 @@ struct sched_cache {
 
 /* cache.c */
 const char *sched_str(json_t *o, const char *k);
+/* A stored pod (msgpack) decoded for sched_cache_pod_set: whole while it
+ * has no node, else only the fields the cache counts it by. */
+json_t *sched_pod_decode(const void *buf, size_t len);
 void sched_node_add_pod(struct sched_cache *c, struct sched_node *n, struct sched_pod *p);
 void sched_node_remove_pod(struct sched_cache *c, struct sched_pod *p);
 struct sched_owner *sched_owner_get(struct sched_cache *c, const char *uid);

@@ -150,6 +150,9 @@ int http_start(struct server *s, char *err, size_t errlen);
 void http_stop(struct server *s);
 enum MHD_Result reply_json(struct request *rq, unsigned code, json_t *v); /* steals v */
 enum MHD_Result reply_text(struct request *rq, unsigned code, const char *type, const char *text);
+/* An object stored as msgpack, sent as JSON with resourceVersion rev. */
+enum MHD_Result reply_object_msgpack(struct request *rq, unsigned code, const void *mp, size_t len,
+                                     uint64_t rev);
 /* A Kubernetes Status with status Failure. */
 enum MHD_Result reply_status(struct request *rq, unsigned code, const char *reason,
                              const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -497,36 +497,41 @@ static bool validate(struct wctx *w, json_t *next, json_t *cur, struct werr *e)
 }
 
 /* The command that creates obj (prepared), encoded into out. */
-static void create_encode(struct wctx *w, json_t *obj, struct ubuf *out)
+/* The proposal of obj's creation into out; the object's own encoding, which
+ * the reply is rendered from, into enc. */
+static void create_encode(struct wctx *w, json_t *obj, struct ubuf *enc, struct ubuf *out)
 {
-    struct ubuf enc = {0};
-    codec_json_to_msgpack(obj, &enc);
+    codec_json_to_msgpack(obj, enc);
     struct store_cmd cmd = {.op = STORE_OP_CREATE, .resource = w->t->res->plural,
                             .ns = w->t->res->namespaced ? w->t->ns : "",
                             .name = api_str(api_metadata(obj), "name"),
-                            .uid = api_str(api_metadata(obj), "uid"), .obj = enc.data,
-                            .obj_len = enc.len};
+                            .uid = api_str(api_metadata(obj), "uid"), .obj = enc->data,
+                            .obj_len = enc->len};
     store_cmd_encode(&cmd, out);
-    ubuf_free(&enc);
 }
 
-/* Replies to a create from the outcome of its proposal; steals obj. */
-static enum MHD_Result create_answer(struct wctx *w, json_t *obj, const struct cluster_result *cr);
+/* Replies to a create from the outcome of its proposal; steals obj, whose
+ * msgpack encoding is enc. */
+static enum MHD_Result create_answer(struct wctx *w, json_t *obj, const struct ubuf *enc,
+                                     const struct cluster_result *cr);
 
 /* Proposes the creation of obj (already prepared); replies. */
 static enum MHD_Result create_submit(struct wctx *w, json_t *obj)
 {
     if (w->dry_run)
         return reply_json(w->rq, 201, obj);
-    struct ubuf cmd = {0};
-    create_encode(w, obj, &cmd);
+    struct ubuf cmd = {0}, enc = {0};
+    create_encode(w, obj, &enc, &cmd);
     struct cluster_result cr;
     server_submit(w->rq->srv, cmd.data, cmd.len, &cr);
     ubuf_free(&cmd);
-    return create_answer(w, obj, &cr);
+    enum MHD_Result ret = create_answer(w, obj, &enc, &cr);
+    ubuf_free(&enc);
+    return ret;
 }
 
-static enum MHD_Result create_answer(struct wctx *w, json_t *obj, const struct cluster_result *cr0)
+static enum MHD_Result create_answer(struct wctx *w, json_t *obj, const struct ubuf *enc,
+                                     const struct cluster_result *cr0)
 {
     struct werr e = {0};
     const struct cluster_result cr = *cr0;
@@ -551,8 +556,8 @@ static enum MHD_Result create_answer(struct wctx *w, json_t *obj, const struct c
         werr_set(&e, 500, "InternalError", "create failed: %s", store_code_name(cr.res.code));
         return reply_werr(w, &e);
     }
-    stamp_rv(obj, cr.res.rev);
-    return reply_json(w->rq, 201, obj);
+    json_decref(obj);
+    return reply_object_msgpack(w->rq, 201, enc->data, enc->len, cr.res.rev);
 }
 
 /* The create pipeline for a decoded, checked object; steals obj. */
@@ -664,6 +669,7 @@ struct create_async {
     struct wctx w;
     struct api_target t;
     json_t *obj;
+    struct ubuf enc; /* obj in msgpack: the reply is rendered from it */
     struct ubuf cmd;
     uint64_t deadline;
     struct cluster_result cr;
@@ -672,6 +678,7 @@ struct create_async {
 static void create_async_free(struct create_async *ca)
 {
     json_decref(ca->obj);
+    ubuf_free(&ca->enc);
     ubuf_free(&ca->cmd);
     free(ca);
 }
@@ -681,7 +688,7 @@ static enum MHD_Result create_reply(struct request *rq)
 {
     struct create_async *ca = rq->async;
     rq->async = NULL;
-    enum MHD_Result ret = create_answer(&ca->w, json_incref(ca->obj), &ca->cr);
+    enum MHD_Result ret = create_answer(&ca->w, json_incref(ca->obj), &ca->enc, &ca->cr);
     create_async_free(ca);
     return ret;
 }
@@ -743,7 +750,7 @@ int write_create_start(struct request *rq, const struct api_target *t)
         create_async_free(ca);
         return (int)ret;
     }
-    create_encode(&ca->w, ca->obj, &ca->cmd);
+    create_encode(&ca->w, ca->obj, &ca->enc, &ca->cmd);
     ca->deadline = util_now_ms() + (uint64_t)rq->srv->cfg.request_timeout_ms;
     rq->async = ca;
     rq->abandon = create_abandon;
@@ -819,8 +826,11 @@ static bool namespace_finalized(struct wctx *w, json_t *obj)
 /* Proposes next over cur (revision rev), or the deletion of a marked object
  * whose last finalizer went. Returns the store code; *out_rev the new
  * revision. */
+/* Proposes next as the object at revision rev (or its removal, when an
+ * update finishes a deletion); the encoding of next, unless removed, is left
+ * in enc for the reply. */
 static int propose_update(struct wctx *w, json_t *next, uint64_t rev, const char *uid,
-                          struct cluster_result *cr)
+                          struct ubuf *enc, struct cluster_result *cr)
 {
     /* ShouldDeleteDuringUpdate: a pod still in its grace period stays. */
     bool finish_delete = json_object_get(api_metadata(next), "deletionTimestamp") &&
@@ -832,7 +842,12 @@ static int propose_update(struct wctx *w, json_t *next, uint64_t rev, const char
                             .name = w->t->name,
                             .expect_rev = rev,
                             .expect_uid = finish_delete ? uid : NULL};
-    server_submit_object(w->rq->srv, &cmd, finish_delete ? NULL : next, cr);
+    if (!finish_delete) {
+        codec_json_to_msgpack(next, enc);
+        cmd.obj = enc->data;
+        cmd.obj_len = enc->len;
+    }
+    server_submit_object(w->rq->srv, &cmd, NULL, cr);
     if (finish_delete && cr->code == CLUSTER_OK && cr->res.code == STORE_OK &&
         strcmp(w->t->res->plural, "services") == 0)
         service_release_ip(w->rq->srv, next);
@@ -912,7 +927,16 @@ static enum MHD_Result guaranteed_update(struct wctx *w, mutate_fn fn, void *arg
         }
         json_decref(cur);
         struct cluster_result cr;
-        int code = propose_update(w, next, rev, uid, &cr);
+        struct ubuf enc = {0};
+        int code = propose_update(w, next, rev, uid, &enc, &cr);
+        if (code == STORE_OK && !out && enc.len) {
+            json_decref(next);
+            ret = reply_object_msgpack(rq, w->ok_code ? w->ok_code : 200, enc.data, enc.len,
+                                       cr.res.rev);
+            ubuf_free(&enc);
+            return ret;
+        }
+        ubuf_free(&enc);
         if (code == -1) {
             json_decref(next);
             return api_reply_cluster_failure(rq, &cr);

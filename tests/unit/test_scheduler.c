@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "codec/codec.h"
 #include "scheduler/sched_internal.h"
 
 static json_t *parse(const char *text)
@@ -506,6 +507,81 @@ static void test_assume_forget_and_bound(void **state)
     sched_cache_free(c);
 }
 
+/* A bound pod decoded by sched_pod_decode (only what the cache counts) is
+ * counted exactly as the whole pod is: same usage on its node, labels,
+ * owner, priority, ports, anti-affinity terms; and a pending pod is
+ * decoded whole (its binding is written from it). */
+static void test_pod_decode_bound_is_enough(void **state)
+{
+    const char *text =
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\","
+        "\"uid\":\"u-p\",\"labels\":{\"app\":\"web\"},\"finalizers\":[\"x/y\"],"
+        "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"rs\","
+        "\"uid\":\"u-rs\",\"controller\":true}],\"managedFields\":[{\"manager\":\"m\"}]},"
+        "\"spec\":{%s\"priority\":7,\"containers\":[{\"name\":\"c\",\"image\":\"i\","
+        "\"ports\":[{\"containerPort\":80,\"hostPort\":8080}],"
+        "\"resources\":{\"requests\":{\"cpu\":\"250m\",\"memory\":\"64Mi\"}}}],"
+        "\"affinity\":{\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
+        "[{\"labelSelector\":{\"matchLabels\":{\"app\":\"web\"}},\"topologyKey\":"
+        "\"kubernetes.io/hostname\"}]}}},\"status\":{\"phase\":\"Running\",\"podIP\":\"10.0.0.1\","
+        "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}";
+    char buf[4096];
+    struct sched_cache *c[2];
+    struct sched_pod *p[2];
+    for (int i = 0; i < 2; i++) {
+        c[i] = sched_cache_new(0, 1);
+        add_node(c[i], "a", NULL, "4", "8Gi", "110", NULL);
+        snprintf(buf, sizeof buf, text, "\"nodeName\":\"a\",");
+        json_t *full = parse(buf), *obj = full;
+        struct ubuf mp = {0};
+        if (i == 1) {
+            assert_int_equal(codec_json_to_msgpack(full, &mp), 0);
+            obj = sched_pod_decode(mp.data, mp.len);
+            assert_non_null(obj);
+            assert_null(json_object_get(obj, "status") ?
+                        json_object_get(json_object_get(obj, "status"), "podIP") : NULL);
+            assert_null(json_object_get(json_object_get(obj, "metadata"), "managedFields"));
+        }
+        assert_null(sched_cache_pod_set(c[i], obj, 3));
+        if (obj != full)
+            json_decref(obj);
+        json_decref(full);
+        ubuf_free(&mp);
+        p[i] = sched_cache_pod(c[i], "ns", "p");
+        assert_non_null(p[i]);
+    }
+    int64_t cpu[2], mem[2], pods[2];
+    for (int i = 0; i < 2; i++)
+        sched_node_usage(sched_node_by(c[i], "a"), &cpu[i], &mem[i], &pods[i]);
+    assert_int_equal(cpu[0], 250);
+    assert_int_equal(cpu[1], cpu[0]);
+    assert_int_equal(mem[1], mem[0]);
+    assert_int_equal(pods[1], pods[0]);
+    assert_true(json_equal(p[1]->labels, p[0]->labels));
+    assert_string_equal(p[1]->owner, p[0]->owner);
+    assert_string_equal(p[1]->uid, "u-p");
+    assert_int_equal(p[1]->priority, 7);
+    assert_int_equal(p[1]->n_ports, p[0]->n_ports);
+    assert_int_equal(p[1]->n_ports, 1);
+    assert_true(p[1]->finalizers);
+    assert_non_null(p[1]->anti);
+    assert_true(json_equal(p[1]->anti, p[0]->anti));
+    for (int i = 0; i < 2; i++)
+        sched_cache_free(c[i]);
+
+    /* Pending: the whole pod, status and managedFields included. */
+    snprintf(buf, sizeof buf, text, "");
+    json_t *full = parse(buf);
+    struct ubuf mp = {0};
+    assert_int_equal(codec_json_to_msgpack(full, &mp), 0);
+    json_t *obj = sched_pod_decode(mp.data, mp.len);
+    assert_true(json_equal(obj, full));
+    json_decref(obj);
+    json_decref(full);
+    ubuf_free(&mp);
+    (void)state;
+}
+
 static void test_pending_rules(void **state)
 {
     struct sched_cache *c = sched_cache_new(0, 1);
@@ -648,6 +724,7 @@ int main(void)
         cmocka_unit_test(test_preferred_pod_affinity),
         cmocka_unit_test(test_spread_by_owner_and_zone),
         cmocka_unit_test(test_assume_forget_and_bound),
+        cmocka_unit_test(test_pod_decode_bound_is_enough),
         cmocka_unit_test(test_pending_rules),
         cmocka_unit_test(test_requests_rules),
         cmocka_unit_test(test_feasible_wanted),
