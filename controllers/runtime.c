@@ -31,6 +31,11 @@
  * scheduler needs. So at most one such pass a second: the changes skipped
  * in between are covered by the pass that follows. */
 #define CTL_PASS_GAP_MS 1000
+/* After the first change that wakes it, the loop waits this long for more
+ * before a round: 5,000 hollow nodes renew 500 Leases a second, one entry
+ * each, and a round per change cost the leader a thread wake-up and a read
+ * transaction per write. Kubernetes' informers deliver in batches too. */
+#define CTL_SETTLE_MS 10
 
 static const struct ctl_def *const defs[] = {
     &ctl_garbage_collector, &ctl_namespace, &ctl_node_lifecycle, &ctl_taint_eviction, &ctl_pod_gc, &ctl_replicaset,
@@ -692,8 +697,9 @@ static void *run(void *arg)
         ctl_events_flush(c);
         publish(cs);
         uint64_t cur = c->cursor;
-        if (store_revision(c->cfg.store) == cur)
-            store_wait_revision_above(c->cfg.store, cur, c->n ? 100 : 1000);
+        if (store_revision(c->cfg.store) == cur &&
+            store_wait_revision_above(c->cfg.store, cur, c->n ? 100 : 1000))
+            usleep(CTL_SETTLE_MS * 1000);
     }
     queue_clear(c);
     state_clear(c);

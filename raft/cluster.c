@@ -1142,6 +1142,35 @@ void cluster_propose_batch(struct cluster *c, const void *const *cmds, const siz
     free(calls);
 }
 
+void cluster_propose_batch_async(struct cluster *c, const void *const *cmds, const size_t *lens,
+                                 unsigned n, int timeout_ms, cluster_done_fn fn,
+                                 void *const *args)
+{
+    if (n == 0)
+        return;
+    struct call **calls = xmalloc(n * sizeof *calls);
+    uint64_t deadline = util_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    for (unsigned i = 0; i < n; i++) {
+        struct call *k = calls[i] = call_new(CALL_PROPOSE);
+        k->cmd = xmalloc(lens[i]);
+        memcpy(k->cmd, cmds[i], lens[i]);
+        k->cmd_len = lens[i];
+        k->done_fn = fn;
+        k->done_arg = args[i];
+        k->deadline_ms = deadline;
+        if (i)
+            calls[i - 1]->next = k;
+    }
+    if (!calls_queue(c, calls[0], calls[n - 1])) {
+        for (unsigned i = 0; i < n; i++) {
+            calls[i]->result.code = CLUSTER_SHUTDOWN;
+            fn(args[i], &calls[i]->result);
+            call_free(calls[i]);
+        }
+    }
+    free(calls);
+}
+
 void cluster_read_index(struct cluster *c, int timeout_ms, struct cluster_result *out)
 {
     call_run(c, call_new(CALL_READ), timeout_ms, out);

@@ -113,6 +113,11 @@ void cluster_propose_async(struct cluster *c, const void *cmd, size_t len, int t
  * how the leader takes a batch of writes a follower forwarded together. */
 void cluster_propose_batch(struct cluster *c, const void *const *cmds, const size_t *lens,
                            unsigned n, int timeout_ms, struct cluster_result *outs);
+/* The same without waiting: fn(args[i], result) runs once for each command,
+ * as cluster_propose_async's does. */
+void cluster_propose_batch_async(struct cluster *c, const void *const *cmds, const size_t *lens,
+                                 unsigned n, int timeout_ms, cluster_done_fn fn,
+                                 void *const *args);
 /* Leader only: returns in out->index an index whose application makes a read
  * linearizable. */
 void cluster_read_index(struct cluster *c, int timeout_ms, struct cluster_result *out);

@@ -600,41 +600,147 @@ enum MHD_Result server_forward_json(struct server *s, const char *method, const 
 
 /* The leader's side of the forwarder: a batch of framed commands, proposed
  * together; a malformed frame makes the whole request a 400. */
-static enum MHD_Result internal_propose(struct request *rq)
+/* The commands of a forwarded batch: each a 4-byte big-endian length, then
+ * a store command. Their count, or -1 if one is malformed (*bad its place). */
+static int batch_split(struct request *rq, const void ***cmds, size_t **lens, unsigned *bad)
 {
     const unsigned char *p = (const unsigned char *)rq->body.data, *end = p + rq->body.len;
     unsigned n = 0, cap = 64;
-    const void **cmds = xmalloc(cap * sizeof *cmds);
-    size_t *lens = xmalloc(cap * sizeof *lens);
+    *cmds = xmalloc(cap * sizeof **cmds);
+    *lens = xmalloc(cap * sizeof **lens);
     while (p && p < end) {
         size_t len = end - p < 4 ? SIZE_MAX
                                  : (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
         if (len > (size_t)(end - p) - 4 || !store_cmd_valid(p + 4, len)) {
-            free(cmds);
-            free(lens);
-            return reply_status(rq, 400, "BadRequest", "malformed command %u", n);
+            free(*cmds);
+            free(*lens);
+            *bad = n;
+            return -1;
         }
         if (n == cap) {
             cap *= 2;
-            cmds = xrealloc(cmds, cap * sizeof *cmds);
-            lens = xrealloc(lens, cap * sizeof *lens);
+            *cmds = xrealloc(*cmds, cap * sizeof **cmds);
+            *lens = xrealloc(*lens, cap * sizeof **lens);
         }
-        cmds[n] = p + 4;
-        lens[n++] = len;
+        (*cmds)[n] = p + 4;
+        (*lens)[n++] = len;
         p += 4 + len;
     }
-    struct cluster_result *outs = xcalloc(n ? n : 1, sizeof *outs);
-    cluster_propose_batch(rq->srv->cluster, cmds, lens, n, rq->srv->cfg.request_timeout_ms,
-                          outs);
+    return (int)n;
+}
+
+static enum MHD_Result batch_reply(struct request *rq, const struct cluster_result *outs,
+                                   unsigned n)
+{
     json_t *arr = json_array();
     for (unsigned i = 0; i < n; i++)
         json_array_append_new(arr, json_pack("[i, i, I, I]", outs[i].code, outs[i].res.code,
                                              (json_int_t)outs[i].res.rev,
                                              (json_int_t)outs[i].index));
+    return reply_json(rq, 200, arr);
+}
+
+static enum MHD_Result internal_propose(struct request *rq)
+{
+    const void **cmds;
+    size_t *lens;
+    unsigned bad;
+    int n = batch_split(rq, &cmds, &lens, &bad);
+    if (n < 0)
+        return reply_status(rq, 400, "BadRequest", "malformed command %u", bad);
+    struct cluster_result *outs = xcalloc(n ? (size_t)n : 1, sizeof *outs);
+    cluster_propose_batch(rq->srv->cluster, cmds, lens, (unsigned)n,
+                          rq->srv->cfg.request_timeout_ms, outs);
+    enum MHD_Result ret = batch_reply(rq, outs, (unsigned)n);
     free(outs);
     free(cmds);
     free(lens);
-    return reply_json(rq, 200, arr);
+    return ret;
+}
+
+/* A forwarded batch proposed without a thread: the leader's side of every
+ * write that reaches a follower. On a worker it cost two thread hand-offs
+ * per batch, and under a trickle of writes (Lease renewals) every batch is
+ * one write. Each command's outcome arrives on the Raft loop; the last one
+ * resumes the connection and the event loop replies. */
+struct batch_async {
+    unsigned n;
+    unsigned left; /* outcomes still to come (atomic) */
+    struct request *rq;
+    struct cluster_result *outs;
+    struct batch_slot {
+        struct batch_async *b;
+        unsigned i;
+    } *slots;
+};
+
+static void batch_async_free(struct batch_async *b)
+{
+    free(b->outs);
+    free(b->slots);
+    free(b);
+}
+
+static enum MHD_Result batch_async_reply(struct request *rq)
+{
+    struct batch_async *b = rq->async;
+    rq->async = NULL;
+    rq->abandon = NULL;
+    enum MHD_Result ret = batch_reply(rq, b->outs, b->n);
+    batch_async_free(b);
+    return ret;
+}
+
+static void batch_async_abandon(struct request *rq)
+{
+    batch_async_free(rq->async);
+    rq->async = NULL;
+}
+
+/* On the Raft loop (or the caller's thread when stopping). */
+static void batch_async_done(void *arg, const struct cluster_result *cr)
+{
+    struct batch_slot *slot = arg;
+    struct batch_async *b = slot->b;
+    b->outs[slot->i] = *cr;
+    if (__atomic_sub_fetch(&b->left, 1, __ATOMIC_ACQ_REL) == 0)
+        http_async_finish(b->rq, batch_async_reply);
+}
+
+int internal_start_async(struct request *rq)
+{
+    if (strcmp(rq->url, "/internal/propose") != 0 || strcmp(rq->method, "POST") != 0)
+        return -1;
+    const void **cmds;
+    size_t *lens;
+    unsigned bad;
+    int n = batch_split(rq, &cmds, &lens, &bad);
+    if (n < 0)
+        return (int)reply_status(rq, 400, "BadRequest", "malformed command %u", bad);
+    if (n == 0) {
+        free(cmds);
+        free(lens);
+        return (int)batch_reply(rq, NULL, 0);
+    }
+    struct batch_async *b = xcalloc(1, sizeof *b);
+    b->n = b->left = (unsigned)n;
+    b->rq = rq;
+    b->outs = xcalloc((size_t)n, sizeof *b->outs);
+    b->slots = xcalloc((size_t)n, sizeof *b->slots);
+    void **args = xmalloc((size_t)n * sizeof *args);
+    for (int i = 0; i < n; i++) {
+        b->slots[i] = (struct batch_slot){b, (unsigned)i};
+        args[i] = &b->slots[i];
+    }
+    rq->async = b;
+    rq->abandon = batch_async_abandon;
+    http_async_begin(rq);
+    cluster_propose_batch_async(rq->srv->cluster, cmds, lens, (unsigned)n,
+                                rq->srv->cfg.request_timeout_ms, batch_async_done, args);
+    free(args);
+    free(cmds);
+    free(lens);
+    return MHD_YES;
 }
 
 static enum MHD_Result internal_readindex(struct request *rq)

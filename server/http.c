@@ -232,6 +232,12 @@ static enum MHD_Result dispatch(struct request *rq)
     return reply_status(rq, 404, "NotFound", "the server could not find the requested resource");
 }
 
+enum MHD_Result http_restart(struct request *rq)
+{
+    rq->warnings.len = 0;
+    return dispatch(rq);
+}
+
 bool request_is_watch(struct request *rq)
 {
     const char *w = request_arg(rq, "watch");
@@ -322,11 +328,15 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
             rq->state = RQ_SENT;
             return dispatch(rq);
         }
-        /* Likewise a create: its CPU work here, its wait without a thread. */
+        /* Likewise a create or an update: its CPU work here, its wait
+         * without a thread. If it gives up, the worker starts over. */
         if (!rq->too_large) {
-            int handled = api_start_async(rq);
+            int handled = internal_start_async(rq);
+            if (handled < 0)
+                handled = api_start_async(rq);
             if (handled >= 0)
                 return (enum MHD_Result)handled;
+            rq->warnings.len = 0;
         }
         rq->state = RQ_RUNNING;
         MHD_suspend_connection(conn);

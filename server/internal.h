@@ -134,6 +134,9 @@ enum MHD_Result http_queue(struct request *rq, unsigned code, struct MHD_Respons
 void http_async_begin(struct request *rq);
 void http_async_finish(struct request *rq, enum MHD_Result (*fn)(struct request *rq));
 void http_async_to_worker(struct request *rq, enum MHD_Result (*fn)(struct request *rq));
+/* On a worker (as to_worker's fn): serves the request from the start, as a
+ * handler, forgetting warnings a first try added. */
+enum MHD_Result http_restart(struct request *rq);
 
 /* ---- worker threads (workers.c) ---- */
 struct workers *workers_new(void (*run)(struct request *rq));
@@ -218,6 +221,11 @@ enum MHD_Result write_create(struct request *rq, const struct api_target *t);
  * without a worker (see write.c). -1 if it must run on a worker (nothing
  * was done), else the MHD result of replying or going asynchronous. */
 int write_create_start(struct request *rq, const struct api_target *t);
+/* The same for a PUT or PATCH (not server-side apply) of an object or its
+ * /status: answered or waiting without a thread, or -1 for a worker. */
+int write_update_start(struct request *rq, const struct api_target *t);
+/* The same for POST /internal/propose, a batch a follower forwarded. */
+int internal_start_async(struct request *rq);
 /* The same test for any request: -1, or handled (api.c). */
 int api_start_async(struct request *rq);
 enum MHD_Result write_update(struct request *rq, const struct api_target *t);

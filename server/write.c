@@ -789,17 +789,47 @@ static json_t *finish_update(struct wctx *w, json_t *cur, json_t *next, bool man
     return next;
 }
 
-/* True if next differs from cur in more than managedFields times. */
+static bool is_one_of(const char *k, const char *const *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(k, set[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Whether objects a and b are equal but for the members named in skip. */
+static bool equal_except(json_t *a, json_t *b, const char *const *skip, size_t n)
+{
+    const char *k;
+    json_t *v;
+    size_t na = 0, nb = 0;
+    json_object_foreach(a, k, v)
+    {
+        if (is_one_of(k, skip, n))
+            continue;
+        na++;
+        json_t *w = json_object_get(b, k);
+        if (!w || !json_equal(v, w))
+            return false;
+    }
+    json_object_foreach(b, k, v) nb += !is_one_of(k, skip, n);
+    return na == nb;
+}
+
+/* True if next differs from cur in more than managedFields and the
+ * resourceVersion. Compared in place: deep copies of both objects were most
+ * of the cost of this check, made on every update. A metadata that is not
+ * an object counts as empty, as api_metadata makes it. */
 static bool changed(json_t *cur, json_t *next)
 {
-    json_t *a = json_deep_copy(cur), *b = json_deep_copy(next);
-    json_object_del(api_metadata(a), "managedFields");
-    json_object_del(api_metadata(b), "managedFields");
-    json_object_del(api_metadata(a), "resourceVersion");
-    json_object_del(api_metadata(b), "resourceVersion");
-    bool eq = json_equal(a, b);
-    json_decref(a);
-    json_decref(b);
+    static const char *const top[] = {"metadata"};
+    static const char *const md[] = {"managedFields", "resourceVersion"};
+    if (!equal_except(cur, next, top, 1))
+        return true;
+    json_t *empty = json_object();
+    json_t *ma = json_object_get(cur, "metadata"), *mb = json_object_get(next, "metadata");
+    bool eq = equal_except(json_is_object(ma) ? ma : empty, json_is_object(mb) ? mb : empty, md, 2);
+    json_decref(empty);
     return !eq;
 }
 
@@ -826,16 +856,23 @@ static bool namespace_finalized(struct wctx *w, json_t *obj)
 /* Proposes next over cur (revision rev), or the deletion of a marked object
  * whose last finalizer went. Returns the store code; *out_rev the new
  * revision. */
+/* ShouldDeleteDuringUpdate: whether an update that leaves next removes the
+ * object (marked, no grace period left, no finalizers); a pod still in its
+ * grace period stays. */
+static bool update_finishes_delete(struct wctx *w, json_t *next)
+{
+    return json_object_get(api_metadata(next), "deletionTimestamp") &&
+           grace_of(api_metadata(next)) == 0 && finalizers_empty(next) &&
+           namespace_finalized(w, next);
+}
+
 /* Proposes next as the object at revision rev (or its removal, when an
  * update finishes a deletion); the encoding of next, unless removed, is left
  * in enc for the reply. */
 static int propose_update(struct wctx *w, json_t *next, uint64_t rev, const char *uid,
                           struct ubuf *enc, struct cluster_result *cr)
 {
-    /* ShouldDeleteDuringUpdate: a pod still in its grace period stays. */
-    bool finish_delete = json_object_get(api_metadata(next), "deletionTimestamp") &&
-                         grace_of(api_metadata(next)) == 0 && finalizers_empty(next) &&
-                         namespace_finalized(w, next);
+    bool finish_delete = update_finishes_delete(w, next);
     struct store_cmd cmd = {.op = finish_delete ? STORE_OP_DELETE : STORE_OP_UPDATE,
                             .resource = w->t->res->plural,
                             .ns = w->t->res->namespaced ? w->t->ns : "",
@@ -856,8 +893,12 @@ static int propose_update(struct wctx *w, json_t *next, uint64_t rev, const char
 
 /* Kubernetes' GuaranteedUpdate: read, mutate, propose with the read
  * revision as precondition, and on a conflict read again, unless the client
- * pinned a resourceVersion (client_rev). The reply is built by `out` from
- * the stored object (the object itself, or a Scale). */
+ * pinned a resourceVersion (client_rev). As etcd3's GuaranteedUpdate, it
+ * does not give up on races while the request has time: with two dozen
+ * clients patching one object, eight tries were not always enough, and a
+ * merge patch answered 409, which Kubernetes never does without a
+ * precondition. The reply is built by `out` from the stored object (the
+ * object itself, or a Scale). */
 typedef json_t *(*reply_fn)(struct wctx *w, json_t *stored);
 
 static enum MHD_Result guaranteed_update(struct wctx *w, mutate_fn fn, void *arg,
@@ -868,7 +909,8 @@ static enum MHD_Result guaranteed_update(struct wctx *w, mutate_fn fn, void *arg
     const struct api_target *t = w->t;
     enum MHD_Result ret;
     bool fresh = false;
-    for (int attempt = 0; attempt < UPDATE_RETRIES; attempt++) {
+    uint64_t deadline = util_now_ms() + (uint64_t)rq->srv->cfg.request_timeout_ms;
+    for (int attempt = 0; attempt < UPDATE_RETRIES || util_now_ms() < deadline; attempt++) {
         json_t *cur = NULL;
         uint64_t rev = 0;
         char uid[64] = "";
@@ -1176,48 +1218,62 @@ static json_t *mutate_apply(struct wctx *w, void *arg, json_t *cur, struct werr 
     return next;
 }
 
-enum MHD_Result write_patch(struct request *rq, const struct api_target *t)
+/* A PATCH's patch and arguments into *pa; false after replying (the
+ * request is refused). */
+static bool patch_args(struct wctx *w, struct patch_arg *pa, enum MHD_Result *ret)
 {
-    struct wctx w;
+    struct request *rq = w->rq;
+    const struct api_target *t = w->t;
     char mt[128];
-    enum MHD_Result ret;
     request_media_type(rq, mt, sizeof mt);
-    struct patch_arg pa = {.type = patch_type_of(mt)};
-    if (pa.type == PATCH_UNKNOWN)
-        return reply_status(rq, 415, "UnsupportedMediaType",
+    *pa = (struct patch_arg){.type = patch_type_of(mt)};
+    if (pa->type == PATCH_UNKNOWN) {
+        *ret = reply_status(rq, 415, "UnsupportedMediaType",
                             "the body of the request was in an unknown format - accepted media "
                             "types include: application/json-patch+json, "
                             "application/merge-patch+json, application/apply-patch+yaml, "
                             "application/strategic-merge-patch+json");
-    wctx_init(&w, rq, t, NULL);
-    if (pa.type == PATCH_APPLY) {
-        const char *fm = request_arg(rq, "fieldManager");
-        if (!fm || !*fm)
-            return reply_status(rq, 400, "BadRequest", "PATCH, application/apply-patch+yaml "
-                                                       "requests require fieldManager to be set");
-        const char *force = request_arg(rq, "force");
-        pa.force = force && strcmp(force, "true") == 0;
+        return false;
     }
-    pa.patch = body_decode_any(rq, &ret);
-    if (!pa.patch)
-        return ret;
-    if (pa.type == PATCH_JSON && json_array_size(pa.patch) > JSON_PATCH_MAX_OPS) {
-        json_decref(pa.patch);
-        return reply_status(rq, 413, "RequestEntityTooLarge",
+    if (pa->type == PATCH_APPLY) {
+        const char *fm = request_arg(rq, "fieldManager");
+        if (!fm || !*fm) {
+            *ret = reply_status(rq, 400, "BadRequest", "PATCH, application/apply-patch+yaml "
+                                                       "requests require fieldManager to be set");
+            return false;
+        }
+        const char *force = request_arg(rq, "force");
+        pa->force = force && strcmp(force, "true") == 0;
+    }
+    pa->patch = body_decode_any(rq, ret);
+    if (!pa->patch)
+        return false;
+    if (pa->type == PATCH_JSON && json_array_size(pa->patch) > JSON_PATCH_MAX_OPS)
+        *ret = reply_status(rq, 413, "RequestEntityTooLarge",
                             "The allowed operations in a JSON patch are at most %d, got more",
                             JSON_PATCH_MAX_OPS);
-    }
-    if ((pa.type == PATCH_JSON && !json_is_array(pa.patch)) ||
-        (pa.type != PATCH_JSON && !json_is_object(pa.patch))) {
-        json_decref(pa.patch);
-        return reply_status(rq, 400, "BadRequest", "the patch must be a JSON %s",
-                            pa.type == PATCH_JSON ? "array of operations" : "object");
-    }
-    if (pa.type == PATCH_APPLY && t->sub[0] && strcmp(t->sub, "status") != 0) {
-        json_decref(pa.patch);
-        return reply_status(rq, 415, "UnsupportedMediaType",
+    else if ((pa->type == PATCH_JSON && !json_is_array(pa->patch)) ||
+             (pa->type != PATCH_JSON && !json_is_object(pa->patch)))
+        *ret = reply_status(rq, 400, "BadRequest", "the patch must be a JSON %s",
+                            pa->type == PATCH_JSON ? "array of operations" : "object");
+    else if (pa->type == PATCH_APPLY && t->sub[0] && strcmp(t->sub, "status") != 0)
+        *ret = reply_status(rq, 415, "UnsupportedMediaType",
                             "server-side apply is not supported on the %s subresource", t->sub);
-    }
+    else
+        return true;
+    json_decref(pa->patch);
+    pa->patch = NULL;
+    return false;
+}
+
+enum MHD_Result write_patch(struct request *rq, const struct api_target *t)
+{
+    struct wctx w;
+    enum MHD_Result ret;
+    struct patch_arg pa;
+    wctx_init(&w, rq, t, NULL);
+    if (!patch_args(&w, &pa, &ret))
+        return ret;
     bool apply = pa.type == PATCH_APPLY;
     ret = guaranteed_update(&w, apply ? mutate_apply : mutate_patch, &pa, 0, apply, apply,
                             strcmp(t->sub, "scale") == 0 ? reply_scale : NULL);
@@ -1225,20 +1281,21 @@ enum MHD_Result write_patch(struct request *rq, const struct api_target *t)
     return ret;
 }
 
-enum MHD_Result write_update(struct request *rq, const struct api_target *t)
+/* A PUT's body, checked, and the resourceVersion it names (0 if none);
+ * NULL after replying. */
+static json_t *update_args(struct wctx *w, uint64_t *client_rev, enum MHD_Result *ret)
 {
-    struct wctx w;
+    struct request *rq = w->rq;
+    const struct api_target *t = w->t;
     struct werr e = {0};
-    enum MHD_Result ret;
-    wctx_init(&w, rq, t, NULL);
-    json_t *body = body_decode_object(rq, &ret);
+    json_t *body = body_decode_object(rq, ret);
     if (!body)
-        return ret;
+        return NULL;
     bool is_scale = strcmp(t->sub, "scale") == 0;
     char av[96];
     resource_api_version(t->res, av, sizeof av);
-    bool ok = is_scale ? body_check(&w, body, "Scale", "autoscaling/v1", &e)
-                       : target_body_check(&w, body, &e);
+    bool ok = is_scale ? body_check(w, body, "Scale", "autoscaling/v1", &e)
+                       : target_body_check(w, body, &e);
     const char *bname = api_str(api_metadata(body), "name");
     if (ok && *bname && strcmp(bname, t->name) != 0) {
         werr_set(&e, 400, "BadRequest",
@@ -1247,7 +1304,7 @@ enum MHD_Result write_update(struct request *rq, const struct api_target *t)
         ok = false;
     }
     bool bad_rv;
-    uint64_t client_rev = parse_rv(body, &bad_rv);
+    *client_rev = parse_rv(body, &bad_rv);
     if (ok && bad_rv) {
         werr_set(&e, 400, "BadRequest", "invalid resourceVersion \"%s\"",
                  api_str(api_metadata(body), "resourceVersion"));
@@ -1255,12 +1312,182 @@ enum MHD_Result write_update(struct request *rq, const struct api_target *t)
     }
     if (!ok) {
         json_decref(body);
-        return reply_werr(&w, &e);
+        *ret = reply_werr(w, &e);
+        return NULL;
     }
+    return body;
+}
+
+enum MHD_Result write_update(struct request *rq, const struct api_target *t)
+{
+    struct wctx w;
+    enum MHD_Result ret;
+    uint64_t client_rev;
+    wctx_init(&w, rq, t, NULL);
+    json_t *body = update_args(&w, &client_rev, &ret);
+    if (!body)
+        return ret;
+    bool is_scale = strcmp(t->sub, "scale") == 0;
     ret = guaranteed_update(&w, is_scale ? mutate_scale : mutate_replace, body, client_rev, false,
                             false, is_scale ? reply_scale : NULL);
     json_decref(body);
     return ret;
+}
+
+/* ---- updates without a thread ----
+ *
+ * As creates do (write_create_start): a PUT, or a PATCH that is not
+ * server-side apply, of an object or of its /status runs its CPU work on
+ * the event loop and waits for its proposal without a thread. Hollow
+ * nodes' Lease renewals and pod status writes are such updates, hundreds a
+ * second, and each cost a worker four thread hand-offs. Only the common
+ * case goes this way: the object is in this replica (at the revision the
+ * client named, if any), the result differs from it and does not finish a
+ * deletion, no dryRun. Anything else, and a proposal that loses a race
+ * (Conflict: another write got in first) or finds no leader, goes to a
+ * worker that serves the request from the start, as guaranteed_update
+ * would have retried it: nothing was written. */
+struct update_async {
+    struct wctx w;
+    struct api_target t;
+    struct ubuf enc; /* the object proposed, in msgpack: the reply */
+    struct ubuf cmd;
+    struct cluster_result cr;
+};
+
+static void update_async_free(struct update_async *ua)
+{
+    ubuf_free(&ua->enc);
+    ubuf_free(&ua->cmd);
+    free(ua);
+}
+
+static void update_abandon(struct request *rq)
+{
+    update_async_free(rq->async);
+    rq->async = NULL;
+}
+
+/* On the event loop: the reply from the proposal's outcome. */
+static enum MHD_Result update_reply(struct request *rq)
+{
+    struct update_async *ua = rq->async;
+    rq->async = NULL;
+    rq->abandon = NULL;
+    const struct cluster_result cr = ua->cr;
+    enum MHD_Result ret;
+    if (cr.code != CLUSTER_OK)
+        ret = api_reply_cluster_failure(rq, &cr);
+    else if (cr.res.code != STORE_OK)
+        ret = reply_status(rq, 500, "InternalError", "update failed: %s",
+                           store_code_name(cr.res.code));
+    else
+        ret = reply_object_msgpack(rq, 200, ua->enc.data, ua->enc.len, cr.res.rev);
+    update_async_free(ua);
+    return ret;
+}
+
+/* On a worker: the request from the start, as a handler. */
+static enum MHD_Result update_restart(struct request *rq)
+{
+    update_async_free(rq->async);
+    rq->async = NULL;
+    rq->abandon = NULL;
+    return http_restart(rq);
+}
+
+/* Any thread: the proposal's outcome. */
+static void update_applied(void *arg, const struct cluster_result *cr)
+{
+    struct request *rq = arg;
+    struct update_async *ua = rq->async;
+    ua->cr = *cr;
+    bool lost = cr->code == CLUSTER_NOT_LEADER ||
+                (cr->code == CLUSTER_OK &&
+                 (cr->res.code == STORE_CONFLICT || cr->res.code == STORE_NOT_FOUND));
+    if (lost)
+        http_async_to_worker(rq, update_restart);
+    else
+        http_async_finish(rq, update_reply);
+}
+
+/* One try of guaranteed_update on the event loop: MHD_YES (or NO) when
+ * the request was answered or its proposal submitted (then *submitted, and
+ * ua belongs to the request: its outcome may already have freed it), -1
+ * when a worker must serve it. */
+static int update_try(struct update_async *ua, mutate_fn fn, void *arg, uint64_t client_rev,
+                      bool *submitted)
+{
+    struct wctx *w = &ua->w;
+    struct request *rq = w->rq;
+    json_t *cur = NULL;
+    uint64_t rev = 0;
+    char uid[64] = "";
+    if (w->dry_run || api_read_current(rq->srv, w->t, &cur, &rev, uid, sizeof uid) != 0 ||
+        (client_rev && client_rev != rev)) {
+        json_decref(cur);
+        return -1;
+    }
+    struct werr e = {0};
+    json_t *next = fn(w, arg, cur, &e);
+    if (next)
+        next = finish_update(w, cur, next, false, &e);
+    if (!next) {
+        json_decref(cur);
+        if (!w->would_block)
+            return (int)reply_werr(w, &e);
+        json_decref(e.causes);
+        return -1;
+    }
+    bool go = changed(cur, next) && !update_finishes_delete(w, next);
+    json_decref(cur);
+    if (!go) {
+        json_decref(next);
+        return -1;
+    }
+    codec_json_to_msgpack(next, &ua->enc);
+    json_decref(next);
+    struct store_cmd cmd = {.op = STORE_OP_UPDATE, .resource = w->t->res->plural,
+                            .ns = w->t->res->namespaced ? w->t->ns : "", .name = w->t->name,
+                            .expect_rev = rev, .obj = ua->enc.data, .obj_len = ua->enc.len};
+    store_cmd_encode(&cmd, &ua->cmd);
+    rq->async = ua;
+    rq->abandon = update_abandon;
+    *submitted = true;
+    http_async_begin(rq);
+    server_submit_async(rq->srv, ua->cmd.data, ua->cmd.len,
+                        util_now_ms() + (uint64_t)rq->srv->cfg.request_timeout_ms,
+                        update_applied, rq);
+    return MHD_YES;
+}
+
+int write_update_start(struct request *rq, const struct api_target *t)
+{
+    bool put = strcmp(rq->method, "PUT") == 0;
+    if ((!put && strcmp(rq->method, "PATCH") != 0) || (t->sub[0] && strcmp(t->sub, "status") != 0))
+        return -1;
+    struct update_async *ua = xcalloc(1, sizeof *ua);
+    ua->t = *t;
+    wctx_init(&ua->w, rq, &ua->t, NULL);
+    ua->w.no_block = true;
+    enum MHD_Result ret;
+    json_t *body = NULL;
+    struct patch_arg pa = {0};
+    uint64_t client_rev = 0;
+    bool submitted = false;
+    int r;
+    if (put ? !(body = update_args(&ua->w, &client_rev, &ret)) : !patch_args(&ua->w, &pa, &ret))
+        r = (int)ret; /* refused, and answered */
+    else if (!put && pa.type == PATCH_APPLY)
+        r = -1;
+    else
+        r = update_try(ua, put ? mutate_replace : mutate_patch, put ? (void *)body : &pa,
+                       client_rev, &submitted);
+    json_decref(body);
+    json_decref(pa.patch);
+    if (!submitted)
+        update_async_free(ua);
+    return r;
 }
 
 enum MHD_Result write_get_scale(struct request *rq, const struct api_target *t)
