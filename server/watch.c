@@ -50,6 +50,7 @@ struct watch {
     struct filter *f;      /* labelSelector and fieldSelector */
     struct render rd;      /* JSON or Table */
     uint64_t rev;   /* every change up to rev has been considered */
+    const uint64_t *res_rev; /* its resource's latest change (store_resource_revision) */
     bool synthetic; /* ADDED events for the current state still to send */
     bool bookmarks;
     bool ended;
@@ -285,10 +286,20 @@ static void hub_unlink(struct watch_hub *h, struct watch *w)
  * revision is read again under the hub's lock, which the hub also holds
  * while it looks for watches to resume: either the hub sees this watch, or
  * this sees the revision that the hub would have woken it for. */
+/* Whether a change to w's resource came after what w has considered: a
+ * watch of pods does not wake for Lease renewals or Events. A watch that
+ * does not wake still moves past the other changes when it next runs
+ * (its bookmark, deadline or once-a-second check), long before the change
+ * log could forget them. */
+static bool hub_news(const struct watch *w)
+{
+    return __atomic_load_n(w->res_rev, __ATOMIC_ACQUIRE) > w->rev;
+}
+
 static void hub_park(struct watch_hub *h, struct watch *w)
 {
     pthread_mutex_lock(&h->mu);
-    if (h->stopped || store_revision(w->srv->store) > w->rev) {
+    if (h->stopped || (store_revision(w->srv->store) > w->rev && hub_news(w))) {
         pthread_mutex_unlock(&h->mu);
         MHD_resume_connection(w->conn);
         return;
@@ -320,7 +331,7 @@ static void *hub_main(void *arg)
         struct watch *next;
         for (struct watch *w = h->head; w; w = next) {
             next = w->next;
-            if (rev > w->rev || now >= w->due_ms) {
+            if ((rev > w->rev && hub_news(w)) || now >= w->due_ms) {
                 hub_unlink(h, w);
                 MHD_resume_connection(w->conn);
             }
@@ -439,6 +450,7 @@ enum MHD_Result watch_start(struct request *rq, const struct api_target *t)
     w->res = t->res;
     if (t->res->namespaced)
         snprintf(w->ns, sizeof w->ns, "%s", t->ns);
+    w->res_rev = store_resource_revision(rq->srv->store, t->res->plural);
     char err[512] = "";
     w->f = filter_parse(t->res, request_arg(rq, "labelSelector"),
                         request_arg(rq, "fieldSelector"), err, sizeof err);

@@ -80,6 +80,11 @@ struct store {
     uint64_t applied;   /* highest Raft index of a command entry */
     uint64_t revision;
     uint64_t first_rev;
+    /* Per resource (plural), the revision of its latest change: a watch
+     * wakes only for its own resource (store_resource_revision). Slots are
+     * made on first ask and live until store_close; guarded by mu for
+     * insertion, their values stored and read atomically. */
+    struct umap res_revs;
 };
 
 static void waiters_wake(struct store *s);
@@ -391,12 +396,64 @@ void store_close(struct store *s)
     if (!s)
         return;
     mdb_env_close(s->env);
+    size_t it = 0;
+    void *slot;
+    while (umap_next(&s->res_revs, &it, NULL, &slot))
+        free(slot);
+    umap_free(&s->res_revs);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
 
 /* ---- apply ---- */
+
+/* A resource an entry changed, and the revision of its last change there. */
+struct res_change {
+    const char *resource;
+    size_t len;
+    uint64_t rev;
+};
+
+/* Records the entry's changes in the per-resource revisions (mu held). Only
+ * resources someone asked about have a slot. */
+static void res_revs_note(struct store *s, const struct res_change *ch, unsigned n)
+{
+    if (s->res_revs.n == 0)
+        return;
+    char name[STORE_KEY_MAX + 1];
+    for (unsigned i = 0; i < n; i++) {
+        if (ch[i].len > STORE_KEY_MAX)
+            continue;
+        memcpy(name, ch[i].resource, ch[i].len);
+        name[ch[i].len] = '\0';
+        uint64_t *slot = umap_get(&s->res_revs, name);
+        if (slot)
+            __atomic_store_n(slot, ch[i].rev, __ATOMIC_RELEASE);
+    }
+}
+
+/* Every slot to rev: after a restore, anything may have changed (mu held). */
+static void res_revs_all(struct store *s, uint64_t rev)
+{
+    size_t it = 0;
+    void *slot;
+    while (umap_next(&s->res_revs, &it, NULL, &slot))
+        __atomic_store_n((uint64_t *)slot, rev, __ATOMIC_RELEASE);
+}
+
+const uint64_t *store_resource_revision(struct store *s, const char *resource)
+{
+    pthread_mutex_lock(&s->mu);
+    uint64_t *slot = umap_get(&s->res_revs, resource);
+    if (!slot) {
+        slot = xmalloc(sizeof *slot);
+        *slot = s->revision; /* changes before now are unknown: say "now" */
+        umap_put(&s->res_revs, resource, slot);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return slot;
+}
 
 /* The state one entry's transaction works on. */
 struct apply_ctx {
@@ -569,6 +626,10 @@ int store_apply(struct store *s, uint64_t index, const void *buf, size_t len,
     a.revision = s->revision;
     a.first_rev = s->first_rev;
     struct store_batch_result *br = results_new(index, n);
+    /* The resources this entry changes, with their last revision: at most
+     * one per command (cmd_view points into buf, which outlives this). */
+    struct res_change *rc_list = xmalloc((n ? n : 1) * sizeof *rc_list);
+    unsigned n_rc = 0;
     for (uint32_t i = 0; i < n; i++) {
         struct cmd_view c;
         if (!cmd_read(&r, &c)) {
@@ -576,26 +637,35 @@ int store_apply(struct store *s, uint64_t index, const void *buf, size_t len,
                 br->r[i].code = STORE_INVALID;
             break;
         }
+        uint64_t before = a.revision;
         if ((rc = apply_cmd(&a, &c, &br->r[i])) != 0) {
+            free(rc_list);
             free(br);
             goto fail;
         }
+        if (a.revision != before)
+            rc_list[n_rc++] = (struct res_change){c.resource, c.resource_len, a.revision};
     }
     if ((!malformed && (rc = changes_trim(&a, history)) != 0) ||
         (rc = meta_put(a.txn, s->meta, "applied", index)) ||
         (rc = meta_put(a.txn, s->meta, "revision", a.revision)) ||
         (rc = meta_put(a.txn, s->meta, "first_rev", a.first_rev))) {
+        free(rc_list);
         free(br);
         goto fail;
     }
     rc = mdb_txn_commit(a.txn);
     a.txn = NULL;
     if (rc != 0) {
+        free(rc_list);
         free(br);
         goto fail;
     }
     assert(a.first_rev <= a.revision + 1);
     pthread_mutex_lock(&s->mu);
+    /* Before the revision: whoever sees the new revision sees these. */
+    res_revs_note(s, rc_list, n_rc);
+    free(rc_list);
     s->applied = index;
     if (index > s->published)
         s->published = index;
@@ -949,6 +1019,7 @@ int store_restore(struct store *s, const void *buf, size_t len)
     if ((rc = mdb_txn_commit(txn)) != 0)
         return -1;
     pthread_mutex_lock(&s->mu);
+    res_revs_all(s, revision);
     s->applied = applied;
     if (applied > s->published)
         s->published = applied;

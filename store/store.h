@@ -105,6 +105,12 @@ uint64_t store_size_bytes(struct store *s);    /* pages in use, in bytes */
 
 /* Waits until the published index reaches index; false on timeout. */
 bool store_wait_index(struct store *s, uint64_t index, int timeout_ms);
+/* The revision of the latest change to resource (a plural, "pods"), at an
+ * address that stays valid until store_close: read it with
+ * __atomic_load_n(..., __ATOMIC_ACQUIRE). It is updated before the store's
+ * revision, so a reader that has seen revision R also sees every change of
+ * the resource up to R. Changes before the first ask count as "now". */
+const uint64_t *store_resource_revision(struct store *s, const char *resource);
 /* Waits until the revision exceeds rev; false on timeout. */
 bool store_wait_revision_above(struct store *s, uint64_t rev, int timeout_ms);
 /* Wakes every waiter (used at shutdown). */

@@ -1246,6 +1246,49 @@ static void test_digest_sensitive(void **state)
     ubuf_free(&sb.log);
 }
 
+/* store_resource_revision: each resource's slot follows its own changes
+ * only (a watch of pods must not wake for Leases), is at least as new as
+ * the store's revision when first asked, is never ahead of the revision,
+ * and jumps to the restored revision after a restore. */
+static void test_resource_revision(void **state)
+{
+    struct fix *f = *state;
+    struct tstore *a = fix_open(f, "a"), *b = fix_open(f, "b");
+    assert_int_equal(apply_one(a, CREATE("pods", "ns", "p0", "u0", "v")).code, STORE_OK);
+    const uint64_t *pods = store_resource_revision(a->s, "pods");
+    const uint64_t *leases = store_resource_revision(a->s, "leases");
+    assert_ptr_equal(store_resource_revision(a->s, "pods"), pods); /* one slot per name */
+    assert_int_equal(*pods, store_revision(a->s));
+    uint64_t pods_at = *pods;
+    struct store_result r = apply_one(a, CREATE("leases", "kube-node-lease", "n1", "u1", "v"));
+    assert_int_equal(r.code, STORE_OK);
+    assert_int_equal(__atomic_load_n(leases, __ATOMIC_ACQUIRE), r.rev);
+    assert_int_equal(__atomic_load_n(pods, __ATOMIC_ACQUIRE), pods_at);
+    /* One entry that changes both: each gets its own last revision. */
+    struct store_cmd two[] = {CREATE("pods", "ns", "p1", "u2", "v"),
+                              UPDATE("leases", "kube-node-lease", "n1", r.rev, "w"),
+                              CREATE("pods", "ns", "p0", "u3", "v")}; /* exists: no change */
+    struct store_batch_result *br = apply_batch(a, 0, two, 3);
+    assert_int_equal(br->r[2].code, STORE_EXISTS);
+    assert_int_equal(*pods, br->r[0].rev);
+    assert_int_equal(*leases, br->r[1].rev);
+    assert_true(*pods <= store_revision(a->s) && *leases <= store_revision(a->s));
+    free(br);
+    /* A failed precondition changes nothing. */
+    pods_at = *pods;
+    assert_int_equal(apply_one(a, UPDATE("pods", "ns", "p1", 1, "x")).code, STORE_CONFLICT);
+    assert_int_equal(*pods, pods_at);
+    /* After a restore every slot says the restored revision. */
+    const uint64_t *b_pods = store_resource_revision(b->s, "pods");
+    void *snap;
+    size_t len;
+    assert_int_equal(store_snapshot(a->s, &snap, &len), 0);
+    assert_int_equal(store_restore(b->s, snap, len), 0);
+    free(snap);
+    assert_int_equal(*b_pods, store_revision(b->s));
+    assert_int_equal(store_revision(b->s), store_revision(a->s));
+}
+
 /* A snapshot view keeps the bytes of its moment while the store goes on:
  * its values point into the memory map, whose pages LMDB must not reuse
  * while the view's read transaction is open. */
@@ -1748,6 +1791,7 @@ int main(void)
         T(test_digest_sensitive),
         T(test_snapshot_restore),
         T(test_snapshot_view_survives_writes),
+        T(test_resource_revision),
         T(test_restore_corrupt),
         T(test_wait_reached),
         T(test_wait_timeout),
