@@ -1097,18 +1097,7 @@ void cluster_propose(struct cluster *c, const void *cmd, size_t len, int timeout
 void cluster_propose_async(struct cluster *c, const void *cmd, size_t len, int timeout_ms,
                            cluster_done_fn fn, void *arg)
 {
-    struct call *k = call_new(CALL_PROPOSE);
-    k->cmd = xmalloc(len);
-    memcpy(k->cmd, cmd, len);
-    k->cmd_len = len;
-    k->done_fn = fn;
-    k->done_arg = arg;
-    k->deadline_ms = util_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
-    if (!calls_queue(c, k, k)) {
-        k->result.code = CLUSTER_SHUTDOWN;
-        fn(arg, &k->result);
-        call_free(k);
-    }
+    cluster_propose_batch_async(c, &cmd, &len, 1, timeout_ms, fn, &arg);
 }
 
 void cluster_propose_batch(struct cluster *c, const void *const *cmds, const size_t *lens,

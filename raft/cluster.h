@@ -110,11 +110,12 @@ typedef void (*cluster_done_fn)(void *arg, const struct cluster_result *r);
 void cluster_propose_async(struct cluster *c, const void *cmd, size_t len, int timeout_ms,
                            cluster_done_fn fn, void *arg);
 /* Proposes n commands at once (one queueing, one wake-up), waiting for all:
- * how the leader takes a batch of writes a follower forwarded together. */
+ * how the scheduler proposes a batch of bindings. */
 void cluster_propose_batch(struct cluster *c, const void *const *cmds, const size_t *lens,
                            unsigned n, int timeout_ms, struct cluster_result *outs);
 /* The same without waiting: fn(args[i], result) runs once for each command,
- * as cluster_propose_async's does. */
+ * as cluster_propose_async's does: how the leader takes a batch of writes a
+ * follower forwarded together. */
 void cluster_propose_batch_async(struct cluster *c, const void *const *cmds, const size_t *lens,
                                  unsigned n, int timeout_ms, cluster_done_fn fn,
                                  void *const *args);

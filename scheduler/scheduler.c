@@ -122,7 +122,8 @@ static void on_node(struct scheduler *s, json_t *obj)
 static int rebuild_one(void *arg, const struct store_obj *o)
 {
     struct scheduler *s = arg;
-    json_t *obj = is_res(o, "nodes") ? codec_msgpack_to_json(o->obj, o->obj_len) : sched_pod_decode(o->obj, o->obj_len);
+    json_t *obj = is_res(o, "nodes") ? codec_msgpack_to_json(o->obj, o->obj_len)
+                                     : sched_pod_decode(o->obj, o->obj_len);
     if (!obj)
         return 0;
     if (is_res(o, "nodes"))
@@ -191,7 +192,8 @@ static int follow_one(void *arg, const struct store_event *e)
         } else if (pod && known_at(s, &e->o, e->rev)) {
             /* our own binding or status write coming back: nothing new */
         } else {
-            json_t *obj = pod ? sched_pod_decode(e->o.obj, e->o.obj_len) : codec_msgpack_to_json(e->o.obj, e->o.obj_len);
+            json_t *obj = pod ? sched_pod_decode(e->o.obj, e->o.obj_len)
+                              : codec_msgpack_to_json(e->o.obj, e->o.obj_len);
             if (obj && pod)
                 on_pod(s, obj, e->rev);
             else if (obj)

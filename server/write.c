@@ -496,7 +496,6 @@ static bool validate(struct wctx *w, json_t *next, json_t *cur, struct werr *e)
     return false;
 }
 
-/* The command that creates obj (prepared), encoded into out. */
 /* The proposal of obj's creation into out; the object's own encoding, which
  * the reply is rendered from, into enc. */
 static void create_encode(struct wctx *w, json_t *obj, struct ubuf *enc, struct ubuf *out)
@@ -853,9 +852,6 @@ static bool namespace_finalized(struct wctx *w, json_t *obj)
            json_array_size(json_object_get(json_object_get(obj, "spec"), "finalizers")) == 0;
 }
 
-/* Proposes next over cur (revision rev), or the deletion of a marked object
- * whose last finalizer went. Returns the store code; *out_rev the new
- * revision. */
 /* ShouldDeleteDuringUpdate: whether an update that leaves next removes the
  * object (marked, no grace period left, no finalizers); a pod still in its
  * grace period stays. */
@@ -866,6 +862,18 @@ static bool update_finishes_delete(struct wctx *w, json_t *next)
            namespace_finalized(w, next);
 }
 
+/* The proposal that stores next at revision rev into out; next's own
+ * encoding, which the reply is rendered from, into enc. */
+static void update_encode(struct wctx *w, json_t *next, uint64_t rev, struct ubuf *enc,
+                          struct ubuf *out)
+{
+    codec_json_to_msgpack(next, enc);
+    struct store_cmd cmd = {.op = STORE_OP_UPDATE, .resource = w->t->res->plural,
+                            .ns = w->t->res->namespaced ? w->t->ns : "", .name = w->t->name,
+                            .expect_rev = rev, .obj = enc->data, .obj_len = enc->len};
+    store_cmd_encode(&cmd, out);
+}
+
 /* Proposes next as the object at revision rev (or its removal, when an
  * update finishes a deletion); the encoding of next, unless removed, is left
  * in enc for the reply. */
@@ -873,18 +881,17 @@ static int propose_update(struct wctx *w, json_t *next, uint64_t rev, const char
                           struct ubuf *enc, struct cluster_result *cr)
 {
     bool finish_delete = update_finishes_delete(w, next);
-    struct store_cmd cmd = {.op = finish_delete ? STORE_OP_DELETE : STORE_OP_UPDATE,
-                            .resource = w->t->res->plural,
-                            .ns = w->t->res->namespaced ? w->t->ns : "",
-                            .name = w->t->name,
-                            .expect_rev = rev,
-                            .expect_uid = finish_delete ? uid : NULL};
-    if (!finish_delete) {
-        codec_json_to_msgpack(next, enc);
-        cmd.obj = enc->data;
-        cmd.obj_len = enc->len;
+    if (finish_delete) {
+        struct store_cmd cmd = {.op = STORE_OP_DELETE, .resource = w->t->res->plural,
+                                .ns = w->t->res->namespaced ? w->t->ns : "", .name = w->t->name,
+                                .expect_rev = rev, .expect_uid = uid};
+        server_submit_object(w->rq->srv, &cmd, NULL, cr);
+    } else {
+        struct ubuf cmd = {0};
+        update_encode(w, next, rev, enc, &cmd);
+        server_submit(w->rq->srv, cmd.data, cmd.len, cr);
+        ubuf_free(&cmd);
     }
-    server_submit_object(w->rq->srv, &cmd, NULL, cr);
     if (finish_delete && cr->code == CLUSTER_OK && cr->res.code == STORE_OK &&
         strcmp(w->t->res->plural, "services") == 0)
         service_release_ip(w->rq->srv, next);
@@ -1445,12 +1452,8 @@ static int update_try(struct update_async *ua, mutate_fn fn, void *arg, uint64_t
         json_decref(next);
         return -1;
     }
-    codec_json_to_msgpack(next, &ua->enc);
+    update_encode(w, next, rev, &ua->enc, &ua->cmd);
     json_decref(next);
-    struct store_cmd cmd = {.op = STORE_OP_UPDATE, .resource = w->t->res->plural,
-                            .ns = w->t->res->namespaced ? w->t->ns : "", .name = w->t->name,
-                            .expect_rev = rev, .obj = ua->enc.data, .obj_len = ua->enc.len};
-    store_cmd_encode(&cmd, &ua->cmd);
     rq->async = ua;
     rq->abandon = update_abandon;
     *submitted = true;
