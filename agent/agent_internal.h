@@ -58,6 +58,7 @@ struct agent_config {
     int workers;                         /* connections/threads for writes */
     double cpu_usage;                    /* metrics: usage = request x this (--cpu-usage) */
     uint64_t metrics_interval_ms;        /* metrics: period of the rounds; 0: off */
+    uint64_t start_delay_ms;             /* a bound pod runs this long after it is seen */
 };
 
 /* ---- errors, logged once per kind, then counted ---- */
@@ -240,6 +241,7 @@ struct agent_pod_job {
     struct agent_job job; /* first: the scheduler sees this */
     char *ns, *name, *key;
     char uid[40];
+    char rv[24];             /* RUN: the pod's resourceVersion when it was decided */
     int node;
     uint32_t ip;
     int64_t start_wall_ms;   /* startTime and containers' startedAt */

@@ -67,6 +67,9 @@ static void agent_usage(FILE *f)
             "  --cpu-usage F           reported usage of a running pod: its cpu and memory\n"
             "                          requests x F (default 0.5); a pod annotated\n"
             "                          bosun.dev/hollow-cpu-usage (-memory-usage): Q uses Q\n"
+            "  --start-delay D         a pod bound to a node is reported Running D after\n"
+            "                          the agent sees it (image pulls, container starts;\n"
+            "                          default 0)\n"
             "  --metrics-interval D    write metrics.k8s.io PodMetrics/NodeMetrics (kubectl top,\n"
             "                          autoscaling) every D (default 5s; 0: never)\n"
             "  --log-level L           debug, info, warn or error (default info)\n"
@@ -292,7 +295,7 @@ static int config_parse(struct agent_config *cfg, int argc, char **argv, int *lo
         {"labels", 1, 0, 'l'},     {"zones", 1, 0, 'z'},    {"taints", 1, 0, 't'},
         {"lease-seconds", 1, 0, 'L'}, {"duration", 1, 0, 'd'}, {"workers", 1, 0, 'w'},
         {"log-level", 1, 0, 'v'},  {"help", 0, 0, 'h'},     {"cpu-usage", 1, 0, 'u'},
-        {"metrics-interval", 1, 0, 'M'}, {0, 0, 0, 0}};
+        {"metrics-interval", 1, 0, 'M'}, {"start-delay", 1, 0, 'S'}, {0, 0, 0, 0}};
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->prefix, sizeof cfg->prefix, "hollow-");
     snprintf(cfg->cpu, sizeof cfg->cpu, "4");
@@ -362,10 +365,12 @@ static int config_parse(struct agent_config *cfg, int argc, char **argv, int *lo
             ok = end != optarg && !*end && cfg->cpu_usage >= 0 && cfg->cpu_usage <= 1000;
             break;
         }
-        case 'M': {
+        case 'M':
+        case 'S': {
             long ms = util_parse_duration_ms(optarg);
             ok = ms >= 0 && *optarg;
-            cfg->metrics_interval_ms = ms > 0 ? (uint64_t)ms : 0;
+            *(c == 'M' ? &cfg->metrics_interval_ms : &cfg->start_delay_ms) =
+                ms > 0 ? (uint64_t)ms : 0;
             break;
         }
         case 'v':

@@ -22,10 +22,18 @@
  *             not succeeded), then DELETE with gracePeriodSeconds 0 and the
  *             pod's uid as precondition, as the kubelet does once the
  *             containers have stopped.
+ * The run patch names the resourceVersion of the pod it was decided on (a
+ * precondition, server/write.c): jobs of one pod run on different workers,
+ * and a "Running" that arrived after the delete job's terminal status (a
+ * retry after an unknown outcome, a slow worker) used to bring a killed pod
+ * back to Running, where it stayed terminating for ever. The terminal
+ * writes need no precondition: nothing comes after them.
  * Outcomes: 2xx done; 404 the pod is gone: done; 409 on a status write: read
- * the pod again and retry if it is still the same pod (up to 5 times); 409
- * on the delete: the uid changed, done; 5xx or no answer: retry with
- * backoff; any other 4xx: an error (logged once per kind), done. */
+ * the pod again and retry if it is still the same pod (up to 5 times) — for
+ * the run patch only if it is still Pending and not being deleted, at the
+ * revision just read; 409 on the delete: the uid changed, done; 5xx or no
+ * answer: retry with backoff; any other 4xx: an error (logged once per
+ * kind), done. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,22 +191,54 @@ static bool pod_still_same(struct agent_conn *k, const struct agent_pod_job *pj)
     return same;
 }
 
-/* Before retrying "Running": is the pod still waiting to run? An attempt
- * whose outcome was unknown (504 while the leader changed) may have been
- * applied, and the pod may have completed since: writing Running again
- * would undo a completion that its Job already counted. When the server
- * cannot say, yes (the write will fail the same way and be retried). */
-static bool pod_still_pending(struct agent_conn *k, const struct agent_pod_job *pj)
+/* Before writing "Running" again: is the pod still waiting to run, and not
+ * being deleted? If so, *rv is its resourceVersion now (the precondition of
+ * the next try). An attempt whose outcome was unknown (504 while the leader
+ * changed) may have been applied, and the pod may have completed since:
+ * writing Running again would undo a completion that its Job already
+ * counted. When the server cannot say, yes, with *rv unchanged (the write
+ * fails the same way and is retried). */
+static bool pod_still_pending(struct agent_conn *k, const struct agent_pod_job *pj, char *rv,
+                              size_t rvlen)
 {
     json_t *out = NULL;
     int st = pod_read(k, pj, &out);
+    if (st < 0 || st >= 500) {
+        json_decref(out);
+        return true;
+    }
+    json_t *md = json_object_get(out, "metadata");
     const char *phase =
         json_string_value(json_object_get(json_object_get(out, "status"), "phase"));
-    bool pending = st < 0 || st >= 500 ||
-                   (st == 200 && same_uid(out, pj) &&
-                    (!phase || !*phase || strcmp(phase, "Pending") == 0));
+    const char *cur = json_string_value(json_object_get(md, "resourceVersion"));
+    bool pending = st == 200 && same_uid(out, pj) && !json_object_get(md, "deletionTimestamp") &&
+                   (!phase || !*phase || strcmp(phase, "Pending") == 0) && cur;
+    if (pending)
+        snprintf(rv, rvlen, "%s", cur);
     json_decref(out);
     return pending;
+}
+
+/* After the run patch's 409: run at the revision now, or not at all. */
+static bool run_still_wanted(struct agent_conn *k, struct agent_pod_job *pj)
+{
+    if (pod_still_pending(k, pj, pj->rv, sizeof pj->rv))
+        return true;
+    LOG_DEBUG("pod %s moved on before it ran (deleted, or terminal): not run", pj->key);
+    return false;
+}
+
+/* Makes patch apply only to the pod at resourceVersion rv ("" : to any). */
+static void pin_rv(json_t *patch, const char *rv)
+{
+    if (!*rv)
+        return;
+    json_t *md = json_object_get(patch, "metadata");
+    if (!md) {
+        md = json_object();
+        json_object_set_new(patch, "metadata", md);
+    }
+    json_object_set_new(md, "resourceVersion", json_string(rv));
 }
 
 /* A strategic merge patch of the pod's status. */
@@ -219,6 +259,8 @@ static enum write_outcome status_write(struct agent *ag, struct agent_conn *k,
             r = W_GONE;
         else if (st < 0 || st >= 500)
             r = W_RETRY;
+        else if (st == 409 && attempt < POD_CONFLICT_RETRIES && pj->job.kind == AGENT_JOB_POD_RUN)
+            r = run_still_wanted(k, pj) ? W_RETRY : W_GONE;
         else if (st == 409 && attempt < POD_CONFLICT_RETRIES)
             r = pod_still_same(k, pj) ? W_RETRY : W_GONE;
         else
@@ -229,6 +271,8 @@ static enum write_outcome status_write(struct agent *ag, struct agent_conn *k,
         json_decref(out);
         if (r != W_RETRY || st != 409)
             return r;
+        if (pj->job.kind == AGENT_JOB_POD_RUN) /* again, at the revision just read */
+            pin_rv(patch, pj->rv);
     }
 }
 
@@ -245,9 +289,10 @@ uint64_t agent_pod_run(struct agent *ag, struct agent_conn *k, struct agent_job 
     struct agent_pod_job *pj = (struct agent_pod_job *)j;
     if (!agent_pods_current(&ag->pods, pj->key, pj->uid))
         return 0;
-    if (j->attempts > 0 && !pod_still_pending(k, pj))
+    if (j->attempts > 0 && !pod_still_pending(k, pj, pj->rv, sizeof pj->rv))
         return 0; /* an earlier attempt took effect, or the pod moved on */
     json_t *patch = status_running(ag, pj);
+    pin_rv(patch, pj->rv);
     enum write_outcome r = status_write(ag, k, pj, patch, AGENT_ERR_POD_RUN);
     json_decref(patch);
     if (r == W_DONE)

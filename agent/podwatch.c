@@ -18,7 +18,7 @@
  * event decides, level-triggered, under the table's lock:
  *   - deletionTimestamp set: a delete job (once);
  *   - Pending: a run job (once per pod uid), with a pod IP from a counter
- *     in 10.128.0.0/9 and the start time;
+ *     in 10.128.0.0/9 and the start time, due after --start-delay;
  *   - Running with restartPolicy Never or OnFailure and the annotation
  *     bosun.dev/hollow-run-seconds: S: a complete job at start + S (once);
  *     the start is ours if we ran it, else status.startTime (a restarted
@@ -156,6 +156,8 @@ static struct agent_pod_job *pod_job(struct agent *ag, enum pod_action a, json_t
     json_t *spec = json_object_get(pod, "spec"), *status = json_object_get(pod, "status");
     const char *phase = jstr(status, "phase");
     pj->ip = p->ip;
+    snprintf(pj->rv, sizeof pj->rv, "%s", jstr(json_object_get(pod, "metadata"),
+                                               "resourceVersion"));
     pj->start_wall_ms = p->start_wall_ms;
     if (!pj->start_wall_ms)
         pj->start_wall_ms = agent_time_parse(jstr(status, "startTime"));
@@ -191,6 +193,8 @@ static enum pod_action pod_decide(struct agent *ag, struct agent_pod *p, json_t 
         uint32_t n = atomic_fetch_add(&ag->pod_ip_next, 1) % ((1u << 23) - 2);
         p->ip = (10u << 24) + (128u << 16) + 1 + n; /* 10.128.0.1 ... 10.255.255.254 */
         p->start_wall_ms = agent_wall_ms();
+        if (ag->cfg.start_delay_ms)
+            *due = util_now_ms() + ag->cfg.start_delay_ms;
         return POD_RUN;
     }
     if (strcmp(phase, "Running") == 0 && !p->complete_queued) {

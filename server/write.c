@@ -42,6 +42,7 @@ struct werr {
     const char *reason;
     char msg[1024];
     json_t *causes; /* owned; NULL if none */
+    bool stale_rv;  /* a patch's resourceVersion did not name the read revision */
 };
 
 static void werr_set(struct werr *e, unsigned code, const char *reason, const char *fmt, ...)
@@ -68,6 +69,7 @@ struct wctx {
     bool dry_run;
     bool no_block;    /* on the event loop: a step that would block gives up */
     bool would_block; /* one did: run the request again on a worker */
+    uint64_t cur_rev; /* the revision of the object being mutated */
     char now[32];
 };
 
@@ -939,7 +941,18 @@ static enum MHD_Result guaranteed_update(struct wctx *w, mutate_fn fn, void *arg
             return api_reply_conflict(rq, t, t->name);
         }
         struct werr e = {0};
+        w->cur_rev = rev;
         json_t *next = fn(w, arg, cur, &e);
+        if (!next && e.stale_rv && !fresh) {
+            /* This replica may lag the revision the client named. */
+            json_decref(cur);
+            json_decref(e.causes);
+            if (api_read_fresh(rq, &ret) != 0)
+                return ret;
+            fresh = true;
+            attempt--;
+            continue;
+        }
         if (next && !cur) { /* apply created it */
             json_object_set_new(api_metadata(next), "name", json_string(t->name));
             return create_object(w, next, true);
@@ -1164,16 +1177,49 @@ static bool patched_identity_ok(struct wctx *w, json_t *next, const char *kind, 
     return body_check(w, next, kind, av, e);
 }
 
+/* A resourceVersion in a patch is a precondition, as in Kubernetes: the
+ * patched object must still name the revision it was read at, or the
+ * patch fails with Conflict instead of being applied to a newer object
+ * (`kubectl patch` with metadata.resourceVersion, `kubectl label
+ * --resource-version`, a node agent reporting on the pod it last saw).
+ * `obj` is the patched document; without a resourceVersion it is
+ * unconditional. */
+static bool patch_rv_ok(struct wctx *w, json_t *obj, struct werr *e)
+{
+    json_t *v = json_object_get(api_metadata(obj), "resourceVersion");
+    if (!v || json_is_null(v))
+        return true;
+    const char *rvs = json_string_value(v);
+    char *end = NULL;
+    uint64_t rv = rvs && *rvs && *rvs != '-' ? strtoull(rvs, &end, 10) : 0;
+    if (!rv || *end) {
+        werr_set(e, 400, "BadRequest", "invalid resourceVersion in the patch: must be a "
+                 "resourceVersion read from the server");
+        return false;
+    }
+    if (rv == w->cur_rev)
+        return true;
+    werr_set(e, 409, "Conflict", "Operation cannot be fulfilled on %s%s%s \"%s\": the object "
+             "has been modified; please apply your changes to the latest version and try again",
+             w->t->res->plural, w->t->res->group[0] ? "." : "", w->t->res->group, w->t->name);
+    e->stale_rv = true;
+    return false;
+}
+
 static json_t *mutate_patch(struct wctx *w, void *arg, json_t *cur, struct werr *e)
 {
     struct patch_arg *pa = arg;
     char av[96];
     resource_api_version(w->t->res, av, sizeof av);
+    /* The patch sees the object as read, resourceVersion included, so a
+     * JSON patch can test it and a merge patch can name it. */
+    stamp_rv(cur, w->cur_rev);
     if (strcmp(w->t->sub, "scale") == 0) {
         json_t *scale = scale_of(w, cur);
         json_t *ns = patch_doc(w, pa, scale, kube_schema_kind("autoscaling", "v1", "Scale"), e);
         json_decref(scale);
-        if (!ns || !patched_identity_ok(w, ns, "Scale", "autoscaling/v1", e)) {
+        if (!ns || !patched_identity_ok(w, ns, "Scale", "autoscaling/v1", e) ||
+            !patch_rv_ok(w, ns, e)) {
             json_decref(ns);
             return NULL;
         }
@@ -1182,7 +1228,8 @@ static json_t *mutate_patch(struct wctx *w, void *arg, json_t *cur, struct werr 
         return next;
     }
     json_t *next = patch_doc(w, pa, cur, w->type, e);
-    if (!next || !patched_identity_ok(w, next, w->t->res->kind, av, e)) {
+    if (!next || !patched_identity_ok(w, next, w->t->res->kind, av, e) ||
+        !patch_rv_ok(w, next, e)) {
         json_decref(next);
         return NULL;
     }
@@ -1199,6 +1246,8 @@ static json_t *mutate_apply(struct wctx *w, void *arg, json_t *cur, struct werr 
     struct patch_arg *pa = arg;
     char av[96], err[1024] = "";
     resource_api_version(w->t->res, av, sizeof av);
+    if (cur && !patch_rv_ok(w, pa->patch, e))
+        return NULL;
     json_t *config = json_deep_copy(pa->patch);
     if (!target_body_check(w, config, e)) {
         json_decref(config);
@@ -1436,12 +1485,13 @@ static int update_try(struct update_async *ua, mutate_fn fn, void *arg, uint64_t
         return -1;
     }
     struct werr e = {0};
+    w->cur_rev = rev;
     json_t *next = fn(w, arg, cur, &e);
     if (next)
         next = finish_update(w, cur, next, false, &e);
     if (!next) {
         json_decref(cur);
-        if (!w->would_block)
+        if (!w->would_block && !e.stale_rv)
             return (int)reply_werr(w, &e);
         json_decref(e.causes);
         return -1;

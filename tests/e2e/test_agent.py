@@ -347,6 +347,54 @@ def test_deleted_pod_goes(agent, module_cluster):
                          for n in ("held", "plain")), 10, interval=0.2)
 
 
+def test_late_run_changes_nothing(agent, module_cluster, tmp_path):
+    """A second agent whose pods start 3 s after it sees them
+    (--start-delay). Meanwhile one pod is made Failed by someone else and
+    another is deleted (a finalizer holds it; the agent writes its terminal
+    status at once): when their run jobs come due, the pods have moved on,
+    and the agent's Running write, pinned to the revision it decided on
+    (409), must change neither. Before, it brought both back to Running and
+    the deleted one stayed terminating for ever (a StatefulSet pod in a
+    chaos run). A third pod, left alone, proves the run jobs came due."""
+    s = live(module_cluster)
+    slow = Agent(module_cluster.live(), tmp_path / "slow.log")
+    slow.argv = [str(BOSUN), "agent", "--hollow", "2", "--name-prefix", "slow-",
+                 "--server", ",".join(x.url for x in slow.servers), "--start-delay", "3s",
+                 "--log-level", "debug", "--duration", "120s"]
+    slow.start()
+    try:
+        wait_for("slow-0000 registered", lambda: s.get("/api/v1/nodes/slow-0000").status == 200, 20)
+        create_pod(s, pod_body("late-failed", node="slow-0000"))
+        create_pod(s, pod_body("late-deleted", node="slow-0000", finalizers=["bosun.dev/e2e-hold"]))
+        create_pod(s, pod_body("late-witness", node="slow-0001"))
+        t0 = time.monotonic()
+        time.sleep(0.5)  # the agent sees the three Pending pods (a watch event: ms)
+        r = s.req("PATCH", "/api/v1/namespaces/%s/pods/late-failed/status" % NS,
+                  {"status": {"phase": "Failed", "reason": "Evicted"}},
+                  headers={"Content-Type": "application/merge-patch+json"})
+        assert r.status == 200, r
+        r = s.req("DELETE", "/api/v1/namespaces/%s/pods/late-deleted" % NS,
+                  {"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 30})
+        assert r.status == 200, r
+        wait_phase(module_cluster, ["late-deleted"], "Failed", timeout=10)
+        assert time.monotonic() - t0 < 2.5, "too slow to come before the run jobs"
+        wait_phase(module_cluster, ["late-witness"], "Running", timeout=20)
+        wait_for("both refused runs logged",
+                 lambda: all("pod %s/late-%s moved on before it ran" % (NS, n) in slow.log()
+                             for n in ("failed", "deleted")), 10, interval=0.2)
+        for n in ("late-failed", "late-deleted"):
+            r = get_pod(s, n)
+            assert r.status == 200 and r.json["status"]["phase"] == "Failed", r
+    finally:
+        code = slow.stop()
+        r = s.req("PATCH", "/api/v1/namespaces/%s/pods/late-deleted" % NS,
+                  {"metadata": {"finalizers": None}},
+                  headers={"Content-Type": "application/merge-patch+json"})
+    log = slow.log()
+    assert not [m for m in SANITIZER_MARKERS if m in log], log[-3000:]
+    assert code == 0, log[-3000:]
+
+
 def test_failover(agent, module_cluster):
     """The server the agent talks to (a follower) is killed -9: the agent
     moves to the next server, new pods go Running, Leases keep renewing."""

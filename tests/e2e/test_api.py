@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from conftest import ensure_ns, cm, cm_path, wait_for
+from conftest import Kubectl, ensure_ns, cm, cm_path, wait_for
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _namespaces(module_cluster):
     """The namespaces this module's tests write into."""
     ensure_ns(module_cluster.leader(), "crud-leader", "crud-follower", "bad-leader",
-              "bad-follower", "large", "ryw", "waw", "rvs", "gen", "cas", "grace")
+              "bad-follower", "large", "ryw", "waw", "rvs", "prv", "gen", "cas", "grace")
 
 
 def assert_status(r, code, reason):
@@ -383,6 +383,82 @@ def test_resource_version_semantics(module_cluster):
     dt = time.monotonic() - t0
     assert_status(g, 504, "Timeout")
     assert dt < 15, dt
+
+
+MERGE = {"Content-Type": "application/merge-patch+json"}
+STRATEGIC = {"Content-Type": "application/strategic-merge-patch+json"}
+JSONPATCH = {"Content-Type": "application/json-patch+json"}
+
+
+@pytest.mark.parametrize("via", ["leader", "follower"])
+def test_patch_resource_version_is_a_precondition(module_cluster, via, tmp_path):
+    """As in Kubernetes, metadata.resourceVersion in a patch is a
+    precondition: a patch naming the current revision applies, one naming an
+    older revision is refused with 409 Conflict and writes nothing (before
+    this, it was applied to the newer object: a node agent's stale "Running"
+    patch overwrote the pod's terminal status). Also through kubectl label
+    --resource-version. A follower that lags the named revision reads fresh
+    first."""
+    c = module_cluster
+    srv = dict(entry_servers(c))[via]
+    ld = c.leader()
+    ns = "prv"
+    name = "p-" + via
+    r = ld.req("POST", cm_path(ns), cm(name, {"a": "1"}))
+    assert r.status == 201, r
+    rv1 = r.json["metadata"]["resourceVersion"]
+    # Right after the leader's write: the follower may not have applied it.
+    r = srv.req("PATCH", cm_path(ns, name),
+                {"metadata": {"resourceVersion": rv1}, "data": {"a": "2"}}, headers=MERGE)
+    assert r.status == 200, r
+    rv2 = r.json["metadata"]["resourceVersion"]
+    assert int(rv2) > int(rv1) and r.json["data"]["a"] == "2"
+    for hdrs, body in ((MERGE, {"metadata": {"resourceVersion": rv1}, "data": {"a": "3"}}),
+                       (STRATEGIC, {"metadata": {"resourceVersion": rv1}, "data": {"a": "3"}}),
+                       (JSONPATCH, [{"op": "replace", "path": "/metadata/resourceVersion",
+                                     "value": rv1},
+                                    {"op": "replace", "path": "/data/a", "value": "3"}])):
+        r = srv.req("PATCH", cm_path(ns, name), body, headers=hdrs)
+        st = assert_status(r, 409, "Conflict")
+        assert "the object has been modified" in st["message"], st
+        assert st["details"]["name"] == name, st
+    r = srv.req("PATCH", cm_path(ns, name) + "?fieldManager=t",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n"
+                "  resourceVersion: \"%s\"\ndata:\n  a: \"3\"\n" % (name, rv1),
+                headers={"Content-Type": "application/apply-patch+yaml"})
+    assert_status(r, 409, "Conflict")
+    r = srv.req("PATCH", cm_path(ns, name),
+                {"metadata": {"resourceVersion": "abc"}, "data": {"a": "3"}}, headers=MERGE)
+    assert_status(r, 400, "BadRequest")
+    # The JSON patch's test op sees the resourceVersion as read.
+    r = srv.req("PATCH", cm_path(ns, name),
+                [{"op": "test", "path": "/metadata/resourceVersion", "value": rv2},
+                 {"op": "replace", "path": "/data/a", "value": "4"}], headers=JSONPATCH)
+    assert r.status == 200, r
+    rv3 = r.json["metadata"]["resourceVersion"]
+    g = ld.get(cm_path(ns, name))
+    assert g.json["data"] == {"a": "4"} and g.json["metadata"]["resourceVersion"] == rv3, g
+    k = Kubectl(srv, tmp_path)
+    p = k.run("label", "-n", ns, "configmap", name, "x=y", "--resource-version", rv1, ok=False)
+    assert p.returncode != 0 and "the object has been modified" in p.stderr, p
+    k.run("label", "-n", ns, "configmap", name, "x=y", "--resource-version", rv3)
+    g = ld.get(cm_path(ns, name))
+    assert g.json["metadata"]["labels"] == {"x": "y"}, g
+    # The /scale subresource (kubectl scale --resource-version checks on its
+    # own, before it sends its patch with the resourceVersion).
+    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+           "spec": {"replicas": 0, "selector": {"matchLabels": {"app": name}},
+                    "template": {"metadata": {"labels": {"app": name}},
+                                 "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    r = ld.req("POST", "/apis/apps/v1/namespaces/%s/deployments" % ns, dep)
+    assert r.status == 201, r
+    drv = r.json["metadata"]["resourceVersion"]
+    ld.req("PATCH", "/apis/apps/v1/namespaces/%s/deployments/%s" % (ns, name),
+           {"metadata": {"annotations": {"touched": "yes"}}}, headers=MERGE)
+    scale = "/apis/apps/v1/namespaces/%s/deployments/%s/scale" % (ns, name)
+    r = srv.req("PATCH", scale, {"metadata": {"resourceVersion": drv}, "spec": {"replicas": 0}},
+                headers=MERGE)
+    assert_status(r, 409, "Conflict")
 
 
 def test_generate_name(module_cluster):
