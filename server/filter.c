@@ -223,6 +223,11 @@ bool filter_match_key(const struct filter *f, const struct store_obj *o)
     return true;
 }
 
+bool filter_is_empty(const struct filter *f)
+{
+    return f->n_reqs == 0 && !f->labels && !f->needs_object;
+}
+
 bool filter_needs_object(const struct filter *f)
 {
     return f->needs_object;

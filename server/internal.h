@@ -333,6 +333,8 @@ struct filter *filter_parse(const struct resource *r, const char *label_sel,
 void filter_free(struct filter *f);
 /* The metadata.name / metadata.namespace equalities, on the store key. */
 bool filter_match_key(const struct filter *f, const struct store_obj *o);
+/* True if it selects nothing out: no label or field selector. */
+bool filter_is_empty(const struct filter *f);
 /* True if filter_match must also see the decoded object. */
 bool filter_needs_object(const struct filter *f);
 bool filter_match(const struct filter *f, json_t *obj);

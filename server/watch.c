@@ -12,12 +12,13 @@
  *  - timeoutSeconds: the stream ends cleanly then (default 30 minutes).
  * The reader runs on libmicrohttpd's event loop and never blocks: when it has
  * nothing to send it suspends the connection and parks the watch in the hub,
- * whose one thread resumes it when the store's revision passes the watch's,
- * when its bookmark or deadline falls due, or after a second, when the
- * reader checks whether the client hung up. So an idle watch costs no thread
- * and an event costs one pass over the parked watches, not a wake-up of a
- * thread per watch (thousands of those on two cores were what bounded the
- * watchers one server could serve within 100 ms).
+ * whose one thread sends a parked watch its new events itself (see
+ * "delivery by the hub") and resumes it when its bookmark or deadline falls
+ * due, or after a second, when the reader checks whether the client hung
+ * up. So an idle watch costs no thread and an event costs one pass over the
+ * parked watches, not a wake-up of a thread per watch (thousands of those
+ * on two cores were what bounded the watchers one server could serve
+ * within 100 ms).
  * Events are filtered by resource, namespace, and the label and field
  * selectors (filter.c); the revision cursor advances past filtered events
  * too, so every server delivers the same events in the same order. As in
@@ -26,10 +27,12 @@
  * is the change record at its previous revision. With a Table Accept
  * header each event's object is a one-row Table (render.c). */
 #include <assert.h>
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "server/internal.h"
 
@@ -59,6 +62,10 @@ struct watch {
     int fd;
     struct ubuf out;
     size_t off;
+    /* Parked: chunks the hub wrote on the socket itself, not yet all sent
+     * (the socket's buffer was full); MHD may not write until they are. */
+    struct ubuf raw;
+    size_t raw_off;
 };
 
 /* The checks on the key: resource, namespace, name. */
@@ -229,29 +236,34 @@ static void emit_gone(struct watch *w)
     w->ended = true;
 }
 
-/* Reads what is new into w->out; false on a store error. */
+/* Reads what is new in r into w->out; false on a store error. */
+static bool fill_from(struct watch *w, struct store_read *r)
+{
+    if (w->synthetic) {
+        store_list(r, w->res->plural, w->ns[0] ? w->ns : NULL, emit_added, w);
+        w->rev = r->revision;
+        w->synthetic = false;
+        return true;
+    }
+    struct change_ctx cc = {w, r, 0};
+    int rc = store_changes(r, w->rev, emit_change, &cc);
+    if (rc == STORE_GONE_ERR)
+        emit_gone(w);
+    else if (rc != 0)
+        return false;
+    else if (cc.n < WATCH_BATCH && w->rev < r->revision)
+        w->rev = r->revision; /* every change up to the snapshot was seen */
+    return true;
+}
+
 static bool fill(struct watch *w)
 {
     struct store_read r;
     if (store_read_begin(w->srv->store, &r) != 0)
         return false;
-    if (w->synthetic) {
-        store_list(&r, w->res->plural, w->ns[0] ? w->ns : NULL, emit_added, w);
-        w->rev = r.revision;
-        w->synthetic = false;
-    } else {
-        struct change_ctx cc = {w, &r, 0};
-        int rc = store_changes(&r, w->rev, emit_change, &cc);
-        if (rc == STORE_GONE_ERR)
-            emit_gone(w);
-        else if (rc != 0) {
-            store_read_end(&r);
-            return false;
-        } else if (cc.n < WATCH_BATCH && w->rev < r.revision)
-            w->rev = r.revision; /* every change up to the snapshot was seen */
-    }
+    bool ok = fill_from(w, &r);
     store_read_end(&r);
-    return true;
+    return ok;
 }
 
 static bool client_gone(int fd)
@@ -282,10 +294,6 @@ static void hub_unlink(struct watch_hub *h, struct watch *w)
     h->parked--;
 }
 
-/* Called on the event loop right after the connection was suspended. The
- * revision is read again under the hub's lock, which the hub also holds
- * while it looks for watches to resume: either the hub sees this watch, or
- * this sees the revision that the hub would have woken it for. */
 /* Whether a change to w's resource came after what w has considered: a
  * watch of pods does not wake for Lease renewals or Events. A watch that
  * does not wake still moves past the other changes when it next runs
@@ -296,6 +304,21 @@ static bool hub_news(const struct watch *w)
     return __atomic_load_n(w->res_rev, __ATOMIC_ACQUIRE) > w->rev;
 }
 
+/* Puts a parked watch at the head of the hub's list (under its lock). */
+static void hub_push(struct watch_hub *h, struct watch *w)
+{
+    w->prev = NULL;
+    w->next = h->head;
+    if (h->head)
+        h->head->prev = w;
+    h->head = w;
+    h->parked++;
+}
+
+/* Called on the event loop right after the connection was suspended. The
+ * revision is read again under the hub's lock: either it is news, and the
+ * watch is resumed at once, or the hub's next pass, which a later revision
+ * wakes (store_wait_revision_above), sees the watch parked. */
 static void hub_park(struct watch_hub *h, struct watch *w)
 {
     pthread_mutex_lock(&h->mu);
@@ -306,13 +329,216 @@ static void hub_park(struct watch_hub *h, struct watch *w)
     }
     assert(!w->parked);
     w->parked = true;
-    w->prev = NULL;
-    w->next = h->head;
-    if (h->head)
-        h->head->prev = w;
-    h->head = w;
-    h->parked++;
+    hub_push(h, w);
     pthread_mutex_unlock(&h->mu);
+}
+
+/* ---- delivery by the hub ----
+ *
+ * A parked watch's new events are sent by the hub itself, on the socket,
+ * without resuming the connection: resuming cost a write to libmicrohttpd's
+ * wake-up eventfd per watch, a pass of its event loop, a call of the reader
+ * with its own read transaction, and suspending again; at 4,000 watchers
+ * the eventfd writes alone were as many system calls as the sends. This is
+ * sound because libmicrohttpd calls the reader only once everything before
+ * has been sent (it asserts an empty write buffer), so a suspended stream
+ * stands between two chunks and takes whole chunks written by someone else;
+ * and it does not touch a suspended connection. The hub keeps to whole
+ * chunks: what the socket does not take at once waits in w->raw and goes
+ * out on later passes, before anything else, and the connection is resumed
+ * only once w->raw is empty. A client that reads nothing while
+ * WATCH_RAW_MAX bytes pile up is cut off, as Kubernetes closes watchers too
+ * slow for their buffers. */
+
+#define WATCH_RAW_MAX (4u << 20)
+
+/* Sends bytes behind whatever w->raw holds: on the socket at once when
+ * nothing waits, the rest (the socket's buffer full) kept in w->raw. False
+ * if the client is gone. */
+static bool raw_send(struct watch *w, const char *data, size_t len)
+{
+    size_t sent = 0;
+    while (w->raw_off >= w->raw.len && sent < len) {
+        ssize_t n = send(w->fd, data + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0)
+            return false;
+        sent += (size_t)n;
+    }
+    if (sent < len) {
+        if (w->raw_off >= w->raw.len)
+            w->raw.len = w->raw_off = 0;
+        ubuf_append(&w->raw, data + sent, len - sent);
+    }
+    return true;
+}
+
+/* Sends what w->raw holds; false if the client is gone or too slow. */
+static bool raw_flush(struct watch *w)
+{
+    while (w->raw_off < w->raw.len) {
+        ssize_t n = send(w->fd, w->raw.data + w->raw_off, w->raw.len - w->raw_off,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return w->raw.len - w->raw_off <= WATCH_RAW_MAX;
+        if (n <= 0)
+            return false;
+        w->raw_off += (size_t)n;
+    }
+    w->raw.len = w->raw_off = 0;
+    return true;
+}
+
+/* w->out as one chunk behind w->raw, then sent as far as the socket takes. */
+static bool raw_send_out(struct watch *w)
+{
+    if (w->out.len > 0) {
+        ubuf_appendf(&w->raw, "%zx\r\n", w->out.len);
+        ubuf_append(&w->raw, w->out.data, w->out.len);
+        ubuf_append(&w->raw, "\r\n", 2);
+        w->out.len = w->off = 0;
+        w->last_sent_ms = util_now_ms();
+    }
+    return raw_flush(w);
+}
+
+/* One pass's shared chunks: the events after revision `from` of a
+ * resource in a namespace (all namespaces: ""), for every plain watch (no
+ * selector, JSON) that stands at `from`; with thousands of watches on one
+ * resource, one fill and one rendering serve them all, and each watch
+ * costs a send. */
+#define FAN_SLOTS 16
+
+struct fan {
+    const struct resource *res;
+    char ns[256];
+    uint64_t from, to;
+    bool ended;     /* the events are a 410 */
+    struct ubuf chunk;
+};
+
+struct fanout {
+    struct fan f[FAN_SLOTS];
+    unsigned n;
+};
+
+static bool watch_plain(const struct watch *w)
+{
+    return !w->rd.table && filter_is_empty(w->f);
+}
+
+static struct fan *fan_find(struct fanout *fo, const struct watch *w)
+{
+    for (unsigned i = 0; i < fo->n; i++) {
+        struct fan *f = &fo->f[i];
+        if (f->res == w->res && f->from == w->rev && strcmp(f->ns, w->ns) == 0)
+            return f;
+    }
+    return NULL;
+}
+
+/* w's news as the pass's shared chunk (made from w if it is the first at
+ * its revision); false on a store error. */
+static bool fan_serve(struct fanout *fo, struct watch *w, struct store_read *r)
+{
+    struct fan *f = fan_find(fo, w);
+    if (!f && fo->n < FAN_SLOTS) {
+        f = &fo->f[fo->n];
+        *f = (struct fan){.res = w->res, .from = w->rev};
+        snprintf(f->ns, sizeof f->ns, "%s", w->ns);
+        if (!fill_from(w, r))
+            return false;
+        fo->n++;
+        f->to = w->rev;
+        f->ended = w->ended;
+        if (w->out.len > 0) {
+            ubuf_appendf(&f->chunk, "%zx\r\n", w->out.len);
+            ubuf_append(&f->chunk, w->out.data, w->out.len);
+            ubuf_append(&f->chunk, "\r\n", 2);
+            w->out.len = w->off = 0;
+        }
+    } else if (!f) { /* every slot taken: on its own */
+        return fill_from(w, r) && raw_send_out(w);
+    } else {
+        w->rev = f->to;
+        w->ended = f->ended;
+    }
+    if (f->chunk.len == 0)
+        return true;
+    w->last_sent_ms = util_now_ms();
+    return raw_send(w, f->chunk.data, f->chunk.len) && raw_flush(w);
+}
+
+static void fanout_free(struct fanout *fo)
+{
+    for (unsigned i = 0; i < fo->n; i++)
+        ubuf_free(&fo->f[i].chunk);
+    fo->n = 0;
+}
+
+/* One parked watch, on a pass of the hub: its news sent; true if it must
+ * be resumed (due, ended, or broken: the reader then ends the stream). */
+static bool hub_serve(struct watch *w, struct fanout *fo, struct store_read *r, bool have_r,
+                      uint64_t rev, uint64_t now)
+{
+    bool ok = true;
+    if (have_r && !w->ended && rev > w->rev && hub_news(w)) {
+        if (watch_plain(w))
+            ok = fan_serve(fo, w, r);
+        else
+            ok = fill_from(w, r) && raw_send_out(w);
+    } else if (w->raw_off < w->raw.len) {
+        ok = raw_flush(w);
+    }
+    if (!ok) {
+        /* Whatever a half-sent chunk left, the stream is over: the reader
+         * sees the closed socket's error, libmicrohttpd closes it. */
+        shutdown(w->fd, SHUT_RDWR);
+        w->raw.len = w->raw_off = 0;
+        w->ended = true;
+        return true;
+    }
+    if (w->raw_off < w->raw.len)
+        return false; /* not before its chunks are out */
+    /* A burst longer than one batch (WATCH_BATCH changes) is the reader's
+     * to catch up with, in its loop. */
+    return w->ended || now >= w->due_ms || (rev > w->rev && hub_news(w));
+}
+
+/* The parked watches, taken out of the hub for one pass: the sends happen
+ * without the hub's lock, so the event loops parking other watches
+ * meanwhile (each watch once a second, for its client check) do not wait
+ * for thousands of sends; what they park waits for the next pass. */
+static struct watch *hub_claim(struct watch_hub *h)
+{
+    struct watch *list = h->head;
+    h->head = NULL;
+    h->parked = 0;
+    return list;
+}
+
+/* Back into the hub, after a pass: what was not resumed. Resumed all if
+ * the hub stopped meanwhile. */
+static void hub_return(struct watch_hub *h, struct watch *list)
+{
+    while (list) {
+        struct watch *w = list;
+        list = w->next;
+        if (h->stopped) {
+            if (w->raw_off < w->raw.len)
+                shutdown(w->fd, SHUT_RDWR);
+            w->parked = false;
+            w->prev = w->next = NULL;
+            MHD_resume_connection(w->conn);
+            continue;
+        }
+        hub_push(h, w);
+    }
 }
 
 static void *hub_main(void *arg)
@@ -322,20 +548,37 @@ static void *hub_main(void *arg)
     uint64_t seen = store_revision(st);
     for (;;) {
         store_wait_revision_above(st, seen, HUB_TICK_MS);
-        uint64_t rev = store_revision(st), now = util_now_ms();
+        uint64_t now = util_now_ms();
+        struct store_read r;
+        bool have_r = store_read_begin(st, &r) == 0;
+        uint64_t rev = have_r ? r.revision : store_revision(st);
         pthread_mutex_lock(&h->mu);
-        if (h->stopped) {
-            pthread_mutex_unlock(&h->mu);
+        bool stopped = h->stopped;
+        struct watch *list = stopped ? NULL : hub_claim(h);
+        pthread_mutex_unlock(&h->mu);
+        if (stopped) {
+            if (have_r)
+                store_read_end(&r);
             break;
         }
-        struct watch *next;
-        for (struct watch *w = h->head; w; w = next) {
+        struct watch *keep = NULL, *next;
+        struct fanout fo = {.n = 0};
+        for (struct watch *w = list; w; w = next) {
             next = w->next;
-            if ((rev > w->rev && hub_news(w)) || now >= w->due_ms) {
-                hub_unlink(h, w);
+            if (hub_serve(w, &fo, &r, have_r, rev, now)) {
+                w->parked = false;
+                w->prev = w->next = NULL;
                 MHD_resume_connection(w->conn);
+            } else {
+                w->next = keep;
+                keep = w;
             }
         }
+        fanout_free(&fo);
+        if (have_r)
+            store_read_end(&r);
+        pthread_mutex_lock(&h->mu);
+        hub_return(h, keep);
         pthread_mutex_unlock(&h->mu);
         seen = rev;
     }
@@ -364,6 +607,8 @@ void watch_hub_stop(struct watch_hub *h)
     while (h->head) {
         struct watch *w = h->head;
         hub_unlink(h, w);
+        if (w->raw_off < w->raw.len) /* a chunk half sent: end it broken */
+            shutdown(w->fd, SHUT_RDWR);
         MHD_resume_connection(w->conn);
     }
     pthread_mutex_unlock(&h->mu);
@@ -440,6 +685,7 @@ static void watch_free(void *cls)
     struct watch *w = cls;
     filter_free(w->f);
     ubuf_free(&w->out);
+    ubuf_free(&w->raw);
     free(w);
 }
 

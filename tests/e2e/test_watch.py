@@ -1,6 +1,7 @@
 """Watches (?watch=true): synthetic ADDED events then live ones, resuming from
 a resourceVersion, identical streams on every server, timeoutSeconds,
 bookmarks, and 410 Expired for a revision the change log no longer holds."""
+import json
 import socket
 import threading
 import time
@@ -14,7 +15,7 @@ from conftest import ensure_ns, cm, cm_path, ev_key, ev_rv, read_socks
 def _namespaces(module_cluster):
     """The namespaces this module's tests write into."""
     ensure_ns(module_cluster.leader(), "w-zero", "w-zero-other", "w-rv", "w-burst", "w-timeout",
-              "w-bm", "w-bm-elsewhere", "w-many", "w-stop")
+              "w-bm", "w-bm-elsewhere", "w-many", "w-stop", "w-slow", "w-stuck")
 
 
 def create(s, ns, name, data=None):
@@ -358,3 +359,108 @@ def test_watch_selector_transitions(module_cluster):
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in pw.events] == [
         ("ADDED", "on-n1")]
     assert pe[0]["object"]["spec"]["containers"][0]["image"] == "i"
+
+
+def slow_watch(server, path):
+    """A watch from a client with a tiny receive buffer that reads nothing
+    until asked: the server's sends soon find the socket full."""
+    port = int(server.url.rsplit(":", 1)[1])
+    sk = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sk.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sk.settimeout(10)
+    sk.connect(("127.0.0.1", port))
+    sk.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path).encode())
+    return sk
+
+
+def pile_up(ld, server, ns, n):
+    """A slow watch on server from a fresh revision, then n ConfigMaps of
+    200 KiB created: (the socket, their names, the revision)."""
+    rv = create(ld, ns, "w000")
+    sk = slow_watch(server, cm_path(ns) + "?watch=true&resourceVersion=%d" % rv)
+    time.sleep(0.5)
+    big = "x" * (200 * 1024)
+    names = ["w%03d" % i for i in range(1, n + 1)]
+    for name in names:
+        create(ld, ns, name, {"big": big})
+    return sk, names, rv
+
+
+def read_chunked(sk, want_names, timeout):
+    """Reads a chunked watch stream until the last of want_names was seen
+    and a second passed without more bytes, or the stream ends, or timeout;
+    returns (names of the whole events, in order; ended cleanly with the
+    zero chunk; hit EOF)."""
+    sk.settimeout(1)
+    buf = b""
+    deadline = time.monotonic() + timeout
+    eof = False
+    while time.monotonic() < deadline:
+        try:
+            b = sk.recv(1 << 20)
+        except socket.timeout:
+            b = None
+        if b == b"":
+            eof = True
+            break
+        if b:
+            buf += b
+        elif want_names[-1].encode() in buf:
+            break  # the last one seen, and a second without more bytes
+    head, _, body = buf.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head[:80]
+    names, clean = [], False
+    data = b""
+    while body:
+        line, sep, rest = body.partition(b"\r\n")
+        if not sep:
+            break
+        size = int(line.split(b";")[0], 16)
+        if size == 0:
+            clean = True
+            break
+        if len(rest) < size + 2:
+            break  # a chunk cut short: the stream was cut off
+        data += rest[:size]
+        assert rest[size:size + 2] == b"\r\n", "chunk framing broken"
+        body = rest[size + 2:]
+    for line in data.split(b"\n"):
+        if line:
+            ev = json.loads(line)
+            assert ev["type"] == "ADDED", ev["type"]
+            names.append(ev["object"]["metadata"]["name"])
+    return names, clean, eof
+
+
+def test_slow_watcher_gets_everything_in_order(module_cluster):
+    """A watcher that reads nothing while 6 MB of events pile up (more than
+    the kernel's socket buffers take: the rest waits in the server) then
+    reads: every event, in order, each chunk whole."""
+    ld, f1, _ = servers(module_cluster)
+    sk, names, rv = pile_up(ld, f1, "w-slow", 30)
+    try:
+        got, clean, eof = read_chunked(sk, names, 60)
+        assert got == names, (got[:5], len(got))
+        assert not eof
+    finally:
+        sk.close()
+    assert f1.get("/healthz").status == 200
+
+
+def test_stuck_watcher_is_cut_off(module_cluster):
+    """A watcher that never reads while far more piles up than the server
+    keeps for it (16 MB of events) is cut off, as Kubernetes closes
+    watchers too slow for their buffers: its stream ends, what it got is an
+    unbroken prefix, and the server serves others as before."""
+    ld, f1, _ = servers(module_cluster)
+    ns = "w-stuck"
+    sk, names, rv = pile_up(ld, f1, ns, 80)
+    try:
+        time.sleep(1)  # a pass of the hub or two after the last event
+        got, clean, eof = read_chunked(sk, names, 60)
+        assert eof and not clean, (len(got), clean, eof)
+        assert got == names[:len(got)] and len(got) < len(names), len(got)
+    finally:
+        sk.close()
+    r = f1.watch(cm_path(ns), resourceVersion=str(rv))
+    assert len(r.wait_count(len(names), 30)) == len(names)
