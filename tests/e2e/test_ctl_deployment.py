@@ -16,11 +16,15 @@ Ready).
   leader finishes it with one ReplicaSet per template and no ReplicaSet
   above its count; deleting the Deployment then removes its ReplicaSets
   and pods (garbage collector).
+- Cascading delete of a Deployment, in each mode: background, foreground
+  (the Deployment goes last) and orphan (the ReplicaSet keeps its pods).
 """
 import json
 import threading
 import time
 import urllib.parse
+
+import pytest
 
 from conftest import ensure_ns, wait_for
 
@@ -326,6 +330,55 @@ def test_deployment_recreate(hollow_cluster):
     assert any(s[0] == 0 for s in samples), "never saw the old pods all gone"
     imgs = {p["spec"]["containers"][0]["image"] for p in active(pods(ld, ns, "app=rc"))}
     assert imgs == {"img:v2"}
+
+
+@pytest.mark.parametrize("cascade", ["background", "foreground", "orphan"])
+def test_deployment_cascading_delete(hollow_cluster, cascade):
+    """kubectl delete deployment --cascade=...: background removes the
+    Deployment at once and its ReplicaSet and pods after; foreground keeps
+    the Deployment (deletionTimestamp, foregroundDeletion finalizer) until
+    the ReplicaSet and its pods are gone; orphan leaves the ReplicaSet
+    without its owner and the pods with theirs."""
+    c = hollow_cluster
+    ld = c.leader()
+    fo = c.followers(ld)[0]
+    ns = "deploy-del-" + cascade
+    ensure_ns(ld, ns)
+    kc = c.kubectl(fo)
+    kc.run("apply", "-n", ns, "-f", "-", input=json.dumps(deployment("gc", 3, "img:v1")))
+    rollout_status(kc, "gc", ns)
+    d = get(ld, "/apis/apps/v1/namespaces/%s/deployments/gc" % ns)
+    (rs,) = owned_rss(ld, ns, d)
+    dpath = "/apis/apps/v1/namespaces/%s/deployments/gc" % ns
+    kc.run("delete", "deployment/gc", "-n", ns, "--cascade=" + cascade, "--wait=false")
+    if cascade == "foreground":
+        marked = ld.get(dpath, timeout=10)
+        if marked.status == 200:  # it may already be gone: pods go fast
+            assert marked.json["metadata"].get("deletionTimestamp"), marked.json
+            assert "foregroundDeletion" in marked.json["metadata"]["finalizers"], marked.json
+
+    def gone(path):
+        return ld.get(path, timeout=10).status == 404
+    rspath = "/apis/apps/v1/namespaces/%s/replicasets/%s" % (ns, rs["metadata"]["name"])
+    if cascade == "orphan":
+        wait_for("the Deployment gone", lambda: gone(dpath), 30)
+        time.sleep(1)  # time for a wrong collector to act
+        left = get(ld, rspath)
+        assert not left["metadata"].get("ownerReferences"), left["metadata"]
+        mine = [p for p in active(pods(ld, ns, "app=gc"))
+                if (controller_of(p) or {}).get("uid") == rs["metadata"]["uid"]]
+        assert len(mine) == 3, mine
+        return
+    seen = []
+
+    def collected():
+        left = [p for p in pods(ld, ns, "app=gc")]
+        seen.append((len(left), gone(rspath), gone(dpath)))
+        return not left and seen[-1][1] and seen[-1][2]
+    wait_for("the ReplicaSet, pods and Deployment gone", collected, 60, interval=0.05)
+    if cascade == "foreground":
+        # The owner went last: never gone while a dependent was left.
+        assert all(not d_gone or (n == 0 and rs_gone) for n, rs_gone, d_gone in seen), seen
 
 
 # -------------------------------------------------------------------- failover
