@@ -1025,7 +1025,17 @@ int cluster_start(struct cluster **out, const struct cluster_config *cfg, struct
     c->cfsm.on_result = on_result;
     c->cfsm.arg = c;
     cluster_fsm_init(&c->fsm, &c->cfsm);
-    if ((rv = raft_init(&c->raft, &c->io, &c->fsm, cfg->id, c->raft_addr)) != 0) {
+    /* The member's address is how the others reach it (a proxy, a NAT):
+     * libraft puts it in the configuration; the transport listens on
+     * raft_addr. */
+    const char *own = cfg->raft_advertise && cfg->raft_advertise[0] ? cfg->raft_advertise
+                                                                      : c->raft_addr;
+    if (strcmp(own, c->raft_addr) != 0 &&
+        (rv = transport_set_bind(&c->transport, c->raft_addr)) != 0) {
+        snprintf(err, errlen, "raft transport bind %s: %s", c->raft_addr, raft_strerror(rv));
+        return -1;
+    }
+    if ((rv = raft_init(&c->raft, &c->io, &c->fsm, cfg->id, own)) != 0) {
         snprintf(err, errlen, "raft init: %s", raft_errmsg(&c->raft));
         return -1;
     }

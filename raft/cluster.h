@@ -35,7 +35,8 @@ struct cluster_peer {
 struct cluster_config {
     uint64_t id;
     const char *raft_dir;  /* libraft's log and snapshots */
-    const char *raft_addr; /* this member's Raft address (host:port) */
+    const char *raft_addr; /* where this member's Raft transport listens (host:port) */
+    const char *raft_advertise; /* how the others reach it; NULL: raft_addr */
     const struct cluster_peer *peers; /* bootstrap configuration, or NULL when joining */
     unsigned n_peers;
     unsigned election_ms;  /* default 1000 */

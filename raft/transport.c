@@ -119,6 +119,12 @@ int transport_init(struct raft_uv_transport *t, struct uv_loop_s *loop)
     return 0;
 }
 
+int transport_set_bind(struct raft_uv_transport *t, const char *address)
+{
+    struct nodelay *n = t->impl;
+    return raft_uv_tcp_set_bind_address(&n->tcp, address);
+}
+
 void transport_close(struct raft_uv_transport *t)
 {
     struct nodelay *n = t->impl;

@@ -8,5 +8,7 @@ struct uv_loop_s;
 
 int transport_init(struct raft_uv_transport *t, struct uv_loop_s *loop);
 void transport_close(struct raft_uv_transport *t);
+/* Listen on address instead of the member's own (raft_init's) address. */
+int transport_set_bind(struct raft_uv_transport *t, const char *address);
 
 #endif

@@ -31,6 +31,7 @@ struct server_config {
     char state_memory[256]; /* memory file system for the LMDB replica, or "" */
     char listen[128];    /* host:port of the HTTP API */
     char raft_addr[128]; /* host:port of the Raft transport */
+    char raft_advertise[128]; /* how others reach it (default raft_addr) */
     char api_url[160];   /* how others reach our API (from listen) */
     char join[160];      /* URL of a member to join through, or "" */
     struct cluster_peer peers[SERVER_MAX_PEERS];

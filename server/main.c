@@ -41,6 +41,9 @@ static void usage(FILE *f)
             "  --listen HOST:PORT        the HTTP API address (default 127.0.0.1:6443)\n"
             "  --advertise-url URL       how other servers reach this API (default http://LISTEN)\n"
             "  --raft-address HOST:PORT  the Raft transport address\n"
+            "  --advertise-raft-address HOST:PORT  how other servers reach this one's Raft\n"
+            "                            transport, when not at --raft-address (a proxy, a\n"
+            "                            NAT); what --join announces (default --raft-address)\n"
             "  --peers LIST              the initial members, to bootstrap a new cluster:\n"
             "                            ID=RAFTADDR=APIURL,... (must include this server)\n"
             "  --join URL                join an existing cluster through any member's API\n"
@@ -109,7 +112,7 @@ static int parse_flags(int argc, char **argv, struct server_config *cfg, char *e
         {"request-timeout", 1, 0, 'R'}, {"bookmark-interval", 1, 0, 'B'},
         {"log-level", 1, 0, 'L'},    {"advertise-url", 1, 0, 'A'},
         {"percentage-of-nodes-to-score", 1, 0, 'P'}, {"node-monitor-grace-period", 1, 0, 'G'},
-        {"state-memory", 1, 0, 'm'},
+        {"state-memory", 1, 0, 'm'}, {"advertise-raft-address", 1, 0, 'a'},
         {"help", 0, 0, 'h'},         {0, 0, 0, 0}};
     unsigned u;
     long d;
@@ -142,6 +145,7 @@ static int parse_flags(int argc, char **argv, struct server_config *cfg, char *e
         case 'l': snprintf(cfg->listen, sizeof cfg->listen, "%s", optarg); break;
         case 'A': snprintf(cfg->api_url, sizeof cfg->api_url, "%s", optarg); break;
         case 'r': snprintf(cfg->raft_addr, sizeof cfg->raft_addr, "%s", optarg); break;
+        case 'a': snprintf(cfg->raft_advertise, sizeof cfg->raft_advertise, "%s", optarg); break;
         case 'p':
             if (parse_peers(optarg, cfg, err, errlen) != 0)
                 return -1;
@@ -235,6 +239,8 @@ static int parse_flags(int argc, char **argv, struct server_config *cfg, char *e
     }
     if (!cfg->api_url[0])
         snprintf(cfg->api_url, sizeof cfg->api_url, "http://%s", cfg->listen);
+    if (!cfg->raft_advertise[0])
+        snprintf(cfg->raft_advertise, sizeof cfg->raft_advertise, "%s", cfg->raft_addr);
     return 0;
 }
 
@@ -315,14 +321,30 @@ static int data_dir_check(const struct server_config *cfg, bool *fresh, char *er
     return 0;
 }
 
-/* Asks the cluster (through --join) to add this server; retried until added. */
+/* Whether this server's configuration (what its leader sent) lists it. */
+static bool self_member(struct server *s)
+{
+    struct cluster_info in;
+    cluster_info(s->cluster, &in);
+    for (unsigned i = 0; i < in.n_members; i++)
+        if (in.members[i].id == s->cfg.id)
+            return true;
+    return false;
+}
+
+/* Asks the cluster (through --join) to add this server; retried until added
+ * (by this request or by someone else's: an operator may add it too). */
 static int join_cluster(struct server *s)
 {
     char body[512];
     snprintf(body, sizeof body, "{\"id\":%llu,\"address\":\"%s\",\"api\":\"%s\"}",
-             (unsigned long long)s->cfg.id, s->cfg.raft_addr, s->cfg.api_url);
+             (unsigned long long)s->cfg.id, s->cfg.raft_advertise, s->cfg.api_url);
     static const char *const hdrs[] = {"Content-Type: application/json", NULL};
     for (int attempt = 0; attempt < 60 && !s->stopping; attempt++) {
+        if (attempt > 0 && self_member(s)) {
+            LOG_INFO("joined: a member of the cluster");
+            return 0;
+        }
         struct httpc *c = httpc_new(s->cfg.join);
         if (!c) {
             LOG_ERROR("--join %s: not an http:// URL", s->cfg.join);
@@ -457,6 +479,7 @@ int server_main(int argc, char **argv)
     s->fwd = forwarder_start(s);
     struct cluster_config cc = {
         .id = s->cfg.id, .raft_dir = raft_dir, .raft_addr = s->cfg.raft_addr,
+        .raft_advertise = s->cfg.raft_advertise,
         .peers = s->cfg.n_peers ? s->cfg.peers : NULL, .n_peers = s->cfg.n_peers,
         .election_ms = s->cfg.election_ms, .heartbeat_ms = s->cfg.heartbeat_ms,
         .snapshot_threshold = s->cfg.snapshot_threshold,
@@ -480,8 +503,10 @@ int server_main(int argc, char **argv)
     s->lwatch = leader_watch_start(s);
     pthread_create(&s->housekeeper, NULL, server_housekeeper, s);
     controllers_launch(s);
-    LOG_INFO("server %llu: API %s, raft %s, data %s", (unsigned long long)s->cfg.id,
-             s->cfg.api_url, s->cfg.raft_addr, s->cfg.data_dir);
+    bool announced = strcmp(s->cfg.raft_advertise, s->cfg.raft_addr) != 0;
+    LOG_INFO("server %llu: API %s, raft %s%s%s, data %s", (unsigned long long)s->cfg.id,
+             s->cfg.api_url, s->cfg.raft_addr, announced ? " announced as " : "",
+             announced ? s->cfg.raft_advertise : "", s->cfg.data_dir);
     if (s->cfg.join[0] && fresh && join_cluster(s) != 0)
         LOG_ERROR("could not join the cluster through %s; still waiting to be added",
                   s->cfg.join);

@@ -9,10 +9,14 @@
  * fault's start. A timeout or an error answer proves nothing, so the
  * leader's members are read again: if the target is still a voter the fault
  * is not started; if it is gone, or no leader says, the fault goes on (the
- * end puts the target back whatever happened). Half the time the removed
- * server is also killed while out and started again, with its data and the
- * same argv, just before it is added back; else it runs on out of the
- * cluster with its API answering. Its Raft log no longer grows then, so its
+ * end puts the target back whatever happened). A third of the time the
+ * removed server runs on out of the cluster with its API answering; a third
+ * of the time it is killed while out and started again, with its data and
+ * the same argv, just before it is added back; and a third of the time it
+ * is killed and comes back as a new machine would: its data directory
+ * emptied, started with --join (through another server) instead of
+ * --peers, announcing its proxy address (--advertise-raft-address), so it
+ * gets the whole state from the leader. Its Raft log no longer grows then, so its
  * linearizable reads and writes time out (the read index the leader gives
  * it is never applied there): the checker sees "unknown", never a stale ok.
  * Its watcher's stream stays quiet until it is back.
@@ -29,14 +33,10 @@
  * run's stop flag) cuts every wait short.
  *
  * Attached to a running cluster (--kubeconfig), the server is never
- * killed, and is added back at the Raft address the members list gave.
- *
- * Why not back with an empty data dir and --join: a joining server names
- * its own Raft address, the one it listens on, and `bosun server` has no
- * flag to advertise another (as --advertise-url does for the API); the
- * other servers would then reach it around the fault proxy, and later
- * partitions would cut it one way only. */
+ * killed, and is added back at the Raft address the members list gave. */
 #include <assert.h>
+#include <ftw.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -153,14 +153,17 @@ static bool mb_removed_after_all(const struct chaos_cluster *c, int id)
 int chaos_membership_begin(struct chaos_cluster *c, struct chaos_rng *rng, struct chaos_fault *f)
 {
     assert(c->n >= 3);
-    bool at_leader = chaos_rng_below(rng, 3) == 0, stop = chaos_rng_below(rng, 2);
+    bool at_leader = chaos_rng_below(rng, 3) == 0;
+    int mode = (int)chaos_rng_below(rng, 3); /* running, stopped, wiped */
     int other = 1 + (int)chaos_rng_below(rng, (uint64_t)c->n - 1);
     int leader = chaos_cluster_leader(c, NULL);
     if (leader <= 0 || !mb_all_voters(c))
         return -1;
     int id = at_leader ? leader : other >= leader ? other + 1 : other;
     struct chaos_server *s = &c->servers[id - 1];
-    stop = stop && !s->foreign; /* a server of a running cluster is not ours to kill */
+    if (s->foreign) /* a server of a running cluster is not ours to kill */
+        mode = 0;
+    bool stop = mode > 0;
     if (!chaos_server_up(s))
         return -1;
     char path[64];
@@ -174,9 +177,10 @@ int chaos_membership_begin(struct chaos_cluster *c, struct chaos_rng *rng, struc
     f->start = chaos_now_ns();
     f->leader = id == leader;
     f->targets[f->ntargets++] = id;
-    snprintf(f->shape, sizeof f->shape, "%s", stop ? "stopped" : "running");
+    static const char *const shapes[] = {"running", "stopped", "wiped"};
+    snprintf(f->shape, sizeof f->shape, "%s", shapes[mode]);
     snprintf(f->what, sizeof f->what, "remove s%d%s%s", id, f->leader ? " (the leader)" : "",
-             stop ? ", killed while out" : "");
+             mode == 2 ? ", killed while out, its data dropped" : stop ? ", killed while out" : "");
     if (status != 200)
         chaos_fault_step(f, "the removal answered HTTP %d, but s%d is no voter", status, id);
     if (stop) {
@@ -243,6 +247,53 @@ static void mb_catch_up(const struct chaos_cluster *c, struct chaos_fault *f,
                          s->id, MB_CATCHUP_MS / 1000, applied, commit);
 }
 
+static int mb_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    return ftw->level > 0 ? remove(path) : 0; /* the directory itself stays */
+}
+
+/* s started as a new machine: an empty data directory, --join through
+ * another running server instead of --peers, its proxy address announced.
+ * 0, or -1 if it could not be started. */
+static int mb_spawn_wiped(struct chaos_cluster *c, struct chaos_server *s, char *through,
+                          size_t len)
+{
+    const struct chaos_server *via = NULL;
+    for (int i = 0; i < c->n && !via; i++)
+        if (c->servers[i].id != s->id && chaos_server_up(&c->servers[i]))
+            via = &c->servers[i];
+    if (!via || nftw(s->data_dir, mb_rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        return -1;
+    snprintf(through, len, "s%d", via->id);
+    size_t n = 0;
+    while (s->argv[n])
+        n++;
+    char proxy[32];
+    snprintf(proxy, sizeof proxy, "127.0.0.1:%d", s->proxy_port);
+    char **argv = xcalloc(n + 5, sizeof *argv), **keep = s->argv;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(keep[i], "--peers") == 0 && i + 1 < n) {
+            i++; /* and its value */
+            continue;
+        }
+        argv[k++] = keep[i];
+    }
+    argv[k++] = "--join";
+    argv[k++] = (char *)via->api;
+    argv[k++] = "--advertise-raft-address";
+    argv[k++] = proxy;
+    /* Only this start: a later restart (a kill fault) finds the data the
+     * join left and takes the usual argv, whose --peers it then ignores. */
+    s->argv = argv;
+    int rc = chaos_server_spawn(s);
+    s->argv = keep;
+    free(argv);
+    return rc;
+}
+
 int chaos_membership_end(struct chaos_cluster *c, struct chaos_fault *f)
 {
     assert(f->ntargets == 1 && c->stop);
@@ -251,7 +302,14 @@ int chaos_membership_end(struct chaos_cluster *c, struct chaos_fault *f)
         chaos_fault_step(f, "s%d not added back: the run was interrupted", s->id);
         return -1;
     }
-    if (!s->foreign && s->pid == 0 && chaos_server_spawn(s) == 0) {
+    char via[16];
+    if (!s->foreign && s->pid == 0 && strcmp(f->shape, "wiped") == 0) {
+        if (mb_spawn_wiped(c, s, via, sizeof via) == 0) {
+            c->restarts++;
+            chaos_fault_step(f, "s%d started again with an empty data dir, joining through %s",
+                             s->id, via);
+        }
+    } else if (!s->foreign && s->pid == 0 && chaos_server_spawn(s) == 0) {
         c->restarts++;
         chaos_fault_step(f, "s%d started again with its data", s->id);
     }

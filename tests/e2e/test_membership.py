@@ -1,7 +1,12 @@
 """Membership and leadership: a 4th server joins with --join and becomes a
 voter holding the same replica; leadership moves to a chosen server with
 POST /cluster/transfer; roles change with POST /cluster/members/{id}/role;
-members are removed with DELETE /cluster/members/{id}."""
+members are removed with DELETE /cluster/members/{id}; a removed server
+comes back with an empty data directory through --join, announcing a
+Raft address of a relay in front of it (--advertise-raft-address)."""
+import shutil
+import socket
+import threading
 import time
 
 import pytest
@@ -163,3 +168,95 @@ def test_change_role_and_remove_members(make_cluster):
     r = f1.req("POST", cm_path("roles"), cm("alone"))
     assert r.status == 201, r
     assert len(f1.get(cm_path("roles")).json["items"]) == 3
+
+
+class Relay:
+    """A TCP relay on 127.0.0.1 to target (host:port), counting the bytes
+    it carries; a thread per direction per connection, all daemons, closed
+    by close()."""
+
+    def __init__(self, target):
+        host, port = target.rsplit(":", 1)
+        self.target = (host, int(port))
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.address = "127.0.0.1:%d" % self.lsock.getsockname()[1]
+        self.carried = 0
+        self.socks = []
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                a, _ = self.lsock.accept()
+                b = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                return
+            self.socks += [a, b]
+            for x, y in ((a, b), (b, a)):
+                threading.Thread(target=self._pump, args=(x, y), daemon=True).start()
+
+    def _pump(self, src, dst):
+        try:
+            src.settimeout(None)
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                self.carried += len(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        for sk in (src, dst):
+            try:
+                sk.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.closed = True
+        self.lsock.close()
+        for sk in self.socks:
+            sk.close()
+
+
+def test_removed_server_rejoins_empty_behind_a_relay(make_cluster):
+    """s3 is removed, its data directory emptied, and started again with
+    --join and --advertise-raft-address naming a relay in front of its Raft
+    port (what `bosun chaos` does with its fault proxy): the cluster records
+    the relay's address, the leader reaches s3 only through it, and s3 gets
+    the whole state back and becomes a voter again. Before the flag, a
+    joining server could only announce the address it listens on."""
+    c = make_cluster(3)
+    ensure_ns(c.leader(), "rejoin")
+    ld = c.leader()
+    write_some(ld, "rejoin", 50)
+    s3 = next(s for s in c.all() if s.id != ld.id)
+    via = next(s for s in c.all() if s.id not in (ld.id, s3.id))
+    r = via.req("DELETE", "/cluster/members/%d" % s3.id, timeout=40)
+    assert r.status == 200, r
+    wait_for("s%d out of the configuration" % s3.id,
+             lambda: s3.id not in members(ld), 30, interval=0.2)
+    s3.kill()
+    shutil.rmtree(s3.data_dir)
+    write_some(ld, "rejoin", 5, prefix="while-out")
+    relay = Relay(s3.raft_address)
+    try:
+        argv = list(s3.argv_used)
+        i = argv.index("--peers")
+        del argv[i:i + 2]
+        s3.argv_used = argv + ["--join", via.url, "--advertise-raft-address", relay.address]
+        s3.start()
+        c.wait_healthy([s3])
+        wait_for("s%d a voter again on every server" % s3.id,
+                 lambda: all(members(s).get(s3.id, {}).get("role") == "voter"
+                             for s in c.live()), 90, interval=0.2)
+        assert members(ld)[s3.id]["address"] == relay.address, members(ld)[s3.id]
+        ds = c.wait_converged(timeout=60)
+        assert len(ds) == 3 and len({d["digest"] for d in ds}) == 1
+        assert s3.get(cm_path("rejoin", "while-out4")).status == 200
+        assert relay.carried > 0
+    finally:
+        relay.close()
