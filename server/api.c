@@ -333,15 +333,17 @@ static enum MHD_Result subresource(struct request *rq, const struct api_target *
                         "(%s %s/%s)", m, t->res->plural, t->sub);
 }
 
-/* On the event loop: a POST to a collection is a create, and a PUT or PATCH
- * of an object or its status an update, which may start without a worker
- * (write_create_start, write_update_start); anything else, or a path that
- * does not parse, is left to the worker's api_handle (-1). */
+/* On the event loop: a POST to a collection is a create, a PUT or PATCH of
+ * an object or its status an update, and a DELETE of an object a deletion,
+ * which may start without a worker (write_create_start, write_update_start,
+ * write_delete_start); anything else, or a path that does not parse, is
+ * left to the worker's api_handle (-1). */
 int api_start_async(struct request *rq)
 {
     bool post = strcmp(rq->method, "POST") == 0;
     bool update = strcmp(rq->method, "PUT") == 0 || strcmp(rq->method, "PATCH") == 0;
-    if ((!post && !update) || !prefix_is_api(rq->url))
+    bool del = strcmp(rq->method, "DELETE") == 0;
+    if ((!post && !update && !del) || !prefix_is_api(rq->url))
         return -1;
     char segs[12][256];
     int n = split_path(rq->url, segs, 12);
@@ -355,6 +357,8 @@ int api_start_async(struct request *rq)
         return -1;
     if (update && t.name[0] && (!t.sub[0] || has_subresource(t.res, t.sub)))
         return write_update_start(rq, &t);
+    if (del && t.name[0])
+        return write_delete_start(rq, &t);
     if (!post || t.name[0] || t.sub[0])
         return -1;
     return write_create_start(rq, &t);

@@ -225,6 +225,8 @@ int write_create_start(struct request *rq, const struct api_target *t);
 /* The same for a PUT or PATCH (not server-side apply) of an object or its
  * /status: answered or waiting without a thread, or -1 for a worker. */
 int write_update_start(struct request *rq, const struct api_target *t);
+/* The same for a DELETE of an object (write.c, "DELETE without a worker"). */
+int write_delete_start(struct request *rq, const struct api_target *t);
 /* The same for POST /internal/propose, a batch a follower forwarded. */
 int internal_start_async(struct request *rq);
 /* The same test for any request: -1, or handled (api.c). */

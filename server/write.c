@@ -1409,6 +1409,8 @@ struct update_async {
     struct ubuf enc; /* the object proposed, in msgpack: the reply */
     struct ubuf cmd;
     struct cluster_result cr;
+    bool gone;    /* a deletion that removes the object (enc empty) */
+    char uid[64]; /* a deletion: the object's, for the Status */
 };
 
 static void update_async_free(struct update_async *ua)
@@ -1424,7 +1426,11 @@ static void update_abandon(struct request *rq)
     rq->async = NULL;
 }
 
-/* On the event loop: the reply from the proposal's outcome. */
+static enum MHD_Result reply_deleted(struct wctx *w, const char *uid);
+
+/* On the event loop: the reply from the proposal's outcome: the object as
+ * written (an update, or a deletion that only marks), or the Status of a
+ * deletion. */
 static enum MHD_Result update_reply(struct request *rq)
 {
     struct update_async *ua = rq->async;
@@ -1435,8 +1441,10 @@ static enum MHD_Result update_reply(struct request *rq)
     if (cr.code != CLUSTER_OK)
         ret = api_reply_cluster_failure(rq, &cr);
     else if (cr.res.code != STORE_OK)
-        ret = reply_status(rq, 500, "InternalError", "update failed: %s",
+        ret = reply_status(rq, 500, "InternalError", "write failed: %s",
                            store_code_name(cr.res.code));
+    else if (ua->gone)
+        ret = reply_deleted(&ua->w, ua->uid);
     else
         ret = reply_object_msgpack(rq, 200, ua->enc.data, ua->enc.len, cr.res.rev);
     update_async_free(ua);
@@ -1465,6 +1473,21 @@ static void update_applied(void *arg, const struct cluster_result *cr)
         http_async_to_worker(rq, update_restart);
     else
         http_async_finish(rq, update_reply);
+}
+
+/* ua->cmd proposed from the event loop: ua now belongs to the request (its
+ * outcome may free it before this returns). */
+static int update_submit(struct update_async *ua, bool *submitted)
+{
+    struct request *rq = ua->w.rq;
+    rq->async = ua;
+    rq->abandon = update_abandon;
+    *submitted = true;
+    http_async_begin(rq);
+    server_submit_async(rq->srv, ua->cmd.data, ua->cmd.len,
+                        util_now_ms() + (uint64_t)rq->srv->cfg.request_timeout_ms,
+                        update_applied, rq);
+    return MHD_YES;
 }
 
 /* One try of guaranteed_update on the event loop: MHD_YES (or NO) when
@@ -1504,14 +1527,7 @@ static int update_try(struct update_async *ua, mutate_fn fn, void *arg, uint64_t
     }
     update_encode(w, next, rev, &ua->enc, &ua->cmd);
     json_decref(next);
-    rq->async = ua;
-    rq->abandon = update_abandon;
-    *submitted = true;
-    http_async_begin(rq);
-    server_submit_async(rq->srv, ua->cmd.data, ua->cmd.len,
-                        util_now_ms() + (uint64_t)rq->srv->cfg.request_timeout_ms,
-                        update_applied, rq);
-    return MHD_YES;
+    return update_submit(ua, submitted);
 }
 
 int write_update_start(struct request *rq, const struct api_target *t)
@@ -1600,7 +1616,8 @@ bool delete_opts_from_json(json_t *opts, struct delete_opts *o, unsigned *code, 
 
 /* A DELETE's options: the query's, then its body's (dryRun in the body is
  * honoured through the query too). */
-static bool delete_opts_parse(struct request *rq, struct delete_opts *o, struct werr *e)
+/* The query's DeleteOptions into o, cleared first. */
+static void delete_opts_query(struct request *rq, struct delete_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->grace = -1;
@@ -1610,6 +1627,11 @@ static bool delete_opts_parse(struct request *rq, struct delete_opts *o, struct 
     const char *qg = request_arg(rq, "gracePeriodSeconds");
     if (qg)
         o->grace = strtol(qg, NULL, 10);
+}
+
+static bool delete_opts_parse(struct request *rq, struct delete_opts *o, struct werr *e)
+{
+    delete_opts_query(rq, o);
     json_t *opts = json_object();
     if (rq->body.len) {
         enum MHD_Result ignored;
@@ -1891,6 +1913,87 @@ enum MHD_Result write_delete(struct request *rq, const struct api_target *t)
     default:
         return write_delete_failed(rq, t, &dr);
     }
+}
+
+/* ---- DELETE without a worker ----
+ *
+ * As updates (write_update_start): the event loop reads the object, decides
+ * (gone, or only marked), and proposes with the read revision and uid as
+ * preconditions; the proposal's outcome resumes the connection. What cannot
+ * be done there goes to a worker's write_delete: the object missing here
+ * or not at the revision or uid the client named (a fresh read decides),
+ * already marked, dryRun, a DeleteOptions body that does not decode (the
+ * worker answers the error), Services (their cluster IP is released after)
+ * and Namespaces (their finalization reads what they hold); and so does a
+ * proposal that lost a race or found no leader. */
+
+/* A DELETE's options as delete_opts_parse reads them, or false (nothing
+ * answered) when the body does not decode as a JSON object or is invalid. */
+static bool delete_opts_quiet(struct request *rq, struct delete_opts *o)
+{
+    delete_opts_query(rq, o);
+    json_t *opts = rq->body.len ? json_loadb(rq->body.data, rq->body.len, 0, NULL) : json_object();
+    unsigned code = 0;
+    char msg[512];
+    bool ok = opts && delete_opts_from_json(opts, o, &code, msg, sizeof msg);
+    json_decref(opts);
+    return ok;
+}
+
+/* The deletion proposed from the event loop: MHD_YES once submitted (then
+ * ua belongs to the request), -1 when a worker must serve it. */
+static int delete_try(struct update_async *ua, const struct delete_opts *o, bool *submitted)
+{
+    struct wctx *w = &ua->w;
+    struct request *rq = w->rq;
+    const struct api_target *t = w->t;
+    json_t *cur = NULL;
+    uint64_t rev = 0;
+    char uid[64] = "";
+    if (api_read_current(rq->srv, t, &cur, &rev, uid, sizeof uid) != 0 ||
+        (o->pre_rev && o->pre_rev != rev) || (o->pre_uid[0] && strcmp(o->pre_uid, uid) != 0)) {
+        json_decref(cur);
+        return -1;
+    }
+    json_t *marked = delete_mark(w, cur, o);
+    bool noop = marked && !changed(cur, marked);
+    json_decref(cur);
+    if (noop) {
+        json_decref(marked);
+        return -1;
+    }
+    struct store_cmd cmd = {.op = marked ? STORE_OP_UPDATE : STORE_OP_DELETE,
+                            .resource = t->res->plural, .ns = t->res->namespaced ? t->ns : "",
+                            .name = t->name, .expect_rev = rev, .expect_uid = uid};
+    if (marked) {
+        codec_json_to_msgpack(marked, &ua->enc);
+        cmd.obj = ua->enc.data;
+        cmd.obj_len = ua->enc.len;
+        json_decref(marked);
+    }
+    store_cmd_encode(&cmd, &ua->cmd);
+    snprintf(ua->uid, sizeof ua->uid, "%s", uid);
+    ua->gone = !ua->enc.len;
+    return update_submit(ua, submitted);
+}
+
+int write_delete_start(struct request *rq, const struct api_target *t)
+{
+    if (t->sub[0] || strcmp(t->res->plural, "services") == 0 ||
+        strcmp(t->res->plural, "namespaces") == 0)
+        return -1;
+    struct update_async *ua = xcalloc(1, sizeof *ua);
+    ua->t = *t;
+    wctx_init(&ua->w, rq, &ua->t, NULL);
+    ua->w.no_block = true;
+    struct delete_opts o;
+    bool submitted = false;
+    int r = -1;
+    if (!ua->w.dry_run && delete_opts_quiet(rq, &o) && !o.dry_run)
+        r = delete_try(ua, &o, &submitted);
+    if (!submitted)
+        update_async_free(ua);
+    return r;
 }
 
 /* ---- DELETE on a collection (deletecollection) ---- */

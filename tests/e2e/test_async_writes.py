@@ -110,6 +110,67 @@ def test_waiting_creates_hold_no_threads_and_stop_cleanly(make_cluster):
     assert all(code in (503, 504) for code in codes), codes
 
 
+def send_deletes(server, ns, names, body):
+    """A DELETE per name, each on its own socket, without waiting."""
+    port = int(server.url.rsplit(":", 1)[1])
+    data = json.dumps(body).encode()
+    socks = []
+    for name in names:
+        sk = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sk.sendall(("DELETE %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    "Content-Length: %d\r\n\r\n" % (cm_path(ns, name), len(data))).encode()
+                   + data)
+        sk.setblocking(False)
+        socks.append(sk)
+    return socks
+
+
+def test_waiting_deletes_hold_no_threads(make_cluster):
+    """200 deletes waiting for their commit on a follower add almost no
+    threads to it, and each is answered 200 once the leader is back: the
+    plain ones go, those of objects with a finalizer are only marked (the
+    reply is the marked object), and one whose uid precondition does not
+    match is refused with 409 by a worker after a fresh read. (On workers,
+    the threads grew by 200.)"""
+    c = make_cluster(3)
+    ld = c.leader()
+    ensure_ns(ld, "ad")
+    for i in range(N):
+        body = cm("d-%d" % i, {"v": str(i)})
+        if i % 2:
+            body["metadata"]["finalizers"] = ["bosun.dev/hold"]
+        assert ld.req("POST", cm_path("ad"), body).status == 201
+    c.wait_converged(timeout=30)
+    f1, paused = hold_leader(c)
+    try:
+        before = threads_of(f1.pid)
+        socks = send_deletes(f1, "ad", ["d-%d" % i for i in range(N)],
+                             {"kind": "DeleteOptions", "apiVersion": "v1",
+                              "propagationPolicy": "Background"})
+        time.sleep(1.0)
+        during = threads_of(f1.pid)
+    finally:
+        for s in paused:
+            s.resume()
+    got = read_socks(socks, lambda b: b"\r\n\r\n" in b and b.endswith(b"}"), 30)
+    assert during - before < 40, (before, during)
+    for i, sk in enumerate(socks):
+        raw = got[sk]
+        sk.close()
+        head, _, body = raw.partition(b"\r\n\r\n")
+        assert head.split()[1] == b"200", raw[:300]
+        obj = json.loads(body)
+        if i % 2:
+            assert obj["kind"] == "ConfigMap" and obj["metadata"]["deletionTimestamp"], obj
+        else:
+            assert obj["kind"] == "Status" and obj["status"] == "Success", obj
+    left = sorted(i["metadata"]["name"] for i in c.leader().get(cm_path("ad")).json["items"])
+    assert left == sorted("d-%d" % i for i in range(1, N, 2)), left
+    r = f1.req("DELETE", cm_path("ad", "d-1"),
+               {"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {"uid": "nope"}})
+    assert r.status == 409, r
+
+
 def test_racing_updates_lose_nothing(make_cluster):
     """Updates (PUT, and PATCH other than server-side apply) also wait for
     their entry without a thread (server/write.c, "updates without a
