@@ -1094,14 +1094,25 @@ void cluster_stop(struct cluster *c)
     free(c);
 }
 
+/* n proposals of copies of cmds, linked in order; calls[i] is the i-th. */
+static struct call **proposals_new(const void *const *cmds, const size_t *lens, unsigned n)
+{
+    struct call **calls = xmalloc((n ? n : 1) * sizeof *calls);
+    for (unsigned i = 0; i < n; i++) {
+        struct call *k = calls[i] = call_new(CALL_PROPOSE);
+        k->cmd = xmalloc(lens[i]);
+        memcpy(k->cmd, cmds[i], lens[i]);
+        k->cmd_len = lens[i];
+        if (i)
+            calls[i - 1]->next = k;
+    }
+    return calls;
+}
+
 void cluster_propose(struct cluster *c, const void *cmd, size_t len, int timeout_ms,
                      struct cluster_result *out)
 {
-    struct call *k = call_new(CALL_PROPOSE);
-    k->cmd = xmalloc(len);
-    memcpy(k->cmd, cmd, len);
-    k->cmd_len = len;
-    call_run(c, k, timeout_ms, out);
+    cluster_propose_batch(c, &cmd, &len, 1, timeout_ms, out);
 }
 
 void cluster_propose_async(struct cluster *c, const void *cmd, size_t len, int timeout_ms,
@@ -1114,20 +1125,10 @@ void cluster_propose_batch(struct cluster *c, const void *const *cmds, const siz
                            unsigned n, int timeout_ms, struct cluster_result *outs)
 {
     struct timespec ts;
-    struct call **calls = xmalloc((n ? n : 1) * sizeof *calls);
-    if (n == 0) {
-        free(calls);
+    if (n == 0)
         return;
-    }
     util_deadline(&ts, timeout_ms);
-    for (unsigned i = 0; i < n; i++) {
-        calls[i] = call_new(CALL_PROPOSE);
-        calls[i]->cmd = xmalloc(lens[i]);
-        memcpy(calls[i]->cmd, cmds[i], lens[i]);
-        calls[i]->cmd_len = lens[i];
-        if (i)
-            calls[i - 1]->next = calls[i];
-    }
+    struct call **calls = proposals_new(cmds, lens, n);
     if (!calls_queue(c, calls[0], calls[n - 1])) {
         for (unsigned i = 0; i < n; i++) {
             memset(&outs[i], 0, sizeof outs[i]);
@@ -1147,18 +1148,12 @@ void cluster_propose_batch_async(struct cluster *c, const void *const *cmds, con
 {
     if (n == 0)
         return;
-    struct call **calls = xmalloc(n * sizeof *calls);
+    struct call **calls = proposals_new(cmds, lens, n);
     uint64_t deadline = util_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
     for (unsigned i = 0; i < n; i++) {
-        struct call *k = calls[i] = call_new(CALL_PROPOSE);
-        k->cmd = xmalloc(lens[i]);
-        memcpy(k->cmd, cmds[i], lens[i]);
-        k->cmd_len = lens[i];
-        k->done_fn = fn;
-        k->done_arg = args[i];
-        k->deadline_ms = deadline;
-        if (i)
-            calls[i - 1]->next = k;
+        calls[i]->done_fn = fn;
+        calls[i]->done_arg = args[i];
+        calls[i]->deadline_ms = deadline;
     }
     if (!calls_queue(c, calls[0], calls[n - 1])) {
         for (unsigned i = 0; i < n; i++) {

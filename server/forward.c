@@ -598,8 +598,6 @@ enum MHD_Result server_forward_json(struct server *s, const char *method, const 
 
 /* ---- the leader's side ---- */
 
-/* The leader's side of the forwarder: a batch of framed commands, proposed
- * together; a malformed frame makes the whole request a 400. */
 /* The commands of a forwarded batch: each a 4-byte big-endian length, then
  * a store command. Their count, or -1 if one is malformed (*bad its place). */
 static int batch_split(struct request *rq, const void ***cmds, size_t **lens, unsigned *bad)
@@ -689,6 +687,8 @@ static void batch_async_done(void *arg, const struct cluster_result *cr)
         http_async_finish(b->rq, batch_async_reply);
 }
 
+/* The leader's side of the forwarder: a batch of framed commands, proposed
+ * together; a malformed frame makes the whole request a 400. */
 int internal_start_async(struct request *rq)
 {
     if (strcmp(rq->url, "/internal/propose") != 0 || strcmp(rq->method, "POST") != 0)

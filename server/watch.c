@@ -352,56 +352,68 @@ static void hub_park(struct watch_hub *h, struct watch *w)
 
 #define WATCH_RAW_MAX (4u << 20)
 
-/* Sends bytes behind whatever w->raw holds: on the socket at once when
- * nothing waits, the rest (the socket's buffer full) kept in w->raw. False
- * if the client is gone. */
-static bool raw_send(struct watch *w, const char *data, size_t len)
+/* Sends len bytes of data as far as the socket takes them at once: how
+ * many, or -1 if the client is gone. */
+static ssize_t send_some(int fd, const char *data, size_t len)
 {
     size_t sent = 0;
-    while (w->raw_off >= w->raw.len && sent < len) {
-        ssize_t n = send(w->fd, data + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (sent < len) {
+        ssize_t n = send(fd, data + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
         if (n <= 0)
-            return false;
+            return -1;
         sent += (size_t)n;
     }
-    if (sent < len) {
-        if (w->raw_off >= w->raw.len)
-            w->raw.len = w->raw_off = 0;
-        ubuf_append(&w->raw, data + sent, len - sent);
-    }
+    return (ssize_t)sent;
+}
+
+/* Sends what w->raw holds (empty: raw.len 0); false if the client is gone
+ * or too slow. */
+static bool raw_flush(struct watch *w)
+{
+    ssize_t n = send_some(w->fd, w->raw.data + w->raw_off, w->raw.len - w->raw_off);
+    if (n < 0)
+        return false;
+    w->raw_off += (size_t)n;
+    if (w->raw_off < w->raw.len)
+        return w->raw.len - w->raw_off <= WATCH_RAW_MAX;
+    w->raw.len = w->raw_off = 0;
     return true;
 }
 
-/* Sends what w->raw holds; false if the client is gone or too slow. */
-static bool raw_flush(struct watch *w)
+/* Sends bytes behind whatever w->raw holds: on the socket at once when
+ * nothing waits, the rest (the socket's buffer full) kept in w->raw. */
+static bool raw_send(struct watch *w, const char *data, size_t len)
 {
-    while (w->raw_off < w->raw.len) {
-        ssize_t n = send(w->fd, w->raw.data + w->raw_off, w->raw.len - w->raw_off,
-                         MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return w->raw.len - w->raw_off <= WATCH_RAW_MAX;
-        if (n <= 0)
-            return false;
-        w->raw_off += (size_t)n;
+    if (w->raw.len > 0) {
+        ubuf_append(&w->raw, data, len);
+        return raw_flush(w);
     }
-    w->raw.len = w->raw_off = 0;
-    return true;
+    ssize_t n = send_some(w->fd, data, len);
+    if (n < 0)
+        return false;
+    ubuf_append(&w->raw, data + n, len - (size_t)n);
+    return w->raw.len <= WATCH_RAW_MAX;
+}
+
+/* Moves src into dst as one HTTP chunk. */
+static void chunk_append(struct ubuf *dst, struct ubuf *src)
+{
+    ubuf_appendf(dst, "%zx\r\n", src->len);
+    ubuf_append(dst, src->data, src->len);
+    ubuf_append(dst, "\r\n", 2);
+    src->len = 0;
 }
 
 /* w->out as one chunk behind w->raw, then sent as far as the socket takes. */
 static bool raw_send_out(struct watch *w)
 {
     if (w->out.len > 0) {
-        ubuf_appendf(&w->raw, "%zx\r\n", w->out.len);
-        ubuf_append(&w->raw, w->out.data, w->out.len);
-        ubuf_append(&w->raw, "\r\n", 2);
-        w->out.len = w->off = 0;
+        chunk_append(&w->raw, &w->out);
+        w->off = 0;
         w->last_sent_ms = util_now_ms();
     }
     return raw_flush(w);
@@ -457,10 +469,8 @@ static bool fan_serve(struct fanout *fo, struct watch *w, struct store_read *r)
         f->to = w->rev;
         f->ended = w->ended;
         if (w->out.len > 0) {
-            ubuf_appendf(&f->chunk, "%zx\r\n", w->out.len);
-            ubuf_append(&f->chunk, w->out.data, w->out.len);
-            ubuf_append(&f->chunk, "\r\n", 2);
-            w->out.len = w->off = 0;
+            chunk_append(&f->chunk, &w->out);
+            w->off = 0;
         }
     } else if (!f) { /* every slot taken: on its own */
         return fill_from(w, r) && raw_send_out(w);
@@ -471,7 +481,7 @@ static bool fan_serve(struct fanout *fo, struct watch *w, struct store_read *r)
     if (f->chunk.len == 0)
         return true;
     w->last_sent_ms = util_now_ms();
-    return raw_send(w, f->chunk.data, f->chunk.len) && raw_flush(w);
+    return raw_send(w, f->chunk.data, f->chunk.len);
 }
 
 static void fanout_free(struct fanout *fo)
@@ -492,7 +502,7 @@ static bool hub_serve(struct watch *w, struct fanout *fo, struct store_read *r, 
             ok = fan_serve(fo, w, r);
         else
             ok = fill_from(w, r) && raw_send_out(w);
-    } else if (w->raw_off < w->raw.len) {
+    } else if (w->raw.len > 0) {
         ok = raw_flush(w);
     }
     if (!ok) {
@@ -503,7 +513,7 @@ static bool hub_serve(struct watch *w, struct fanout *fo, struct store_read *r, 
         w->ended = true;
         return true;
     }
-    if (w->raw_off < w->raw.len)
+    if (w->raw.len > 0)
         return false; /* not before its chunks are out */
     /* A burst longer than one batch (WATCH_BATCH changes) is the reader's
      * to catch up with, in its loop. */
@@ -522,6 +532,17 @@ static struct watch *hub_claim(struct watch_hub *h)
     return list;
 }
 
+/* A watch out of the hub's list, resumed: the reader takes it from here. A
+ * chunk of ours half sent leaves the stream broken, so it ends it. */
+static void hub_resume(struct watch *w)
+{
+    if (w->raw.len > 0)
+        shutdown(w->fd, SHUT_RDWR);
+    w->parked = false;
+    w->prev = w->next = NULL;
+    MHD_resume_connection(w->conn);
+}
+
 /* Back into the hub, after a pass: what was not resumed. Resumed all if
  * the hub stopped meanwhile. */
 static void hub_return(struct watch_hub *h, struct watch *list)
@@ -529,15 +550,10 @@ static void hub_return(struct watch_hub *h, struct watch *list)
     while (list) {
         struct watch *w = list;
         list = w->next;
-        if (h->stopped) {
-            if (w->raw_off < w->raw.len)
-                shutdown(w->fd, SHUT_RDWR);
-            w->parked = false;
-            w->prev = w->next = NULL;
-            MHD_resume_connection(w->conn);
-            continue;
-        }
-        hub_push(h, w);
+        if (h->stopped)
+            hub_resume(w);
+        else
+            hub_push(h, w);
     }
 }
 
@@ -566,9 +582,7 @@ static void *hub_main(void *arg)
         for (struct watch *w = list; w; w = next) {
             next = w->next;
             if (hub_serve(w, &fo, &r, have_r, rev, now)) {
-                w->parked = false;
-                w->prev = w->next = NULL;
-                MHD_resume_connection(w->conn);
+                hub_resume(w);
             } else {
                 w->next = keep;
                 keep = w;
@@ -607,9 +621,7 @@ void watch_hub_stop(struct watch_hub *h)
     while (h->head) {
         struct watch *w = h->head;
         hub_unlink(h, w);
-        if (w->raw_off < w->raw.len) /* a chunk half sent: end it broken */
-            shutdown(w->fd, SHUT_RDWR);
-        MHD_resume_connection(w->conn);
+        hub_resume(w);
     }
     pthread_mutex_unlock(&h->mu);
     if (!was) {

@@ -798,7 +798,8 @@ static bool is_one_of(const char *k, const char *const *set, size_t n)
     return false;
 }
 
-/* Whether objects a and b are equal but for the members named in skip. */
+/* Whether objects a and b are equal but for the members named in skip
+ * (NULL counts as empty: jansson iterates and looks up nothing in it). */
 static bool equal_except(json_t *a, json_t *b, const char *const *skip, size_t n)
 {
     const char *k;
@@ -827,11 +828,8 @@ static bool changed(json_t *cur, json_t *next)
     static const char *const md[] = {"managedFields", "resourceVersion"};
     if (!equal_except(cur, next, top, 1))
         return true;
-    json_t *empty = json_object();
     json_t *ma = json_object_get(cur, "metadata"), *mb = json_object_get(next, "metadata");
-    bool eq = equal_except(json_is_object(ma) ? ma : empty, json_is_object(mb) ? mb : empty, md, 2);
-    json_decref(empty);
-    return !eq;
+    return !equal_except(json_is_object(ma) ? ma : NULL, json_is_object(mb) ? mb : NULL, md, 2);
 }
 
 /* An object's deletionGracePeriodSeconds (0 when absent). */
@@ -876,6 +874,25 @@ static void update_encode(struct wctx *w, json_t *next, uint64_t rev, struct ubu
     store_cmd_encode(&cmd, out);
 }
 
+/* The proposal that removes the object at revision rev with uid (marked
+ * NULL), or stores marked in its place (a deletion that only marks), into
+ * out; marked's encoding, the reply, into enc. Both preconditions hold
+ * either way: a deletion never touches a namesake made since. */
+static void delete_encode(struct wctx *w, json_t *marked, uint64_t rev, const char *uid,
+                          struct ubuf *enc, struct ubuf *out)
+{
+    struct store_cmd cmd = {.op = marked ? STORE_OP_UPDATE : STORE_OP_DELETE,
+                            .resource = w->t->res->plural,
+                            .ns = w->t->res->namespaced ? w->t->ns : "", .name = w->t->name,
+                            .expect_rev = rev, .expect_uid = uid};
+    if (marked) {
+        codec_json_to_msgpack(marked, enc);
+        cmd.obj = enc->data;
+        cmd.obj_len = enc->len;
+    }
+    store_cmd_encode(&cmd, out);
+}
+
 /* Proposes next as the object at revision rev (or its removal, when an
  * update finishes a deletion); the encoding of next, unless removed, is left
  * in enc for the reply. */
@@ -883,17 +900,13 @@ static int propose_update(struct wctx *w, json_t *next, uint64_t rev, const char
                           struct ubuf *enc, struct cluster_result *cr)
 {
     bool finish_delete = update_finishes_delete(w, next);
-    if (finish_delete) {
-        struct store_cmd cmd = {.op = STORE_OP_DELETE, .resource = w->t->res->plural,
-                                .ns = w->t->res->namespaced ? w->t->ns : "", .name = w->t->name,
-                                .expect_rev = rev, .expect_uid = uid};
-        server_submit_object(w->rq->srv, &cmd, NULL, cr);
-    } else {
-        struct ubuf cmd = {0};
+    struct ubuf cmd = {0};
+    if (finish_delete)
+        delete_encode(w, NULL, rev, uid, enc, &cmd);
+    else
         update_encode(w, next, rev, enc, &cmd);
-        server_submit(w->rq->srv, cmd.data, cmd.len, cr);
-        ubuf_free(&cmd);
-    }
+    server_submit(w->rq->srv, cmd.data, cmd.len, cr);
+    ubuf_free(&cmd);
     if (finish_delete && cr->code == CLUSTER_OK && cr->res.code == STORE_OK &&
         strcmp(w->t->res->plural, "services") == 0)
         service_release_ip(w->rq->srv, next);
@@ -1614,8 +1627,6 @@ bool delete_opts_from_json(json_t *opts, struct delete_opts *o, unsigned *code, 
     return true;
 }
 
-/* A DELETE's options: the query's, then its body's (dryRun in the body is
- * honoured through the query too). */
 /* The query's DeleteOptions into o, cleared first. */
 static void delete_opts_query(struct request *rq, struct delete_opts *o)
 {
@@ -1629,6 +1640,8 @@ static void delete_opts_query(struct request *rq, struct delete_opts *o)
         o->grace = strtol(qg, NULL, 10);
 }
 
+/* A DELETE's options: the query's, then its body's (dryRun in the body is
+ * honoured through the query too). */
 static bool delete_opts_parse(struct request *rq, struct delete_opts *o, struct werr *e)
 {
     delete_opts_query(rq, o);
@@ -1774,6 +1787,12 @@ static enum MHD_Result reply_deleted(struct wctx *w, const char *uid)
     return reply_json(w->rq, 200, st);
 }
 
+/* Whether the object at rev with uid meets the client's preconditions. */
+static bool delete_preconditions_hold(const struct delete_opts *o, uint64_t rev, const char *uid)
+{
+    return (!o->pre_rev || o->pre_rev == rev) && (!o->pre_uid[0] || strcmp(o->pre_uid, uid) == 0);
+}
+
 /* Reads, decides (delete or mark), proposes with the read revision and uid
  * as preconditions, and on a race reads again. Replies nothing. */
 static void delete_do(struct wctx *w, const struct delete_opts *o, struct del_result *dr)
@@ -1788,8 +1807,7 @@ static void delete_do(struct wctx *w, const struct delete_opts *o, struct del_re
         uint64_t rev = 0;
         char uid[64] = "";
         int rc = api_read_current(srv, t, &cur, &rev, uid, sizeof uid);
-        bool mismatch = rc == 0 && ((o->pre_rev && o->pre_rev != rev) ||
-                                    (o->pre_uid[0] && strcmp(o->pre_uid, uid) != 0));
+        bool mismatch = rc == 0 && !delete_preconditions_hold(o, rev, uid);
         if (!fresh && (rc == STORE_NOT_FOUND || mismatch)) {
             json_decref(cur);
             int code = server_read_barrier(srv, dr->msg, sizeof dr->msg);
@@ -1829,13 +1847,11 @@ static void delete_do(struct wctx *w, const struct delete_opts *o, struct del_re
             dr->obj = marked;
             return;
         }
-        struct store_cmd cmd = {.op = marked ? STORE_OP_UPDATE : STORE_OP_DELETE,
-                                .resource = t->res->plural,
-                                .ns = t->res->namespaced ? t->ns : "",
-                                .name = t->name,
-                                .expect_rev = rev,
-                                .expect_uid = uid};
-        server_submit_object(srv, &cmd, marked, &dr->cr);
+        struct ubuf enc = {0}, cmd = {0};
+        delete_encode(w, marked, rev, uid, &enc, &cmd);
+        server_submit(srv, cmd.data, cmd.len, &dr->cr);
+        ubuf_free(&enc);
+        ubuf_free(&cmd);
         if (dr->cr.code == CLUSTER_OK && dr->cr.res.code == STORE_OK) {
             if (marked)
                 stamp_rv(marked, dr->cr.res.rev);
@@ -1951,7 +1967,7 @@ static int delete_try(struct update_async *ua, const struct delete_opts *o, bool
     uint64_t rev = 0;
     char uid[64] = "";
     if (api_read_current(rq->srv, t, &cur, &rev, uid, sizeof uid) != 0 ||
-        (o->pre_rev && o->pre_rev != rev) || (o->pre_uid[0] && strcmp(o->pre_uid, uid) != 0)) {
+        !delete_preconditions_hold(o, rev, uid)) {
         json_decref(cur);
         return -1;
     }
@@ -1962,18 +1978,10 @@ static int delete_try(struct update_async *ua, const struct delete_opts *o, bool
         json_decref(marked);
         return -1;
     }
-    struct store_cmd cmd = {.op = marked ? STORE_OP_UPDATE : STORE_OP_DELETE,
-                            .resource = t->res->plural, .ns = t->res->namespaced ? t->ns : "",
-                            .name = t->name, .expect_rev = rev, .expect_uid = uid};
-    if (marked) {
-        codec_json_to_msgpack(marked, &ua->enc);
-        cmd.obj = ua->enc.data;
-        cmd.obj_len = ua->enc.len;
-        json_decref(marked);
-    }
-    store_cmd_encode(&cmd, &ua->cmd);
+    delete_encode(w, marked, rev, uid, &ua->enc, &ua->cmd);
+    ua->gone = !marked;
+    json_decref(marked);
     snprintf(ua->uid, sizeof ua->uid, "%s", uid);
-    ua->gone = !ua->enc.len;
     return update_submit(ua, submitted);
 }
 

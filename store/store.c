@@ -87,9 +87,9 @@ struct store {
      * made on first ask and live until store_close; guarded by mu for
      * insertion, their values stored and read atomically. */
     struct umap res_revs;
+    char *map; /* where LMDB mapped the data file; NULL: unknown */
     /* Bytes at the start of the map whose pages are populated (prefault);
      * only the applying thread touches it. */
-    char *map;        /* where LMDB mapped the data file; NULL: unknown */
     size_t populated;
     bool prefault_off; /* the kernel has no MADV_POPULATE_WRITE */
 };
@@ -742,7 +742,7 @@ static void prefault(struct store *s)
     size_t used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
     if (used + PREFAULT_CHUNK / 2 <= s->populated)
         return;
-    size_t from = used > s->populated ? used & ~((size_t)st.ms_psize - 1) : s->populated;
+    size_t from = used > s->populated ? used : s->populated; /* both whole pages */
     if (from >= info.me_mapsize)
         return;
     size_t len = info.me_mapsize - from < PREFAULT_CHUNK ? info.me_mapsize - from : PREFAULT_CHUNK;

@@ -810,7 +810,7 @@ static void bsch_teardown(struct bsch_run *r, int rc)
         keep_logs = true; /* the exit status stays the run's */
     bsch_cluster_stop(r);
     if (!keep_logs || bsch_dir_empty(r->dir))
-        bsch_rmtree(r->dir);
+        tools_rmtree(r->dir);
     else
         bsch_say("logs kept in %s", r->dir);
 }
@@ -829,7 +829,7 @@ int tools_bench_schedule_main(int argc, char **argv)
     }
     if (bsch_signals_take(&r) != 0) {
         bsch_say("signalfd: %s", strerror(errno));
-        bsch_rmtree(r.dir);
+        tools_rmtree(r.dir);
         bsch_run_free(&r);
         return 1;
     }

@@ -217,8 +217,6 @@ double bsch_proc_cpu(pid_t pid);
 double bsch_thread_cpu(pid_t pid, pid_t tid);
 /* The tid of pid's thread named name (its comm), or 0. */
 pid_t bsch_thread_find(pid_t pid, const char *name);
-/* Removes a directory tree. */
-void bsch_rmtree(const char *dir);
 
 /* ---- bench_schedule_workload.c ---- */
 /* Lists the presets for --help. */

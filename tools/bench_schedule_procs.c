@@ -28,7 +28,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -643,21 +642,4 @@ void bsch_cpu_sample(struct bsch_run *r, bool after)
         r->self_cpu_after = bsch_self_cpu();
     else
         r->self_cpu_before = bsch_self_cpu();
-}
-
-/* ---- files ------------------------------------------------------------ */
-
-static int bsch_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-void bsch_rmtree(const char *dir)
-{
-    if (dir && *dir)
-        nftw(dir, bsch_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -9,17 +9,19 @@
  * fault's start. A timeout or an error answer proves nothing, so the
  * leader's members are read again: if the target is still a voter the fault
  * is not started; if it is gone, or no leader says, the fault goes on (the
- * end puts the target back whatever happened). A third of the time the
- * removed server runs on out of the cluster with its API answering; a third
- * of the time it is killed while out and started again, with its data and
- * the same argv, just before it is added back; and a third of the time it
- * is killed and comes back as a new machine would: its data directory
- * emptied, started with --join (through another server) instead of
- * --peers, announcing its proxy address (--advertise-raft-address), so it
- * gets the whole state from the leader. Its Raft log no longer grows then, so its
- * linearizable reads and writes time out (the read index the leader gives
- * it is never applied there): the checker sees "unknown", never a stale ok.
- * Its watcher's stream stays quiet until it is back.
+ * end puts the target back whatever happened). A third of the time each,
+ * the removed server:
+ *  - runs on out of the cluster with its API answering. Its Raft log no
+ *    longer grows, so its linearizable reads and writes time out (the read
+ *    index the leader gives it is never applied there): the checker sees
+ *    "unknown", never a stale ok. Its watcher's stream stays quiet until it
+ *    is back;
+ *  - is killed while out and started again, with its data and the same
+ *    argv, just before it is added back;
+ *  - is killed and comes back as a new machine would: its data directory
+ *    removed, started with --join (through another server) instead of
+ *    --peers, announcing its proxy address (--advertise-raft-address), so
+ *    it gets the whole state from the leader.
  *
  * End. POST /cluster/members {"id", "address": its proxy address, "api"} to
  * another server: the leader adds it as a spare, lets it catch up, makes it
@@ -35,7 +37,6 @@
  * Attached to a running cluster (--kubeconfig), the server is never
  * killed, and is added back at the Raft address the members list gave. */
 #include <assert.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,6 +58,10 @@ enum {
     MB_BACK_MS = 60000,
     MB_CATCHUP_MS = 30000,
 };
+
+/* What becomes of a removed server while it is out (the fault's shape). */
+enum mb_mode { MB_RUNNING, MB_STOPPED, MB_WIPED, MB_MODES };
+static const char *const mb_shapes[MB_MODES] = {"running", "stopped", "wiped"};
 
 static void mb_sleep_ms(int ms)
 {
@@ -154,7 +159,7 @@ int chaos_membership_begin(struct chaos_cluster *c, struct chaos_rng *rng, struc
 {
     assert(c->n >= 3);
     bool at_leader = chaos_rng_below(rng, 3) == 0;
-    int mode = (int)chaos_rng_below(rng, 3); /* running, stopped, wiped */
+    enum mb_mode mode = (enum mb_mode)chaos_rng_below(rng, MB_MODES);
     int other = 1 + (int)chaos_rng_below(rng, (uint64_t)c->n - 1);
     int leader = chaos_cluster_leader(c, NULL);
     if (leader <= 0 || !mb_all_voters(c))
@@ -162,8 +167,8 @@ int chaos_membership_begin(struct chaos_cluster *c, struct chaos_rng *rng, struc
     int id = at_leader ? leader : other >= leader ? other + 1 : other;
     struct chaos_server *s = &c->servers[id - 1];
     if (s->foreign) /* a server of a running cluster is not ours to kill */
-        mode = 0;
-    bool stop = mode > 0;
+        mode = MB_RUNNING;
+    bool stop = mode != MB_RUNNING;
     if (!chaos_server_up(s))
         return -1;
     char path[64];
@@ -177,10 +182,11 @@ int chaos_membership_begin(struct chaos_cluster *c, struct chaos_rng *rng, struc
     f->start = chaos_now_ns();
     f->leader = id == leader;
     f->targets[f->ntargets++] = id;
-    static const char *const shapes[] = {"running", "stopped", "wiped"};
-    snprintf(f->shape, sizeof f->shape, "%s", shapes[mode]);
+    snprintf(f->shape, sizeof f->shape, "%s", mb_shapes[mode]);
     snprintf(f->what, sizeof f->what, "remove s%d%s%s", id, f->leader ? " (the leader)" : "",
-             mode == 2 ? ", killed while out, its data dropped" : stop ? ", killed while out" : "");
+             mode == MB_WIPED ? ", killed while out, its data dropped"
+             : stop           ? ", killed while out"
+                              : "");
     if (status != 200)
         chaos_fault_step(f, "the removal answered HTTP %d, but s%d is no voter", status, id);
     if (stop) {
@@ -247,14 +253,7 @@ static void mb_catch_up(const struct chaos_cluster *c, struct chaos_fault *f,
                          s->id, MB_CATCHUP_MS / 1000, applied, commit);
 }
 
-static int mb_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    return ftw->level > 0 ? remove(path) : 0; /* the directory itself stays */
-}
-
-/* s started as a new machine: an empty data directory, --join through
+/* s started as a new machine: no data directory, --join through
  * another running server instead of --peers, its proxy address announced.
  * 0, or -1 if it could not be started. */
 static int mb_spawn_wiped(struct chaos_cluster *c, struct chaos_server *s, char *through,
@@ -264,7 +263,7 @@ static int mb_spawn_wiped(struct chaos_cluster *c, struct chaos_server *s, char 
     for (int i = 0; i < c->n && !via; i++)
         if (c->servers[i].id != s->id && chaos_server_up(&c->servers[i]))
             via = &c->servers[i];
-    if (!via || nftw(s->data_dir, mb_rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+    if (!via || tools_rmtree(s->data_dir) != 0) /* the server makes it again */
         return -1;
     snprintf(through, len, "s%d", via->id);
     size_t n = 0;
@@ -303,7 +302,7 @@ int chaos_membership_end(struct chaos_cluster *c, struct chaos_fault *f)
         return -1;
     }
     char via[16];
-    if (!s->foreign && s->pid == 0 && strcmp(f->shape, "wiped") == 0) {
+    if (!s->foreign && s->pid == 0 && strcmp(f->shape, mb_shapes[MB_WIPED]) == 0) {
         if (mb_spawn_wiped(c, s, via, sizeof via) == 0) {
             c->restarts++;
             chaos_fault_step(f, "s%d started again with an empty data dir, joining through %s",

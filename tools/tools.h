@@ -45,6 +45,9 @@ void bench_lat_summarize(uint32_t *v, size_t n, struct bench_lat *out);
 bool tools_port_free(int port);
 /* mkdir -p: 0, or -1 with errno. */
 int tools_mkdir_p(const char *path);
+/* rm -rf: dir and everything under it (nothing for NULL or ""); 0, or -1
+ * if something could not be removed. */
+int tools_rmtree(const char *dir);
 /* The absolute path of bin, or of this binary when bin is NULL; NULL after
  * a message naming `bosun cmd`. The caller frees it. */
 char *tools_resolve_bin(const char *cmd, const char *bin);
