@@ -12,6 +12,37 @@
 #include "controllers/controllers.h"
 #include "util/util.h"
 
+/* ---- queue.c ---- */
+
+#define CTL_MAX_QUEUE 100000
+
+/* A key to sync: "resource/namespace/name", for controller def (an index
+ * in the runtime's table). */
+struct ctl_work {
+    unsigned def;
+    char *key;
+    uint64_t not_before_ms;
+    unsigned backoff_ms; /* the last retry's, doubled on the next failure */
+    bool bulk;           /* queued by a full pass only */
+};
+/* The work queue (queue.c): zeroed is empty. */
+struct ctl_queue {
+    struct ctl_work *v;
+    size_t n, cap;
+    struct umap index; /* "def/key" -> 1 + position in v */
+};
+/* Queues def's key; a key queued already keeps one entry: the earlier
+ * time, the larger backoff, and bulk only if both were. */
+void ctl_queue_add(struct ctl_queue *q, unsigned def, const char *key, uint64_t not_before_ms,
+                   bool bulk, unsigned backoff_ms);
+/* Takes the keys due at now_ms of the controllers with may_sync[def] out
+ * of the queue, in the order to sync them: those not bulk first. A new
+ * array of *n_due entries, each owning its key. */
+struct ctl_work *ctl_queue_take_due(struct ctl_queue *q, uint64_t now_ms, const bool *may_sync,
+                                    size_t *n_due);
+void ctl_queue_clear(struct ctl_queue *q);
+void ctl_queue_free(struct ctl_queue *q);
+
 /* ---- backoff.c ---- */
 
 /* Per-key exponential backoff (backoff.c), Kubernetes' flowcontrol.Backoff:

@@ -109,24 +109,24 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
     return st == 200 || st == 202 || st == 404;
 }
 
-struct marked_ctx {
-    int unused;
-};
-
-static void find_marked(struct ctl *c, void *arg, const char *resource, const struct store_obj *o,
-                        json_t *obj)
+static int find_marked(void *arg, const struct store_obj *o)
 {
-    if (strcmp(resource, "namespaces") != 0 ||
-        !json_object_get(json_object_get(obj, "metadata"), "deletionTimestamp"))
-        return;
-    char name[256];
-    snprintf(name, sizeof name, "%.*s", (int)o->name_len, o->name);
-    ctl_enqueue(c, NSC, "namespaces", "", name);
+    /* A terminating namespace has "deletionTimestamp" in its body. */
+    if (ctl_obj_has(o, "deletionTimestamp")) {
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)o->name_len, o->name);
+        ctl_enqueue(arg, NSC, "namespaces", "", name);
+    }
+    return 0;
 }
 
 static void resync(struct ctl *c)
 {
-    ctl_each_object(c, NULL, "deletionTimestamp", find_marked, NULL);
+    struct store_read r;
+    if (store_read_begin(ctl_store(c), &r) != 0)
+        return;
+    store_list(&r, "namespaces", NULL, find_marked, c);
+    store_read_end(&r);
 }
 
 /* Namespaces marked for deletion; deletions inside namespaces. */

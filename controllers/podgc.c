@@ -56,18 +56,24 @@ static int scan_pod(void *arg, const struct store_obj *o)
     return 0;
 }
 
-/* A full pass that decodes nothing: the pods' nodeName and phase are read
- * from their encoding (ctl_obj_field), so it costs little with 50,000 pods. */
+static int scan_node(void *arg, const struct store_obj *o)
+{
+    struct scan *s = arg;
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)o->name_len, o->name);
+    umap_put(&s->nodes, name, (void *)1);
+    return 0;
+}
+
+/* A full pass that decodes nothing: node names are keys, and the pods'
+ * nodeName and phase are read from their encoding (ctl_obj_field), so it
+ * costs little with 5,000 nodes and 50,000 pods. */
 static void resync(struct ctl *c)
 {
     struct scan s = {0};
-    json_t *nodes = ctl_list(c, "nodes", NULL, NULL), *n;
-    size_t i;
-    json_array_foreach(nodes, i, n)
-        umap_put(&s.nodes, ctl_str(json_object_get(n, "metadata"), "name"), (void *)1);
-    json_decref(nodes);
     struct store_read r;
     if (store_read_begin(ctl_store(c), &r) == 0) {
+        store_list(&r, "nodes", NULL, scan_node, &s);
         store_list(&r, "pods", NULL, scan_pod, &s);
         store_read_end(&r);
     }

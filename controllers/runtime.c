@@ -2,11 +2,17 @@
  * thread that, while this server leads, follows the replica's change stream,
  * feeds it to the controllers, and syncs the keys they queue.
  *
- * The work queue is deduplicated (a key queued twice is synced once) and a
- * key whose sync fails is retried after a backoff that doubles from 100 ms
- * up to 10 s. On losing leadership the queue is dropped; the next leader
- * starts from its own replica with a full pass, so nothing is lost: the
- * controllers are level-triggered and idempotent. */
+ * The work queue (queue.c) is deduplicated (a key queued twice is synced
+ * once) and a key whose sync fails is retried after a backoff that doubles
+ * from 100 ms up to 10 s. On losing leadership the queue is dropped; the
+ * next leader starts from its own replica with a full pass, so nothing is
+ * lost: the controllers are level-triggered and idempotent.
+ *
+ * Each turn of the loop (lead_turn) takes a step of the full pass under
+ * way, offers the new changes, and runs a round of syncs; steps and rounds
+ * are cut at CTL_ROUND_MS when other work waits, so that nothing waits for
+ * a whole pass or queue. */
+#include <assert.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,12 +21,11 @@
 #include <unistd.h>
 
 #include "codec/codec.h"
-#include "controllers/controllers.h"
+#include "controllers/ctl_internal.h"
 #include "httpc/httpc.h"
 #include "server/server.h"
 #include "util/util.h"
 
-#define CTL_MAX_QUEUE 100000
 #define CTL_BACKOFF_MIN_MS 100
 #define CTL_BACKOFF_MAX_MS 10000
 #define CTL_API_TIMEOUT_MS 10000
@@ -36,33 +41,44 @@
  * each, and a round per change cost the leader a thread wake-up and a read
  * transaction per write. Kubernetes' informers deliver in batches too. */
 #define CTL_SETTLE_MS 10
+/* A round of syncs, and a step of a full pass, ends after this long if
+ * there is more to do, so that a change (a new ReplicaSet, say) waits for
+ * at most one sync in progress, not for a whole pass or queue: a new
+ * leader's full pass of a large cluster takes a few hundred ms. */
+#define CTL_ROUND_MS 20
 
+/* A full pass goes through them in this order, and each starts work as
+ * soon as its own part of the pass is done (see pass_step): the ones that
+ * keep workloads running come first, garbage last. */
 static const struct ctl_def *const defs[] = {
-    &ctl_garbage_collector, &ctl_namespace, &ctl_node_lifecycle, &ctl_taint_eviction, &ctl_pod_gc, &ctl_replicaset,
-    &ctl_deployment,        &ctl_statefulset, &ctl_job,         &ctl_cronjob,
-    &ctl_daemonset,         &ctl_endpoints,   &ctl_endpointslice, &ctl_volume_binder,
-    &ctl_autoscaler,        &ctl_kubernetes_service, &ctl_pvc_protection, &ctl_pv_protection,
-    &ctl_disruption};
+    &ctl_replicaset,    &ctl_deployment,         &ctl_statefulset,    &ctl_job,
+    &ctl_daemonset,     &ctl_node_lifecycle,     &ctl_taint_eviction, &ctl_endpoints,
+    &ctl_endpointslice, &ctl_volume_binder,      &ctl_cronjob,        &ctl_autoscaler,
+    &ctl_namespace,     &ctl_kubernetes_service, &ctl_pvc_protection, &ctl_pv_protection,
+    &ctl_disruption,    &ctl_pod_gc,             &ctl_garbage_collector};
 #define N_DEFS (sizeof defs / sizeof defs[0])
 
-struct work {
-    unsigned def;
-    char *key; /* "resource\0ns\0name" flattened as "resource/ns/name" */
-    uint64_t not_before_ms;
-    unsigned backoff_ms;
-};
 
 struct ctl {
     struct controllers_config cfg;
     struct httpc *http;
     struct httpc *pool[CTL_API_PARALLEL]; /* ctl_api_many's connections, made on first use */
-    struct work *queue;
-    size_t n, cap;
-    struct umap index; /* "def/key" -> 1 + position in queue */
+    struct ctl_queue queue;
     void *state[N_DEFS]; /* each controller's own, while leading */
     struct ctl_pod_cache *pods; /* kept warm on a follower too (podcache.c) */
     json_t **events; /* recorded, not yet written (ctl_events_flush) */
     int current; /* the controller being called (index in defs), or -1 */
+    bool in_pass; /* a resync is being called: what it queues is bulk */
+    /* The full pass under way goes on at defs[pass_next] (N_DEFS: none is).
+     * A controller is offered changes and synced only once its own resync
+     * has run since this server became leader: before that, its state is
+     * not built, and the resync, which reads the replica afresh, covers
+     * every change it was not offered. */
+    unsigned pass_next;
+    bool resynced[N_DEFS];
+    bool first_pass;
+    uint64_t pass_t0_ms, pass_slowest_ms;
+    const char *pass_slowest;
     size_t n_events, cap_events;
     uint64_t cursor; /* changes up to here were offered */
     uint64_t next_resync_ms;
@@ -87,39 +103,17 @@ static unsigned def_index(const char *name)
     for (unsigned i = 0; i < N_DEFS; i++)
         if (strcmp(defs[i]->name, name) == 0)
             return i;
+    assert(!"no controller of that name");
     return 0;
-}
-
-static void index_key(char *buf, size_t len, unsigned def, const char *key)
-{
-    snprintf(buf, len, "%u/%s", def, key);
 }
 
 void ctl_enqueue_after(struct ctl *c, const char *controller, const char *resource,
                        const char *ns, const char *name, unsigned delay_ms)
 {
-    unsigned d = def_index(controller);
-    char key[800], ik[820];
+    char key[800];
     snprintf(key, sizeof key, "%s/%s/%s", resource, ns ? ns : "", name);
-    index_key(ik, sizeof ik, d, key);
-    uint64_t when = delay_ms ? util_now_ms() + delay_ms : 0;
-    uintptr_t at = (uintptr_t)umap_get(&c->index, ik);
-    if (at) { /* queued already: keep the earlier time */
-        struct work *w = &c->queue[at - 1];
-        if (when < w->not_before_ms)
-            w->not_before_ms = when;
-        return;
-    }
-    if (c->n == CTL_MAX_QUEUE) {
-        LOG_WARN("controllers: queue full, dropping %s (the next full pass finds it)", key);
-        return;
-    }
-    if (c->n == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 64;
-        c->queue = xrealloc(c->queue, c->cap * sizeof *c->queue);
-    }
-    c->queue[c->n++] = (struct work){d, xstrdup(key), when, 0};
-    umap_put(&c->index, ik, (void *)(uintptr_t)c->n);
+    ctl_queue_add(&c->queue, def_index(controller), key,
+                  delay_ms ? util_now_ms() + delay_ms : 0, c->in_pass, 0);
 }
 
 void ctl_enqueue(struct ctl *c, const char *controller, const char *resource, const char *ns,
@@ -159,20 +153,6 @@ bool ctl_is_resource(const struct store_obj *o, const char *resource)
            memcmp(o->resource, resource, o->resource_len) == 0;
 }
 
-/* Removes queue[i], moving the last entry into its place. */
-static void queue_remove_at(struct ctl *c, size_t i)
-{
-    char ik[820];
-    index_key(ik, sizeof ik, c->queue[i].def, c->queue[i].key);
-    umap_del(&c->index, ik);
-    free(c->queue[i].key);
-    c->queue[i] = c->queue[--c->n];
-    if (i < c->n) {
-        index_key(ik, sizeof ik, c->queue[i].def, c->queue[i].key);
-        umap_put(&c->index, ik, (void *)(uintptr_t)(i + 1));
-    }
-}
-
 void **ctl_state(struct ctl *c, const char *controller)
 {
     return &c->state[def_index(controller)];
@@ -201,60 +181,62 @@ static void queue_clear(struct ctl *c)
     for (size_t i = 0; i < c->n_events; i++)
         json_decref(c->events[i]);
     c->n_events = 0;
-    for (size_t i = 0; i < c->n; i++)
-        free(c->queue[i].key);
-    c->n = 0;
-    umap_free(&c->index);
+    ctl_queue_clear(&c->queue);
 }
 
-/* Syncs every due key once; returns how many were synced. The due keys
- * leave the queue first, so a sync may queue its own key again (for later)
- * and one that fails comes back after its backoff. */
-static size_t queue_run(struct ctl *c)
+/* Syncs one key; a failure queues it again after its backoff. */
+static void sync_one(struct ctl *c, const struct ctl_work *w)
 {
-    uint64_t now = util_now_ms();
-    struct work *due = NULL;
-    size_t n_due = 0;
-    for (size_t i = 0; i < c->n;) {
-        if (c->queue[i].not_before_ms > now) {
-            i++;
-            continue;
-        }
-        due = xrealloc(due, (n_due + 1) * sizeof *due);
-        due[n_due] = c->queue[i];
-        due[n_due++].key = xstrdup(c->queue[i].key);
-        queue_remove_at(c, i);
+    char buf[800];
+    snprintf(buf, sizeof buf, "%s", w->key);
+    char *res = buf, *ns = strchr(res, '/'), *name = ns ? strchr(ns + 1, '/') : NULL;
+    if (!ns || !name)
+        return;
+    *ns++ = '\0';
+    *name++ = '\0';
+    uint64_t t0 = util_now_ms();
+    c->current = (int)w->def;
+    bool ok = defs[w->def]->sync(c, res, ns, name);
+    c->current = -1;
+    uint64_t took = util_now_ms() - t0;
+    if (took >= CTL_SLOW_SYNC_MS)
+        LOG_INFO("controllers: %s: sync of %s/%s/%s took %llu ms", defs[w->def]->name, res, ns,
+                 name, (unsigned long long)took);
+    if (!ok) {
+        unsigned b = w->backoff_ms ? w->backoff_ms * 2 : CTL_BACKOFF_MIN_MS;
+        b = b > CTL_BACKOFF_MAX_MS ? CTL_BACKOFF_MAX_MS : b;
+        ctl_queue_add(&c->queue, w->def, w->key, util_now_ms() + b, w->bulk, b);
     }
-    for (size_t k = 0; k < n_due; k++) {
-        struct work *w = &due[k];
-        char *res = w->key, *ns = strchr(res, '/'), *name = ns ? strchr(ns + 1, '/') : NULL;
-        if (ns && name) {
-            *ns++ = '\0';
-            *name++ = '\0';
-            uint64_t t0 = util_now_ms();
-            c->current = (int)w->def;
-            bool ok = defs[w->def]->sync(c, res, ns, name);
-            c->current = -1;
-            uint64_t took = util_now_ms() - t0;
-            if (took >= CTL_SLOW_SYNC_MS)
-                LOG_INFO("controllers: %s: sync of %s/%s/%s took %llu ms", defs[w->def]->name, res,
-                         ns, name, (unsigned long long)took);
-            if (!ok) {
-                unsigned b = w->backoff_ms ? w->backoff_ms * 2 : CTL_BACKOFF_MIN_MS;
-                b = b > CTL_BACKOFF_MAX_MS ? CTL_BACKOFF_MAX_MS : b;
-                ctl_enqueue_after(c, defs[w->def]->name, res, ns, name, b);
-                char ik[820], key[800];
-                snprintf(key, sizeof key, "%s/%s/%s", res, ns, name);
-                index_key(ik, sizeof ik, w->def, key);
-                uintptr_t at = (uintptr_t)umap_get(&c->index, ik);
-                if (at)
-                    c->queue[at - 1].backoff_ms = b;
-            }
-        }
-        free(w->key);
+}
+
+/* Whether a round of syncs should make way: a full pass is under way or
+ * changes wait to be offered. */
+static bool other_work(struct ctl *c)
+{
+    return c->pass_next < N_DEFS || store_revision(c->cfg.store) > c->cursor;
+}
+
+/* Syncs the due keys; after CTL_ROUND_MS, if there is other work, the
+ * keys left go back to the queue, as due as they were. The due keys leave
+ * the queue first, so a sync may queue its own key again (for later).
+ * Returns how many were synced; *more says whether due keys are left. */
+static size_t queue_run(struct ctl *c, bool *more)
+{
+    size_t n_due, k = 0;
+    struct ctl_work *due = ctl_queue_take_due(&c->queue, util_now_ms(), c->resynced, &n_due);
+    uint64_t t0 = util_now_ms();
+    for (; k < n_due && !(k && util_now_ms() - t0 >= CTL_ROUND_MS && other_work(c)); k++) {
+        sync_one(c, &due[k]);
+        free(due[k].key);
+    }
+    *more = k < n_due;
+    for (size_t i = k; i < n_due; i++) {
+        ctl_queue_add(&c->queue, due[i].def, due[i].key, due[i].not_before_ms, due[i].bulk,
+                      due[i].backoff_ms);
+        free(due[i].key);
     }
     free(due);
-    return n_due;
+    return k;
 }
 
 /* ---- reading the replica ---- */
@@ -333,7 +315,8 @@ static int offer_change(void *arg, const struct store_event *e)
     if (e->o.resource_len && e->o.resource[0] != '_') { /* not internal records */
         bool want[N_DEFS], any = false;
         for (unsigned i = 0; i < N_DEFS; i++) {
-            want[i] = defs[i]->on_change && (!defs[i]->wants || defs[i]->wants(e));
+            want[i] = oc->c->resynced[i] && defs[i]->on_change &&
+                      (!defs[i]->wants || defs[i]->wants(e));
             any |= want[i];
         }
         if (!obj && any)
@@ -362,29 +345,46 @@ static bool follow_changes(struct ctl *c)
     return rc != STORE_GONE_ERR;
 }
 
-static void full_pass(struct ctl *c, bool first)
+/* Starts a full pass: every controller's resync, in defs' order, a step
+ * at a time (pass_step). Changes from here on are offered as usual. */
+static void pass_begin(struct ctl *c, bool first)
 {
-    uint64_t t0 = util_now_ms(), slowest_ms = 0;
-    const char *slowest = "";
     c->cursor = store_revision(c->cfg.store);
-    for (unsigned i = 0; i < N_DEFS; i++) {
+    c->pass_next = 0;
+    c->first_pass = first;
+    c->pass_t0_ms = util_now_ms();
+    c->pass_slowest_ms = 0;
+    c->pass_slowest = "";
+    c->pass_due = false;
+}
+
+/* Runs the next resyncs of the pass under way, for CTL_ROUND_MS at most. */
+static void pass_step(struct ctl *c)
+{
+    uint64_t t0 = util_now_ms();
+    while (c->pass_next < N_DEFS && util_now_ms() - t0 < CTL_ROUND_MS) {
+        unsigned i = c->pass_next++;
         uint64_t t = util_now_ms();
         c->current = (int)i;
+        c->in_pass = true;
         if (defs[i]->resync)
             defs[i]->resync(c);
+        c->in_pass = false;
         c->current = -1;
-        if (util_now_ms() - t > slowest_ms) {
-            slowest_ms = util_now_ms() - t;
-            slowest = defs[i]->name;
+        c->resynced[i] = true;
+        if (util_now_ms() - t > c->pass_slowest_ms) {
+            c->pass_slowest_ms = util_now_ms() - t;
+            c->pass_slowest = defs[i]->name;
         }
     }
+    if (c->pass_next < N_DEFS)
+        return;
     c->next_resync_ms = util_now_ms() + CTL_RESYNC_MS;
     c->last_pass_ms = util_now_ms();
-    c->pass_due = false;
-    util_log(first ? UTIL_LOG_INFO : UTIL_LOG_DEBUG,
+    util_log(c->first_pass ? UTIL_LOG_INFO : UTIL_LOG_DEBUG,
              "controllers: full pass in %llu ms (slowest: %s, %llu ms), %zu keys queued",
-             (unsigned long long)(util_now_ms() - t0), slowest,
-             (unsigned long long)slowest_ms, c->n);
+             (unsigned long long)(util_now_ms() - c->pass_t0_ms), c->pass_slowest,
+             (unsigned long long)c->pass_slowest_ms, c->queue.n);
 }
 
 /* ---- the API ---- */
@@ -658,16 +658,48 @@ static void publish(struct controllers *cs)
     cs->cache_rev = ctl_pod_cache_revision(cs->ctl.pods);
 }
 
+/* A new leader's start: its controllers' state is built afresh by a first
+ * full pass. */
+static void lead_begin(struct ctl *c)
+{
+    LOG_INFO("controllers: started (leader)");
+    memset(c->resynced, 0, sizeof c->resynced);
+    pass_begin(c, true);
+}
+
+/* One turn while leading: a step of the full pass under way, the changes,
+ * a round of syncs. Returns whether there is more to do at once. */
+static bool lead_turn(struct ctl *c)
+{
+    if (c->pass_next < N_DEFS)
+        pass_step(c);
+    if (!follow_changes(c))
+        c->pass_due = true;
+    bool idle_pass = c->pass_next == N_DEFS;
+    if (idle_pass && (util_now_ms() >= c->next_resync_ms ||
+                      (c->pass_due && util_now_ms() >= c->last_pass_ms + CTL_PASS_GAP_MS)))
+        pass_begin(c, false);
+    else if (c->pass_due) /* skipped changes: the full pass due soon covers them */
+        c->cursor = store_revision(c->cfg.store);
+    bool more;
+    size_t synced = queue_run(c, &more);
+    if (synced && c->first_pass) /* how long a new leader takes to act: see the log */
+        LOG_DEBUG("controllers: %zu keys synced", synced);
+    ctl_events_flush(c);
+    return more || c->pass_next < N_DEFS;
+}
+
 static void *run(void *arg)
 {
     struct controllers *cs = arg;
     struct ctl *c = &cs->ctl;
-    bool leading = false, first_round = false;
+    bool leading = false;
     while (!cs->stop) {
         if (!cluster_is_leader(c->cfg.cluster)) {
             if (leading)
                 LOG_INFO("controllers: stopped (no longer the leader)");
             leading = false;
+            c->pass_next = N_DEFS;
             queue_clear(c);
             state_clear(c);
             follow_idle(c);
@@ -677,28 +709,14 @@ static void *run(void *arg)
         if (!leading) {
             if (!caught_up(c))
                 continue;
-            LOG_INFO("controllers: started (leader)");
-            leading = first_round = true;
-            full_pass(c, true);
+            leading = true;
+            lead_begin(c);
         }
-        if (!follow_changes(c))
-            c->pass_due = true;
-        if (util_now_ms() >= c->next_resync_ms ||
-            (c->pass_due && util_now_ms() >= c->last_pass_ms + CTL_PASS_GAP_MS))
-            full_pass(c, false);
-        else if (c->pass_due) /* skipped changes: the full pass due soon covers them */
-            c->cursor = store_revision(c->cfg.store);
-        uint64_t t0 = util_now_ms();
-        size_t synced = queue_run(c);
-        if (first_round) /* how long a new leader takes to act: see the log */
-            LOG_INFO("controllers: first round, %zu keys synced in %llu ms", synced,
-                     (unsigned long long)(util_now_ms() - t0));
-        first_round = false;
-        ctl_events_flush(c);
+        bool more = lead_turn(c);
         publish(cs);
         uint64_t cur = c->cursor;
-        if (store_revision(c->cfg.store) == cur &&
-            store_wait_revision_above(c->cfg.store, cur, c->n ? 100 : 1000))
+        if (!more && store_revision(c->cfg.store) == cur &&
+            store_wait_revision_above(c->cfg.store, cur, c->queue.n ? 100 : 1000))
             usleep(CTL_SETTLE_MS * 1000);
     }
     queue_clear(c);
@@ -713,6 +731,7 @@ struct controllers *controllers_start(const struct controllers_config *cfg)
     struct controllers *cs = xcalloc(1, sizeof *cs);
     cs->ctl.cfg = *cfg;
     cs->ctl.current = -1;
+    cs->ctl.pass_next = N_DEFS;
     cs->ctl.http = httpc_new(cfg->api_url);
     if (!cs->ctl.http) {
         free(cs);
@@ -733,7 +752,7 @@ void controllers_stop(struct controllers *cs)
     httpc_free(cs->ctl.http);
     for (unsigned i = 0; i < CTL_API_PARALLEL; i++)
         httpc_free(cs->ctl.pool[i]);
-    free(cs->ctl.queue);
+    ctl_queue_free(&cs->ctl.queue);
     free(cs->ctl.events);
     free(cs);
 }
