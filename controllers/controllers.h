@@ -77,7 +77,8 @@ bool ctl_object_path(const char *resource, const char *ns, const char *name, cha
  * Kubernetes' event recorder does: type "Normal" or "Warning", a reason
  * in CamelCase, a message; a repeat of the same event (same object,
  * reason and message) bumps its count and lastTimestamp instead of adding
- * one. Best effort: a failure is logged, never fatal. Events are written
+ * one, and client-go's EventCorrelator combines similar events and drops
+ * spam (events.c). Best effort: a failure is logged, never fatal. Events are written
  * in batches (ctl_api_many) after each round of syncs, or once 256 are
  * pending, so a controller creating a thousand pods does not pay a
  * thousand sequential writes for their Events. */

@@ -43,6 +43,26 @@ struct ctl_work *ctl_queue_take_due(struct ctl_queue *q, uint64_t now_ms, const 
 void ctl_queue_clear(struct ctl_queue *q);
 void ctl_queue_free(struct ctl_queue *q);
 
+/* ---- events.c ---- */
+
+/* What client-go's EventCorrelator remembers (events.c): zeroed is new. */
+struct ctl_correlator {
+    struct umap aggregates; /* source, object, type, reason -> distinct messages */
+    struct umap buckets;    /* source, object -> spam filter tokens */
+};
+/* An event to record: its source (the controller's component), the
+ * object it is about, and what happened. */
+struct ctl_event_about {
+    const char *component, *kind, *api_version, *ns, *name, *uid;
+    const char *type, *reason, *message;
+};
+/* Decides about an event at now_ms: false drops it (the spam filter);
+ * true fills msg (the message, or the combined one) and name (the Event's
+ * name: the same name for the same event, whose count is to grow). */
+bool ctl_correlate(struct ctl_correlator *k, const struct ctl_event_about *e, int64_t now_ms,
+                   char *msg, size_t msg_len, char *name, size_t name_len);
+void ctl_correlator_free(struct ctl_correlator *k);
+
 /* ---- backoff.c ---- */
 
 /* Per-key exponential backoff (backoff.c), Kubernetes' flowcontrol.Backoff:

@@ -64,6 +64,7 @@ struct ctl {
     struct httpc *http;
     struct httpc *pool[CTL_API_PARALLEL]; /* ctl_api_many's connections, made on first use */
     struct ctl_queue queue;
+    struct ctl_correlator correlator; /* which Events to write (events.c) */
     void *state[N_DEFS]; /* each controller's own, while leading */
     struct ctl_pod_cache *pods; /* kept warm on a follower too (podcache.c) */
     json_t **events; /* recorded, not yet written (ctl_events_flush) */
@@ -77,6 +78,8 @@ struct ctl {
     unsigned pass_next;
     bool resynced[N_DEFS];
     bool first_pass;
+    uint64_t lead_t0_ms; /* when this server's controllers started leading */
+    bool acted;          /* a key was synced since */
     uint64_t pass_t0_ms, pass_slowest_ms;
     const char *pass_slowest;
     size_t n_events, cap_events;
@@ -492,32 +495,26 @@ static const char *jstr(json_t *o, const char *k)
 }
 
 /* FNV-1a: a repeat of an event gets the same name, so it is found again. */
-static uint64_t event_hash(const char *a, const char *b, const char *c)
-{
-    uint64_t h = 1469598103934665603ull;
-    const char *parts[] = {a, b, c};
-    for (int i = 0; i < 3; i++)
-        for (const char *p = parts[i]; *p; p++)
-            h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return h;
-}
-
 void ctl_event(struct ctl *c, const char *resource, json_t *obj, const char *type,
                const char *reason, const char *fmt, ...)
 {
-    char msg[1024], now[32], name[320];
+    char given[1024], msg[1100], now[32], name[320];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(given, sizeof given, fmt, ap);
     va_end(ap);
-    util_time_rfc3339(now, sizeof now);
     json_t *md = json_object_get(obj, "metadata");
     const char *ns = *jstr(md, "namespace") ? jstr(md, "namespace") : "default";
     const char *component = c->current >= 0 && defs[c->current]->component
                                 ? defs[c->current]->component
                                 : "bosun-controller-manager";
-    snprintf(name, sizeof name, "%.200s.%016llx", jstr(md, "name"),
-             (unsigned long long)event_hash(jstr(md, "uid"), reason, msg));
+    struct ctl_event_about about = {component, jstr(obj, "kind"), jstr(obj, "apiVersion"),
+                                    jstr(md, "namespace"), jstr(md, "name"), jstr(md, "uid"),
+                                    type, reason, given};
+    if (!ctl_correlate(&c->correlator, &about, util_wall_ms(), msg, sizeof msg, name,
+                       sizeof name))
+        return; /* the spam filter's */
+    util_time_rfc3339(now, sizeof now);
     /* A repeat within the batch only bumps the pending event's count. */
     for (size_t i = 0; i < c->n_events; i++) {
         json_t *p = c->events[i];
@@ -526,6 +523,7 @@ void ctl_event(struct ctl *c, const char *resource, json_t *obj, const char *typ
             json_int_t n = json_integer_value(json_object_get(p, "count"));
             json_object_set_new(p, "count", json_integer(n + 1));
             json_object_set_new(p, "lastTimestamp", json_string(now));
+            json_object_set_new(p, "message", json_string(msg)); /* a combined one's latest */
             return;
         }
     }
@@ -561,6 +559,7 @@ static int event_bump(struct ctl *c, json_t *ev)
         json_int_t add = json_integer_value(json_object_get(ev, "count"));
         json_object_set_new(cur, "count", json_integer(n + (add > 0 ? add : 1)));
         json_object_set(cur, "lastTimestamp", json_object_get(ev, "lastTimestamp"));
+        json_object_set(cur, "message", json_object_get(ev, "message"));
         st = ctl_api(c, "PUT", path, NULL, cur, NULL);
     }
     json_decref(cur);
@@ -664,6 +663,8 @@ static void lead_begin(struct ctl *c)
 {
     LOG_INFO("controllers: started (leader)");
     memset(c->resynced, 0, sizeof c->resynced);
+    c->lead_t0_ms = util_now_ms();
+    c->acted = false;
     pass_begin(c, true);
 }
 
@@ -683,8 +684,11 @@ static bool lead_turn(struct ctl *c)
         c->cursor = store_revision(c->cfg.store);
     bool more;
     size_t synced = queue_run(c, &more);
-    if (synced && c->first_pass) /* how long a new leader takes to act: see the log */
-        LOG_DEBUG("controllers: %zu keys synced", synced);
+    if (synced && !c->acted) { /* how long a new leader takes to act */
+        c->acted = true;
+        LOG_INFO("controllers: first %zu syncs done %llu ms after the start", synced,
+                 (unsigned long long)(util_now_ms() - c->lead_t0_ms));
+    }
     ctl_events_flush(c);
     return more || c->pass_next < N_DEFS;
 }
@@ -700,6 +704,7 @@ static void *run(void *arg)
                 LOG_INFO("controllers: stopped (no longer the leader)");
             leading = false;
             c->pass_next = N_DEFS;
+            ctl_correlator_free(&c->correlator); /* a new leader's recorder starts afresh */
             queue_clear(c);
             state_clear(c);
             follow_idle(c);
@@ -753,6 +758,7 @@ void controllers_stop(struct controllers *cs)
     for (unsigned i = 0; i < CTL_API_PARALLEL; i++)
         httpc_free(cs->ctl.pool[i]);
     ctl_queue_free(&cs->ctl.queue);
+    ctl_correlator_free(&cs->ctl.correlator);
     free(cs->ctl.events);
     free(cs);
 }

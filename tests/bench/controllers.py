@@ -17,10 +17,12 @@ the client's side (wall clock, polling the Deployment's status every
      until the new ReplicaSet has every replica available and the old one
      none (updatedReplicas == availableReplicas == replicas, replicas ==
      replicas);
+  After the rollout it counts the Events in the namespace (each one a
+  replicated write). Then
   3. failover: `kill -9` of the leader; then, from a follower, the time
-     until a write (a ConfigMap create) is accepted again, and until the
-     first controller action of the new leader: a ReplicaSet of 1 replica,
-     posted right after the kill (retried until accepted), gets its pod.
+     until a write is accepted again (a ReplicaSet of 1 replica, posted
+     right after the kill and retried until accepted), and until the first
+     controller action of the new leader: that ReplicaSet gets its pod.
 
 Prints one line per figure and a JSON summary; everything it started is
 stopped at the end (`bosun down`, the agents by pid). Not a test: the
@@ -160,6 +162,10 @@ def main():
         result["rollout_s"] = round(time.time() - t0, 2)
         print("rollout: %d replicas replaced in %.1f s" % (a.replicas, result["rollout_s"]),
               flush=True)
+        st, j = call(f["api"], "GET", "/api/v1/namespaces/default/events", timeout=120)
+        if st == 200:  # each a replicated write the controllers and scheduler made
+            result["events"] = len(j["items"])
+            print("events: %d in the namespace after the rollout" % result["events"], flush=True)
 
         ld = leader_of(servers)
         f = [s for s in servers if s is not ld][0]
