@@ -113,6 +113,40 @@ enum MHD_Result reply_json(struct request *rq, unsigned code, json_t *v)
     return reply_buf(rq, code, "application/json", s, len, retry_after);
 }
 
+/* The buffers of a reply_json_parts response, freed with it. */
+struct parts {
+    struct ubuf head, body;
+};
+
+static void parts_free(void *cls)
+{
+    struct parts *p = cls;
+    ubuf_free(&p->head);
+    ubuf_free(&p->body);
+    free(p);
+}
+
+enum MHD_Result reply_json_parts(struct request *rq, unsigned code, struct ubuf *head,
+                                 struct ubuf *body, const char *tail)
+{
+    struct parts *p = xcalloc(1, sizeof *p);
+    p->head = *head;
+    p->body = *body;
+    *head = *body = (struct ubuf){0};
+    struct MHD_IoVec iov[3] = {{p->head.data, p->head.len},
+                               {p->body.data, p->body.len},
+                               {tail, strlen(tail)}};
+    struct MHD_Response *r = MHD_create_response_from_iovec(iov, 3, parts_free, p);
+    if (!r) {
+        parts_free(p);
+        return MHD_NO;
+    }
+    add_warnings(r, rq);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    MHD_add_response_header(r, "Cache-Control", "no-cache, private");
+    return http_queue(rq, code, r);
+}
+
 /* The object in mp (msgpack, as stored) as JSON with resourceVersion rev,
  * written straight from the msgpack (object_text): the same bytes json_dumps
  * would send for the decoded object, at a third of the cost, which matters

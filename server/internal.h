@@ -153,6 +153,11 @@ int http_listen(const char *hostport, char *err, size_t errlen);
 int http_start(struct server *s, char *err, size_t errlen);
 void http_stop(struct server *s);
 enum MHD_Result reply_json(struct request *rq, unsigned code, json_t *v); /* steals v */
+/* JSON text already written, in three parts sent one after another
+ * without copying them together: head and body (whose buffers the
+ * response takes) and tail (static). */
+enum MHD_Result reply_json_parts(struct request *rq, unsigned code, struct ubuf *head,
+                                 struct ubuf *body, const char *tail);
 enum MHD_Result reply_text(struct request *rq, unsigned code, const char *type, const char *text);
 /* An object stored as msgpack, sent as JSON with resourceVersion rev. */
 enum MHD_Result reply_object_msgpack(struct request *rq, unsigned code, const void *mp, size_t len,

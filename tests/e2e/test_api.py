@@ -605,6 +605,44 @@ def test_paged_list_is_one_snapshot(module_cluster):
     assert bad.status == 400, bad
 
 
+def test_list_items_are_the_objects_as_get_returns_them(module_cluster):
+    """A List as JSON is written straight from the stored encoding: each item
+    is the object exactly as a GET of it returns it (escapes, non-ASCII,
+    numbers, nested values, resourceVersion), around them the List's kind,
+    apiVersion and metadata, on a follower as on the leader; an empty list
+    is a List with no items."""
+    c = module_cluster
+    ld, f = c.leader(), c.followers()[0]
+    ns = "listtext"
+    ensure_ns(ld, ns)
+    odd = {"quote": 'a"b\\c', "ctl": "tab\there\nline\u0001", "utf8": "h\u00e9llo \u2603 \U0001f600",
+           "slash": "</script>", "empty": ""}
+    for i, data in enumerate([odd, {"n": "1"}, {}]):
+        body = cm("t%d" % i, data)
+        body["metadata"]["labels"] = {"k": "v%d" % i}
+        body["metadata"]["annotations"] = {"big": "x" * 3000}
+        assert ld.req("POST", cm_path(ns), body).status == 201
+    for s in (ld, f):
+        whole = s.get(cm_path(ns))
+        assert whole.status == 200, whole
+        j = whole.json
+        assert (j["kind"], j["apiVersion"]) == ("ConfigMapList", "v1")
+        assert int(j["metadata"]["resourceVersion"]) > 0 and "continue" not in j["metadata"]
+        assert [i["metadata"]["name"] for i in j["items"]] == ["t0", "t1", "t2"]
+        for item in j["items"]:
+            one = s.get(cm_path(ns, item["metadata"]["name"]))
+            assert one.json == item
+        assert j["items"][0]["data"] == odd
+        page = s.get(cm_path(ns) + "?limit=2&labelSelector=k%21%3Dv1")
+        assert [i["metadata"]["name"] for i in page.json["items"]] == ["t0", "t2"]
+        page = s.get(cm_path(ns) + "?limit=1")
+        assert page.json["metadata"]["continue"] and len(page.json["items"]) == 1
+        empty = s.get(cm_path(ns) + "?labelSelector=k%3Dnone")
+        assert empty.json == {"kind": "ConfigMapList", "apiVersion": "v1",
+                              "metadata": {"resourceVersion": empty.json["metadata"]
+                                           ["resourceVersion"]}, "items": []}
+
+
 def test_paged_list_token_expires(make_cluster):
     """A continue token whose revision the change log no longer reaches back
     to is answered 410 Expired (the client relists)."""
