@@ -187,9 +187,12 @@ struct render {
     int64_t now;
 };
 void render_init(struct render *rd, struct request *rq, const struct resource *r);
-/* Each steals its JSON argument and returns what to send. */
-json_t *render_list(struct render *rd, json_t *items, const char *rv, const char *cont,
-                    long remaining);
+/* A Table's row for obj (not stolen): made while a list is read, so that
+ * each object's tree is freed before the next is decoded. */
+json_t *render_row(struct render *rd, json_t *obj);
+/* Each steals its JSON argument and returns what to send. A List as JSON
+ * is written as text (list.c); as a Table, render_table takes its rows. */
+json_t *render_table(struct render *rd, json_t *rows, const char *rv, const char *cont);
 json_t *render_object(struct render *rd, json_t *obj);
 json_t *render_event(struct render *rd, json_t *obj);
 

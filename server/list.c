@@ -21,7 +21,7 @@
 /* One object of a page, in key order. */
 struct item {
     char *ns, *name;
-    json_t *obj; /* rendered, with its resourceVersion; NULL when the page is text */
+    json_t *obj; /* its Table row, or NULL when the page is text */
 };
 
 struct page {
@@ -34,6 +34,7 @@ struct page {
      * commas: decoding 10,000 pods into trees and dumping those took 1.6-2
      * s of the leader's time for 30 MB, most of it allocating. */
     struct ubuf *text;
+    struct render *rows; /* a Table: items are its rows (render_row) */
     size_t limit; /* 0: everything */
     bool more;    /* an item beyond the limit exists */
     bool failed;
@@ -78,6 +79,10 @@ static int page_offer(struct page *p, const struct store_obj *o, uint64_t rev)
     } else if (!(v = object_render(o, rev))) {
         p->failed = true;
         return 1;
+    } else if (p->rows) { /* only the row is kept: memory is reused, not faulted in */
+        json_t *r = render_row(p->rows, v);
+        json_decref(v);
+        v = r;
     }
     if (p->n == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 64;
@@ -293,8 +298,8 @@ static bool cont_decode(const char *tok, struct cont *c)
 
 /* ---- the handler ---- */
 
-/* The List around the items' text, as render_list and json_dumps would
- * write it (same keys, same order). */
+/* The List around the items' text: the same keys in the same order as
+ * json_dumps wrote when a List was a tree. */
 static enum MHD_Result reply_list_text(struct request *rq, const struct api_target *t,
                                        const char *rv, const char *cont, struct ubuf *items)
 {
@@ -334,7 +339,8 @@ enum MHD_Result list_handle(struct request *rq, const struct api_target *t)
     struct render rd;
     render_init(&rd, rq, t->res);
     struct ubuf text = {0};
-    struct page p = {.t = t, .f = f, .text = rd.table ? NULL : &text};
+    struct page p = {.t = t, .f = f, .text = rd.table ? NULL : &text,
+                     .rows = rd.table ? &rd : NULL};
     const char *tok = request_arg(rq, "continue");
     struct cont c = {0};
     if (!parse_limit(request_arg(rq, "limit"), &p.limit)) {
@@ -402,7 +408,7 @@ enum MHD_Result list_handle(struct request *rq, const struct api_target *t)
     for (size_t i = 0; i < p.n; i++)
         json_array_append(items, p.items[i].obj);
     page_free(&p);
-    json_t *out = render_list(&rd, items, rvs, next.data, 0);
+    json_t *out = render_table(&rd, items, rvs, next.data);
     ubuf_free(&next);
     return reply_json(rq, 200, out);
 }

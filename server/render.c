@@ -74,31 +74,16 @@ static json_t *table_new(struct render *rd, const char *rv, const char *cont, bo
     return t;
 }
 
-json_t *render_list(struct render *rd, json_t *items, const char *rv, const char *cont,
-                    long remaining)
+json_t *render_row(struct render *rd, json_t *obj)
 {
-    if (rd->table) {
-        json_t *t = table_new(rd, rv, cont, true);
-        json_t *rows = json_object_get(t, "rows"), *obj;
-        size_t i;
-        json_array_foreach(items, i, obj) json_array_append_new(rows, row(rd, obj));
-        if (remaining > 0)
-            json_object_set_new(json_object_get(t, "metadata"), "remainingItemCount",
-                                json_integer(remaining));
-        json_decref(items);
-        return t;
-    }
-    char av[96], kind[96];
-    resource_api_version(rd->res, av, sizeof av);
-    snprintf(kind, sizeof kind, "%sList", rd->res->kind);
-    json_t *list = json_pack("{s:s, s:s, s:{s:s}, s:o}", "kind", kind, "apiVersion", av,
-                             "metadata", "resourceVersion", rv, "items", items);
-    json_t *md = json_object_get(list, "metadata");
-    if (cont && *cont)
-        json_object_set_new(md, "continue", json_string(cont));
-    if (remaining > 0)
-        json_object_set_new(md, "remainingItemCount", json_integer(remaining));
-    return list;
+    return row(rd, obj);
+}
+
+json_t *render_table(struct render *rd, json_t *rows, const char *rv, const char *cont)
+{
+    json_t *t = table_new(rd, rv, cont, true);
+    json_object_set_new(t, "rows", rows);
+    return t;
 }
 
 json_t *render_object(struct render *rd, json_t *obj)
