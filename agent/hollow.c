@@ -144,11 +144,7 @@ int64_t agent_time_parse(const char *s)
 
 void agent_fake_id(const char *salt, const char *name, char *out, size_t len)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = salt; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    for (const char *p = name; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    uint64_t h = util_hash_str(util_hash_str(UTIL_HASH_SEED, salt), name);
     size_t n = 0;
     for (int round = 0; round < 4 && n + 1 < len; round++) {
         h ^= h >> 33;

@@ -18,10 +18,7 @@
 
 static uint64_t pods_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return util_hash_str(UTIL_HASH_SEED, s);
 }
 
 void agent_pods_init(struct agent_pods *t)

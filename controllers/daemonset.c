@@ -773,9 +773,7 @@ static uint64_t node_digest(json_t *node)
     json_t *d = json_pack("{s:O*, s:O*}", "l", at(node, "metadata", "labels"), "t",
                           at(node, "spec", "taints"));
     char *text = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = text ? text : ""; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    uint64_t h = util_hash_str(UTIL_HASH_SEED, text ? text : "");
     free(text);
     json_decref(d);
     return h | 1; /* never 0: 0 is "unknown" */

@@ -46,11 +46,10 @@ struct bucket {
     int64_t last_ms;
 };
 
+/* A field of a hash: its bytes and a separator, so "ab"+"c" != "a"+"bc". */
 static uint64_t hash_str(uint64_t h, const char *s)
 {
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return (h ^ 0x1f) * 1099511628211ull; /* a separator, so "ab"+"c" != "a"+"bc" */
+    return util_hash(util_hash_str(h, s), "\x1f", 1);
 }
 
 static void sweep(struct umap *m, int64_t now_ms, bool aggregates)
@@ -92,7 +91,7 @@ static bool aggregate(struct ctl_correlator *k, const char *key, const char *msg
         a->n = 0;
     }
     a->last_ms = now_ms;
-    uint64_t h = hash_str(1469598103934665603ull, msg);
+    uint64_t h = hash_str(UTIL_HASH_SEED, msg);
     bool known = false;
     for (unsigned i = 0; i < a->n && !known; i++)
         known = a->msgs[i] == h;
@@ -137,7 +136,7 @@ bool ctl_correlate(struct ctl_correlator *k, const struct ctl_event_about *e, in
     bool combined = aggregate(k, agg_key, e->message, now_ms);
     if (!spam_ok(k, spam_key, now_ms))
         return false;
-    uint64_t h = hash_str(hash_str(1469598103934665603ull, e->uid), e->reason);
+    uint64_t h = hash_str(hash_str(UTIL_HASH_SEED, e->uid), e->reason);
     if (combined) {
         snprintf(msg, msg_len, "(combined from similar events): %s", e->message);
         h = hash_str(hash_str(h, e->type), "(combined from similar events)");

@@ -58,7 +58,6 @@ static const struct ctl_def *const defs[] = {
     &ctl_disruption,    &ctl_pod_gc,             &ctl_garbage_collector};
 #define N_DEFS (sizeof defs / sizeof defs[0])
 
-
 struct ctl {
     struct controllers_config cfg;
     struct httpc *http;
@@ -494,7 +493,6 @@ static const char *jstr(json_t *o, const char *k)
     return s ? s : "";
 }
 
-/* FNV-1a: a repeat of an event gets the same name, so it is found again. */
 void ctl_event(struct ctl *c, const char *resource, json_t *obj, const char *type,
                const char *reason, const char *fmt, ...)
 {

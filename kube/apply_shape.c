@@ -586,10 +586,7 @@ static char *item_pe(const struct shape *list, json_t *item, json_t **val, const
 
 static uint64_t str_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return util_hash_str(UTIL_HASH_SEED, s);
 }
 
 size_t ka_lindex_find(const struct lindex *ix, const char *key)

@@ -261,12 +261,7 @@ static void encode(struct write *w, int op, const char *resource, const char *ns
 
 static uint64_t fnv(const char *a, const char *b)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = a; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    for (const char *p = b; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return h;
+    return util_hash_str(util_hash_str(UTIL_HASH_SEED, a), b);
 }
 
 /* An Event about pod p, named after the pod's uid and the reason. One

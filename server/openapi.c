@@ -759,15 +759,6 @@ static struct {
 } cache;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
-static uint64_t fnv1a64(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 static char *dump(json_t *v, size_t *len)
 {
@@ -795,7 +786,7 @@ static void cache_build(void)
         else
             snprintf(d->path, sizeof d->path, "api/%s", gv->version);
         d->json = dump(openapi_gv_document(gv->group, gv->version), &d->len);
-        snprintf(d->hash, sizeof d->hash, "%016" PRIX64, fnv1a64(d->json, d->len));
+        snprintf(d->hash, sizeof d->hash, "%016" PRIX64, util_hash(UTIL_HASH_SEED, d->json, d->len));
         total += d->len;
         char url[256];
         snprintf(url, sizeof url, V3_PREFIX "/%s?hash=%s", d->path, d->hash);

@@ -1426,6 +1426,16 @@ struct update_async {
     char uid[64]; /* a deletion: the object's, for the Status */
 };
 
+/* An update or deletion that is decided on the event loop: never blocks. */
+static struct update_async *update_async_new(struct request *rq, const struct api_target *t)
+{
+    struct update_async *ua = xcalloc(1, sizeof *ua);
+    ua->t = *t;
+    wctx_init(&ua->w, rq, &ua->t, NULL);
+    ua->w.no_block = true;
+    return ua;
+}
+
 static void update_async_free(struct update_async *ua)
 {
     ubuf_free(&ua->enc);
@@ -1548,10 +1558,7 @@ int write_update_start(struct request *rq, const struct api_target *t)
     bool put = strcmp(rq->method, "PUT") == 0;
     if ((!put && strcmp(rq->method, "PATCH") != 0) || (t->sub[0] && strcmp(t->sub, "status") != 0))
         return -1;
-    struct update_async *ua = xcalloc(1, sizeof *ua);
-    ua->t = *t;
-    wctx_init(&ua->w, rq, &ua->t, NULL);
-    ua->w.no_block = true;
+    struct update_async *ua = update_async_new(rq, t);
     enum MHD_Result ret;
     json_t *body = NULL;
     struct patch_arg pa = {0};
@@ -1990,10 +1997,7 @@ int write_delete_start(struct request *rq, const struct api_target *t)
     if (t->sub[0] || strcmp(t->res->plural, "services") == 0 ||
         strcmp(t->res->plural, "namespaces") == 0)
         return -1;
-    struct update_async *ua = xcalloc(1, sizeof *ua);
-    ua->t = *t;
-    wctx_init(&ua->w, rq, &ua->t, NULL);
-    ua->w.no_block = true;
+    struct update_async *ua = update_async_new(rq, t);
     struct delete_opts o;
     bool submitted = false;
     int r = -1;

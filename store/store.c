@@ -1259,19 +1259,14 @@ int store_change_at(struct store_read *r, uint64_t rev, struct store_event *e)
 
 uint64_t store_digest(struct store_read *r, uint64_t *n_objects)
 {
-    uint64_t h = 1469598103934665603ull, n = 0;
+    uint64_t h = UTIL_HASH_SEED, n = 0;
     MDB_cursor *cur;
     MDB_val k, v;
     if (mdb_cursor_open(r->txn, r->s->objects, &cur) != 0)
         return 0;
     for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        const unsigned char *p = k.mv_data;
-        for (size_t i = 0; i < k.mv_size; i++)
-            h = (h ^ p[i]) * 1099511628211ull;
-        p = v.mv_data;
-        for (size_t i = 0; i < v.mv_size; i++)
-            h = (h ^ p[i]) * 1099511628211ull;
+        h = util_hash(util_hash(h, k.mv_data, k.mv_size), v.mv_data, v.mv_size);
         n++;
     }
     mdb_cursor_close(cur);

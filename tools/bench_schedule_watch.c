@@ -42,10 +42,7 @@ enum {
 
 static uint64_t bsch_hash(const char *s, size_t len)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
+    return util_hash(UTIL_HASH_SEED, s, len);
 }
 
 static size_t bsch_names_slot(const struct bsch_names *t, const char *s, size_t len)

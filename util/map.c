@@ -14,12 +14,17 @@
 static char umap_tomb_key;
 #define UMAP_TOMB (&umap_tomb_key)
 
+uint64_t util_hash(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
 static uint64_t umap_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return util_hash_str(UTIL_HASH_SEED, s);
 }
 
 static void umap_grow(struct umap *m, size_t cap)

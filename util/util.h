@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
 
 enum util_log_level { UTIL_LOG_DEBUG = 0, UTIL_LOG_INFO = 1, UTIL_LOG_WARN = 2, UTIL_LOG_ERROR = 3 };
 
@@ -62,6 +63,17 @@ void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+
+/* FNV-1a over n bytes, continuing from h (start with UTIL_HASH_SEED): the
+ * one hash of the maps, digests and generated names (map.c). The seed is
+ * not FNV's textbook basis (a digit short), but it is the one the store's
+ * digests and the Events' names have always been made with. */
+#define UTIL_HASH_SEED 1469598103934665603ull
+uint64_t util_hash(uint64_t h, const void *p, size_t n);
+static inline uint64_t util_hash_str(uint64_t h, const char *s)
+{
+    return util_hash(h, s, strlen(s));
+}
 
 /* A string-keyed hash map of pointers (map.c). Zero-initialise; keys are
  * copied, values are the caller's. put returns the value it replaced (or
