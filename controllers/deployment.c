@@ -180,6 +180,25 @@ static int32_t sum_status(json_t *rss, const char *k)
     return n;
 }
 
+/* The available pods a rollout may count on: per ReplicaSet, its status'
+ * availableReplicas but never more than its spec. A ReplicaSet's status is
+ * computed from its pods as they were before its own sync deleted the
+ * surplus (as Kubernetes' calculateStatus does), so right after a
+ * scale-down it still counts pods that are going; trusting it would let a
+ * second scale-down take availability below replicas - maxUnavailable. */
+static int32_t sum_available(json_t *rss)
+{
+    int32_t n = 0;
+    json_t *rs;
+    size_t i;
+    json_array_foreach(rss, i, rs) if (json_is_object(rs))
+    {
+        int32_t avail = st_int(rs, "availableReplicas"), want = ctl_deploy_replicas(rs);
+        n += avail < want ? avail : want;
+    }
+    return n;
+}
+
 /* ---- templates, revisions, annotations ---- */
 
 /* Drops nulls and empty objects and arrays, recursively: what Kubernetes'
@@ -459,7 +478,7 @@ static int32_t cleanup_unhealthy(json_t *d, json_t *old, int32_t max)
 static int32_t scale_down_old(json_t *d, json_t *all, json_t *old)
 {
     int32_t min_avail = ctl_deploy_replicas(d) - ctl_deploy_max_unavailable(d);
-    int32_t avail = sum_status(all, "availableReplicas");
+    int32_t avail = sum_available(all);
     if (avail <= min_avail)
         return 0;
     int32_t want = avail - min_avail, total = 0;

@@ -392,6 +392,32 @@ static void test_rolling_steps(void **state)
     json_decref(d);
 }
 
+/* A ReplicaSet's status counts the pods its last sync deleted (it is made
+ * from the pods it saw): an old set just scaled 6 -> 5 still says 6
+ * available. Trusting that, 7 available - 5 needed would take 2 more and
+ * leave 4 of 6 available with maxUnavailable 1; counting at most its spec,
+ * 5 + 1 - 5 = 1 goes. (Seen once in CI as 4 ready pods of 6.) */
+static void test_stale_old_status(void **state)
+{
+    json_t *d = deploy(6, "1", "1");
+    json_object_set_new(json_object_get(json_object_get(d, "spec"), "template"), "spec",
+                        parse("{\"containers\":[{\"name\":\"c\",\"image\":\"v2\"}]}"));
+    json_t *old = drs("d-old", "2026-01-01T10:00:00Z", 5, 6, "v1", NULL);
+    json_t *nrs = drs("d-new", "2026-01-01T11:00:00Z", 2, 1, "v2", NULL);
+    json_t *all = json_pack("[O, O]", old, nrs), *olds = json_pack("[O]", old);
+    assert_true(ctl_deploy_reconcile_old(d, all, olds, nrs));
+    assert_int_equal(reps(old), 4);
+    /* Once the old set's status says 4, nothing more goes (4 + 1 = 5). */
+    json_object_set_new(json_object_get(old, "status"), "availableReplicas", json_integer(4));
+    assert_false(ctl_deploy_reconcile_old(d, all, olds, nrs));
+    assert_int_equal(reps(old), 4);
+    json_decref(all);
+    json_decref(olds);
+    json_decref(old);
+    json_decref(nrs);
+    json_decref(d);
+}
+
 /* Kubernetes' documented example: 10 replicas, maxSurge 3, maxUnavailable
  * 2, mid-rollout with the old set at 8 and the new at 5 (both annotated
  * max-replicas 13), scaled to 15: 18 pods allowed, 5 to add, split 8/13
@@ -600,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_rs_status),
         cmocka_unit_test(test_scaled_values),
         cmocka_unit_test(test_rolling_steps),
+        cmocka_unit_test(test_stale_old_status),
         cmocka_unit_test(test_proportional_scaling),
         cmocka_unit_test(test_revisions),
         cmocka_unit_test(test_deployment_status),
