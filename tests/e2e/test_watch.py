@@ -301,6 +301,39 @@ def test_idle_watches_hold_no_threads(module_cluster):
     assert f1.get("/healthz").status == 200
 
 
+def test_many_watches_get_every_event_in_order(module_cluster):
+    """Above 1,024 parked watches the hub cuts each pass in two and a
+    second thread sends one half (watch.c, HUB_SPLIT_MIN): 1,300 streams on
+    a follower each get five quick events, all of them, in order."""
+    c = module_cluster
+    ld, f1, _ = servers(c)
+    ns = "w-many"
+    rv = create(ld, ns, "split-seed")
+    socks = open_raw_watches(f1, cm_path(ns) + "?watch=true&resourceVersion=%d" % rv, 1300)
+    names = [b'"name":"split-%d"' % i for i in range(5)]
+
+    def in_order(b):
+        at = 0
+        for n in names:
+            at = b.find(n, at)
+            if at < 0:
+                return False
+        return True
+
+    try:
+        time.sleep(1.5)  # every stream parked
+        for i in range(5):
+            create(ld if i % 2 else f1, ns, "split-%d" % i)
+        got = read_socks(socks, in_order, 60)
+        bad = [got[sk] for sk in socks if not in_order(got[sk])]
+        assert not bad, "%d of 1300 watches missed or reordered events: %r" % (
+            len(bad), bad[0][-300:])
+    finally:
+        for sk in socks:
+            sk.close()
+    assert f1.get("/healthz").status == 200
+
+
 def test_server_stops_cleanly_with_open_watches(make_cluster):
     """SIGTERM while watches are parked, mid-stream and just opened: the
     server ends every stream and exits 0 (libmicrohttpd refuses to stop
