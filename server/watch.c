@@ -14,8 +14,7 @@
  * nothing to send it suspends the connection and parks the watch in the hub,
  * whose one thread sends a parked watch its new events itself (see
  * "delivery by the hub") and resumes it when its bookmark or deadline falls
- * due, or after a second, when the reader checks whether the client hung
- * up. So an idle watch costs no thread and an event costs one pass over the
+ * due, or when its client hung up (the hub's epoll set, struct hub_hups). So an idle watch costs no thread and an event costs one pass over the
  * parked watches, not a wake-up of a thread per watch (thousands of those
  * on two cores were what bounded the watchers one server could serve
  * within 100 ms). A pass with news for thousands of watches is split
@@ -33,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "server/internal.h"
@@ -41,6 +41,7 @@
 #define WATCH_BATCH 512
 #define WATCH_CHECK_MS 1000 /* how often an idle stream looks for a hung-up client */
 #define HUB_TICK_MS 100     /* the hub's longest sleep: bookmarks are this late at most */
+#define HUB_HUP_MAX 256     /* hung-up clients taken per pass (the rest on the next) */
 
 struct watch {
     struct server *srv;
@@ -49,6 +50,8 @@ struct watch {
     bool parked;
     uint64_t due_ms;   /* parked: resume by then even without an event */
     uint64_t check_ms; /* the next look for a hung-up client */
+    bool in_ep;        /* its socket is in the hub's epoll set: no periodic look */
+    bool hup;          /* the hub saw its client hang up: look now */
     const struct resource *res;
     char ns[256];          /* the path's namespace */
     struct filter *f;      /* labelSelector and fieldSelector */
@@ -273,6 +276,40 @@ static bool client_gone(int fd)
     return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
+/* A client's hang-up, seen without a look per watch. Each parked watch's
+ * socket is in the hub's epoll set (EPOLLRDHUP, level-triggered, never
+ * EPOLLIN), from the first time it parks; every pass takes the sockets
+ * whose clients hung up (epoll_wait without waiting) and resumes their
+ * watches, whose reader then looks (client_gone) and ends the stream. A
+ * look once a second per watch had cost a resume per watch per second:
+ * with 5,000 idle watches, 5,000 resumes a second. A stale report (a
+ * socket number reused since) costs one resume and one look. */
+struct hub_hups {
+    int fd[HUB_HUP_MAX];
+    unsigned n; /* sorted */
+};
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static void hub_hups_take(int ep, struct hub_hups *hu)
+{
+    struct epoll_event ev[HUB_HUP_MAX];
+    int n = ep >= 0 ? epoll_wait(ep, ev, HUB_HUP_MAX, 0) : 0;
+    hu->n = 0;
+    for (int i = 0; i < n; i++)
+        hu->fd[hu->n++] = ev[i].data.fd;
+    qsort(hu->fd, hu->n, sizeof hu->fd[0], cmp_int);
+}
+
+static bool hub_hups_has(const struct hub_hups *hu, int fd)
+{
+    return hu->n > 0 && bsearch(&fd, hu->fd, hu->n, sizeof fd, cmp_int) != NULL;
+}
+
 /* The hub's second sender. A pass over thousands of watches is a send
  * per watch, and a send on loopback costs the kernel's TCP work of both
  * ends (7.5 us here): 5,000 watches took one core 37 ms per event, and
@@ -288,6 +325,7 @@ struct hub_helper {
     struct watch *list; /* handed over for one pass; NULL when none is */
     struct watch *keep; /* after the pass: what it did not resume */
     uint64_t now;
+    const struct hub_hups *hups;
     bool done, stop;
     pthread_t thread;
 };
@@ -300,6 +338,7 @@ struct watch_hub {
     bool stopped;
     pthread_t thread;
     struct hub_helper helper;
+    int ep; /* the parked watches' sockets, for hang-ups (-1: none, look periodically) */
 };
 
 static void hub_unlink(struct watch_hub *h, struct watch *w)
@@ -317,9 +356,8 @@ static void hub_unlink(struct watch_hub *h, struct watch *w)
 
 /* Whether a change to w's resource came after what w has considered: a
  * watch of pods does not wake for Lease renewals or Events. A watch that
- * does not wake still moves past the other changes when it next runs
- * (its bookmark, deadline or once-a-second check), long before the change
- * log could forget them. */
+ * does not wake is moved past the other changes by the hub's passes
+ * (hub_serve), long before the change log could forget them. */
 static bool hub_news(const struct watch *w)
 {
     return __atomic_load_n(w->res_rev, __ATOMIC_ACQUIRE) > w->rev;
@@ -334,6 +372,22 @@ static void hub_push(struct watch_hub *h, struct watch *w)
         h->head->prev = w;
     h->head = w;
     h->parked++;
+}
+
+/* Puts w's socket in the hub's epoll set (see struct hub_hups) the first
+ * time it is about to park; from then on the hub, not a periodic look,
+ * notices its client hanging up. The socket leaves the set when it is
+ * closed. */
+static void hub_watch_socket(struct watch_hub *h, struct watch *w)
+{
+    if (w->in_ep || h->ep < 0 || w->fd < 0)
+        return;
+    struct epoll_event ev = {.events = EPOLLRDHUP, .data.fd = w->fd};
+    /* EEXIST: a keep-alive connection whose earlier watch put it there. */
+    if (epoll_ctl(h->ep, EPOLL_CTL_ADD, w->fd, &ev) == 0 || errno == EEXIST) {
+        w->in_ep = true;
+        w->check_ms = UINT64_MAX;
+    }
 }
 
 /* Called on the event loop right after the connection was suspended. The
@@ -515,9 +569,20 @@ static void fanout_free(struct fanout *fo)
 /* One parked watch, on a pass of the hub: its news sent; true if it must
  * be resumed (due, ended, or broken: the reader then ends the stream). */
 static bool hub_serve(struct watch *w, struct fanout *fo, struct store_read *r, bool have_r,
-                      uint64_t rev, uint64_t now)
+                      uint64_t rev, uint64_t now, const struct hub_hups *hups)
 {
     bool ok = true;
+    if (hub_hups_has(hups, w->fd)) {
+        w->hup = true;
+        return true;
+    }
+    /* No change to its resource in (w->rev, rev]: its resource's slot is
+     * set before a revision is published, and rev was published before
+     * this look. So w stands at rev, and never falls behind the change
+     * log while other resources churn (that would be a 410 at its next
+     * event). */
+    if (have_r && !w->ended && rev > w->rev && !hub_news(w))
+        w->rev = rev;
     if (have_r && !w->ended && rev > w->rev && hub_news(w)) {
         if (watch_plain(w))
             ok = fan_serve(fo, w, r);
@@ -582,7 +647,8 @@ static void hub_return(struct watch_hub *h, struct watch *list)
 
 /* Cuts list (n watches from here) after its first half; hands the second
  * half to the helper. */
-static void helper_give(struct hub_helper *hp, struct watch *list, unsigned n, uint64_t now)
+static void helper_give(struct hub_helper *hp, struct watch *list, unsigned n, uint64_t now,
+                        const struct hub_hups *hups)
 {
     struct watch *w = list;
     for (unsigned i = 1; i < n / 2; i++)
@@ -594,6 +660,7 @@ static void helper_give(struct hub_helper *hp, struct watch *list, unsigned n, u
     assert(!hp->list && !hp->done);
     hp->list = second;
     hp->now = now;
+    hp->hups = hups;
     pthread_cond_broadcast(&hp->cond);
     pthread_mutex_unlock(&hp->mu);
 }
@@ -625,7 +692,7 @@ static struct watch *helper_take(struct hub_helper *hp, struct watch *keep)
  * *given says so. Returns what stays parked (linked by next). */
 static struct watch *hub_pass(struct store *st, struct store_read *r, bool have_r,
                               struct watch *list, unsigned n, struct hub_helper *hp, uint64_t now,
-                              bool *given)
+                              const struct hub_hups *hups, bool *given)
 {
     uint64_t rev = have_r ? r->revision : store_revision(st);
     struct watch *keep = NULL, *next;
@@ -633,12 +700,12 @@ static struct watch *hub_pass(struct store *st, struct store_read *r, bool have_
     unsigned left = n;
     for (struct watch *w = list; w; w = next) {
         if (hp && !*given && left >= HUB_SPLIT_MIN && have_r && rev > w->rev && hub_news(w)) {
-            helper_give(hp, w, left, now);
+            helper_give(hp, w, left, now, hups);
             *given = true;
         }
         next = w->next;
         left--;
-        if (hub_serve(w, &fo, r, have_r, rev, now)) {
+        if (hub_serve(w, &fo, r, have_r, rev, now, hups)) {
             hub_resume(w);
         } else {
             w->next = keep;
@@ -661,11 +728,13 @@ static void *helper_main(void *arg)
             break;
         struct watch *list = hp->list;
         uint64_t now = hp->now;
+        const struct hub_hups *hups = hp->hups;
         pthread_mutex_unlock(&hp->mu);
         struct store_read r;
         bool have_r = store_read_begin(h->srv->store, &r) == 0;
         bool given = false;
-        struct watch *keep = hub_pass(h->srv->store, &r, have_r, list, 0, NULL, now, &given);
+        struct watch *keep =
+            hub_pass(h->srv->store, &r, have_r, list, 0, NULL, now, hups, &given);
         if (have_r)
             store_read_end(&r);
         pthread_mutex_lock(&hp->mu);
@@ -699,8 +768,10 @@ static void *hub_main(void *arg)
                 store_read_end(&r);
             break;
         }
+        struct hub_hups hups;
+        hub_hups_take(h->ep, &hups);
         bool given = false;
-        struct watch *keep = hub_pass(st, &r, have_r, list, n, &h->helper, now, &given);
+        struct watch *keep = hub_pass(st, &r, have_r, list, n, &h->helper, now, &hups, &given);
         if (have_r)
             store_read_end(&r);
         if (given)
@@ -717,6 +788,7 @@ struct watch_hub *watch_hub_new(struct server *s)
 {
     struct watch_hub *h = xcalloc(1, sizeof *h);
     h->srv = s;
+    h->ep = epoll_create1(EPOLL_CLOEXEC); /* -1: watches look once a second instead */
     pthread_mutex_init(&h->mu, NULL);
     pthread_mutex_init(&h->helper.mu, NULL);
     pthread_cond_init(&h->helper.cond, NULL);
@@ -762,6 +834,8 @@ void watch_hub_free(struct watch_hub *h)
     pthread_mutex_destroy(&h->helper.mu);
     pthread_cond_destroy(&h->helper.cond);
     pthread_mutex_destroy(&h->mu);
+    if (h->ep >= 0)
+        close(h->ep);
     free(h);
 }
 
@@ -798,11 +872,21 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
                 break;
             }
         }
-        if (now >= w->check_ms) {
+        if (w->hup || now >= w->check_ms) {
+            /* Not END_WITH_ERROR: libmicrohttpd 0.9.75 closes a
+             * connection whose reader fails without freeing it, which
+             * only its timeout scan does later, and that scan stops at
+             * the oldest live connection (an idle keep-alive client holds
+             * up every closed watch behind it for an hour: a socket leak
+             * per hung-up watch). An ended stream goes on to write its
+             * last chunk, which fails on the closed socket, and that
+             * close frees the connection at once. */
             if (client_gone(w->fd))
-                return MHD_CONTENT_READER_END_WITH_ERROR;
+                return MHD_CONTENT_READER_END_OF_STREAM;
+            w->hup = false;
             w->check_ms = now + WATCH_CHECK_MS;
         }
+        hub_watch_socket(srv->hub, w);
         w->due_ms = min_u64(min_u64(w->deadline_ms, bookmark_ms), w->check_ms);
         MHD_suspend_connection(w->conn);
         hub_park(srv->hub, w);

@@ -2,6 +2,7 @@
 a resourceVersion, identical streams on every server, timeoutSeconds,
 bookmarks, and 410 Expired for a revision the change log no longer holds."""
 import json
+import os
 import socket
 import threading
 import time
@@ -239,6 +240,29 @@ def test_too_old_resource_version_is_expired(make_cluster):
     w.close()
 
 
+def test_idle_watch_keeps_up_with_other_resources(make_cluster):
+    """A parked watch of ConfigMaps while Secrets churn past the whole
+    change log (--watch-history 10): the hub moves the idle watch along,
+    so its next event is that event, not a 410 Expired."""
+    c = make_cluster(3, extra=["--watch-history", "10", "--heartbeat-timeout", "50ms"])
+    ld = c.leader()
+    f = c.followers(ld)[0]
+    ensure_ns(ld, "w-adv")
+    rv = create(ld, "w-adv", "before")
+    c.wait_converged()
+    w = f.watch(cm_path("w-adv"), resourceVersion=str(rv))
+    time.sleep(0.5)  # parked
+    for i in range(40):
+        r = ld.req("POST", "/api/v1/namespaces/w-adv/secrets",
+                   {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s%d" % i}})
+        assert r.status == 201, r
+    create(ld, "w-adv", "after")
+    evs = w.wait_count(1, 10)
+    w.close()
+    assert evs[0]["type"] == "ADDED", evs[0]
+    assert evs[0]["object"]["metadata"]["name"] == "after"
+
+
 def threads_of(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -331,6 +355,54 @@ def test_many_watches_get_every_event_in_order(module_cluster):
     finally:
         for sk in socks:
             sk.close()
+    assert f1.get("/healthz").status == 200
+
+
+def sockets_of(pid):
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+        except OSError:
+            pass  # closed meanwhile
+    return n
+
+
+def settled_sockets(pid):
+    """The server's sockets once an earlier test's streams have closed: the
+    count after it held still for a second (10 s at most)."""
+    last, since, deadline = sockets_of(pid), time.monotonic(), time.monotonic() + 10
+    while time.monotonic() < deadline and time.monotonic() - since < 1:
+        time.sleep(0.1)
+        n = sockets_of(pid)
+        if n != last:
+            last, since = n, time.monotonic()
+    return last
+
+
+def test_hung_up_watches_are_closed(module_cluster):
+    """An idle watch whose client hangs up is closed by the server: the
+    hub's epoll set reports the hang-up (watch.c, struct hub_hups), as no
+    periodic look runs for a watch in it. 300 parked streams on a
+    follower, closed by the client: the follower's sockets go back down.
+    Run after test_watch_timeout_seconds_ends_stream, whose idle keep-alive
+    connection once held every closed watch's socket open (libmicrohttpd
+    frees a connection whose reader failed only in a timeout scan that
+    stops at the oldest live connection)."""
+    c = module_cluster
+    ld, f1, _ = servers(c)
+    ns = "w-many"
+    rv = create(ld, ns, "hangup-seed")
+    before = settled_sockets(f1.pid)
+    socks = open_raw_watches(f1, cm_path(ns) + "?watch=true&resourceVersion=%d" % rv, 300)
+    time.sleep(1.5)  # every stream parked, past its first look
+    assert sockets_of(f1.pid) >= before + 290
+    for sk in socks:
+        sk.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and sockets_of(f1.pid) > before + 10:
+        time.sleep(0.1)
+    assert sockets_of(f1.pid) <= before + 10, (before, sockets_of(f1.pid))
     assert f1.get("/healthz").status == 200
 
 
