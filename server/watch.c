@@ -854,8 +854,9 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
         if (w->ended || srv->stopping)
             return MHD_CONTENT_READER_END_OF_STREAM;
         if (w->synthetic || store_revision(srv->store) > w->rev) {
-            if (!fill(w))
-                return MHD_CONTENT_READER_END_WITH_ERROR;
+            if (!fill(w)) /* a store error: the client watches again from
+                           * its last revision (see below on the end) */
+                return MHD_CONTENT_READER_END_OF_STREAM;
             if (w->out.len)
                 break;
             if (store_revision(srv->store) > w->rev)
