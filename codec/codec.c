@@ -190,12 +190,32 @@ static json_t *codec_decode_array(struct codec_reader *r, uint64_t n, int depth)
     return a;
 }
 
-static json_t *codec_decode_object(struct codec_reader *r, uint64_t n, int depth)
+static int codec_skip_value(struct codec_reader *r, int depth);
+static int codec_read_map_header(struct codec_reader *r, uint64_t *n);
+
+/* Whether the key is the first segment of the dotted path skip; *rest is
+ * then what follows its dot, or NULL if it is the last segment. */
+static bool codec_skip_hit(const char *skip, const char *key, size_t klen, const char **rest)
+{
+    if (!skip)
+        return false;
+    const char *dot = strchr(skip, '.');
+    size_t slen = dot ? (size_t)(dot - skip) : strlen(skip);
+    if (slen != klen || memcmp(skip, key, klen) != 0)
+        return false;
+    *rest = dot ? dot + 1 : NULL;
+    return true;
+}
+
+/* A map of n entries; without the value at the dotted path skip (NULL:
+ * everything), which is stepped over, not decoded. */
+static json_t *codec_decode_object(struct codec_reader *r, uint64_t n, int depth, const char *skip)
 {
     /* Each entry takes at least two bytes: a fixstr key and a fixint value. */
     if (depth > CODEC_MAX_DEPTH || n > codec_left(r) / 2)
         return NULL;
     json_t *o = json_object();
+    size_t kept = 0;
     for (uint64_t i = 0; i < n; i++) {
         size_t klen;
         if (codec_read_str_header(r, &klen) != 0)
@@ -204,12 +224,29 @@ static json_t *codec_decode_object(struct codec_reader *r, uint64_t n, int depth
         if (memchr(key, '\0', klen))
             goto fail;
         r->p += klen;
-        json_t *v = codec_decode_value(r, depth);
+        const char *rest = NULL;
+        json_t *v;
+        uint64_t m;
+        if (!codec_skip_hit(skip, key, klen, &rest)) {
+            v = codec_decode_value(r, depth);
+        } else if (!rest) {
+            if (codec_skip_value(r, depth) != 0)
+                goto fail;
+            continue;
+        } else {
+            struct codec_reader at = *r;
+            if (codec_read_map_header(&at, &m) == 0) {
+                *r = at;
+                v = codec_decode_object(r, m, depth + 1, rest);
+            } else {
+                v = codec_decode_value(r, depth);
+            }
+        }
         if (!v)
             goto fail;
         /* setn_new checks the key's UTF-8 and releases v on failure; a
          * size that does not grow means a duplicate key replaced a value. */
-        if (json_object_setn_new(o, key, klen, v) != 0 || json_object_size(o) != i + 1)
+        if (json_object_setn_new(o, key, klen, v) != 0 || json_object_size(o) != ++kept)
             goto fail;
     }
     return o;
@@ -293,7 +330,7 @@ static json_t *codec_decode_value(struct codec_reader *r, int depth)
     }
     r->p++;
     if ((b & 0xf0) == 0x80)
-        return codec_decode_object(r, b & 0x0f, depth + 1);
+        return codec_decode_object(r, b & 0x0f, depth + 1, NULL);
     if ((b & 0xf0) == 0x90)
         return codec_decode_array(r, b & 0x0f, depth + 1);
     switch (b) {
@@ -312,7 +349,7 @@ static json_t *codec_decode_value(struct codec_reader *r, int depth)
     case 0xde: case 0xdf:
         if (codec_read_be(r, b == 0xde ? 2 : 4, &n) != 0)
             return NULL;
-        return codec_decode_object(r, n, depth + 1);
+        return codec_decode_object(r, n, depth + 1, NULL);
     default:
         return NULL; /* 0xc1 (never used), bin, ext, fixext */
     }
@@ -738,6 +775,26 @@ int codec_msgpack_json_text(const void *buf, size_t len, const char *rv, struct 
     return 0;
 }
 
+json_t *codec_msgpack_to_json_without(const void *buf, size_t len, const char *skip)
+{
+    if (!buf || len == 0)
+        return NULL;
+    struct codec_reader r = {buf, (const unsigned char *)buf + len}, at = r;
+    uint64_t n;
+    json_t *v;
+    if (codec_read_map_header(&at, &n) == 0) {
+        r = at;
+        v = codec_decode_object(&r, n, 1, skip);
+    } else {
+        v = codec_decode_value(&r, 0);
+    }
+    if (v && r.p != r.end) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
 json_t *codec_msgpack_to_json(const void *buf, size_t len)
 {
     if (!buf || len == 0)
@@ -749,4 +806,30 @@ json_t *codec_msgpack_to_json(const void *buf, size_t len)
         return NULL;
     }
     return v;
+}
+
+int codec_msgpack_json_text_at(const void *buf, size_t len, const char *key, const char *rv,
+                               struct ubuf *out)
+{
+    if (!buf || len == 0)
+        return -1;
+    struct codec_reader r = {buf, (const unsigned char *)buf + len};
+    int rc = codec_seek_key(&r, key, strlen(key), 0);
+    if (rc != 0)
+        return rc;
+    size_t start = out->len;
+    uint64_t n;
+    if (rv)
+        rc = codec_read_map_header(&r, &n) == 0 ? jt_map(&r, out, n, 2, rv, true) : 1;
+    else
+        rc = jt_value(&r, out, 1);
+    if (rc != 0) {
+        out->len = start;
+        if (out->data)
+            out->data[out->len] = '\0';
+        return rc;
+    }
+    ubuf_reserve(out, 0);
+    out->data[out->len] = '\0';
+    return 0;
 }

@@ -34,6 +34,20 @@ json_t *codec_msgpack_to_json(const void *buf, size_t len);
  * refuses, except duplicate map keys, which are not looked for. */
 int codec_msgpack_json_text(const void *buf, size_t len, const char *rv, struct ubuf *out);
 
+/* codec_msgpack_to_json without the value at the dotted path skip of the
+ * map in buf (say "metadata.managedFields"), which is stepped over, not
+ * decoded: what the table cells of an object need, at a fraction of the
+ * allocations. NULL as codec_msgpack_to_json. */
+json_t *codec_msgpack_to_json_without(const void *buf, size_t len, const char *skip);
+
+/* codec_msgpack_json_text of the value at key in the map in buf; with rv,
+ * that value must be a map and its resourceVersion is set to rv (in place,
+ * or at the end), as object_render sets metadata.resourceVersion. 0; 1 if
+ * there is no such key (or, with rv, its value is no map); -1 for what the
+ * decoder refuses. out is unchanged unless 0. */
+int codec_msgpack_json_text_at(const void *buf, size_t len, const char *key, const char *rv,
+                               struct ubuf *out);
+
 /* Decodes only the values at the given dotted paths ("spec.nodeName",
  * "metadata.labels") of the msgpack map in buf, into a JSON object of the
  * same shape that holds nothing else: what a selector needs from an object,

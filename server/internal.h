@@ -187,12 +187,16 @@ struct render {
     int64_t now;
 };
 void render_init(struct render *rd, struct request *rq, const struct resource *r);
-/* A Table's row for obj (not stolen): made while a list is read, so that
- * each object's tree is freed before the next is decoded. */
-json_t *render_row(struct render *rd, json_t *obj);
-/* Each steals its JSON argument and returns what to send. A List as JSON
- * is written as text (list.c); as a Table, render_table takes its rows. */
-json_t *render_table(struct render *rd, json_t *rows, const char *rv, const char *cont);
+/* A listed object's Table row, appended to out as JSON text (the rows of
+ * a list are text, written as it is read, like a List's items): its cells
+ * from the object decoded without metadata.managedFields (no printer
+ * reads them), its object (includeObject) straight from the msgpack, with
+ * resourceVersion rev. 0, or -1 (out unchanged) if it does not decode. */
+int render_row_text(struct render *rd, const struct store_obj *o, uint64_t rev, struct ubuf *out);
+/* The text of a list's Table up to its rows: kind, apiVersion, metadata
+ * (rv, continue), columnDefinitions, then "rows":[ . */
+void render_table_head(struct render *rd, const char *rv, const char *cont, struct ubuf *head);
+/* Each steals its JSON argument and returns what to send. */
 json_t *render_object(struct render *rd, json_t *obj);
 json_t *render_event(struct render *rd, json_t *obj);
 

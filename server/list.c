@@ -18,10 +18,9 @@
 #include "codec/codec.h"
 #include "server/internal.h"
 
-/* One object of a page, in key order. */
+/* One object of a page, in key order (its text is in the page's). */
 struct item {
     char *ns, *name;
-    json_t *obj; /* its Table row, or NULL when the page is text */
 };
 
 struct page {
@@ -29,12 +28,13 @@ struct page {
     const struct filter *f;
     struct item *items;
     size_t n, cap;
-    /* A List as JSON (no Table) is written as text straight from the
-     * msgpack (codec_msgpack_json_text), the items one after another with
-     * commas: decoding 10,000 pods into trees and dumping those took 1.6-2
-     * s of the leader's time for 30 MB, most of it allocating. */
+    /* The items as JSON text, one after another with commas: a List's
+     * straight from the msgpack (codec_msgpack_json_text), a Table's rows
+     * as render_row_text makes them. Decoding 10,000 pods into trees and
+     * dumping those took 1.6-2 s of the leader's time for 30 MB, most of
+     * it allocating. */
     struct ubuf *text;
-    struct render *rows; /* a Table: items are its rows (render_row) */
+    struct render *rows; /* a Table: items are its rows */
     size_t limit; /* 0: everything */
     bool more;    /* an item beyond the limit exists */
     bool failed;
@@ -66,29 +66,20 @@ static int page_offer(struct page *p, const struct store_obj *o, uint64_t rev)
         p->more = true;
         return 1;
     }
-    json_t *v = NULL;
-    if (p->text) {
-        char rv[24];
-        snprintf(rv, sizeof rv, "%llu", (unsigned long long)rev);
-        if (p->n)
-            ubuf_append(p->text, ",", 1);
-        if (codec_msgpack_json_text(o->obj, o->obj_len, rv, p->text) != 0) {
-            p->failed = true;
-            return 1;
-        }
-    } else if (!(v = object_render(o, rev))) {
+    char rv[24];
+    snprintf(rv, sizeof rv, "%llu", (unsigned long long)rev);
+    if (p->n)
+        ubuf_append(p->text, ",", 1);
+    if (p->rows ? render_row_text(p->rows, o, rev, p->text) != 0
+                : codec_msgpack_json_text(o->obj, o->obj_len, rv, p->text) != 0) {
         p->failed = true;
         return 1;
-    } else if (p->rows) { /* only the row is kept: memory is reused, not faulted in */
-        json_t *r = render_row(p->rows, v);
-        json_decref(v);
-        v = r;
     }
     if (p->n == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 64;
         p->items = xrealloc(p->items, p->cap * sizeof *p->items);
     }
-    p->items[p->n++] = (struct item){xstrndup(o->ns, o->ns_len), xstrndup(o->name, o->name_len), v};
+    p->items[p->n++] = (struct item){xstrndup(o->ns, o->ns_len), xstrndup(o->name, o->name_len)};
     return 0;
 }
 
@@ -97,7 +88,6 @@ static void page_free(struct page *p)
     for (size_t i = 0; i < p->n; i++) {
         free(p->items[i].ns);
         free(p->items[i].name);
-        json_decref(p->items[i].obj);
     }
     free(p->items);
 }
@@ -339,8 +329,7 @@ enum MHD_Result list_handle(struct request *rq, const struct api_target *t)
     struct render rd;
     render_init(&rd, rq, t->res);
     struct ubuf text = {0};
-    struct page p = {.t = t, .f = f, .text = rd.table ? NULL : &text,
-                     .rows = rd.table ? &rd : NULL};
+    struct page p = {.t = t, .f = f, .text = &text, .rows = rd.table ? &rd : NULL};
     const char *tok = request_arg(rq, "continue");
     struct cont c = {0};
     if (!parse_limit(request_arg(rq, "limit"), &p.limit)) {
@@ -398,17 +387,15 @@ enum MHD_Result list_handle(struct request *rq, const struct api_target *t)
     }
     char rvs[24];
     snprintf(rvs, sizeof rvs, "%llu", (unsigned long long)at);
-    if (p.text) {
-        page_free(&p);
-        enum MHD_Result res = reply_list_text(rq, t, rvs, next.data, &text);
-        ubuf_free(&next);
-        return res;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < p.n; i++)
-        json_array_append(items, p.items[i].obj);
     page_free(&p);
-    json_t *out = render_table(&rd, items, rvs, next.data);
+    enum MHD_Result res;
+    if (rd.table) {
+        struct ubuf head = {0};
+        render_table_head(&rd, rvs, next.data, &head);
+        res = reply_json_parts(rq, 200, &head, &text, "]}\n");
+    } else {
+        res = reply_list_text(rq, t, rvs, next.data, &text);
+    }
     ubuf_free(&next);
-    return reply_json(rq, 200, out);
+    return res;
 }

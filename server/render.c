@@ -9,10 +9,13 @@
  * (--sort-by), nothing with includeObject=None. A watch sends one Table of
  * one row per event, with the column definitions in the first only, as
  * Kubernetes does. */
+#include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "codec/codec.h"
 #include "kube/kube.h"
 #include "server/internal.h"
 
@@ -74,16 +77,69 @@ static json_t *table_new(struct render *rd, const char *rv, const char *cont, bo
     return t;
 }
 
-json_t *render_row(struct render *rd, json_t *obj)
+/* The row's object as text: nothing, the whole object, or its
+ * PartialObjectMetadata; the bytes json_dumps wrote of row_object's tree. */
+static int row_object_text(const struct render *rd, const struct store_obj *o, const char *rv,
+                           struct ubuf *out)
 {
-    return row(rd, obj);
+    switch (rd->include) {
+    case RENDER_INCLUDE_NONE:
+        return 0;
+    case RENDER_INCLUDE_OBJECT:
+        ubuf_append(out, ",\"object\":", 10);
+        return codec_msgpack_json_text(o->obj, o->obj_len, rv, out);
+    default:
+        break;
+    }
+    ubuf_appendf(out, ",\"object\":{\"kind\":\"PartialObjectMetadata\","
+                      "\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":");
+    int rc = codec_msgpack_json_text_at(o->obj, o->obj_len, "metadata", rv, out);
+    if (rc == 1) /* none stored: object_render's */
+        ubuf_appendf(out, "{\"resourceVersion\":\"%s\"}", rv);
+    ubuf_append(out, "}", 1);
+    return rc < 0 ? -1 : 0;
 }
 
-json_t *render_table(struct render *rd, json_t *rows, const char *rv, const char *cont)
+int render_row_text(struct render *rd, const struct store_obj *o, uint64_t rev, struct ubuf *out)
+{
+    json_t *v = codec_msgpack_to_json_without(o->obj, o->obj_len, "metadata.managedFields");
+    if (!json_is_object(v)) {
+        json_decref(v);
+        return -1;
+    }
+    char rv[24];
+    snprintf(rv, sizeof rv, "%llu", (unsigned long long)rev);
+    json_t *md = json_object_get(v, "metadata");
+    if (json_is_object(md)) /* as object_render: a printer may read it */
+        json_object_set_new(md, "resourceVersion", json_string(rv));
+    json_t *cells = kube_table_cells(rd->res->group, rd->res->kind, v, rd->now);
+    json_decref(v);
+    char *text = json_dumps(cells ? cells : json_array(), JSON_COMPACT);
+    json_decref(cells);
+    if (!text)
+        return -1;
+    size_t start = out->len;
+    ubuf_appendf(out, "{\"cells\":%s", text);
+    free(text);
+    if (row_object_text(rd, o, rv, out) != 0) {
+        out->len = start;
+        return -1;
+    }
+    ubuf_append(out, "}", 1);
+    return 0;
+}
+
+void render_table_head(struct render *rd, const char *rv, const char *cont, struct ubuf *head)
 {
     json_t *t = table_new(rd, rv, cont, true);
-    json_object_set_new(t, "rows", rows);
-    return t;
+    json_object_del(t, "rows");
+    char *s = json_dumps(t, JSON_COMPACT);
+    json_decref(t);
+    size_t len = strlen(s);
+    assert(len > 2 && s[len - 1] == '}');
+    ubuf_append(head, s, len - 1); /* rows go last, as table_new puts them */
+    ubuf_append(head, ",\"rows\":[", 9);
+    free(s);
 }
 
 json_t *render_object(struct render *rd, json_t *obj)

@@ -643,6 +643,58 @@ def test_list_items_are_the_objects_as_get_returns_them(module_cluster):
                                            ["resourceVersion"]}, "items": []}
 
 
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+
+
+def test_table_list_rows_are_the_rows_get_returns(module_cluster):
+    """A LIST as a Table is written as text while it is read (render.c:
+    cells from the object without managedFields, the row's object straight
+    from the stored encoding): each row is the row a Table GET of that
+    object returns, for every includeObject, on a follower as on the
+    leader; the Table around them has the columns, revision and continue."""
+    c = module_cluster
+    ld, f = c.leader(), c.followers()[0]
+    ns = "tabletext"
+    ensure_ns(ld, ns)
+    base = "/api/v1/namespaces/%s/" % ns
+    pod = {"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": "p0", "labels": {"app": "t"},
+                        "annotations": {"a": "t\u00e9st \"q\""}},
+           "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "i"}]}}
+    assert ld.req("POST", base + "pods?fieldManager=tabletest", pod).status == 201
+    for i in range(3):
+        assert ld.req("POST", cm_path(ns), cm("c%d" % i, {"k": "v\"%d" % i})).status == 201
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s0"},
+           "spec": {"ports": [{"port": 80}]}}
+    assert ld.req("POST", base + "services", svc).status == 201
+    for s in (ld, f):
+        for res, names in (("pods", ["p0"]), ("configmaps", ["c0", "c1", "c2"]),
+                           ("services", ["s0"])):
+            for inc in ("", "&includeObject=Metadata", "&includeObject=Object",
+                        "&includeObject=None"):
+                t = s.get(base + res + "?x=1" + inc, headers={"Accept": TABLE})
+                assert t.status == 200, t
+                j = t.json
+                assert (j["kind"], j["apiVersion"]) == ("Table", "meta.k8s.io/v1")
+                assert int(j["metadata"]["resourceVersion"]) > 0
+                assert [r.get("object", {}).get("metadata", {}).get("name")
+                        for r in j["rows"]] == (names if "None" not in inc else [None] * len(names))
+                for name, row in zip(names, j["rows"]):
+                    one = s.get(base + res + "/" + name + "?x=1" + inc,
+                                headers={"Accept": TABLE}).json
+                    assert one["columnDefinitions"] == j["columnDefinitions"]
+                    assert one["rows"] == [row]
+                if res == "pods" and "None" not in inc:
+                    assert j["rows"][0]["object"]["metadata"]["managedFields"]
+        page = s.get(base + "configmaps?limit=2", headers={"Accept": TABLE}).json
+        assert len(page["rows"]) == 2 and page["metadata"]["continue"]
+        rest = s.get(base + "configmaps?limit=2&continue=" + page["metadata"]["continue"],
+                     headers={"Accept": TABLE}).json
+        assert [r["object"]["metadata"]["name"] for r in rest["rows"]] == ["c2"]
+        empty = s.get(base + "configmaps?labelSelector=none%3Dx", headers={"Accept": TABLE}).json
+        assert empty["rows"] == [] and empty["columnDefinitions"]
+
+
 def test_paged_list_token_expires(make_cluster):
     """A continue token whose revision the change log no longer reaches back
     to is answered 410 Expired (the client relists)."""

@@ -7,7 +7,10 @@
  *      its fixed 32-level stack) and yield the same values in the same order.
  *   3. codec_msgpack_json_text must write json_dumps' very text;
  *   4. codec_msgpack_extract must pick out of it exactly what its paths
- *      reach (and never crash on any input).
+ *      reach (and never crash on any input);
+ *   5. codec_msgpack_to_json_without must give it less the skipped path,
+ *      and codec_msgpack_json_text_at json_dumps' text of one key's value
+ *      (with a resourceVersion set, as a Table row's metadata).
  * Anything else is a bug and aborts. Sanitizers catch crashes, over-reads
  * and leaks on the inputs the decoder refuses.
  *
@@ -199,11 +202,67 @@ static void fuzz_check_text(const uint8_t *data, size_t size, json_t *v)
     ubuf_free(&t);
 }
 
+/* codec_msgpack_to_json_without on any input: no crash; when the input
+ * decodes to v, exactly v without the value at the path. */
+static void fuzz_check_without(const uint8_t *data, size_t size, json_t *v, const char *path)
+{
+    json_t *got = codec_msgpack_to_json_without(data, size, path);
+    if (v) {
+        json_t *want = json_deep_copy(v);
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", path);
+        char *dot = strchr(buf, '.');
+        if (dot)
+            *dot = '\0';
+        json_t *at = json_is_object(want) ? want : NULL;
+        if (at && dot)
+            at = json_object_get(at, buf);
+        if (json_is_object(at))
+            json_object_del(at, dot ? dot + 1 : buf);
+        if (!got || !fuzz_json_same(got, want))
+            abort();
+        json_decref(want);
+    }
+    json_decref(got);
+}
+
+/* codec_msgpack_json_text_at on any input: no crash; when the input
+ * decodes to an object v, json_dumps' text of v[key] (with rv, of that map
+ * with its resourceVersion set), or 1 if there is none (or no map). */
+static void fuzz_check_text_at(const uint8_t *data, size_t size, json_t *v, const char *key,
+                               const char *rv)
+{
+    struct ubuf t = {0};
+    int rc = codec_msgpack_json_text_at(data, size, key, rv, &t);
+    json_t *x = json_is_object(v) ? json_object_get(v, key) : NULL;
+    if (json_is_object(v)) {
+        if (!x || (rv && !json_is_object(x))) {
+            if (rc != 1 || t.len != 0)
+                abort();
+        } else {
+            json_t *c = json_deep_copy(x);
+            if (rv)
+                json_object_set_new(c, "resourceVersion", json_string(rv));
+            char *want = json_dumps(c, JSON_COMPACT | JSON_ENCODE_ANY);
+            if (rc != 0 || !want || t.len != strlen(want) || memcmp(t.data, want, t.len) != 0)
+                abort();
+            free(want);
+            json_decref(c);
+        }
+    }
+    ubuf_free(&t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *v = codec_msgpack_to_json(data, size);
     fuzz_check_extract(data, size, v);
     fuzz_check_text(data, size, v);
+    fuzz_check_without(data, size, v, "a");
+    fuzz_check_without(data, size, v, "a.b");
+    fuzz_check_without(data, size, v, "metadata.managedFields");
+    fuzz_check_text_at(data, size, v, "a", NULL);
+    fuzz_check_text_at(data, size, v, "metadata", "42");
     if (!v)
         return 0;
     fuzz_check_oracle(data, size, v);

@@ -752,9 +752,80 @@ static void test_text_sets_resource_version(void **state)
     ubuf_free(&t);
 }
 
+static struct ubuf mp_of(const char *text)
+{
+    json_t *v = json_loads(text, 0, NULL);
+    assert_non_null(v);
+    struct ubuf b = {0};
+    assert_int_equal(codec_json_to_msgpack(v, &b), 0);
+    json_decref(v);
+    return b;
+}
+
+/* A Table row's cells read the object without its managedFields: the
+ * path is stepped over wherever it sits, nothing else moves; a path that
+ * reaches no map, or nothing, leaves the object whole. */
+static void test_decode_without(void **state)
+{
+    (void)state;
+    struct {
+        const char *in, *skip, *want;
+    } cases[] = {
+        {"{\"metadata\":{\"name\":\"p\",\"managedFields\":[{\"f\":{\"x\":1}}],\"uid\":\"u\"},"
+         "\"spec\":{\"managedFields\":1}}",
+         "metadata.managedFields",
+         "{\"metadata\":{\"name\":\"p\",\"uid\":\"u\"},\"spec\":{\"managedFields\":1}}"},
+        {"{\"metadata\":\"odd\",\"a\":1}", "metadata.managedFields",
+         "{\"metadata\":\"odd\",\"a\":1}"},
+        {"{\"a\":1,\"b\":[1,{\"c\":2}],\"d\":3}", "b", "{\"a\":1,\"d\":3}"},
+        {"[1,2]", "a", "[1,2]"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ubuf b = mp_of(cases[i].in);
+        json_t *got = codec_msgpack_to_json_without(b.data, b.len, cases[i].skip);
+        json_t *want = json_loads(cases[i].want, 0, NULL);
+        assert_non_null(got);
+        assert_true(json_equal(got, want));
+        assert_int_equal(json_object_size(got), json_object_size(want));
+        json_decref(got);
+        json_decref(want);
+        /* every truncation: NULL, never a crash */
+        for (size_t cut = 1; cut < b.len; cut++)
+            assert_null(codec_msgpack_to_json_without(b.data, cut, cases[i].skip));
+        ubuf_free(&b);
+    }
+}
+
+/* A Table row's PartialObjectMetadata: the metadata's text with the
+ * resourceVersion set in place or at the end; 1 when there is none. */
+static void test_text_at_key(void **state)
+{
+    (void)state;
+    struct ubuf b = mp_of("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"resourceVersion\":\"1\","
+                          "\"a\":\"\\u00e9\\\"\"},\"spec\":{}}");
+    struct ubuf t = {0};
+    assert_int_equal(codec_msgpack_json_text_at(b.data, b.len, "metadata", "7", &t), 0);
+    assert_string_equal(t.data, "{\"name\":\"p\",\"resourceVersion\":\"7\",\"a\":\"\u00e9\\\"\"}");
+    t.len = 0;
+    assert_int_equal(codec_msgpack_json_text_at(b.data, b.len, "spec", NULL, &t), 0);
+    assert_string_equal(t.data, "{}");
+    t.len = 0;
+    assert_int_equal(codec_msgpack_json_text_at(b.data, b.len, "status", "7", &t), 1);
+    assert_int_equal(codec_msgpack_json_text_at(b.data, b.len, "kind", "7", &t), 1);
+    assert_int_equal(t.len, 0);
+    ubuf_free(&b);
+    b = mp_of("{\"metadata\":{}}");
+    assert_int_equal(codec_msgpack_json_text_at(b.data, b.len, "metadata", "7", &t), 0);
+    assert_string_equal(t.data, "{\"resourceVersion\":\"7\"}");
+    ubuf_free(&b);
+    ubuf_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_decode_without),
+        cmocka_unit_test(test_text_at_key),
         cmocka_unit_test(test_text_as_json_dumps),
         cmocka_unit_test(test_text_sets_resource_version),
         cmocka_unit_test(test_extract_selected_paths),
