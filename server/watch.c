@@ -14,7 +14,8 @@
  * nothing to send it suspends the connection and parks the watch in the hub,
  * whose one thread sends a parked watch its new events itself (see
  * "delivery by the hub") and resumes it when its bookmark or deadline falls
- * due, or when its client hung up (the hub's epoll set, struct hub_hups). So an idle watch costs no thread and an event costs one pass over the
+ * due, or when its client hung up (the hub's epoll set, struct hub_hups).
+ * So an idle watch costs no thread and an event costs one pass over the
  * parked watches, not a wake-up of a thread per watch (thousands of those
  * on two cores were what bounded the watchers one server could serve
  * within 100 ms). A pass with news for thousands of watches is split
