@@ -184,7 +184,7 @@ struct render {
     bool table; /* the client asked for meta.k8s.io/v1 Table */
     enum render_include include;
     bool columns_sent; /* watches: column definitions go in the first event */
-    int64_t now;
+    int64_t now; /* the printers' "now" (AGE): the request's, or each watch event's */
 };
 void render_init(struct render *rd, struct request *rq, const struct resource *r);
 /* A listed object's Table row, appended to out as JSON text (the rows of

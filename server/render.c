@@ -162,6 +162,10 @@ json_t *render_event(struct render *rd, json_t *obj)
         json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
     json_t *t = table_new(rd, rv, NULL, !rd->columns_sent);
     rd->columns_sent = true;
+    /* Ages are of the moment the event goes out, as Kubernetes' printers
+     * compute them, not of the watch's start: an object created after the
+     * watch began would be older than "now" (<invalid>). */
+    rd->now = (int64_t)time(NULL);
     json_array_append_new(json_object_get(t, "rows"), row(rd, obj));
     json_decref(obj);
     return t;

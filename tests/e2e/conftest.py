@@ -337,10 +337,10 @@ class Watch:
     read by a background thread into a list. `ended` is set when the server
     ends the stream; close() ends it from our side."""
 
-    def __init__(self, url, path, timeout=60.0):
+    def __init__(self, url, path, timeout=60.0, headers=None):
         u = urllib.parse.urlsplit(url)
         self.conn = httpclient.HTTPConnection(u.hostname, u.port, timeout=timeout)
-        self.conn.request("GET", path)
+        self.conn.request("GET", path, headers=headers or {})
         self.resp = self.conn.getresponse()
         self.status = self.resp.status
         self.events = []
@@ -553,12 +553,14 @@ class Server:
     def get(self, path, **kw):
         return self.req("GET", path, **kw)
 
-    def watch(self, path, timeout=60.0, **params):
+    def watch(self, path, timeout=60.0, headers=None, **params):
         """Opens a watch: path plus ?watch=true and params (None values are
-        left out). Closed at teardown if the test does not close it."""
+        left out), with extra request headers. Closed at teardown if the
+        test does not close it."""
         q = {"watch": "true"}
         q.update({k: v for k, v in params.items() if v is not None})
-        w = Watch(self.url, path + "?" + urllib.parse.urlencode(q), timeout=timeout)
+        w = Watch(self.url, path + "?" + urllib.parse.urlencode(q), timeout=timeout,
+                  headers=headers)
         self.cluster.watches.append(w)
         return w
 

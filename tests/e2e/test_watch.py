@@ -179,6 +179,26 @@ def test_watch_timeout_seconds_ends_stream(module_cluster):
     assert [e["type"] for e in evs] == ["ADDED"]
 
 
+def test_table_watch_ages_are_of_the_event(module_cluster):
+    """kubectl get -w: each Table event's AGE is computed when the event is
+    sent, as Kubernetes' printers do, not when the watch began (an object
+    created 3 s into the watch had AGE <invalid>)."""
+    c = module_cluster
+    f = servers(c)[1]
+    ensure_ns(c.leader(), "w-table")
+    accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+    w = f.watch(cm_path("w-table"), headers={"Accept": accept},
+                resourceVersion=str(create(c.leader(), "w-table", "first")))
+    time.sleep(3)
+    create(c.leader(), "w-table", "later")
+    evs = w.wait_count(1, 10)
+    w.close()
+    t = evs[0]["object"]
+    assert t["kind"] == "Table", t
+    age = [col["name"] for col in t["columnDefinitions"]].index("Age")
+    assert t["rows"][0]["cells"][age] in ("0s", "1s", "2s"), t["rows"][0]
+
+
 def test_bookmarks(module_cluster):
     """--bookmark-interval 500ms: an idle watch with allowWatchBookmarks gets
     BOOKMARKs carrying the current revision, also past filtered changes."""
