@@ -217,6 +217,7 @@ struct ctl_def {
 
 extern const struct ctl_def ctl_garbage_collector; /* gc.c */
 extern const struct ctl_def ctl_namespace;         /* namespace.c */
+extern const struct ctl_def ctl_service_account;   /* serviceaccount.c */
 extern const struct ctl_def ctl_node_lifecycle;    /* nodelifecycle.c */
 extern const struct ctl_def ctl_replicaset;        /* replicaset.c */
 extern const struct ctl_def ctl_deployment;        /* deployment.c */

@@ -54,8 +54,8 @@ static const struct ctl_def *const defs[] = {
     &ctl_replicaset,    &ctl_deployment,         &ctl_statefulset,    &ctl_job,
     &ctl_daemonset,     &ctl_node_lifecycle,     &ctl_taint_eviction, &ctl_endpoints,
     &ctl_endpointslice, &ctl_volume_binder,      &ctl_cronjob,        &ctl_autoscaler,
-    &ctl_namespace,     &ctl_kubernetes_service, &ctl_pvc_protection, &ctl_pv_protection,
-    &ctl_disruption,    &ctl_pod_gc,             &ctl_garbage_collector};
+    &ctl_namespace,     &ctl_service_account,    &ctl_kubernetes_service, &ctl_pvc_protection,
+    &ctl_pv_protection, &ctl_disruption,         &ctl_pod_gc,             &ctl_garbage_collector};
 #define N_DEFS (sizeof defs / sizeof defs[0])
 
 struct ctl {

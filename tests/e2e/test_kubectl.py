@@ -318,6 +318,29 @@ def test_namespace_deletion(kc, module_cluster):
     assert p.returncode != 0 and 'namespaces "%s" not found' % ns in p.stderr
 
 
+def test_every_namespace_has_a_default_service_account(kc, module_cluster):
+    """The service account controller (controllers/serviceaccount.c): a new
+    namespace gets ServiceAccount "default", a deleted one comes back, the
+    built-in namespaces have theirs, and a namespace being deleted still
+    goes."""
+    ns = "k-sa"
+    kc.F.run("create", "namespace", ns)
+    wait_for("the default account", lambda: kc.L.run("-n", ns, "get", "sa", "default",
+                                                     ok=False).returncode == 0, 20)
+    got = kc.L.run("get", "sa", "-A", "-o", "json").stdout
+    have = {(i["metadata"]["namespace"], i["metadata"]["name"]) for i in json.loads(got)["items"]}
+    for n in ("default", "kube-system", "kube-public", "kube-node-lease", ns):
+        assert (n, "default") in have, have
+    uid = kc.L.json("-n", ns, "get", "sa", "default")["metadata"]["uid"]
+    kc.F.run("-n", ns, "delete", "sa", "default")
+    wait_for("the account to come back", lambda: kc.L.run(
+        "-n", ns, "get", "sa", "default", "-o", "jsonpath={.metadata.uid}",
+        ok=False).stdout not in ("", uid), 20)
+    kc.F.run("delete", "namespace", ns, "--wait=false")
+    wait_for("the namespace to go", lambda: kc.L.run("get", "namespace", ns,
+                                                     ok=False).returncode != 0, 60)
+
+
 # ---------------------------------------------------------------- watch, wait, describe
 
 def test_get_watch_sees_changes_from_another_server(kc, module_cluster):
