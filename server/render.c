@@ -114,7 +114,9 @@ int render_row_text(struct render *rd, const struct store_obj *o, uint64_t rev, 
         json_object_set_new(md, "resourceVersion", json_string(rv));
     json_t *cells = kube_table_cells(rd->res->group, rd->res->kind, v, rd->now);
     json_decref(v);
-    char *text = json_dumps(cells ? cells : json_array(), JSON_COMPACT);
+    if (!cells) /* a kind without a printer: no cells, as row() sends */
+        cells = json_array();
+    char *text = json_dumps(cells, JSON_COMPACT);
     json_decref(cells);
     if (!text)
         return -1;
