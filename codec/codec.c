@@ -755,6 +755,21 @@ static int jt_value(struct codec_reader *r, struct ubuf *out, int depth)
     return jt_scalar(r, out, b);
 }
 
+/* The end of a rendering that began at out->len == start: on success (rc
+ * 0) the terminator jt_put leaves to here; otherwise out as it was. */
+static int jt_end(struct ubuf *out, size_t start, int rc)
+{
+    if (rc != 0) {
+        out->len = start;
+        if (out->data)
+            out->data[out->len] = '\0';
+        return rc;
+    }
+    ubuf_reserve(out, 0);
+    out->data[out->len] = '\0';
+    return 0;
+}
+
 int codec_msgpack_json_text(const void *buf, size_t len, const char *rv, struct ubuf *out)
 {
     if (!buf || len == 0)
@@ -764,15 +779,7 @@ int codec_msgpack_json_text(const void *buf, size_t len, const char *rv, struct 
     uint64_t n;
     int rc = rv ? (codec_read_map_header(&r, &n) == 0 ? jt_map(&r, out, n, 1, rv, false) : -1)
                 : jt_value(&r, out, 0);
-    if (rc != 0 || r.p != r.end) {
-        out->len = start;
-        if (out->data)
-            out->data[out->len] = '\0';
-        return -1;
-    }
-    ubuf_reserve(out, 0);
-    out->data[out->len] = '\0'; /* jt_put leaves it to here */
-    return 0;
+    return jt_end(out, start, rc != 0 || r.p != r.end ? -1 : 0);
 }
 
 json_t *codec_msgpack_to_json_without(const void *buf, size_t len, const char *skip)
@@ -788,7 +795,7 @@ json_t *codec_msgpack_to_json_without(const void *buf, size_t len, const char *s
     } else {
         v = codec_decode_value(&r, 0);
     }
-    if (v && r.p != r.end) {
+    if (v && r.p != r.end) { /* trailing bytes */
         json_decref(v);
         return NULL;
     }
@@ -797,15 +804,7 @@ json_t *codec_msgpack_to_json_without(const void *buf, size_t len, const char *s
 
 json_t *codec_msgpack_to_json(const void *buf, size_t len)
 {
-    if (!buf || len == 0)
-        return NULL;
-    struct codec_reader r = {buf, (const unsigned char *)buf + len};
-    json_t *v = codec_decode_value(&r, 0);
-    if (v && r.p != r.end) { /* trailing bytes */
-        json_decref(v);
-        return NULL;
-    }
-    return v;
+    return codec_msgpack_to_json_without(buf, len, NULL);
 }
 
 int codec_msgpack_json_text_at(const void *buf, size_t len, const char *key, const char *rv,
@@ -823,13 +822,5 @@ int codec_msgpack_json_text_at(const void *buf, size_t len, const char *key, con
         rc = codec_read_map_header(&r, &n) == 0 ? jt_map(&r, out, n, 2, rv, true) : 1;
     else
         rc = jt_value(&r, out, 1);
-    if (rc != 0) {
-        out->len = start;
-        if (out->data)
-            out->data[out->len] = '\0';
-        return rc;
-    }
-    ubuf_reserve(out, 0);
-    out->data[out->len] = '\0';
-    return 0;
+    return jt_end(out, start, rc);
 }

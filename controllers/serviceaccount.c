@@ -17,22 +17,16 @@
 #define SAC "serviceaccount"
 #define SA_DEFAULT "default"
 
-static bool is_resource(const struct store_event *e, const char *res)
-{
-    size_t n = strlen(res);
-    return e->o.resource_len == n && memcmp(e->o.resource, res, n) == 0;
-}
-
 static bool is_default_sa(const struct store_event *e)
 {
-    return is_resource(e, "serviceaccounts") && e->o.name_len == strlen(SA_DEFAULT) &&
+    return ctl_is_resource(&e->o, "serviceaccounts") && e->o.name_len == strlen(SA_DEFAULT) &&
            memcmp(e->o.name, SA_DEFAULT, e->o.name_len) == 0;
 }
 
 /* Namespaces that appear or change; a "default" ServiceAccount that goes. */
 static bool wants(const struct store_event *e)
 {
-    if (is_resource(e, "namespaces"))
+    if (ctl_is_resource(&e->o, "namespaces"))
         return e->type != STORE_DELETED && !ctl_obj_has(&e->o, "deletionTimestamp");
     return e->type == STORE_DELETED && is_default_sa(e);
 }
@@ -41,7 +35,7 @@ static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 {
     (void)obj;
     char ns[256];
-    if (is_resource(e, "namespaces"))
+    if (ctl_is_resource(&e->o, "namespaces"))
         snprintf(ns, sizeof ns, "%.*s", (int)e->o.name_len, e->o.name);
     else
         snprintf(ns, sizeof ns, "%.*s", (int)e->o.ns_len, e->o.ns);

@@ -191,8 +191,9 @@ void render_init(struct render *rd, struct request *rq, const struct resource *r
  * a list are text, written as it is read, like a List's items): its cells
  * from the object decoded without metadata.managedFields (no printer
  * reads them), its object (includeObject) straight from the msgpack, with
- * resourceVersion rev. 0, or -1 (out unchanged) if it does not decode. */
-int render_row_text(struct render *rd, const struct store_obj *o, uint64_t rev, struct ubuf *out);
+ * resourceVersion rv. 0, or -1 (out unchanged) if it does not decode. */
+int render_row_text(struct render *rd, const struct store_obj *o, const char *rv,
+                    struct ubuf *out);
 /* The text of a list's Table up to its rows: kind, apiVersion, metadata
  * (rv, continue), columnDefinitions, then "rows":[ . */
 void render_table_head(struct render *rd, const char *rv, const char *cont, struct ubuf *head);

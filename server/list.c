@@ -70,7 +70,7 @@ static int page_offer(struct page *p, const struct store_obj *o, uint64_t rev)
     snprintf(rv, sizeof rv, "%llu", (unsigned long long)rev);
     if (p->n)
         ubuf_append(p->text, ",", 1);
-    if (p->rows ? render_row_text(p->rows, o, rev, p->text) != 0
+    if (p->rows ? render_row_text(p->rows, o, rv, p->text) != 0
                 : codec_msgpack_json_text(o->obj, o->obj_len, rv, p->text) != 0) {
         p->failed = true;
         return 1;

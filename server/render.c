@@ -100,22 +100,19 @@ static int row_object_text(const struct render *rd, const struct store_obj *o, c
     return rc < 0 ? -1 : 0;
 }
 
-int render_row_text(struct render *rd, const struct store_obj *o, uint64_t rev, struct ubuf *out)
+int render_row_text(struct render *rd, const struct store_obj *o, const char *rv,
+                    struct ubuf *out)
 {
     json_t *v = codec_msgpack_to_json_without(o->obj, o->obj_len, "metadata.managedFields");
     if (!json_is_object(v)) {
         json_decref(v);
         return -1;
     }
-    char rv[24];
-    snprintf(rv, sizeof rv, "%llu", (unsigned long long)rev);
     json_t *md = json_object_get(v, "metadata");
     if (json_is_object(md)) /* as object_render: a printer may read it */
         json_object_set_new(md, "resourceVersion", json_string(rv));
     json_t *cells = kube_table_cells(rd->res->group, rd->res->kind, v, rd->now);
     json_decref(v);
-    if (!cells) /* a kind without a printer: no cells, as row() sends */
-        cells = json_array();
     char *text = json_dumps(cells, JSON_COMPACT);
     json_decref(cells);
     if (!text)

@@ -50,7 +50,7 @@ struct watch {
     struct watch *prev, *next; /* in the hub while parked */
     bool parked;
     uint64_t due_ms;   /* parked: resume by then even without an event */
-    uint64_t check_ms; /* the next look for a hung-up client */
+    uint64_t check_ms; /* the next look for a hung-up client, unless in_ep */
     bool in_ep;        /* its socket is in the hub's epoll set: no periodic look */
     bool hup;          /* the hub saw its client hang up: look now */
     const struct resource *res;
@@ -364,6 +364,12 @@ static bool hub_news(const struct watch *w)
     return __atomic_load_n(w->res_rev, __ATOMIC_ACQUIRE) > w->rev;
 }
 
+/* Whether a pass reading at rev (have_r: it could read) has events for w. */
+static bool hub_has_events(const struct watch *w, bool have_r, uint64_t rev)
+{
+    return have_r && !w->ended && rev > w->rev && hub_news(w);
+}
+
 /* Puts a parked watch at the head of the hub's list (under its lock). */
 static void hub_push(struct watch_hub *h, struct watch *w)
 {
@@ -385,10 +391,8 @@ static void hub_watch_socket(struct watch_hub *h, struct watch *w)
         return;
     struct epoll_event ev = {.events = EPOLLRDHUP, .data.fd = w->fd};
     /* EEXIST: a keep-alive connection whose earlier watch put it there. */
-    if (epoll_ctl(h->ep, EPOLL_CTL_ADD, w->fd, &ev) == 0 || errno == EEXIST) {
+    if (epoll_ctl(h->ep, EPOLL_CTL_ADD, w->fd, &ev) == 0 || errno == EEXIST)
         w->in_ep = true;
-        w->check_ms = UINT64_MAX;
-    }
 }
 
 /* Called on the event loop right after the connection was suspended. The
@@ -577,20 +581,21 @@ static bool hub_serve(struct watch *w, struct fanout *fo, struct store_read *r, 
         w->hup = true;
         return true;
     }
-    /* No change to its resource in (w->rev, rev]: its resource's slot is
-     * set before a revision is published, and rev was published before
-     * this look. So w stands at rev, and never falls behind the change
-     * log while other resources churn (that would be a 410 at its next
-     * event). */
-    if (have_r && !w->ended && rev > w->rev && !hub_news(w))
-        w->rev = rev;
-    if (have_r && !w->ended && rev > w->rev && hub_news(w)) {
+    if (hub_has_events(w, have_r, rev)) {
         if (watch_plain(w))
             ok = fan_serve(fo, w, r);
         else
             ok = fill_from(w, r) && raw_send_out(w);
-    } else if (w->raw.len > 0) {
-        ok = raw_flush(w);
+    } else {
+        /* No change to its resource in (w->rev, rev]: its resource's slot
+         * is set before a revision is published, and rev was published
+         * before this look. So w stands at rev, and never falls behind the
+         * change log while other resources churn (that would be a 410 at
+         * its next event). */
+        if (have_r && !w->ended && rev > w->rev)
+            w->rev = rev;
+        if (w->raw.len > 0)
+            ok = raw_flush(w);
     }
     if (!ok) {
         /* Whatever a half-sent chunk left, the stream is over: the reader
@@ -609,9 +614,8 @@ static bool hub_serve(struct watch *w, struct fanout *fo, struct store_read *r, 
 
 /* The parked watches, taken out of the hub for one pass (*n of them): the
  * sends happen without the hub's lock, so the event loops parking other
- * watches meanwhile (each watch once a second, for its client check) do
- * not wait for thousands of sends; what they park waits for the next
- * pass. */
+ * watches meanwhile do not wait for thousands of sends; what they park
+ * waits for the next pass. */
 static struct watch *hub_claim(struct watch_hub *h, unsigned *n)
 {
     struct watch *list = h->head;
@@ -700,7 +704,7 @@ static struct watch *hub_pass(struct store *st, struct store_read *r, bool have_
     struct fanout fo = {.n = 0};
     unsigned left = n;
     for (struct watch *w = list; w; w = next) {
-        if (hp && !*given && left >= HUB_SPLIT_MIN && have_r && rev > w->rev && hub_news(w)) {
+        if (hp && !*given && left >= HUB_SPLIT_MIN && hub_has_events(w, have_r, rev)) {
             helper_give(hp, w, left, now, hups);
             *given = true;
         }
@@ -874,7 +878,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
                 break;
             }
         }
-        if (w->hup || now >= w->check_ms) {
+        if (w->hup || (!w->in_ep && now >= w->check_ms)) {
             /* Not END_WITH_ERROR: libmicrohttpd 0.9.75 closes a
              * connection whose reader fails without freeing it, which
              * only its timeout scan does later, and that scan stops at
@@ -889,7 +893,8 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
             w->check_ms = now + WATCH_CHECK_MS;
         }
         hub_watch_socket(srv->hub, w);
-        w->due_ms = min_u64(min_u64(w->deadline_ms, bookmark_ms), w->check_ms);
+        w->due_ms = min_u64(min_u64(w->deadline_ms, bookmark_ms),
+                            w->in_ep ? UINT64_MAX : w->check_ms);
         MHD_suspend_connection(w->conn);
         hub_park(srv->hub, w);
         return 0;
