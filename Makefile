@@ -4,7 +4,7 @@
 #   make deps       install what is missing (Debian packages, libraft >= 0.17.1)
 #   make run        deps + build + a local 3-server cluster in the foreground
 #   make test       deps + sanitizer build + every test; last line "N passed, N failed"
-#   make sim SEEDS=n  the deterministic simulation over n seeds
+#   make sim SEEDS=n  the deterministic simulation over n seeds of each workload
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each
 #
 # Two builds share the sources: build/ (-O2) for use and benchmarks, and
@@ -73,9 +73,19 @@ build/test/unit/%: tests/unit/%.c $(TST_OBJS) $(RAFT_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 $(SAN) -o $@ $< $(TST_OBJS) $(LIBS) -lcmocka
 
-$(SIM): tests/sim/sim.c $(TST_OBJS) $(RAFT_A)
+# The controllers' workload (workload_controllers.c) replaces the process's
+# edges (Raft, loopback HTTP, clocks, randomness, sleeps) with the simulated
+# ones at link time, leaving the production code as it is.
+comma := ,
+SIM_WRAP := $(addprefix -Wl$(comma)--wrap=,util_now_ms util_now_us util_wall_ms \
+	util_time_rfc3339 util_uuid4 util_random_bytes usleep httpc_new httpc_free httpc_request \
+	cluster_is_leader cluster_leader_id cluster_info cluster_read_index cluster_propose \
+	cluster_propose_async cluster_propose_batch cluster_propose_batch_async)
+
+$(SIM): tests/sim/sim.c tests/sim/workload_controllers.c tests/sim/sim.h $(TST_OBJS) $(RAFT_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 $(SAN) -o $@ $< $(TST_OBJS) $(LIBS)
+	$(CC) $(BASE) -O1 $(SAN) -o $@ tests/sim/sim.c tests/sim/workload_controllers.c \
+		$(TST_OBJS) $(LIBS) $(SIM_WRAP)
 
 # Fuzz targets (clang's libFuzzer): the library is compiled once with the
 # fuzzer's coverage instrumentation, then linked into each harness.
@@ -118,6 +128,7 @@ test: deps
 sim: deps
 	@$(MAKE) --no-print-directory $(SIM)
 	$(SIM) --seeds $(or $(SEEDS),1000)
+	$(SIM) --workload controllers --seeds $(or $(SEEDS),1000)
 
 bench: deps
 	@$(MAKE) --no-print-directory build/bosun

@@ -31,10 +31,29 @@ struct controllers_config {
     struct cluster *cluster;
     char api_url[160]; /* this server's API, reachable over loopback */
     unsigned node_grace_ms; /* node lifecycle: a Lease older than this is NotReady */
+    /* ctl_api_many makes its calls one after another, on the caller's
+     * thread (the deterministic simulation's single thread), instead of
+     * from CTL_API_PARALLEL threads. */
+    bool serial;
 };
 
+/* Starts the controllers' thread, which runs controllers_turn in a loop,
+ * sleeping while there is nothing to do; controllers_stop ends and frees. */
 struct controllers *controllers_start(const struct controllers_config *cfg);
 void controllers_stop(struct controllers *c);
+
+/* Without the thread (the deterministic simulation, tests/sim): new, then
+ * a turn whenever the caller likes, then free. A turn never sleeps; it
+ * says what the thread would do next. */
+enum controllers_turn {
+    CONTROLLERS_FOLLOWING,    /* not the leader: the pod cache was kept warm */
+    CONTROLLERS_CATCHING_UP,  /* a new leader whose replica is not caught up yet */
+    CONTROLLERS_IDLE,         /* leading, nothing queued that is due */
+    CONTROLLERS_BUSY,         /* leading, more to do at once */
+};
+struct controllers *controllers_new(const struct controllers_config *cfg);
+enum controllers_turn controllers_turn(struct controllers *c);
+void controllers_free(struct controllers *c);
 /* Appends the controllers' Prometheus metrics: the pod cache's size and
  * revision, on a follower as on the leader. c may be NULL. */
 struct ubuf;

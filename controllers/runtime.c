@@ -93,6 +93,7 @@ struct controllers {
     struct ctl ctl;
     pthread_t thread;
     volatile int stop;
+    bool leading; /* this server's controllers lead (lead_begin ran) */
     /* The pod cache's figures, published by the thread for /metrics. */
     _Atomic size_t cache_pods;
     _Atomic uint64_t cache_rev;
@@ -460,6 +461,8 @@ void ctl_api_many(struct ctl *c, struct ctl_call *calls, size_t n)
     if (n == 0)
         return;
     unsigned k = n < CTL_API_PARALLEL ? (unsigned)n : CTL_API_PARALLEL;
+    if (c->cfg.serial)
+        k = 1;
     struct many_ctx m = {c, calls, n, 0};
     struct many_worker w[CTL_API_PARALLEL];
     pthread_t th[CTL_API_PARALLEL];
@@ -603,10 +606,8 @@ static bool caught_up(struct ctl *c)
 {
     struct cluster_result res;
     cluster_read_index(c->cfg.cluster, CTL_API_TIMEOUT_MS, &res);
-    if (res.code != CLUSTER_OK) {
-        usleep(50 * 1000);
+    if (res.code != CLUSTER_OK)
         return false;
-    }
     return store_wait_index(c->cfg.store, res.index, CTL_API_TIMEOUT_MS);
 }
 
@@ -646,7 +647,6 @@ static void follow_idle(struct ctl *c)
             ctl_pod_cache_warm(c);
         c->next_warm_ms = util_now_ms() + 1000;
     }
-    usleep(20 * 1000);
 }
 
 static void publish(struct controllers *cs)
@@ -691,45 +691,59 @@ static bool lead_turn(struct ctl *c)
     return more || c->pass_next < N_DEFS;
 }
 
+enum controllers_turn controllers_turn(struct controllers *cs)
+{
+    struct ctl *c = &cs->ctl;
+    if (!cluster_is_leader(c->cfg.cluster)) {
+        if (cs->leading)
+            LOG_INFO("controllers: stopped (no longer the leader)");
+        cs->leading = false;
+        c->pass_next = N_DEFS;
+        ctl_correlator_free(&c->correlator); /* a new leader's recorder starts afresh */
+        queue_clear(c);
+        state_clear(c);
+        follow_idle(c);
+        publish(cs);
+        return CONTROLLERS_FOLLOWING;
+    }
+    if (!cs->leading) {
+        if (!caught_up(c))
+            return CONTROLLERS_CATCHING_UP;
+        cs->leading = true;
+        lead_begin(c);
+    }
+    bool more = lead_turn(c);
+    publish(cs);
+    return more ? CONTROLLERS_BUSY : CONTROLLERS_IDLE;
+}
+
 static void *run(void *arg)
 {
     struct controllers *cs = arg;
     struct ctl *c = &cs->ctl;
-    bool leading = false;
     while (!cs->stop) {
-        if (!cluster_is_leader(c->cfg.cluster)) {
-            if (leading)
-                LOG_INFO("controllers: stopped (no longer the leader)");
-            leading = false;
-            c->pass_next = N_DEFS;
-            ctl_correlator_free(&c->correlator); /* a new leader's recorder starts afresh */
-            queue_clear(c);
-            state_clear(c);
-            follow_idle(c);
-            publish(cs);
-            continue;
+        switch (controllers_turn(cs)) {
+        case CONTROLLERS_FOLLOWING:
+            usleep(20 * 1000);
+            break;
+        case CONTROLLERS_CATCHING_UP:
+            usleep(50 * 1000);
+            break;
+        case CONTROLLERS_IDLE: {
+            uint64_t cur = c->cursor;
+            if (store_revision(c->cfg.store) == cur &&
+                store_wait_revision_above(c->cfg.store, cur, c->queue.n ? 100 : 1000))
+                usleep(CTL_SETTLE_MS * 1000);
+            break;
         }
-        if (!leading) {
-            if (!caught_up(c))
-                continue;
-            leading = true;
-            lead_begin(c);
+        case CONTROLLERS_BUSY:
+            break;
         }
-        bool more = lead_turn(c);
-        publish(cs);
-        uint64_t cur = c->cursor;
-        if (!more && store_revision(c->cfg.store) == cur &&
-            store_wait_revision_above(c->cfg.store, cur, c->queue.n ? 100 : 1000))
-            usleep(CTL_SETTLE_MS * 1000);
     }
-    queue_clear(c);
-    state_clear(c);
-    ctl_pod_cache_free(c->pods);
-    c->pods = NULL;
     return NULL;
 }
 
-struct controllers *controllers_start(const struct controllers_config *cfg)
+struct controllers *controllers_new(const struct controllers_config *cfg)
 {
     struct controllers *cs = xcalloc(1, sizeof *cs);
     cs->ctl.cfg = *cfg;
@@ -740,6 +754,31 @@ struct controllers *controllers_start(const struct controllers_config *cfg)
         free(cs);
         return NULL;
     }
+    return cs;
+}
+
+void controllers_free(struct controllers *cs)
+{
+    if (!cs)
+        return;
+    struct ctl *c = &cs->ctl;
+    queue_clear(c);
+    state_clear(c);
+    ctl_pod_cache_free(c->pods);
+    httpc_free(c->http);
+    for (unsigned i = 0; i < CTL_API_PARALLEL; i++)
+        httpc_free(c->pool[i]);
+    ctl_queue_free(&c->queue);
+    ctl_correlator_free(&c->correlator);
+    free(c->events);
+    free(cs);
+}
+
+struct controllers *controllers_start(const struct controllers_config *cfg)
+{
+    struct controllers *cs = controllers_new(cfg);
+    if (!cs)
+        return NULL;
     pthread_create(&cs->thread, NULL, run, cs);
     pthread_setname_np(cs->thread, "controllers");
     return cs;
@@ -752,13 +791,7 @@ void controllers_stop(struct controllers *cs)
     cs->stop = 1;
     store_wake_all(cs->ctl.cfg.store);
     pthread_join(cs->thread, NULL);
-    httpc_free(cs->ctl.http);
-    for (unsigned i = 0; i < CTL_API_PARALLEL; i++)
-        httpc_free(cs->ctl.pool[i]);
-    ctl_queue_free(&cs->ctl.queue);
-    ctl_correlator_free(&cs->ctl.correlator);
-    free(cs->ctl.events);
-    free(cs);
+    controllers_free(cs);
 }
 
 void controllers_metrics(struct controllers *cs, struct ubuf *out)

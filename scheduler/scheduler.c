@@ -557,7 +557,10 @@ static void metrics_gauges(struct scheduler *s, bool leading)
     pthread_mutex_unlock(&s->mu);
 }
 
-static void step(struct scheduler *s)
+/* One round: the changes, then a batch of pods. Returns 0 if there is more
+ * to do at once, else how long (ms) nothing falls due unless the store
+ * changes. */
+static int step(struct scheduler *s)
 {
     /* Catch up with the change stream before deciding anything, so that
      * decisions see the latest state and the cursor does not fall behind
@@ -587,43 +590,57 @@ static void step(struct scheduler *s)
     metrics_gauges(s, true);
     if (s->q.n_active) {
         schedule_batch(s);
-        return;
+        return 0;
     }
     uint64_t due = sched_queue_next_due(&s->q);
     if (due != UINT64_MAX && due < s->next_flush_ms)
         due = s->next_flush_ms;
-    int wait = due == UINT64_MAX ? 1000 : due <= now ? 1 : (int)(due - now > 1000 ? 1000 : due - now);
-    if (store_revision(s->cfg.store) == s->cursor &&
-        store_wait_revision_above(s->cfg.store, s->cursor, wait))
-        usleep(SETTLE_MS * 1000);
+    return due == UINT64_MAX ? 1000 : due <= now ? 1 : (int)(due - now > 1000 ? 1000 : due - now);
+}
+
+enum scheduler_turn scheduler_turn(struct scheduler *s, int *wait_ms)
+{
+    *wait_ms = 0;
+    if (!cluster_is_leader(s->cfg.cluster)) {
+        if (s->cache) {
+            LOG_INFO("scheduler: stopped (no longer the leader)");
+            drop_cache(s);
+            metrics_gauges(s, false);
+        }
+        return SCHEDULER_FOLLOWING;
+    }
+    if (!s->cache) {
+        rebuild(s);
+        pthread_mutex_lock(&s->mu);
+        s->m.leader_starts++;
+        pthread_mutex_unlock(&s->mu);
+    }
+    *wait_ms = step(s);
+    return *wait_ms ? SCHEDULER_IDLE : SCHEDULER_BUSY;
 }
 
 static void *run(void *arg)
 {
     struct scheduler *s = arg;
     while (!s->stop) {
-        if (!cluster_is_leader(s->cfg.cluster)) {
-            if (s->cache) {
-                LOG_INFO("scheduler: stopped (no longer the leader)");
-                drop_cache(s);
-                metrics_gauges(s, false);
-            }
+        int wait;
+        switch (scheduler_turn(s, &wait)) {
+        case SCHEDULER_FOLLOWING:
             usleep(100 * 1000);
-            continue;
+            break;
+        case SCHEDULER_IDLE:
+            if (store_revision(s->cfg.store) == s->cursor &&
+                store_wait_revision_above(s->cfg.store, s->cursor, wait))
+                usleep(SETTLE_MS * 1000);
+            break;
+        case SCHEDULER_BUSY:
+            break;
         }
-        if (!s->cache) {
-            rebuild(s);
-            pthread_mutex_lock(&s->mu);
-            s->m.leader_starts++;
-            pthread_mutex_unlock(&s->mu);
-        }
-        step(s);
     }
-    drop_cache(s);
     return NULL;
 }
 
-struct scheduler *scheduler_start(const struct scheduler_config *cfg)
+struct scheduler *scheduler_new(const struct scheduler_config *cfg)
 {
     struct scheduler *s = xcalloc(1, sizeof *s);
     s->cfg = *cfg;
@@ -637,6 +654,22 @@ struct scheduler *scheduler_start(const struct scheduler_config *cfg)
     if (*s->cfg.api_url)
         s->http = httpc_new(s->cfg.api_url);
     pthread_mutex_init(&s->mu, NULL);
+    return s;
+}
+
+void scheduler_free(struct scheduler *s)
+{
+    if (!s)
+        return;
+    drop_cache(s);
+    pthread_mutex_destroy(&s->mu);
+    httpc_free(s->http);
+    free(s);
+}
+
+struct scheduler *scheduler_start(const struct scheduler_config *cfg)
+{
+    struct scheduler *s = scheduler_new(cfg);
     pthread_create(&s->thread, NULL, run, s);
     /* Named so that its CPU time can be read apart from the rest of the
      * server (/proc/PID/task/TID/comm; bosun bench schedule does). */
@@ -651,9 +684,7 @@ void scheduler_stop(struct scheduler *s)
     s->stop = 1;
     store_wake_all(s->cfg.store);
     pthread_join(s->thread, NULL);
-    pthread_mutex_destroy(&s->mu);
-    httpc_free(s->http);
-    free(s);
+    scheduler_free(s);
 }
 
 /* ---- metrics ---- */

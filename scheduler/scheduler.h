@@ -44,6 +44,18 @@ struct scheduler_config {
 
 struct scheduler *scheduler_start(const struct scheduler_config *cfg);
 void scheduler_stop(struct scheduler *s);
+
+/* Without the thread (the deterministic simulation, tests/sim): new, a
+ * turn whenever the caller likes (it never sleeps), free. An idle turn
+ * gives in *wait_ms how long nothing falls due unless the store changes. */
+enum scheduler_turn {
+    SCHEDULER_FOLLOWING, /* not the leader */
+    SCHEDULER_IDLE,      /* leading, nothing to schedule now */
+    SCHEDULER_BUSY,      /* leading, more to do at once */
+};
+struct scheduler *scheduler_new(const struct scheduler_config *cfg);
+enum scheduler_turn scheduler_turn(struct scheduler *s, int *wait_ms);
+void scheduler_free(struct scheduler *s);
 /* Appends the scheduler's metrics in Prometheus' text format. */
 void scheduler_metrics(struct scheduler *s, struct ubuf *out);
 

@@ -20,6 +20,8 @@ enum body_format { BODY_JSON, BODY_YAML, BODY_PROTOBUF, BODY_UNSUPPORTED };
 
 const char *request_header(struct request *rq, const char *name)
 {
+    if (rq->inproc)
+        return inproc_header(rq->inproc, name);
     return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 

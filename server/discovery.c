@@ -455,8 +455,7 @@ enum MHD_Result discovery_handle_root(struct request *rq, bool apis)
 {
     if (!method_get(rq))
         return reply_method(rq);
-    const char *accept =
-        MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    const char *accept = request_header(rq, MHD_HTTP_HEADER_ACCEPT);
     const char *agg = accept_aggregated(accept);
     if (agg) {
         char type[128];

@@ -21,15 +21,96 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "controllers/controllers.h"
 #include "scheduler/scheduler.h"
 #include "server/internal.h"
+#include "server/server.h"
+
+/* ---- in-process requests (server_call) ----
+ * A request served on the caller's thread, as a worker serves one, without
+ * a connection: its query and headers are kept here, and the reply's body
+ * is captured instead of queued. */
+struct inproc {
+    const char *const *headers; /* "Name: value", NULL-terminated */
+    char **args;                /* the query, decoded: key, value, key, value... */
+    size_t n_args;
+    bool replied;
+    unsigned code;
+    struct ubuf reply;
+};
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* A query component, percent- and plus-decoded, as libmicrohttpd does. */
+static char *query_decode(const char *s, size_t n)
+{
+    char *out = xmalloc(n + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+            *o++ = (char)(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+            i += 2;
+        } else {
+            *o++ = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static void inproc_parse_query(struct inproc *ip, const char *q)
+{
+    while (*q) {
+        size_t n = strcspn(q, "&");
+        if (n) {
+            const char *eq = memchr(q, '=', n);
+            size_t kn = eq ? (size_t)(eq - q) : n;
+            ip->args = xrealloc(ip->args, (ip->n_args + 2) * sizeof *ip->args);
+            ip->args[ip->n_args++] = query_decode(q, kn);
+            ip->args[ip->n_args++] = eq ? query_decode(eq + 1, n - kn - 1) : xstrdup("");
+        }
+        q += n + (q[n] == '&');
+    }
+}
+
+const char *inproc_header(const struct inproc *ip, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *const *h = ip->headers; h && *h; h++)
+        if (strncasecmp(*h, name, n) == 0 && (*h)[n] == ':') {
+            const char *v = *h + n + 1;
+            return v + strspn(v, " ");
+        }
+    return NULL;
+}
+
+/* The first reply is the request's (a handler answers once). */
+static void inproc_reply(struct inproc *ip, unsigned code, const void *data, size_t len)
+{
+    if (ip->replied)
+        return;
+    ip->replied = true;
+    ip->code = code;
+    ubuf_append(&ip->reply, data, len);
+}
 
 const char *request_arg(struct request *rq, const char *name)
 {
+    if (rq->inproc) {
+        for (size_t i = 0; i + 1 < rq->inproc->n_args; i += 2)
+            if (strcmp(rq->inproc->args[i], name) == 0)
+                return rq->inproc->args[i + 1];
+        return NULL;
+    }
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
@@ -58,6 +139,11 @@ enum MHD_Result http_queue(struct request *rq, unsigned code, struct MHD_Respons
 {
     if (!r)
         return MHD_NO;
+    if (rq->inproc) { /* a reply made here (discovery, OpenAPI): its code only */
+        inproc_reply(rq->inproc, code, "", 0);
+        MHD_destroy_response(r);
+        return MHD_YES;
+    }
     if (rq->state != RQ_RUNNING) {
         enum MHD_Result ret = MHD_queue_response(rq->conn, code, r);
         MHD_destroy_response(r);
@@ -77,6 +163,11 @@ enum MHD_Result http_queue(struct request *rq, unsigned code, struct MHD_Respons
 static enum MHD_Result reply_buf(struct request *rq, unsigned code, const char *type, char *data,
                                  size_t len, long retry_after)
 {
+    if (rq->inproc) {
+        inproc_reply(rq->inproc, code, data, len);
+        free(data);
+        return MHD_YES;
+    }
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     add_warnings(r, rq);
@@ -129,6 +220,17 @@ static void parts_free(void *cls)
 enum MHD_Result reply_json_parts(struct request *rq, unsigned code, struct ubuf *head,
                                  struct ubuf *body, const char *tail)
 {
+    if (rq->inproc) {
+        struct ubuf all = {0};
+        ubuf_append(&all, head->data, head->len);
+        ubuf_append(&all, body->data, body->len);
+        ubuf_append(&all, tail, strlen(tail));
+        inproc_reply(rq->inproc, code, all.data, all.len);
+        ubuf_free(&all);
+        ubuf_free(head);
+        ubuf_free(body);
+        return MHD_YES;
+    }
     struct parts *p = xcalloc(1, sizeof *p);
     p->head = *head;
     p->body = *body;
@@ -268,6 +370,44 @@ enum MHD_Result http_restart(struct request *rq)
 {
     rq->warnings.len = 0;
     return dispatch(rq);
+}
+
+int server_call(struct server *s, const char *method, const char *url,
+                const char *const *headers, const void *body, size_t len, char **reply,
+                size_t *reply_len)
+{
+    struct inproc ip = {.headers = headers};
+    const char *q = strchr(url, '?');
+    char *path = q ? xstrndup(url, (size_t)(q - url)) : xstrdup(url);
+    if (q)
+        inproc_parse_query(&ip, q + 1);
+    struct request rq = {.srv = s, .method = method, .url = path, .state = RQ_RUNNING,
+                         .inproc = &ip};
+    if (len > SERVER_MAX_BODY)
+        rq.too_large = true;
+    else
+        ubuf_append(&rq.body, body, len);
+    if (request_is_watch(&rq))
+        reply_status(&rq, 405, "MethodNotAllowed", "server_call does not serve watches");
+    else
+        dispatch(&rq);
+    assert(!rq.async && !rq.reply);
+    int code = ip.replied ? (int)ip.code : 500;
+    ubuf_append(&ip.reply, "", 1);
+    ip.reply.len--;
+    if (reply_len)
+        *reply_len = ip.reply.len;
+    if (reply)
+        *reply = ip.reply.data;
+    else
+        ubuf_free(&ip.reply);
+    for (size_t i = 0; i < ip.n_args; i++)
+        free(ip.args[i]);
+    free(ip.args);
+    ubuf_free(&rq.body);
+    ubuf_free(&rq.warnings);
+    free(path);
+    return code;
 }
 
 bool request_is_watch(struct request *rq)

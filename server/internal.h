@@ -123,7 +123,14 @@ struct request {
     void *async;
     enum MHD_Result (*next)(struct request *rq);
     void (*abandon)(struct request *rq);
+    /* server_call's request (no connection): its headers and query, and
+     * where the reply goes; NULL for a request from libmicrohttpd. */
+    struct inproc *inproc;
 };
+/* server_call's requests (http.c): a header of one, by name (any case). */
+struct inproc;
+const char *inproc_header(const struct inproc *ip, const char *name);
+
 /* Queues r (and drops our reference to it) with the status code: every
  * handler's reply goes through here (see http.c). */
 enum MHD_Result http_queue(struct request *rq, unsigned code, struct MHD_Response *r);

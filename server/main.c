@@ -100,6 +100,39 @@ static int parse_uint(const char *s, unsigned *out)
     return 0;
 }
 
+/* The flags' defaults. */
+static void config_defaults(struct server_config *cfg)
+{
+    snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:6443");
+    cfg->election_ms = 1000;
+    cfg->heartbeat_ms = 100;
+    cfg->request_timeout_ms = 10000;
+    cfg->bookmark_interval_ms = 5000;
+    cfg->history = 100000;
+    cfg->log_level = UTIL_LOG_INFO;
+    cfg->node_grace_ms = 40000;
+    snprintf(cfg->state_memory, sizeof cfg->state_memory, "/dev/shm");
+}
+
+struct server *server_embed(uint64_t id, struct store *st, struct cluster *cl)
+{
+    struct server *s = xcalloc(1, sizeof *s);
+    config_defaults(&s->cfg);
+    s->cfg.id = id;
+    s->store = st;
+    s->cluster = cl;
+    s->pool = fwd_pool_new();
+    return s;
+}
+
+void server_embed_free(struct server *s)
+{
+    if (!s)
+        return;
+    fwd_pool_free(s->pool);
+    free(s);
+}
+
 static int parse_flags(int argc, char **argv, struct server_config *cfg, char *err, size_t errlen)
 {
     static const struct option opts[] = {
@@ -119,15 +152,7 @@ static int parse_flags(int argc, char **argv, struct server_config *cfg, char *e
     int c, li = -1;
     optind = 1;
     opterr = 0;
-    snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:6443");
-    cfg->election_ms = 1000;
-    cfg->heartbeat_ms = 100;
-    cfg->request_timeout_ms = 10000;
-    cfg->bookmark_interval_ms = 5000;
-    cfg->history = 100000;
-    cfg->log_level = UTIL_LOG_INFO;
-    cfg->node_grace_ms = 40000;
-    snprintf(cfg->state_memory, sizeof cfg->state_memory, "/dev/shm");
+    config_defaults(cfg);
     while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
         switch (c) {
         case 'i': {

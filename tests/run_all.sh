@@ -2,8 +2,8 @@
 # Runs every test of `make test` and ends with one line "N passed, N failed".
 #
 # Unit tests (cmocka binaries in build/test/unit), the deterministic
-# simulation (build/test/sim/sim over SIM_SEEDS seeds, one test per seed
-# group), a short run of every fuzz target (build/fuzz), and the end-to-end
+# simulation (build/test/sim/sim over SIM_SEEDS seeds of the store's workload
+# and SIM_CTL_SEEDS of the controllers', one test per seed group), a short run of every fuzz target (build/fuzz), and the end-to-end
 # tests (pytest in tests/e2e against real servers
 # built with ASan and UBSan: build/test/bosun). The first three run one per
 # core, the end-to-end tests in two pytest workers; see below.
@@ -40,11 +40,18 @@ for t in build/test/unit/test_*; do
     job "unit_$(basename "$t")" "$t"
 done
 
+# The store's workload over SIM_SEEDS seeds, the controllers' over
+# SIM_CTL_SEEDS (about a second each with sanitizers), each in two halves.
 seeds=${SIM_SEEDS:-300}
+ctl_seeds=${SIM_CTL_SEEDS:-200}
 if [ -x build/test/sim/sim ]; then
     half=$(( (seeds + 1) / 2 ))
     job sim_1 build/test/sim/sim --seeds "$half" --seed 1
     [ "$seeds" -gt "$half" ] && job sim_2 build/test/sim/sim --seeds $((seeds - half)) --seed $((half + 1))
+    half=$(( (ctl_seeds + 1) / 2 ))
+    job sim_ctl_1 build/test/sim/sim --workload controllers --seeds "$half" --seed 1
+    [ "$ctl_seeds" -gt "$half" ] && job sim_ctl_2 build/test/sim/sim --workload controllers \
+        --seeds $((ctl_seeds - half)) --seed $((half + 1))
 fi
 
 # Fuzz targets (libFuzzer, built by make test): FUZZ_SECONDS each (default

@@ -3,7 +3,12 @@
  * faults, checked against a model.
  *
  *   sim [--seeds N] [--seed S] [--servers 3..5] [--steps K] [--verbose]
- *       [--libraft-workarounds]
+ *       [--libraft-workarounds] [--workload store|controllers]
+ *
+ * (--workload controllers replaces the random store commands below with
+ * the real API server and controllers on every member, a user and a
+ * kubelet: see workload_controllers.c; the checks on Raft and on the
+ * replicas' agreement stay, the model's give way to the controllers'.)
  *
  * runs N seeds (300) from S (1); --seed S alone runs just that one. Each seed
  * builds a cluster of 3 to 5 servers (the seed picks unless --servers), each
@@ -44,7 +49,8 @@
  *    has committed it (check_raft);
  *  - at the end (a server out is added back first): every server is a voter
  *    and none believes a configuration uncommitted (libraft patch 0008); every
- *    store has the same digest, revision, object count and applied index. A model replays the committed entries (the union of what
+ *    store has the same digest, revision, object count and applied index.
+ *    A model replays the committed entries (the union of what
  *    the servers applied: every committed command was applied by some server,
  *    as snapshots are only made of applied state) and must give the results
  *    the stores gave, and the same objects (get and list: create/mod
@@ -81,6 +87,7 @@
 
 #include "raft/cluster.h"
 #include "store/store.h"
+#include "tests/sim/sim.h"
 #include "util/util.h"
 
 #define MAX_SERVERS 5
@@ -92,9 +99,10 @@
 #define DEFAULT_HISTORY 100000 /* store.c's default for history 0 */
 #define HEAL_MS 30000          /* simulated time allowed for each heal wait */
 #define MAX_BARRIERS 16
+#define SETTLE_MS 120000 /* simulated time the controllers' workload has to reach its specs */
 
-static const char *const namespaces[N_NS] = {
-    "default", "kube-system-with-a-namespace-name-longer-than-31"};
+static const char *const namespaces[N_NS] = {"default",
+                                             "kube-system-with-a-namespace-name-longer-than-31"};
 
 /* ---- randomness: splitmix64, one stream per seed ---- */
 
@@ -133,6 +141,7 @@ enum { P_PENDING, P_ACKED, P_FAILED, P_REJECTED };
 struct prop {
     struct raft_apply req; /* must stay put until its callback */
     struct sim *sm;
+    bool ctl; /* the controllers' workload's (sim_propose_cmd): not the model's */
     unsigned id;
     unsigned server;
     int state;
@@ -178,6 +187,15 @@ struct barrier {
     int status;
 };
 
+/* A read index's barrier (sim_read_index), freed with the seed: its
+ * callback may come after the wait gave up. */
+struct rbar {
+    struct raft_barrier req;
+    bool done;
+    int status;
+    struct rbar *next;
+};
+
 struct sim {
     struct raft_fixture f; /* first: the fixture hook finds the sim from it */
     uint64_t seed;
@@ -219,6 +237,14 @@ struct sim {
     } change;
     unsigned n_removed, n_readded;
 
+    /* The controllers' workload (--workload controllers), NULL for the
+     * store's; faults wait while calm (healing, settling). */
+    struct ctlw *ctlw;
+    bool calm;
+    raft_time next_fault;
+    unsigned fault_gap;
+    struct rbar *rbars;
+
     struct ubuf trace;
     bool failed;
     char failure[1024];
@@ -229,6 +255,7 @@ struct sim {
 static struct {
     uint64_t proposals, acked, committed, restores, steps, guarded, rewritten, held;
     uint64_t removed, readded;
+    uint64_t api_calls, pods, turns; /* the controllers' workload */
 } g_total;
 
 /* --libraft-workarounds: steer clear of the libraft 0.22.1 bugs that
@@ -236,6 +263,10 @@ static struct {
  * patches (see "working around libraft" and guard_snapshots below). Off by
  * default: the patched libraft must survive them. */
 static bool g_workarounds;
+
+/* --workload controllers: the controllers' workload instead of the store's
+ * random commands (and no store model: its checks are the controllers'). */
+static bool g_controllers;
 
 /* The seed being run and its store directories, for the crash handler. */
 static volatile uint64_t g_seed;
@@ -253,8 +284,7 @@ static bool chance(struct sim *sm, unsigned num, unsigned den)
     return rnd(sm, den) < num;
 }
 
-static void trace(struct sim *sm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void trace(struct sim *sm, const char *fmt, ...)
+void sim_trace(struct sim *sm, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
@@ -267,8 +297,7 @@ static void trace(struct sim *sm, const char *fmt, ...)
                 (uint64_t)sm->f.time, line);
 }
 
-static void fail(struct sim *sm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fail(struct sim *sm, const char *fmt, ...)
+void sim_fail(struct sim *sm, const char *fmt, ...)
 {
     if (sm->failed)
         return;
@@ -277,7 +306,7 @@ static void fail(struct sim *sm, const char *fmt, ...)
     vsnprintf(sm->failure, sizeof sm->failure, fmt, ap);
     va_end(ap);
     sm->failed = true;
-    trace(sm, "CHECK FAILED: %s", sm->failure);
+    sim_trace(sm, "CHECK FAILED: %s", sm->failure);
 }
 
 /* Key k is namespaces[k / N_NAMES] / names[k % N_NAMES]. The last name is
@@ -373,17 +402,17 @@ static int sim_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     struct irec *rec = idx_get(sm, index);
 
     if (!p) {
-        fail(sm, "s%u applied an entry nobody proposed at index %" PRIu64, sv->i, index);
+        sim_fail(sm, "s%u applied an entry nobody proposed at index %" PRIu64, sv->i, index);
     } else {
         if (p->committed && p->committed != index)
-            fail(sm, "p%u applied at index %" PRIu64 " and at index %" PRIu64, p->id,
-                 p->committed, index);
+            sim_fail(sm, "p%u applied at index %" PRIu64 " and at index %" PRIu64, p->id,
+                     p->committed, index);
         p->committed = index;
         if (rec->set && rec->hash != h)
-            fail(sm,
-                 "state machine safety: s%u applied p%u at index %" PRIu64
-                 ", another server applied p%u there",
-                 sv->i, p->id, index, rec->prop);
+            sim_fail(sm,
+                     "state machine safety: s%u applied p%u at index %" PRIu64
+                     ", another server applied p%u there",
+                     sv->i, p->id, index, rec->prop);
         if (!rec->set) {
             rec->set = true;
             rec->hash = h;
@@ -394,7 +423,7 @@ static int sim_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     int rv = sv->inner_apply(fsm, buf, result);
     sv->applying = 0;
     if (rv != 0)
-        fail(sm, "s%u: apply of index %" PRIu64 " failed (%d)", sv->i, index, rv);
+        sim_fail(sm, "s%u: apply of index %" PRIu64 " failed (%d)", sv->i, index, rv);
     return rv;
 }
 
@@ -405,13 +434,13 @@ static bool sim_on_result(void *arg, struct store_batch_result *br)
     struct server *sv = arg;
     struct sim *sm = sv->sm;
     if (br->index != sv->applying) {
-        fail(sm, "s%u: results for index %" PRIu64 " while applying %" PRIu64, sv->i,
-             br->index, sv->applying);
+        sim_fail(sm, "s%u: results for index %" PRIu64 " while applying %" PRIu64, sv->i, br->index,
+                 sv->applying);
         return false;
     }
     struct irec *rec = idx_get(sm, br->index);
     if (br->n > MAX_CMDS) {
-        fail(sm, "s%u: %u results at index %" PRIu64, sv->i, br->n, br->index);
+        sim_fail(sm, "s%u: %u results at index %" PRIu64, sv->i, br->n, br->index);
         return false;
     }
     if (!rec->have_res) {
@@ -424,8 +453,8 @@ static bool sim_on_result(void *arg, struct store_batch_result *br)
     for (unsigned i = 0; same && i < br->n; i++)
         same = rec->r[i].code == br->r[i].code && rec->r[i].rev == br->r[i].rev;
     if (!same)
-        fail(sm, "s%u computed different results for index %" PRIu64 " than another replica",
-             sv->i, br->index);
+        sim_fail(sm, "s%u computed different results for index %" PRIu64 " than another replica",
+                 sv->i, br->index);
     return false;
 }
 
@@ -442,13 +471,13 @@ static int sim_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
     void *base = buf->base;
     int rv = sv->inner_restore(fsm, buf);
     sm->n_restores++;
-    trace(sm, "s%u restored a snapshot (%zu bytes): %s, applied %" PRIu64 ", revision %" PRIu64,
-          sv->i, buf->len, rv ? raft_strerror(rv) : "ok", (uint64_t)raft_last_applied(cf->raft),
-          store_revision(sv->store));
+    sim_trace(sm, "s%u restored a snapshot (%zu bytes): %s, applied %" PRIu64 ", revision %" PRIu64,
+              sv->i, buf->len, rv ? raft_strerror(rv) : "ok", (uint64_t)raft_last_applied(cf->raft),
+              store_revision(sv->store));
     if (rv != 0)
-        fail(sm, "s%u: restore failed: %s", sv->i, raft_strerror(rv));
+        sim_fail(sm, "s%u: restore failed: %s", sv->i, raft_strerror(rv));
     else if (__asan_address_is_poisoned && !__asan_address_is_poisoned(base))
-        fail(sm, "s%u: fsm restore did not take ownership of the snapshot buffer", sv->i);
+        sim_fail(sm, "s%u: fsm restore did not take ownership of the snapshot buffer", sv->i);
     return rv;
 }
 
@@ -687,33 +716,33 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
         return;
     }
     if (p->state != P_PENDING) {
-        fail(sm, "p%u: apply callback fired twice", p->id);
+        sim_fail(sm, "p%u: apply callback fired twice", p->id);
         return;
     }
     p->status = status;
     if (status != 0) {
         p->state = P_FAILED;
         sm->n_failed_props++;
-        trace(sm, "p%u idx %" PRIu64 " failed: %s", p->id, p->index, raft_strerror(status));
+        sim_trace(sm, "p%u idx %" PRIu64 " failed: %s", p->id, p->index, raft_strerror(status));
         return;
     }
     p->state = P_ACKED;
     sm->n_acked++;
-    trace(sm, "p%u idx %" PRIu64 " acknowledged by s%u", p->id, p->index, p->server);
+    sim_trace(sm, "p%u idx %" PRIu64 " acknowledged by s%u", p->id, p->index, p->server);
     if (req->index != p->index)
-        fail(sm, "p%u: acknowledged at index %" PRIu64 " but proposed at %" PRIu64, p->id,
-             (uint64_t)req->index, p->index);
+        sim_fail(sm, "p%u: acknowledged at index %" PRIu64 " but proposed at %" PRIu64, p->id,
+                 (uint64_t)req->index, p->index);
     struct irec *rec = idx_get(sm, p->index);
     if (!rec->set || rec->prop != p->id) {
-        fail(sm, "p%u acknowledged at index %" PRIu64 " which holds %s%u", p->id, p->index,
-             rec->set ? "p" : "nothing applied ", rec->set ? rec->prop : 0);
+        sim_fail(sm, "p%u acknowledged at index %" PRIu64 " which holds %s%u", p->id, p->index,
+                 rec->set ? "p" : "nothing applied ", rec->set ? rec->prop : 0);
         return;
     }
     if (!rec->have_res || rec->n != p->n) {
-        fail(sm, "p%u acknowledged without its %u results", p->id, p->n);
+        sim_fail(sm, "p%u acknowledged without its %u results", p->id, p->n);
         return;
     }
-    for (unsigned i = 0; i < p->n; i++) {
+    for (unsigned i = 0; i < p->n && !p->ctl; i++) {
         const struct pcmd *c = &p->cmd[i];
         if (rec->r[i].code != STORE_OK || c->invalid)
             continue;
@@ -723,6 +752,39 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
             sm->last_ack[c->key].prop = p->id;
         }
     }
+}
+
+/* Files p (its id next) under the hash of its entry's bytes. */
+static void prop_register(struct sim *sm, struct prop *p, const struct ubuf *entry)
+{
+    p->hash = fnv64(entry->data, entry->len);
+    if (sm->n_props == sm->cap_props) {
+        sm->cap_props = sm->cap_props ? sm->cap_props * 2 : 256;
+        sm->props = xrealloc(sm->props, sm->cap_props * sizeof *sm->props);
+    }
+    sm->props[sm->n_props++] = p;
+    if (ht_get(sm, p->hash))
+        sim_fail(sm, "sim bug: p%u has the bytes (or hash) of p%u", p->id, ht_get(sm, p->hash)->id);
+    ht_put(sm, p->hash, p->id);
+}
+
+/* Hands the entry (freed here) to raft_apply on r: libraft's answer, 0 if
+ * it took it (p->index is then set). */
+static int prop_apply(struct sim *sm, struct prop *p, struct raft *r, struct ubuf *entry)
+{
+    struct raft_buffer buf = {.base = raft_malloc(entry->len), .len = entry->len};
+    memcpy(buf.base, entry->data, entry->len);
+    ubuf_free(entry);
+    p->req.data = p;
+    int rv = raft_apply(r, &p->req, &buf, 1, apply_cb);
+    if (rv != 0) {
+        raft_free(buf.base);
+        p->state = P_REJECTED;
+        sim_trace(sm, "p%u on s%u refused: %s", p->id, p->server, raft_strerror(rv));
+        return rv;
+    }
+    p->index = p->req.index;
+    return 0;
 }
 
 /* Appends command j's object bytes. They start with "p<id>c<j>:", and the
@@ -738,9 +800,9 @@ static void body_append(struct ubuf *b, struct sim *sm, unsigned id, unsigned j,
     }
     ubuf_appendf(b, "p%uc%u:", id, j);
     size_t pad = c->op == STORE_OP_DELETE ? 0
-                 : roll < 21                ? 65536 + rnd(sm, 4000)
-                 : roll < 100               ? 256 + rnd(sm, 300)
-                                            : rnd(sm, 48);
+                 : roll < 21              ? 65536 + rnd(sm, 4000)
+                 : roll < 100             ? 256 + rnd(sm, 300)
+                                          : rnd(sm, 48);
     ubuf_reserve(b, pad);
     for (size_t k = 0; k < pad; k++)
         b->data[b->len + k] = (char)('a' + (rng_next(&sm->rng) % 26));
@@ -766,7 +828,7 @@ static void propose_on(struct sim *sm, unsigned s)
     p->history = hroll == 0 ? 0 : hroll == 1 ? 3 + rnd(sm, 10) : 20 + rnd(sm, 200);
 
     if (store_read_begin(sm->sv[s].store, &rd) != 0) {
-        fail(sm, "s%u: store_read_begin failed", s);
+        sim_fail(sm, "s%u: store_read_begin failed", s);
         free(p);
         return;
     }
@@ -780,7 +842,7 @@ static void propose_on(struct sim *sm, unsigned s)
         int got = store_get(&rd, RESOURCE, ns, name, &cur);
         bool exists = got == 0;
         unsigned roll = rnd(sm, 100);
-        c->op = roll < 28 ? STORE_OP_CREATE
+        c->op = roll < 28   ? STORE_OP_CREATE
                 : roll < 58 ? STORE_OP_UPDATE
                 : roll < 76 ? STORE_OP_DELETE
                             : STORE_OP_PUT;
@@ -795,8 +857,7 @@ static void propose_on(struct sim *sm, unsigned s)
                 c->expect_rev = 1 + rnd(sm, (unsigned)rd.revision + 2);
             e = rnd(sm, 100);
             if (e < 10 && exists && cur.uid_len < sizeof c->expect_uid)
-                snprintf(c->expect_uid, sizeof c->expect_uid, "%.*s", (int)cur.uid_len,
-                         cur.uid);
+                snprintf(c->expect_uid, sizeof c->expect_uid, "%.*s", (int)cur.uid_len, cur.uid);
             else if (e < 15)
                 snprintf(c->expect_uid, sizeof c->expect_uid, "bogus");
         }
@@ -820,7 +881,9 @@ static void propose_on(struct sim *sm, unsigned s)
             .op = c->op,
             .resource = RESOURCE,
             .ns = ns,
-            .name = !c->invalid ? name : c->key % 2 ? "" : g_too_long,
+            .name = !c->invalid  ? name
+                    : c->key % 2 ? ""
+                                 : g_too_long,
             .expect_rev = c->expect_rev,
             .expect_uid = c->expect_uid,
             .uid = c->uid,
@@ -829,31 +892,11 @@ static void propose_on(struct sim *sm, unsigned s)
         };
         store_cmd_encode(&cmd, &entry);
     }
-    p->hash = fnv64(entry.data, entry.len);
-
-    if (sm->n_props == sm->cap_props) {
-        sm->cap_props = sm->cap_props ? sm->cap_props * 2 : 256;
-        sm->props = xrealloc(sm->props, sm->cap_props * sizeof *sm->props);
-    }
-    sm->props[sm->n_props++] = p;
-    if (ht_get(sm, p->hash))
-        fail(sm, "sim bug: p%u has the bytes (or hash) of p%u", p->id, ht_get(sm, p->hash)->id);
-    ht_put(sm, p->hash, p->id);
-
-    struct raft_buffer buf = {.base = raft_malloc(entry.len), .len = entry.len};
-    memcpy(buf.base, entry.data, entry.len);
-    ubuf_free(&entry);
-    p->req.data = p;
-    int rv = raft_apply(r, &p->req, &buf, 1, apply_cb);
-    if (rv != 0) {
-        raft_free(buf.base);
-        p->state = P_REJECTED;
-        trace(sm, "p%u on s%u refused: %s", p->id, s, raft_strerror(rv));
+    prop_register(sm, p, &entry);
+    if (prop_apply(sm, p, r, &entry) != 0)
         return;
-    }
-    p->index = p->req.index;
-    trace(sm, "p%u on s%u idx %" PRIu64 " term %" PRIu64 " (%u cmds, history %" PRIu64 ")",
-          p->id, s, p->index, (uint64_t)r->current_term, p->n, p->history);
+    sim_trace(sm, "p%u on s%u idx %" PRIu64 " term %" PRIu64 " (%u cmds, history %" PRIu64 ")",
+              p->id, s, p->index, (uint64_t)r->current_term, p->n, p->history);
 }
 
 static void propose(struct sim *sm)
@@ -884,10 +927,10 @@ static void leader_changed(struct sim *sm)
     sm->last_leader = sm->f.leader_id;
     if (sm->f.leader_id) {
         struct raft *r = raft_fixture_get(&sm->f, (unsigned)sm->f.leader_id - 1);
-        trace(sm, "leader s%u term %" PRIu64, (unsigned)sm->f.leader_id - 1,
-              (uint64_t)r->current_term);
+        sim_trace(sm, "leader s%u term %" PRIu64, (unsigned)sm->f.leader_id - 1,
+                  (uint64_t)r->current_term);
     } else {
-        trace(sm, "no leader");
+        sim_trace(sm, "no leader");
     }
 }
 
@@ -951,24 +994,25 @@ static void check_raft(struct sim *sm)
         raft_index index = ra->trail.snapshot.index;
         raft_term term = ra->trail.snapshot.term;
         if (ra->commit_index < sm->sv[a].commit_seen) {
-            fail(sm, "s%u: commit index went back from %" PRIu64 " to %" PRIu64, a,
-                 (uint64_t)sm->sv[a].commit_seen, (uint64_t)ra->commit_index);
+            sim_fail(sm, "s%u: commit index went back from %" PRIu64 " to %" PRIu64, a,
+                     (uint64_t)sm->sv[a].commit_seen, (uint64_t)ra->commit_index);
             return;
         }
         sm->sv[a].commit_seen = ra->commit_index;
         if (index == 0)
             continue;
         if (term == 0) {
-            fail(sm, "s%u: snapshot at index %" PRIu64 " with term 0", a, (uint64_t)index);
+            sim_fail(sm, "s%u: snapshot at index %" PRIu64 " with term 0", a, (uint64_t)index);
             return;
         }
         for (unsigned b = 0; b < sm->n; b++) {
             struct raft *rb = raft_fixture_get(&sm->f, b);
             raft_term other = b == a || rb->commit_index < index ? 0 : trail_term_of(rb, index);
             if (other != 0 && other != term) {
-                fail(sm, "s%u: snapshot at index %" PRIu64 " with term %" PRIu64
+                sim_fail(sm,
+                         "s%u: snapshot at index %" PRIu64 " with term %" PRIu64
                          ", but s%u committed that index with term %" PRIu64,
-                     a, (uint64_t)index, (uint64_t)term, b, (uint64_t)other);
+                         a, (uint64_t)index, (uint64_t)term, b, (uint64_t)other);
                 return;
             }
         }
@@ -1024,7 +1068,10 @@ static unsigned n_alive(struct sim *sm)
     return k;
 }
 
-static unsigned majority(struct sim *sm) { return sm->n / 2 + 1; }
+static unsigned majority(struct sim *sm)
+{
+    return sm->n / 2 + 1;
+}
 
 static bool all_followers_except(struct sim *sm, unsigned except)
 {
@@ -1068,7 +1115,7 @@ static void fault_disconnect(struct sim *sm)
         raft_fixture_disconnect(&sm->f, j, i);
         sm->disc[j][i] = true;
     }
-    trace(sm, "disconnect s%u %s s%u", i, both ? "<->" : "->", j);
+    sim_trace(sm, "disconnect s%u %s s%u", i, both ? "<->" : "->", j);
 }
 
 static void fault_reconnect(struct sim *sm, bool all)
@@ -1087,13 +1134,13 @@ static void fault_reconnect(struct sim *sm, bool all)
             raft_fixture_reconnect(&sm->f, pairs[k][0], pairs[k][1]);
             sm->disc[pairs[k][0]][pairs[k][1]] = false;
         }
-        trace(sm, "reconnect all (%u links)", np);
+        sim_trace(sm, "reconnect all (%u links)", np);
         return;
     }
     unsigned k = rnd(sm, np);
     raft_fixture_reconnect(&sm->f, pairs[k][0], pairs[k][1]);
     sm->disc[pairs[k][0]][pairs[k][1]] = false;
-    trace(sm, "reconnect s%u -> s%u", pairs[k][0], pairs[k][1]);
+    sim_trace(sm, "reconnect s%u -> s%u", pairs[k][0], pairs[k][1]);
 }
 
 static void fault_kill(struct sim *sm)
@@ -1117,7 +1164,9 @@ static void fault_kill(struct sim *sm)
         i = cand[rnd(sm, nc)];
     }
     raft_fixture_kill(f, i);
-    trace(sm, "kill s%u%s (%u alive)", i, i == leader ? " (the leader)" : "", alive - 1);
+    sim_trace(sm, "kill s%u%s (%u alive)", i, i == leader ? " (the leader)" : "", alive - 1);
+    if (sm->ctlw)
+        ctlw_killed(sm->ctlw, i);
 }
 
 static void fault_revive(struct sim *sm)
@@ -1130,7 +1179,7 @@ static void fault_revive(struct sim *sm)
         return;
     unsigned i = cand[rnd(sm, nc)];
     raft_fixture_revive(&sm->f, i);
-    trace(sm, "revive s%u", i);
+    sim_trace(sm, "revive s%u", i);
 }
 
 static void fault_saturate(struct sim *sm, bool on)
@@ -1152,7 +1201,7 @@ static void fault_saturate(struct sim *sm, bool on)
         raft_fixture_saturate(&sm->f, pairs[k][0], pairs[k][1]);
     else
         raft_fixture_desaturate(&sm->f, pairs[k][0], pairs[k][1]);
-    trace(sm, "%ssaturate s%u -> s%u", on ? "" : "de", pairs[k][0], pairs[k][1]);
+    sim_trace(sm, "%ssaturate s%u -> s%u", on ? "" : "de", pairs[k][0], pairs[k][1]);
 }
 
 /* The fixture's depose writes follower state into every other server, so
@@ -1166,10 +1215,10 @@ static void fault_depose(struct sim *sm)
         raft_state(raft_fixture_get(f, l)) != RAFT_LEADER || !all_followers_except(sm, l) ||
         !links_clean(sm))
         return;
-    trace(sm, "depose s%u", l);
+    sim_trace(sm, "depose s%u", l);
     raft_fixture_depose(f);
-    trace(sm, "depose done: leader %s%u", f->leader_id ? "s" : "none ",
-          f->leader_id ? (unsigned)f->leader_id - 1 : 0);
+    sim_trace(sm, "depose done: leader %s%u", f->leader_id ? "s" : "none ",
+              f->leader_id ? (unsigned)f->leader_id - 1 : 0);
 }
 
 /* Elect the most up-to-date alive server (deposing the leader first), when
@@ -1200,10 +1249,10 @@ static void fault_elect(struct sim *sm)
     }
     if (best == sm->n)
         return;
-    trace(sm, "elect s%u", best);
+    sim_trace(sm, "elect s%u", best);
     raft_fixture_elect(f, best);
-    trace(sm, "elect done: leader %s%u", f->leader_id ? "s" : "none ",
-          f->leader_id ? (unsigned)f->leader_id - 1 : 0);
+    sim_trace(sm, "elect done: leader %s%u", f->leader_id ? "s" : "none ",
+              f->leader_id ? (unsigned)f->leader_id - 1 : 0);
 }
 
 /* ---- membership ---- */
@@ -1213,7 +1262,7 @@ static void change_cb(struct raft_change *req, int status)
     struct sim *sm = req->data;
     sm->change.busy = false;
     if (!sm->closing)
-        trace(sm, "membership change done: %s", status ? raft_strerror(status) : "ok");
+        sim_trace(sm, "membership change done: %s", status ? raft_strerror(status) : "ok");
 }
 
 /* Server i's role in r's configuration, or -1 if it is not in it. */
@@ -1264,8 +1313,8 @@ static void fault_membership(struct sim *sm)
     if (sm->out < 0) {
         unsigned i = rnd(sm, sm->n);
         rv = raft_remove(l, &sm->change.req, i + 1, change_cb);
-        trace(sm, "remove s%u through s%u: %s", i, (unsigned)l->id - 1,
-              rv ? raft_strerror(rv) : "submitted");
+        sim_trace(sm, "remove s%u through s%u: %s", i, (unsigned)l->id - 1,
+                  rv ? raft_strerror(rv) : "submitted");
         if (rv == 0) {
             sm->out = (int)i;
             sm->n_removed++;
@@ -1276,15 +1325,15 @@ static void fault_membership(struct sim *sm)
         char address[16];
         snprintf(address, sizeof address, "%u", i + 1);
         if (role == RAFT_VOTER) {
-            trace(sm, "s%u is a voter again", i);
+            sim_trace(sm, "s%u is a voter again", i);
             sm->out = -1;
             sm->n_readded++;
             return;
         }
         rv = role < 0 ? raft_add(l, &sm->change.req, i + 1, address, change_cb)
                       : raft_assign(l, &sm->change.req, i + 1, RAFT_VOTER, change_cb);
-        trace(sm, "%s s%u through s%u: %s", role < 0 ? "add" : "promote", i,
-              (unsigned)l->id - 1, rv ? raft_strerror(rv) : "submitted");
+        sim_trace(sm, "%s s%u through s%u: %s", role < 0 ? "add" : "promote", i,
+                  (unsigned)l->id - 1, rv ? raft_strerror(rv) : "submitted");
     }
     sm->change.busy = rv == 0;
 }
@@ -1339,15 +1388,15 @@ static void fault_one(struct sim *sm)
     } else if (roll < 76) {
         unsigned i = rnd(sm, sm->n), ms = 1 + rnd(sm, 80);
         raft_fixture_set_network_latency(f, i, ms);
-        trace(sm, "network latency of s%u = %ums", i, ms);
+        sim_trace(sm, "network latency of s%u = %ums", i, ms);
     } else if (roll < 82) {
         unsigned i = rnd(sm, sm->n), ms = 1 + rnd(sm, 40);
         raft_fixture_set_disk_latency(f, i, ms);
-        trace(sm, "disk latency of s%u = %ums", i, ms);
+        sim_trace(sm, "disk latency of s%u = %ums", i, ms);
     } else if (roll < 87) {
         unsigned i = rnd(sm, sm->n), ms = 1000 + rnd(sm, 1001);
         raft_fixture_set_randomized_election_timeout(f, i, ms);
-        trace(sm, "election timeout of s%u = %ums", i, ms);
+        sim_trace(sm, "election timeout of s%u = %ums", i, ms);
     } else if (roll < 90) {
         fault_membership(sm);
     } else if (roll < 93) {
@@ -1358,6 +1407,157 @@ static void fault_one(struct sim *sm)
             fault_elect(sm);
     } else {
         fault_reconnect(sm, true);
+    }
+}
+
+/* ---- for the controllers' workload (sim.h) ---- */
+
+unsigned sim_rnd(struct sim *sm, unsigned n)
+{
+    return rnd(sm, n);
+}
+bool sim_chance(struct sim *sm, unsigned num, unsigned den)
+{
+    return chance(sm, num, den);
+}
+bool sim_failed(const struct sim *sm)
+{
+    return sm->failed;
+}
+uint64_t sim_time_ms(const struct sim *sm)
+{
+    return (uint64_t)sm->f.time;
+}
+unsigned sim_servers(const struct sim *sm)
+{
+    return sm->n;
+}
+bool sim_alive(struct sim *sm, unsigned i)
+{
+    return raft_fixture_alive(&sm->f, i);
+}
+struct raft *sim_raft(struct sim *sm, unsigned i)
+{
+    return raft_fixture_get(&sm->f, i);
+}
+struct store *sim_store(struct sim *sm, unsigned i)
+{
+    return sm->sv[i].store;
+}
+
+void sim_advance(struct sim *sm)
+{
+    struct raft_fixture *f = &sm->f;
+    if (!sm->calm && f->time >= sm->next_fault) {
+        fault(sm);
+        sm->next_fault = f->time + rnd(sm, 2 * sm->fault_gap + 1);
+    }
+    raft_fixture_step(f);
+    sm->step++;
+}
+
+/* Registers an entry's bytes under a new proposal of the workload's. The
+ * history field (which the store only reads as the change log's least
+ * length) is the proposal's id above a floor, so that no two entries have
+ * the same bytes even when a write is retried word for word. */
+static struct prop *ctl_prop_new(struct sim *sm, unsigned i, const void *const *cmds,
+                                 const size_t *lens, unsigned n, struct ubuf *entry)
+{
+    struct prop *p = xcalloc(1, sizeof *p);
+    p->sm = sm;
+    p->ctl = true;
+    p->id = sm->n_props;
+    p->server = i;
+    p->n = n;
+    p->history = 10000 + p->id;
+    p->body = xstrdup("");
+    store_entry_encode_header(n, p->history, entry);
+    for (unsigned k = 0; k < n; k++)
+        ubuf_append(entry, cmds[k], lens[k]);
+    prop_register(sm, p, entry);
+    return p;
+}
+
+void sim_propose_cmds(struct sim *sm, unsigned i, const void *const *cmds, const size_t *lens,
+                      unsigned n, int timeout_ms, struct cluster_result *outs)
+{
+    struct raft_fixture *f = &sm->f;
+    memset(outs, 0, n * sizeof *outs);
+    struct raft *r = raft_fixture_get(f, i);
+    int code = CLUSTER_NOT_LEADER;
+    struct prop *p = NULL;
+    if (n > MAX_CMDS) {
+        sim_fail(sm, "sim bug: a proposal of %u commands (at most %u)", n, MAX_CMDS);
+        code = CLUSTER_ERROR;
+    } else if (raft_fixture_alive(f, i) && raft_state(r) == RAFT_LEADER) {
+        struct ubuf entry = {0};
+        p = ctl_prop_new(sm, i, cmds, lens, n, &entry);
+        int rv = prop_apply(sm, p, r, &entry);
+        if (rv != 0) {
+            code = rv == RAFT_NOTLEADER ? CLUSTER_NOT_LEADER : CLUSTER_ERROR;
+            p = NULL;
+        }
+    }
+    if (p) {
+        sim_trace(sm, "p%u (api, %u cmds) on s%u idx %" PRIu64 " term %" PRIu64, p->id, n, i,
+                  p->index, (uint64_t)r->current_term);
+        raft_time deadline = f->time + (raft_time)timeout_ms;
+        while (p->state == P_PENDING && f->time < deadline && raft_fixture_alive(f, i) &&
+               !sm->failed)
+            sim_advance(sm);
+        code = p->state == P_ACKED ? CLUSTER_OK
+               : p->state == P_FAILED
+                   ? (p->status == RAFT_LEADERSHIPLOST ? CLUSTER_UNKNOWN : CLUSTER_ERROR)
+                   : CLUSTER_TIMEOUT;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        outs[k].code = code;
+        if (code == CLUSTER_OK) {
+            outs[k].index = p->index;
+            outs[k].res = idx_get(sm, p->index)->r[k];
+        } else if (code == CLUSTER_ERROR && p) {
+            snprintf(outs[k].message, sizeof outs[k].message, "%s", raft_strerror(p->status));
+        }
+    }
+}
+
+static void rbar_cb(struct raft_barrier *req, int status)
+{
+    struct rbar *b = req->data;
+    b->done = true;
+    b->status = status;
+}
+
+void sim_read_index(struct sim *sm, unsigned i, int timeout_ms, struct cluster_result *out)
+{
+    struct raft_fixture *f = &sm->f;
+    memset(out, 0, sizeof *out);
+    struct raft *r = raft_fixture_get(f, i);
+    if (!raft_fixture_alive(f, i) || raft_state(r) != RAFT_LEADER) {
+        out->code = CLUSTER_NOT_LEADER;
+        return;
+    }
+    struct rbar *b = xcalloc(1, sizeof *b);
+    b->req.data = b;
+    b->next = sm->rbars;
+    sm->rbars = b;
+    int rv = raft_barrier(r, &b->req, rbar_cb);
+    if (rv != 0) {
+        b->done = true;
+        out->code = rv == RAFT_NOTLEADER ? CLUSTER_NOT_LEADER : CLUSTER_ERROR;
+        return;
+    }
+    raft_time deadline = f->time + (raft_time)timeout_ms;
+    while (!b->done && f->time < deadline && raft_fixture_alive(f, i) && !sm->failed)
+        sim_advance(sm);
+    if (b->done && b->status == 0) {
+        /* As the real read barrier's callback does: the barrier entry is
+         * applied, though no command was. */
+        store_publish_index(sm->sv[i].store, raft_last_applied(r));
+        out->code = CLUSTER_OK;
+        out->index = b->req.index;
+    } else {
+        out->code = b->done ? CLUSTER_UNKNOWN : CLUSTER_TIMEOUT;
     }
 }
 
@@ -1381,26 +1581,27 @@ static bool barrier_done(struct raft_fixture *f, void *arg)
 static bool heal(struct sim *sm)
 {
     struct raft_fixture *f = &sm->f;
+    sm->calm = true;
     fault_reconnect(sm, true);
     for (unsigned i = 0; i < sm->n; i++)
         if (!raft_fixture_alive(f, i)) {
             raft_fixture_revive(f, i);
-            trace(sm, "revive s%u", i);
+            sim_trace(sm, "revive s%u", i);
         }
     for (unsigned i = 0; i < sm->n; i++)
         for (unsigned j = 0; j < sm->n; j++)
             if (i != j && raft_fixture_saturated(f, i, j) && !sm->guard[i][j])
                 raft_fixture_desaturate(f, i, j);
     guard_snapshots(sm);
-    trace(sm, "heal: all connected and alive");
+    sim_trace(sm, "heal: all connected and alive");
     if (!heal_membership(sm)) {
-        fail(sm, "heal: s%d is not a voter again", sm->out);
+        sim_fail(sm, "heal: s%d is not a voter again", sm->out);
         return false;
     }
 
     for (unsigned attempt = 0; attempt < MAX_BARRIERS && sm->n_barriers < MAX_BARRIERS; attempt++) {
         if (!raft_fixture_step_until_has_leader(f, HEAL_MS)) {
-            trace(sm, "heal: no leader after %ums", HEAL_MS);
+            sim_trace(sm, "heal: no leader after %ums", HEAL_MS);
             continue;
         }
         unsigned l = raft_fixture_leader_index(f);
@@ -1409,31 +1610,31 @@ static bool heal(struct sim *sm)
         int rv = raft_barrier(raft_fixture_get(f, l), &b->req, barrier_cb);
         if (rv != 0) {
             b->done = true;
-            trace(sm, "heal: barrier on s%u refused: %s", l, raft_strerror(rv));
+            sim_trace(sm, "heal: barrier on s%u refused: %s", l, raft_strerror(rv));
             raft_fixture_step_n(f, 10);
             continue;
         }
         raft_index index = b->req.index;
-        trace(sm, "heal: barrier on s%u idx %" PRIu64, l, (uint64_t)index);
+        sim_trace(sm, "heal: barrier on s%u idx %" PRIu64, l, (uint64_t)index);
         if (!raft_fixture_step_until(f, barrier_done, b, HEAL_MS) || b->status != 0) {
-            trace(sm, "heal: barrier idx %" PRIu64 " %s", (uint64_t)index,
-                  b->done ? raft_strerror(b->status) : "timed out");
+            sim_trace(sm, "heal: barrier idx %" PRIu64 " %s", (uint64_t)index,
+                      b->done ? raft_strerror(b->status) : "timed out");
             continue;
         }
         /* Everyone applies the leader's whole log (its own barrier included,
          * should leadership have changed meanwhile). */
         raft_index last = raft_last_index(raft_fixture_get(f, l));
         if (!raft_fixture_step_until_applied(f, sm->n, last, HEAL_MS) || !converged(sm)) {
-            trace(sm, "heal: servers did not all apply the leader's log");
+            sim_trace(sm, "heal: servers did not all apply the leader's log");
             continue;
         }
         /* Let the acknowledgements of what just committed fire. */
         raft_fixture_step(f);
-        trace(sm, "heal: every server applied the leader's log, up to idx %" PRIu64,
-              (uint64_t)raft_last_applied(raft_fixture_get(f, 0)));
+        sim_trace(sm, "heal: every server applied the leader's log, up to idx %" PRIu64,
+                  (uint64_t)raft_last_applied(raft_fixture_get(f, 0)));
         return true;
     }
-    fail(sm, "heal: the healed cluster did not converge (%u barriers tried)", sm->n_barriers);
+    sim_fail(sm, "heal: the healed cluster did not converge (%u barriers tried)", sm->n_barriers);
     return false;
 }
 
@@ -1558,12 +1759,12 @@ static int check_listed(void *arg, const struct store_obj *o)
         const struct mobj *mo = &w->m->o[k];
         if (!mo->exists || o->mod_rev != mo->mod_rev || o->create_rev != mo->create_rev ||
             o->obj_len != mo->obj_len || (mo->obj_len && memcmp(o->obj, mo->obj, mo->obj_len)))
-            fail(w->sm, "s%u: store_list returned %.16s/%.16s unlike the model", w->server, ns,
-                 name);
+            sim_fail(w->sm, "s%u: store_list returned %.16s/%.16s unlike the model", w->server, ns,
+                     name);
         w->seen++;
         return 0;
     }
-    fail(w->sm, "s%u: store_list returned an unknown key", w->server);
+    sim_fail(w->sm, "s%u: store_list returned an unknown key", w->server);
     return 1;
 }
 
@@ -1579,13 +1780,13 @@ static int check_change(void *arg, const struct store_event *e)
     struct change_walk *w = arg;
     struct sim *sm = w->sm;
     if (e->rev != w->next) {
-        fail(sm, "s%u: change log has revision %" PRIu64 " where %" PRIu64 " was due", w->server,
-             e->rev, w->next);
+        sim_fail(sm, "s%u: change log has revision %" PRIu64 " where %" PRIu64 " was due",
+                 w->server, e->rev, w->next);
         return 1;
     }
     if (e->rev > w->m->revision) {
-        fail(sm, "s%u: change log has revision %" PRIu64 " beyond %" PRIu64, w->server, e->rev,
-             w->m->revision);
+        sim_fail(sm, "s%u: change log has revision %" PRIu64 " beyond %" PRIu64, w->server, e->rev,
+                 w->m->revision);
         return 1;
     }
     const struct mchange *c = &w->m->ch[e->rev];
@@ -1593,13 +1794,16 @@ static int check_change(void *arg, const struct store_event *e)
     const char *name;
     key_parts(c->key, &ns, &name);
     if (e->type != c->type || e->o.create_rev != c->create_rev || e->o.mod_rev != e->rev ||
-        e->o.resource_len != strlen(RESOURCE) || memcmp(e->o.resource, RESOURCE, e->o.resource_len) ||
-        e->o.ns_len != strlen(ns) || memcmp(e->o.ns, ns, e->o.ns_len) ||
-        e->o.name_len != strlen(name) || memcmp(e->o.name, name, e->o.name_len) ||
-        e->o.uid_len != strlen(c->uid) || memcmp(e->o.uid, c->uid, e->o.uid_len) ||
-        e->o.obj_len != c->obj_len || (c->obj_len && memcmp(e->o.obj, c->obj, c->obj_len))) {
-        fail(sm, "s%u: change record %" PRIu64 " differs from the model (type %d vs %d, key %.16s/%.16s)",
-             w->server, e->rev, e->type, c->type, ns, name);
+        e->o.resource_len != strlen(RESOURCE) ||
+        memcmp(e->o.resource, RESOURCE, e->o.resource_len) || e->o.ns_len != strlen(ns) ||
+        memcmp(e->o.ns, ns, e->o.ns_len) || e->o.name_len != strlen(name) ||
+        memcmp(e->o.name, name, e->o.name_len) || e->o.uid_len != strlen(c->uid) ||
+        memcmp(e->o.uid, c->uid, e->o.uid_len) || e->o.obj_len != c->obj_len ||
+        (c->obj_len && memcmp(e->o.obj, c->obj, c->obj_len))) {
+        sim_fail(sm,
+                 "s%u: change record %" PRIu64
+                 " differs from the model (type %d vs %d, key %.16s/%.16s)",
+                 w->server, e->rev, e->type, c->type, ns, name);
         return 1;
     }
     w->next++;
@@ -1619,11 +1823,11 @@ static void check(struct sim *sm)
     for (unsigned i = 0; i < sm->n; i++) {
         struct raft *r = raft_fixture_get(f, i);
         if (conf_role(leader, i) != RAFT_VOTER)
-            fail(sm, "s%u is not a voter in the healed leader's configuration", i);
+            sim_fail(sm, "s%u is not a voter in the healed leader's configuration", i);
         if (r->configuration_uncommitted_index != 0)
-            fail(sm, "s%u believes configuration %" PRIu64 " uncommitted, applied up to %" PRIu64,
-                 i, (uint64_t)r->configuration_uncommitted_index,
-                 (uint64_t)raft_last_applied(r));
+            sim_fail(
+                sm, "s%u believes configuration %" PRIu64 " uncommitted, applied up to %" PRIu64, i,
+                (uint64_t)r->configuration_uncommitted_index, (uint64_t)raft_last_applied(r));
     }
 
     /* 1. Replicas agree. */
@@ -1632,28 +1836,34 @@ static void check(struct sim *sm)
         struct store_read rd;
         uint64_t nobj;
         if (raft_last_applied(raft_fixture_get(f, i)) != applied)
-            fail(sm, "s%u applied up to %" PRIu64 ", s0 up to %" PRIu64, i,
-                 (uint64_t)raft_last_applied(raft_fixture_get(f, i)), applied);
+            sim_fail(sm, "s%u applied up to %" PRIu64 ", s0 up to %" PRIu64, i,
+                     (uint64_t)raft_last_applied(raft_fixture_get(f, i)), applied);
         if (store_read_begin(sm->sv[i].store, &rd) != 0) {
-            fail(sm, "s%u: store_read_begin failed", i);
+            sim_fail(sm, "s%u: store_read_begin failed", i);
             return;
         }
         uint64_t d = store_digest(&rd, &nobj);
         if (rd.revision != store_revision(sm->sv[i].store))
-            fail(sm, "s%u: revision %" PRIu64 " in LMDB, %" PRIu64 " in memory", i, rd.revision,
-                 store_revision(sm->sv[i].store));
+            sim_fail(sm, "s%u: revision %" PRIu64 " in LMDB, %" PRIu64 " in memory", i, rd.revision,
+                     store_revision(sm->sv[i].store));
         if (i == 0) {
             digest0 = d;
             rev0 = rd.revision;
             nobj0 = nobj;
         } else if (d != digest0 || rd.revision != rev0 || nobj != nobj0) {
-            fail(sm,
-                 "replicas differ: s0 digest %016" PRIx64 " revision %" PRIu64 " objects %" PRIu64
-                 ", s%u digest %016" PRIx64 " revision %" PRIu64 " objects %" PRIu64,
-                 digest0, rev0, nobj0, i, d, rd.revision, nobj);
+            sim_fail(sm,
+                     "replicas differ: s0 digest %016" PRIx64 " revision %" PRIu64
+                     " objects %" PRIu64 ", s%u digest %016" PRIx64 " revision %" PRIu64
+                     " objects %" PRIu64,
+                     digest0, rev0, nobj0, i, d, rd.revision, nobj);
         }
         store_read_end(&rd);
     }
+
+    /* The controllers' workload checks its own invariants (ctlw_tick,
+     * ctlw_settle): the model knows only the store workload's keys. */
+    if (sm->ctlw)
+        return;
 
     /* 2. The model: committed entries in index order, same results. */
     unsigned n_committed = 0;
@@ -1665,17 +1875,17 @@ static void check(struct sim *sm)
         n_committed++;
         m.last_cmd_index = x;
         if (!rec->have_res || rec->n != p->n) {
-            fail(sm, "index %" PRIu64 " (p%u): no results recorded", x, p->id);
+            sim_fail(sm, "index %" PRIu64 " (p%u): no results recorded", x, p->id);
             break;
         }
         for (unsigned j = 0; j < p->n; j++) {
             struct store_result want = model_cmd(&m, p, &p->cmd[j]);
             if (want.code != rec->r[j].code || want.rev != rec->r[j].rev)
-                fail(sm,
-                     "index %" PRIu64 " (p%u) command %u: store said %s rev %" PRIu64
-                     ", model says %s rev %" PRIu64,
-                     x, p->id, j, store_code_name(rec->r[j].code), rec->r[j].rev,
-                     store_code_name(want.code), want.rev);
+                sim_fail(sm,
+                         "index %" PRIu64 " (p%u) command %u: store said %s rev %" PRIu64
+                         ", model says %s rev %" PRIu64,
+                         x, p->id, j, store_code_name(rec->r[j].code), rec->r[j].rev,
+                         store_code_name(want.code), want.rev);
         }
         uint64_t hist = p->history ? p->history : DEFAULT_HISTORY;
         while (m.revision >= m.first_rev && m.revision - m.first_rev + 1 > hist)
@@ -1684,21 +1894,22 @@ static void check(struct sim *sm)
     for (unsigned k = 0; k < sm->n_props; k++) {
         const struct prop *p = sm->props[k];
         if (p->state == P_ACKED && p->committed != p->index)
-            fail(sm, "acknowledged p%u (idx %" PRIu64 ") is not committed there", p->id, p->index);
+            sim_fail(sm, "acknowledged p%u (idx %" PRIu64 ") is not committed there", p->id,
+                     p->index);
     }
 
     /* 3. Every store equals the model. */
     for (unsigned i = 0; i < sm->n && !sm->failed; i++) {
         struct store_read rd;
         if (store_read_begin(sm->sv[i].store, &rd) != 0) {
-            fail(sm, "s%u: store_read_begin failed", i);
+            sim_fail(sm, "s%u: store_read_begin failed", i);
             break;
         }
         if (rd.revision != m.revision)
-            fail(sm, "s%u: revision %" PRIu64 ", model %" PRIu64, i, rd.revision, m.revision);
+            sim_fail(sm, "s%u: revision %" PRIu64 ", model %" PRIu64, i, rd.revision, m.revision);
         if (rd.first_rev != m.first_rev)
-            fail(sm, "s%u: change log starts at %" PRIu64 ", model %" PRIu64, i, rd.first_rev,
-                 m.first_rev);
+            sim_fail(sm, "s%u: change log starts at %" PRIu64 ", model %" PRIu64, i, rd.first_rev,
+                     m.first_rev);
         for (unsigned k = 0; k < N_KEYS; k++) {
             const struct mobj *o = &m.o[k];
             struct store_obj so;
@@ -1707,12 +1918,12 @@ static void check(struct sim *sm)
             key_parts(k, &ns, &name);
             int got = store_get(&rd, RESOURCE, ns, name, &so);
             if (got != 0 && got != STORE_NOT_FOUND) {
-                fail(sm, "s%u: store_get %.16s/%.16s failed", i, ns, name);
+                sim_fail(sm, "s%u: store_get %.16s/%.16s failed", i, ns, name);
                 continue;
             }
             if ((got == 0) != o->exists) {
-                fail(sm, "s%u: %.16s/%.16s %s, model says %s", i, ns, name,
-                     got == 0 ? "present" : "absent", o->exists ? "present" : "absent");
+                sim_fail(sm, "s%u: %.16s/%.16s %s, model says %s", i, ns, name,
+                         got == 0 ? "present" : "absent", o->exists ? "present" : "absent");
                 continue;
             }
             if (!o->exists)
@@ -1720,11 +1931,12 @@ static void check(struct sim *sm)
             if (so.create_rev != o->create_rev || so.mod_rev != o->mod_rev ||
                 so.uid_len != strlen(o->uid) || memcmp(so.uid, o->uid, so.uid_len) ||
                 so.obj_len != o->obj_len || (o->obj_len && memcmp(so.obj, o->obj, o->obj_len)))
-                fail(sm,
-                     "s%u: %.16s/%.16s is (create %" PRIu64 ", mod %" PRIu64 ", uid %.*s, %zu bytes), "
-                     "model (create %" PRIu64 ", mod %" PRIu64 ", uid %s, %zu bytes)",
-                     i, ns, name, so.create_rev, so.mod_rev, (int)so.uid_len, so.uid, so.obj_len,
-                     o->create_rev, o->mod_rev, o->uid, o->obj_len);
+                sim_fail(sm,
+                         "s%u: %.16s/%.16s is (create %" PRIu64 ", mod %" PRIu64
+                         ", uid %.*s, %zu bytes), "
+                         "model (create %" PRIu64 ", mod %" PRIu64 ", uid %s, %zu bytes)",
+                         i, ns, name, so.create_rev, so.mod_rev, (int)so.uid_len, so.uid,
+                         so.obj_len, o->create_rev, o->mod_rev, o->uid, o->obj_len);
         }
         /* Lists: all namespaces, then each. */
         unsigned n_exist[N_NS + 1] = {0};
@@ -1735,26 +1947,26 @@ static void check(struct sim *sm)
             }
         for (unsigned nsi = 0; nsi <= N_NS; nsi++) {
             struct list_walk lw = {sm, &m, i, 0};
-            int rc = store_list(&rd, RESOURCE, nsi < N_NS ? namespaces[nsi] : NULL, check_listed,
-                                &lw);
+            int rc =
+                store_list(&rd, RESOURCE, nsi < N_NS ? namespaces[nsi] : NULL, check_listed, &lw);
             if (rc != 0 || lw.seen != n_exist[nsi])
-                fail(sm, "s%u: store_list(%s) gave %u objects (rc %d), model %u", i,
-                     nsi < N_NS ? namespaces[nsi] : "all", lw.seen, rc, n_exist[nsi]);
+                sim_fail(sm, "s%u: store_list(%s) gave %u objects (rc %d), model %u", i,
+                         nsi < N_NS ? namespaces[nsi] : "all", lw.seen, rc, n_exist[nsi]);
         }
         if (rd.applied != m.last_cmd_index)
-            fail(sm, "s%u: store applied index %" PRIu64 ", last command entry %" PRIu64, i,
-                 rd.applied, m.last_cmd_index);
-        if (m.first_rev > 1 && store_changes(&rd, m.first_rev - 2, ignore_change, NULL) !=
-                                   STORE_GONE_ERR)
-            fail(sm, "s%u: changes after %" PRIu64 " are trimmed but not reported gone", i,
-                 m.first_rev - 2);
+            sim_fail(sm, "s%u: store applied index %" PRIu64 ", last command entry %" PRIu64, i,
+                     rd.applied, m.last_cmd_index);
+        if (m.first_rev > 1 &&
+            store_changes(&rd, m.first_rev - 2, ignore_change, NULL) != STORE_GONE_ERR)
+            sim_fail(sm, "s%u: changes after %" PRIu64 " are trimmed but not reported gone", i,
+                     m.first_rev - 2);
         struct change_walk w = {sm, &m, i, m.first_rev};
         int rc = store_changes(&rd, m.first_rev - 1, check_change, &w);
         if (rc != 0)
-            fail(sm, "s%u: store_changes from %" PRIu64 " returned %d", i, m.first_rev - 1, rc);
+            sim_fail(sm, "s%u: store_changes from %" PRIu64 " returned %d", i, m.first_rev - 1, rc);
         else if (!sm->failed && w.next != m.revision + 1)
-            fail(sm, "s%u: change log ends at %" PRIu64 ", model at %" PRIu64, i, w.next - 1,
-                 m.revision);
+            sim_fail(sm, "s%u: change log ends at %" PRIu64 ", model at %" PRIu64, i, w.next - 1,
+                     m.revision);
         store_read_end(&rd);
     }
 
@@ -1770,15 +1982,18 @@ static void check(struct sim *sm)
             continue;
         if (sm->last_ack[k].op == STORE_OP_DELETE) {
             if (o->exists && o->create_rev <= r)
-                fail(sm, "%.16s/%.16s: deleted at %" PRIu64 " (p%u, acknowledged) but present from %" PRIu64,
-                     ns, name, r, sm->last_ack[k].prop, o->create_rev);
+                sim_fail(sm,
+                         "%.16s/%.16s: deleted at %" PRIu64
+                         " (p%u, acknowledged) but present from %" PRIu64,
+                         ns, name, r, sm->last_ack[k].prop, o->create_rev);
         } else if (!(o->exists && o->mod_rev >= r) && !(o->del_rev > r)) {
-            fail(sm, "%.16s/%.16s: acknowledged write at %" PRIu64 " (p%u) lost", ns, name, r,
-                 sm->last_ack[k].prop);
+            sim_fail(sm, "%.16s/%.16s: acknowledged write at %" PRIu64 " (p%u) lost", ns, name, r,
+                     sm->last_ack[k].prop);
         }
     }
-    trace(sm, "checked: %u servers agree, %u committed entries, %u acknowledged, revision %" PRIu64,
-          sm->n, n_committed, sm->n_acked, m.revision);
+    sim_trace(sm,
+              "checked: %u servers agree, %u committed entries, %u acknowledged, revision %" PRIu64,
+              sm->n, n_committed, sm->n_acked, m.revision);
     free(m.ch);
 }
 
@@ -1793,7 +2008,6 @@ static void rm_store_dir(const char *dir)
     unlink(path);
     rmdir(dir);
 }
-
 
 /* Runs one seed; true if every check passed. */
 static bool run_seed(uint64_t seed, unsigned servers, unsigned steps, bool verbose)
@@ -1815,7 +2029,7 @@ static bool run_seed(uint64_t seed, unsigned servers, unsigned steps, bool verbo
 
     memset(f, 0, sizeof *f);
     if ((rv = raft_fixture_init(f)) != 0) {
-        fail(sm, "raft_fixture_init: %s", raft_strerror(rv));
+        sim_fail(sm, "raft_fixture_init: %s", raft_strerror(rv));
         goto out;
     }
     for (unsigned i = 0; i < sm->n; i++) {
@@ -1825,12 +2039,12 @@ static bool run_seed(uint64_t seed, unsigned servers, unsigned steps, bool verbo
         sv->i = i;
         snprintf(sv->dir, sizeof sv->dir, "/tmp/bosun-sim-XXXXXX");
         if (!mkdtemp(sv->dir)) {
-            fail(sm, "mkdtemp failed");
+            sim_fail(sm, "mkdtemp failed");
             goto out_fixture;
         }
         if (store_open(&sv->store, sv->dir, 64u << 20, NULL, err, sizeof err) != 0) {
             rmdir(sv->dir);
-            fail(sm, "store_open: %s", err);
+            sim_fail(sm, "store_open: %s", err);
             goto out_fixture;
         }
         opened++;
@@ -1843,7 +2057,7 @@ static bool run_seed(uint64_t seed, unsigned servers, unsigned steps, bool verbo
         sv->inner_restore = sv->fsm.restore;
         sv->fsm.restore = sim_restore;
         if ((rv = raft_fixture_grow(f, &sv->fsm)) != 0) {
-            fail(sm, "raft_fixture_grow: %s", raft_strerror(rv));
+            sim_fail(sm, "raft_fixture_grow: %s", raft_strerror(rv));
             goto out_fixture;
         }
         struct raft *r = raft_fixture_get(f, i);
@@ -1865,37 +2079,48 @@ static bool run_seed(uint64_t seed, unsigned servers, unsigned steps, bool verbo
         raft_fixture_set_disk_latency(f, i, 2 + rnd(sm, 20));
     }
     if ((rv = raft_fixture_configuration(f, sm->n, &conf)) != 0) {
-        fail(sm, "raft_fixture_configuration: %s", raft_strerror(rv));
+        sim_fail(sm, "raft_fixture_configuration: %s", raft_strerror(rv));
         goto out_fixture;
     }
     rv = raft_fixture_bootstrap(f, &conf);
     raft_configuration_close(&conf);
     if (rv != 0 || (rv = raft_fixture_start(f)) != 0) {
-        fail(sm, "bootstrap/start: %s", raft_strerror(rv));
+        sim_fail(sm, "bootstrap/start: %s", raft_strerror(rv));
         goto out_fixture;
     }
-    trace(sm, "seed %" PRIu64 ": %u servers, %u steps", seed, sm->n, steps);
+    sim_trace(sm, "seed %" PRIu64 ": %u servers, %u steps", seed, sm->n, steps);
     raft_fixture_hook(f, sim_hook);
 
     /* Proposals and faults arrive in simulated time (a rate per step would
      * feed on itself: proposals make events, events make steps), at mean
      * gaps that vary per seed so some runs are calm and some are stormy. */
-    unsigned prop_gap = 5 + rnd(sm, 60), fault_gap = 50 + rnd(sm, 1650);
-    raft_time next_prop = 0, next_fault = rnd(sm, 2 * fault_gap);
-    for (sm->step = 0; sm->step < steps && !sm->failed; sm->step++) {
+    unsigned prop_gap = 5 + rnd(sm, 60);
+    sm->fault_gap = 50 + rnd(sm, 1650);
+    raft_time next_prop = 0;
+    sm->next_fault = rnd(sm, 2 * sm->fault_gap);
+    if (g_controllers)
+        sm->ctlw = ctlw_new(sm);
+    for (sm->step = 0; sm->step < steps && !sm->failed;) {
         if (f->time >= next_prop) {
-            unsigned burst = chance(sm, 1, 8) ? 2 + rnd(sm, 3) : 1;
-            for (unsigned b = 0; b < burst; b++)
-                propose(sm);
+            if (sm->ctlw) {
+                ctlw_tick(sm->ctlw);
+            } else {
+                unsigned burst = chance(sm, 1, 8) ? 2 + rnd(sm, 3) : 1;
+                for (unsigned b = 0; b < burst; b++)
+                    propose(sm);
+            }
             next_prop = f->time + rnd(sm, 2 * prop_gap + 1);
         }
-        if (f->time >= next_fault) {
-            fault(sm);
-            next_fault = f->time + rnd(sm, 2 * fault_gap + 1);
-        }
-        raft_fixture_step(f);
+        sim_advance(sm);
     }
-    if (!sm->failed && heal(sm))
+    /* The controllers' workload then runs without faults until its objects
+     * reach their specs, and the replicas must agree once more after it. */
+    bool healed = !sm->failed && heal(sm);
+    if (healed && sm->ctlw) {
+        ctlw_settle(sm->ctlw, SETTLE_MS);
+        healed = !sm->failed && heal(sm);
+    }
+    if (healed)
         check(sm);
     ok = !sm->failed;
     g_total.proposals += sm->n_props;
@@ -1913,6 +2138,19 @@ static bool run_seed(uint64_t seed, unsigned servers, unsigned steps, bool verbo
 out_fixture:
     sm->closing = true;
     raft_fixture_close(f);
+    if (sm->ctlw) {
+        uint64_t calls, pods, turns;
+        ctlw_totals(sm->ctlw, &calls, &pods, &turns);
+        g_total.api_calls += calls;
+        g_total.pods += pods;
+        g_total.turns += turns;
+        ctlw_free(sm->ctlw);
+    }
+    while (sm->rbars) {
+        struct rbar *b = sm->rbars;
+        sm->rbars = b->next;
+        free(b);
+    }
 out:
     snaps_reset();
     for (unsigned i = 0; i < opened; i++) {
@@ -1978,10 +2216,11 @@ static void say_seed(void)
             return;
     }
     char buf[320];
-    int n = snprintf(buf, sizeof buf,
-                     sm ? "\nsim: crashed in seed %" PRIu64 "; replay: %s --seed %" PRIu64 " --verbose\n"
-                        : "\nsim: sanitizer failure after seed %" PRIu64 " (%s --seed %" PRIu64 ")\n",
-                     (uint64_t)g_seed, g_replay, (uint64_t)g_seed);
+    int n = snprintf(
+        buf, sizeof buf,
+        sm ? "\nsim: crashed in seed %" PRIu64 "; replay: %s --seed %" PRIu64 " --verbose\n"
+           : "\nsim: sanitizer failure after seed %" PRIu64 " (%s --seed %" PRIu64 ")\n",
+        (uint64_t)g_seed, g_replay, (uint64_t)g_seed);
     if (n > 0 && write(2, buf, (size_t)n) < 0)
         return;
 }
@@ -1999,7 +2238,7 @@ void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak)
 static void usage(void)
 {
     fprintf(stderr, "usage: sim [--seeds N] [--seed S] [--servers 3..5] [--steps K] [--verbose]\n"
-                    "           [--libraft-workarounds]\n");
+                    "           [--libraft-workarounds] [--workload store|controllers]\n");
     exit(2);
 }
 
@@ -2028,6 +2267,12 @@ int main(int argc, char **argv)
                 usage();
         } else if (!strcmp(a, "--steps")) {
             steps = (unsigned)strtoul(v, NULL, 10), i++;
+        } else if (!strcmp(a, "--workload")) {
+            if (strcmp(v, "controllers") == 0)
+                g_controllers = true;
+            else if (strcmp(v, "store") != 0)
+                usage();
+            i++;
         } else {
             usage();
         }
@@ -2040,7 +2285,9 @@ int main(int argc, char **argv)
     if (steps != 4000)
         len += snprintf(g_replay + len, sizeof g_replay - (size_t)len, " --steps %u", steps);
     if (g_workarounds)
-        snprintf(g_replay + len, sizeof g_replay - (size_t)len, " --libraft-workarounds");
+        len += snprintf(g_replay + len, sizeof g_replay - (size_t)len, " --libraft-workarounds");
+    if (g_controllers)
+        snprintf(g_replay + len, sizeof g_replay - (size_t)len, " --workload controllers");
 
     signal(SIGABRT, on_abort);
     if (__sanitizer_set_death_callback)
@@ -2062,8 +2309,12 @@ int main(int argc, char **argv)
            " snapshots installed (%" PRIu64 " received while taking one), %" PRIu64 " steps\n",
            g_total.proposals, g_total.committed, g_total.acked, g_total.restores, g_total.held,
            g_total.steps);
-    printf("sim: %" PRIu64 " servers removed, %" PRIu64 " added back as voters\n",
-           g_total.removed, g_total.readded);
+    printf("sim: %" PRIu64 " servers removed, %" PRIu64 " added back as voters\n", g_total.removed,
+           g_total.readded);
+    if (g_controllers)
+        printf("sim: controllers: %" PRIu64 " turns, %" PRIu64 " API calls, %" PRIu64
+               " pods created\n",
+               g_total.turns, g_total.api_calls, g_total.pods);
     if (g_workarounds)
         printf("sim: libraft workarounds: %" PRIu64 " links held during snapshots, %" PRIu64
                " appends trimmed to the snapshot\n",
