@@ -598,6 +598,21 @@ static int step(struct scheduler *s)
     return due == UINT64_MAX ? 1000 : due <= now ? 1 : (int)(due - now > 1000 ? 1000 : due - now);
 }
 
+/* A new leader's log holds every committed entry (Raft's election rule),
+ * but its replica may not have applied them yet: the new term's first
+ * commit is what tells it they are committed. A cache built before then
+ * would miss the last leader's latest bindings and place pods in room
+ * those already took: a binding's precondition stops a pod being bound
+ * twice, not a node being over-committed. So, as the controllers do, the
+ * cache is built once this replica has applied up to a read index. */
+static bool caught_up(struct scheduler *s)
+{
+    struct cluster_result res;
+    cluster_read_index(s->cfg.cluster, PROPOSE_TIMEOUT_MS, &res);
+    return res.code == CLUSTER_OK &&
+           store_wait_index(s->cfg.store, res.index, PROPOSE_TIMEOUT_MS);
+}
+
 enum scheduler_turn scheduler_turn(struct scheduler *s, int *wait_ms)
 {
     *wait_ms = 0;
@@ -610,6 +625,8 @@ enum scheduler_turn scheduler_turn(struct scheduler *s, int *wait_ms)
         return SCHEDULER_FOLLOWING;
     }
     if (!s->cache) {
+        if (!caught_up(s))
+            return SCHEDULER_CATCHING_UP;
         rebuild(s);
         pthread_mutex_lock(&s->mu);
         s->m.leader_starts++;
@@ -627,6 +644,9 @@ static void *run(void *arg)
         switch (scheduler_turn(s, &wait)) {
         case SCHEDULER_FOLLOWING:
             usleep(100 * 1000);
+            break;
+        case SCHEDULER_CATCHING_UP:
+            usleep(50 * 1000);
             break;
         case SCHEDULER_IDLE:
             if (store_revision(s->cfg.store) == s->cursor &&

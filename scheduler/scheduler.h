@@ -1,8 +1,9 @@
 /* scheduler — the elected leader assigns pending pods to nodes.
  *
  * One thread per server, working only while the server leads (like the
- * controllers): at election it builds a cache of every node and pod from
- * this replica, then follows the replica's change stream, not HTTP. Pending
+ * controllers): at election, once this replica has applied up to a read
+ * index, it builds a cache of every node and pod from the replica, then
+ * follows the replica's change stream, not HTTP. Pending
  * pods wait in a queue ordered by priority then arrival; each is run
  * through Kubernetes' filters and scores against the cached nodes, assumed
  * onto the chosen node at once (so the next pod sees that node's capacity
@@ -50,6 +51,7 @@ void scheduler_stop(struct scheduler *s);
  * gives in *wait_ms how long nothing falls due unless the store changes. */
 enum scheduler_turn {
     SCHEDULER_FOLLOWING, /* not the leader */
+    SCHEDULER_CATCHING_UP, /* a new leader whose replica is not caught up yet */
     SCHEDULER_IDLE,      /* leading, nothing to schedule now */
     SCHEDULER_BUSY,      /* leading, more to do at once */
 };

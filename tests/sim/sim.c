@@ -1169,6 +1169,16 @@ static void fault_kill(struct sim *sm)
         ctlw_killed(sm->ctlw, i);
 }
 
+void sim_kill(struct sim *sm, unsigned i, const char *why)
+{
+    if (sm->calm || !raft_fixture_alive(&sm->f, i))
+        return;
+    raft_fixture_kill(&sm->f, i);
+    sim_trace(sm, "kill s%u (%s, %u alive)", i, why, n_alive(sm));
+    if (sm->ctlw)
+        ctlw_killed(sm->ctlw, i);
+}
+
 static void fault_revive(struct sim *sm)
 {
     unsigned cand[MAX_SERVERS], nc = 0;

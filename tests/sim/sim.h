@@ -36,6 +36,9 @@ struct store *sim_store(struct sim *sm, unsigned i);
  * proposal, a barrier, a sleep) call this, so faults strike during their
  * waits as they would in a real cluster. */
 void sim_advance(struct sim *sm);
+/* Kills server i now, a fault aimed at an instant the workload knows to
+ * be delicate (not while healing or settling). */
+void sim_kill(struct sim *sm, unsigned i, const char *why);
 /* Proposes n store commands (store_cmd_encode's bytes; n <= 8) on server
  * i as one entry, as cluster_propose and cluster_propose_batch do, and
  * steps until it is applied on i, fails, or timeout_ms pass: outs[k] as

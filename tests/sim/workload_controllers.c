@@ -81,6 +81,7 @@
 #define POD_MILLICPU 250   /* each pod's request: 22 pods at most fit, barely */
 #define LEASE_RENEW_MS 10000
 #define SCHED_BATCH 4 /* pods per scheduling round (with their events, a few entries) */
+#define KILL_AFTER_BATCH 8 /* 1 in this many acknowledged scheduler batches kills the leader */
 
 struct member {
     struct ctlw *w;
@@ -332,12 +333,11 @@ void __wrap_cluster_read_index(struct cluster *c, int timeout_ms, struct cluster
     sim_read_index(m->w->sm, m->i, timeout_ms, out);
 }
 
-/* The scheduler's batches, in entries of at most 8 commands one after the
- * other (the real proposer packs what waits into entries the same way). */
-void __wrap_cluster_propose_batch(struct cluster *c, const void *const *cmds, const size_t *lens,
-                                  unsigned n, int timeout_ms, struct cluster_result *outs)
+/* Proposes in entries of at most 8 commands one after the other (the real
+ * proposer packs what waits into entries the same way). */
+static void propose_entries(struct member *m, const void *const *cmds, const size_t *lens,
+                            unsigned n, int timeout_ms, struct cluster_result *outs)
 {
-    struct member *m = member_of(c);
     for (unsigned k = 0; k < n; k += 8) {
         unsigned chunk = n - k < 8 ? n - k : 8;
         if (member_up(m)) {
@@ -350,10 +350,24 @@ void __wrap_cluster_propose_batch(struct cluster *c, const void *const *cmds, co
     }
 }
 
+/* The scheduler's batches. Now and then the leader dies the moment its
+ * batch is acknowledged: its followers have the entries but do not yet
+ * know them committed, so the next leader's replica lacks those bindings
+ * until its own first commit, the instant a new scheduler must not
+ * trust its replica. */
+void __wrap_cluster_propose_batch(struct cluster *c, const void *const *cmds, const size_t *lens,
+                                  unsigned n, int timeout_ms, struct cluster_result *outs)
+{
+    struct member *m = member_of(c);
+    propose_entries(m, cmds, lens, n, timeout_ms, outs);
+    if (n && outs[n - 1].code == CLUSTER_OK && sim_chance(m->w->sm, 1, KILL_AFTER_BATCH))
+        sim_kill(m->w->sm, m->i, "the leader, its scheduler's batch just acknowledged");
+}
+
 void __wrap_cluster_propose(struct cluster *c, const void *cmd, size_t len, int timeout_ms,
                             struct cluster_result *out)
 {
-    __wrap_cluster_propose_batch(c, &cmd, &len, 1, timeout_ms, out);
+    propose_entries(member_of(c), &cmd, &len, 1, timeout_ms, out);
 }
 
 /* server_call serves a request as a worker does, which never proposes
