@@ -53,6 +53,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,11 @@ struct httpc {
     char *prefix;    /* the URL's path without trailing '/', prepended to paths; may be "" */
 
     int fd; /* -1 when not connected */
+    /* httpc_abort, from another thread: fd is changed and shut down only
+     * under fd_mu, so an abort never reaches a socket that took a closed
+     * one's number; aborted is read without it (atomically). */
+    pthread_mutex_t fd_mu;
+    bool aborted;
 
     /* Read buffer. Unread bytes are buf[pos..len); len <= cap. */
     char *buf;
@@ -202,6 +208,7 @@ struct httpc *httpc_new(const char *url)
         plen--;
     struct httpc *c = xcalloc(1, sizeof *c);
     c->fd = -1;
+    pthread_mutex_init(&c->fd_mu, NULL);
     if (!httpc_parse_authority(c, a, alen)) {
         httpc_free(c);
         return NULL;
@@ -214,9 +221,11 @@ void httpc_close(struct httpc *c)
 {
     if (!c)
         return;
+    pthread_mutex_lock(&c->fd_mu);
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
+    pthread_mutex_unlock(&c->fd_mu);
     c->pos = c->len = 0;
     c->in_body = false;
 }
@@ -249,11 +258,21 @@ void httpc_free(struct httpc *c)
     if (!c)
         return;
     httpc_close(c);
+    pthread_mutex_destroy(&c->fd_mu);
     free(c->host);
     free(c->authority);
     free(c->prefix);
     free(c->buf);
     free(c);
+}
+
+void httpc_abort(struct httpc *c)
+{
+    pthread_mutex_lock(&c->fd_mu);
+    __atomic_store_n(&c->aborted, true, __ATOMIC_RELEASE);
+    if (c->fd >= 0)
+        shutdown(c->fd, SHUT_RDWR); /* the request's poll and recv return at once */
+    pthread_mutex_unlock(&c->fd_mu);
 }
 
 void httpc_response_free(struct httpc_response *resp)
@@ -291,7 +310,16 @@ static int httpc_connect_addr(struct httpc *c, const struct addrinfo *ai, uint64
             return -1;
         }
     }
-    c->fd = fd;
+    pthread_mutex_lock(&c->fd_mu);
+    bool aborted = __atomic_load_n(&c->aborted, __ATOMIC_ACQUIRE);
+    if (!aborted)
+        c->fd = fd;
+    pthread_mutex_unlock(&c->fd_mu);
+    if (aborted) {
+        close(fd);
+        errno = ECANCELED;
+        return -1;
+    }
     return 0;
 }
 
@@ -876,6 +904,10 @@ static int httpc_exchange(struct httpc *c, const char *method, const char *path,
         errno = EINVAL;
         return -1;
     }
+    if (__atomic_load_n(&c->aborted, __ATOMIC_ACQUIRE)) {
+        errno = ECANCELED;
+        return -1;
+    }
     struct ubuf head = {0};
     if (httpc_build_head(c, &head, method, path, headers, body != NULL, body_len) != 0) {
         ubuf_free(&head);
@@ -899,7 +931,7 @@ static int httpc_exchange(struct httpc *c, const char *method, const char *path,
         int err = errno;
         httpc_close(c);
         errno = err;
-        if (rc != HTTPC_CLOSED || !reused)
+        if (rc != HTTPC_CLOSED || !reused || __atomic_load_n(&c->aborted, __ATOMIC_ACQUIRE))
             break;
     }
     int err = errno;

@@ -45,6 +45,11 @@ int httpc_stream_open(struct httpc *c, const char *method, const char *path,
 long httpc_stream_read(struct httpc *c, char *buf, size_t cap, int timeout_ms);
 /* Closes the connection (e.g. to abandon a stream). */
 void httpc_close(struct httpc *c);
+/* From any thread: fails the request under way on c (-1, errno ECANCELED
+ * or the socket's), without its one retry, and every later one; c is only
+ * good for httpc_free afterwards. The one call of httpc that another thread
+ * may make while c is in use. */
+void httpc_abort(struct httpc *c);
 
 /* Presence: a connection that carries no request, only to learn when the
  * peer goes (server/leaderwatch.c). httpc_open (re)connects without

@@ -145,11 +145,44 @@ static int remaining_ms(uint64_t deadline)
     return now >= deadline ? 0 : (int)(deadline - now);
 }
 
+/* A forwarder thread's request under way, so that it can be given up when
+ * the leader changes (forwarder_leader_changed); guarded by mu. */
+struct fwd_flight {
+    pthread_mutex_t *mu;
+    struct httpc *c; /* NULL while none is */
+    uint64_t leader; /* the leader it went to */
+};
+
+static void flight_begin(struct fwd_flight *fl, struct httpc *c, uint64_t leader)
+{
+    if (!fl)
+        return;
+    pthread_mutex_lock(fl->mu);
+    fl->c = c;
+    fl->leader = leader;
+    pthread_mutex_unlock(fl->mu);
+}
+
+/* Whether the request was given up meanwhile (then c must not be reused,
+ * even if its answer came first). */
+static bool flight_end(struct fwd_flight *fl, struct httpc *c)
+{
+    if (!fl)
+        return false;
+    pthread_mutex_lock(fl->mu);
+    bool aborted = fl->c != c;
+    fl->c = NULL;
+    pthread_mutex_unlock(fl->mu);
+    return aborted;
+}
+
 /* One request to the leader's internal API; the JSON answer in *out. Returns
  * 0, -1 if the request may have been delivered, -2 if it surely was not
- * (the leader's address is unknown). */
+ * (the leader's address is unknown). fl (or NULL) records it while under
+ * way. */
 static int leader_call(struct server *s, uint64_t leader, const char *method, const char *path,
-                       const void *body, size_t len, int timeout_ms, json_t **out)
+                       const void *body, size_t len, int timeout_ms, json_t **out,
+                       struct fwd_flight *fl)
 {
     char url[160];
     if (!server_member_api(s, leader, url, sizeof url))
@@ -159,13 +192,19 @@ static int leader_call(struct server *s, uint64_t leader, const char *method, co
         return -2;
     static const char *const hdrs[] = {"Content-Type: application/x-msgpack", NULL};
     struct httpc_response resp;
-    if (httpc_request(c, method, path, hdrs, body, len, timeout_ms, &resp) != 0) {
+    flight_begin(fl, c, leader);
+    int rc = httpc_request(c, method, path, hdrs, body, len, timeout_ms, &resp);
+    bool aborted = flight_end(fl, c);
+    if (rc != 0) {
         /* httpc may have retried on a fresh connection, so even "refused"
          * can follow a first attempt that was delivered: unknown. */
         httpc_free(c);
         return -1;
     }
-    pool_put(s->pool, url, c);
+    if (aborted)
+        httpc_free(c);
+    else
+        pool_put(s->pool, url, c);
     *out = resp.status == 200 ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
     httpc_response_free(&resp);
     return *out ? 0 : -1;
@@ -281,6 +320,13 @@ struct forwarder {
     struct fwd_item *head, *tail;
     bool stop;
     pthread_t threads[FWD_THREADS];
+    struct fwd_flight flights[FWD_THREADS]; /* thread i's request under way */
+};
+
+/* Thread i's argument. */
+struct fwd_thread {
+    struct forwarder *f;
+    unsigned i;
 };
 
 /* Called with f->mu held. */
@@ -405,7 +451,8 @@ static int forward_timeout_ms(const struct server *s)
 /* Sends items to the leader's POST /internal/propose: the body is a sequence
  * of [4-byte big-endian length][command]; the answer is a JSON array of
  * [cluster code, store code, revision, index], one per command. */
-static void send_batch(struct forwarder *f, struct fwd_item *items, unsigned n)
+static void send_batch(struct forwarder *f, struct fwd_item *items, unsigned n,
+                       struct fwd_flight *fl)
 {
     struct server *s = f->s;
     struct ubuf body = {0};
@@ -418,10 +465,11 @@ static void send_batch(struct forwarder *f, struct fwd_item *items, unsigned n)
         it->res.code = CLUSTER_NOT_LEADER; /* until the leader says otherwise */
     }
     uint64_t leader = cluster_leader_id(s->cluster);
+    forwarder_leader_changed(f, leader);
     json_t *ans = NULL;
     int rc = leader && leader != s->cfg.id
                  ? leader_call(s, leader, "POST", "/internal/propose", body.data, body.len,
-                               forward_timeout_ms(s), &ans)
+                               forward_timeout_ms(s), &ans, fl)
                  : -2;
     ubuf_free(&body);
     if (rc == 0 && (!json_is_array(ans) || json_array_size(ans) != n))
@@ -444,14 +492,40 @@ static void send_batch(struct forwarder *f, struct fwd_item *items, unsigned n)
 
 static void *forwarder_main(void *arg)
 {
-    struct forwarder *f = arg;
+    struct fwd_thread *t = arg;
+    struct forwarder *f = t->f;
+    struct fwd_flight *fl = &f->flights[t->i];
+    free(t);
     for (;;) {
         unsigned n;
         struct fwd_item *items = take_batch(f, &n);
         if (!items)
             return NULL;
-        send_batch(f, items, n);
+        send_batch(f, items, n, fl);
     }
+}
+
+void forwarder_leader_changed(struct forwarder *f, uint64_t leader)
+{
+    if (!f || !leader)
+        return;
+    unsigned given_up = 0;
+    uint64_t old = 0;
+    pthread_mutex_lock(&f->mu);
+    for (unsigned i = 0; i < FWD_THREADS; i++) {
+        struct fwd_flight *fl = &f->flights[i];
+        if (fl->c && fl->leader != leader) {
+            httpc_abort(fl->c);
+            old = fl->leader;
+            fl->c = NULL; /* aborted once is enough */
+            given_up++;
+        }
+    }
+    pthread_mutex_unlock(&f->mu);
+    if (given_up)
+        LOG_INFO("forward: %u batches to former leader %llu given up (outcome unknown): "
+                 "leader %llu now",
+                 given_up, (unsigned long long)old, (unsigned long long)leader);
 }
 
 struct forwarder *forwarder_start(struct server *s)
@@ -460,8 +534,12 @@ struct forwarder *forwarder_start(struct server *s)
     f->s = s;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->work, NULL);
-    for (int i = 0; i < FWD_THREADS; i++)
-        pthread_create(&f->threads[i], NULL, forwarder_main, f);
+    for (int i = 0; i < FWD_THREADS; i++) {
+        f->flights[i].mu = &f->mu;
+        struct fwd_thread *t = xcalloc(1, sizeof *t);
+        *t = (struct fwd_thread){f, (unsigned)i};
+        pthread_create(&f->threads[i], NULL, forwarder_main, t);
+    }
     return f;
 }
 
@@ -487,7 +565,8 @@ static void read_index_ask(struct server *s, uint64_t leader, int timeout_ms,
 {
     json_t *ans = NULL;
     cr->code = CLUSTER_NOT_LEADER;
-    if (leader_call(s, leader, "GET", "/internal/readindex", NULL, 0, timeout_ms, &ans) == 0) {
+    if (leader_call(s, leader, "GET", "/internal/readindex", NULL, 0, timeout_ms, &ans, NULL) ==
+        0) {
         cr->code = (int)json_integer_value(json_object_get(ans, "code"));
         cr->index = (uint64_t)json_integer_value(json_object_get(ans, "index"));
         json_decref(ans);

@@ -384,6 +384,14 @@ void fwd_pool_free(struct fwd_pool *p);
 struct forwarder *forwarder_start(struct server *s);
 void forwarder_stop(struct forwarder *f);
 void forwarder_submit(struct forwarder *f, const void *cmd, size_t len, struct cluster_result *out);
+/* This server's Raft leader is now leader (its id; 0: none known, nothing
+ * is done): the batches under way to another one are given up at once, as
+ * etcd fails proposals on a leader change. Their writes' outcome is
+ * unknown (the old leader may have replicated them), and is answered so,
+ * instead of holding the forwarder's threads, and the writes queued
+ * behind them, until the old leader steps down (two election timeouts
+ * when cut off) or the forward timeout (when paused). */
+void forwarder_leader_changed(struct forwarder *f, uint64_t leader);
 /* What an asynchronous write is told, once, on whichever thread has the
  * answer (the Raft loop's, the forwarder's, or the submitter's own): it must
  * not block. */

@@ -2323,7 +2323,7 @@ int main(int argc, char **argv)
            g_total.readded);
     if (g_controllers)
         printf("sim: controllers: %" PRIu64 " turns, %" PRIu64 " API calls, %" PRIu64
-               " pods created\n",
+               " pods started by the kubelet\n",
                g_total.turns, g_total.api_calls, g_total.pods);
     if (g_workarounds)
         printf("sim: libraft workarounds: %" PRIu64 " links held during snapshots, %" PRIu64

@@ -674,6 +674,44 @@ static void test_timeout(void **state)
     httpc_free(c);
 }
 
+struct aborter {
+    struct httpc *c;
+    int after_ms;
+};
+
+static void *abort_main(void *arg)
+{
+    struct aborter *a = arg;
+    sleep_ms(a->after_ms);
+    httpc_abort(a->c);
+    return NULL;
+}
+
+/* Another thread gives up a request the server holds, on a kept-alive
+ * connection (which would otherwise earn a retry): it fails at once, is
+ * not sent again, and the client stays failed. */
+static void test_abort(void **state)
+{
+    struct srv *s = *state;
+    struct httpc *c = client(s);
+    get_expect(c, "/hello", 200, "hello");
+    struct aborter a = {c, 100};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, abort_main, &a), 0);
+    struct httpc_response resp;
+    uint64_t t0 = util_now_ms();
+    assert_int_equal(httpc_request(c, "POST", "/slow", NULL, "x", 1, 5000, &resp), -1);
+    uint64_t took = util_now_ms() - t0;
+    pthread_join(t, NULL);
+    assert_true(took >= 90 && took < 2000);
+    assert_int_equal(atomic_load(&s->conns), 1); /* no retry on a fresh connection */
+    errno = 0;
+    assert_int_equal(httpc_request(c, "GET", "/hello", NULL, NULL, 0, 1000, &resp), -1);
+    assert_int_equal(errno, ECANCELED);
+    assert_int_equal(atomic_load(&s->conns), 1);
+    httpc_free(c);
+}
+
 static void test_connect_refused(void **state)
 {
     int port;
@@ -944,6 +982,7 @@ int main(void)
         SRV_TEST(test_reconnect_only_once),
         SRV_TEST(test_fresh_connection_not_retried),
         SRV_TEST(test_timeout),
+        SRV_TEST(test_abort),
         cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_presence),
         SRV_TEST(test_no_body_responses),
