@@ -392,6 +392,9 @@ void forwarder_submit(struct forwarder *f, const void *cmd, size_t len, struct c
  * behind them, until the old leader steps down (two election timeouts
  * when cut off) or the forward timeout (when paused). */
 void forwarder_leader_changed(struct forwarder *f, uint64_t leader);
+/* The same, and the read index under way (a follower's linearizable read)
+ * is asked of the new leader, without waiting for the old one. */
+void server_leader_changed(struct server *s, uint64_t leader);
 /* What an asynchronous write is told, once, on whichever thread has the
  * answer (the Raft loop's, the forwarder's, or the submitter's own): it must
  * not block. */

@@ -70,7 +70,7 @@ static void watch_reset(struct leader_watch *w, uint64_t leader)
  * counts. */
 static void watch_tick(struct leader_watch *w)
 {
-    forwarder_leader_changed(w->s->fwd, cluster_leader_id(w->s->cluster));
+    server_leader_changed(w->s, cluster_leader_id(w->s->cluster));
     uint64_t leader = leader_to_watch(w->s);
     if (leader != w->leader || (leader && !w->conn)) /* (a joined leader's URL comes later) */
         watch_reset(w, leader);
