@@ -785,11 +785,7 @@ static int httpc_parse_chunk_size(const char *line, size_t n, uint64_t *out)
     uint64_t v = 0;
     size_t i = 0;
     for (; i < n; i++) {
-        char ch = line[i];
-        int d = ch >= '0' && ch <= '9' ? ch - '0'
-                : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-                : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-                : -1;
+        int d = util_hex_digit(line[i]);
         if (d < 0)
             break;
         if (i >= 15) /* over 2^60: nobody sends that, so it is garbage */

@@ -43,21 +43,15 @@ struct inproc {
     struct ubuf reply;
 };
 
-static int hex_digit(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 /* A query component, percent- and plus-decoded, as libmicrohttpd does. */
 static char *query_decode(const char *s, size_t n)
 {
     char *out = xmalloc(n + 1), *o = out;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
-            *o++ = (char)(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+        int hi = s[i] == '%' && i + 2 < n ? util_hex_digit(s[i + 1]) : -1;
+        int lo = hi >= 0 ? util_hex_digit(s[i + 2]) : -1;
+        if (lo >= 0) {
+            *o++ = (char)(hi * 16 + lo);
             i += 2;
         } else {
             *o++ = s[i] == '+' ? ' ' : s[i];

@@ -104,6 +104,14 @@ void util_random_bytes(void *buf, size_t n)
     }
 }
 
+int util_hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
 void util_uuid4(char *buf, size_t len)
 {
     static const char hex[] = "0123456789abcdef";

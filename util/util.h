@@ -52,6 +52,9 @@ void ubuf_append(struct ubuf *b, const void *p, size_t n);
 void ubuf_appendf(struct ubuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ubuf_free(struct ubuf *b);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int util_hex_digit(char c);
+
 /* Standard base64 with padding (RFC 4648 section 4). decode: 0, or -1 on
  * a malformed string (out may then hold a partial result). */
 void util_base64_encode(const void *data, size_t len, struct ubuf *out);

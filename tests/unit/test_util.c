@@ -32,6 +32,20 @@ static void test_uuid_shape(void **state)
     assert_int_equal(strlen(small), 9);
 }
 
+static void test_hex_digit(void **state)
+{
+    (void)state;
+    const char *digits = "0123456789abcdef", *upper = "ABCDEF";
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(util_hex_digit(digits[i]), i);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(util_hex_digit(upper[i]), 10 + i);
+    const char *not_hex = "gG/:@`% \0";
+    for (const char *p = not_hex; *p; p++)
+        assert_int_equal(util_hex_digit(*p), -1);
+    assert_int_equal(util_hex_digit('\0'), -1);
+}
+
 static void test_parse_duration(void **state)
 {
     assert_int_equal(util_parse_duration_ms("250"), 250);
@@ -229,6 +243,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uuid_shape),
+        cmocka_unit_test(test_hex_digit),
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_ubuf),
         cmocka_unit_test(test_umap_delete_while_iterating),
