@@ -10,6 +10,9 @@
  *   podwatch.c   LIST + WATCH of bound pods, deciding what each pod needs
  *   podstatus.c  the pod jobs: Running, Succeeded or Failed, delete
  *   metrics.c    the pods' and nodes' synthetic usage, as metrics.k8s.io objects
+ *   kubelet.c    the nodes' kubelet endpoint: container logs, and exec's upgrade
+ *   exec.c       an exec session: a child process behind kubectl's WebSocket
+ *   ws.c         WebSocket frames (RFC 6455), the server's side
  *
  * Threads: main (waits for a signal or --duration), the ticker (moves due
  * timers to the queues, logs progress), --workers workers (each with its
@@ -39,6 +42,9 @@
 #define AGENT_HEARTBEAT_MS (5 * 60 * 1000) /* the kubelet's nodeStatusReportFrequency */
 #define AGENT_RUN_SECONDS_ANNOTATION "bosun.dev/hollow-run-seconds"
 #define AGENT_EXIT_CODE_ANNOTATION "bosun.dev/hollow-exit-code"
+#define AGENT_LOG_ANNOTATION "bosun.dev/hollow-log"
+/* Where the API server reaches a node's kubelet endpoint: "HOST:PORT". */
+#define AGENT_ENDPOINT_ANNOTATION "bosun.dev/kubelet-endpoint"
 
 /* ---- configuration (hollow.c parses the flags into it) ---- */
 
@@ -59,6 +65,9 @@ struct agent_config {
     double cpu_usage;                    /* metrics: usage = request x this (--cpu-usage) */
     uint64_t metrics_interval_ms;        /* metrics: period of the rounds; 0: off */
     uint64_t start_delay_ms;             /* a bound pod runs this long after it is seen */
+    char kubelet_address[64];            /* the kubelet endpoint's address (--kubelet-address) */
+    int kubelet_port;                    /* its port; 0: any free one (--kubelet-port) */
+    char exec_dir[1024];                 /* exec's working directories; "": exec off */
 };
 
 /* ---- errors, logged once per kind, then counted ---- */
@@ -270,6 +279,45 @@ struct agent_metrics;
 void agent_metrics_start(struct agent *ag);
 void agent_metrics_stop(struct agent *ag);
 
+/* ---- the kubelet endpoint (kubelet.c, exec.c, ws.c) ---- */
+
+struct agent_kubelet;
+/* Starts listening on cfg.kubelet_address:kubelet_port (before the nodes
+ * register: they advertise the port). 0, or -1 with the reason logged. */
+int agent_kubelet_start(struct agent *ag);
+/* Stops serving and waits for the exec sessions to end (their children are
+ * killed). */
+void agent_kubelet_stop(struct agent *ag);
+
+/* What an exec session needs, copied out of its request. */
+struct agent_exec {
+    struct agent *ag;
+    char **argv;       /* the command, NULL-terminated */
+    char **env;        /* "K=V", NULL-terminated: the container's literal env */
+    char dir[1100];    /* the working directory, created */
+    bool in, out, err, tty;
+};
+/* Runs one session on the upgraded socket fd (extra: bytes already read
+ * past the handshake), then frees x. Blocks until the command has ended
+ * or the client has gone. */
+void agent_exec_run(struct agent_exec *x, int fd, const char *extra, size_t extra_len);
+void agent_exec_free(struct agent_exec *x);
+
+#define AGENT_WS_MAX_PAYLOAD (4u << 20)
+struct agent_ws_frame {
+    bool fin;
+    int opcode; /* 0 continuation, 1 text, 2 binary, 8 close, 9 ping, 10 pong */
+    unsigned char *payload;
+    size_t len;
+};
+/* Sec-WebSocket-Accept for a client's Sec-WebSocket-Key. */
+void agent_ws_accept_key(const char *key, char out[29]);
+/* One frame from the start of buf: its length (the payload unmasked in
+ * place), 0 if more bytes are needed, -1 on a protocol error. */
+int agent_ws_parse(unsigned char *buf, size_t len, struct agent_ws_frame *f);
+/* A server frame's header (FIN set, no mask) for a payload of len: its size. */
+size_t agent_ws_header(unsigned char hdr[10], int opcode, size_t len);
+
 /* ---- the agent ---- */
 
 struct agent {
@@ -289,6 +337,8 @@ struct agent {
     bool watcher_started;
     char started_at[32];            /* RFC 3339: lastTransitionTime of the node conditions */
     struct agent_metrics *metrics;  /* metrics.c's thread, or NULL */
+    struct agent_kubelet *kubelet;  /* kubelet.c's endpoint, or NULL */
+    int kubelet_port;               /* the port it listens on; 0 before */
 };
 
 /* Logs the first error of a kind at WARN and counts every one. */

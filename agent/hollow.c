@@ -21,6 +21,7 @@
  * Nodes and Leases are left in place, as a stopped kubelet leaves them: the
  * node lifecycle controller marks the nodes NotReady once their Leases
  * expire, and a new agent with the same prefix takes them over. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -72,6 +73,13 @@ static void agent_usage(FILE *f)
             "                          default 0)\n"
             "  --metrics-interval D    write metrics.k8s.io PodMetrics/NodeMetrics (kubectl top,\n"
             "                          autoscaling) every D (default 5s; 0: never)\n"
+            "  --kubelet-address A     where the nodes' kubelet endpoint listens, for\n"
+            "                          kubectl logs and exec through the API servers\n"
+            "                          (default 127.0.0.1)\n"
+            "  --kubelet-port P        its port (default 0: any free port)\n"
+            "  --exec-dir DIR          (absolute) serve kubectl exec and cp: commands run on this\n"
+            "                          host, as this user, in DIR/NS/POD/CONTAINER, with the\n"
+            "                          container's literal env (default: exec off)\n"
             "  --log-level L           debug, info, warn or error (default info)\n"
             "  --help                  this text\n",
             AGENT_MAX_NODES, AGENT_DEFAULT_WORKERS);
@@ -291,7 +299,9 @@ static int config_parse(struct agent_config *cfg, int argc, char **argv, int *lo
         {"labels", 1, 0, 'l'},     {"zones", 1, 0, 'z'},    {"taints", 1, 0, 't'},
         {"lease-seconds", 1, 0, 'L'}, {"duration", 1, 0, 'd'}, {"workers", 1, 0, 'w'},
         {"log-level", 1, 0, 'v'},  {"help", 0, 0, 'h'},     {"cpu-usage", 1, 0, 'u'},
-        {"metrics-interval", 1, 0, 'M'}, {"start-delay", 1, 0, 'S'}, {0, 0, 0, 0}};
+        {"metrics-interval", 1, 0, 'M'}, {"start-delay", 1, 0, 'S'},
+        {"kubelet-address", 1, 0, 'A'}, {"kubelet-port", 1, 0, 'K'}, {"exec-dir", 1, 0, 'E'},
+        {0, 0, 0, 0}};
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->prefix, sizeof cfg->prefix, "hollow-");
     snprintf(cfg->cpu, sizeof cfg->cpu, "4");
@@ -304,6 +314,7 @@ static int config_parse(struct agent_config *cfg, int argc, char **argv, int *lo
     cfg->labels = json_pack("{s:s, s:s, s:s}", "kubernetes.io/os", "linux", "kubernetes.io/arch",
                             "amd64", "node.kubernetes.io/instance-type", "hollow");
     cfg->taints = json_array();
+    snprintf(cfg->kubelet_address, sizeof cfg->kubelet_address, "127.0.0.1");
     *log_level = UTIL_LOG_INFO;
     optind = 1;
     opterr = 0;
@@ -369,6 +380,20 @@ static int config_parse(struct agent_config *cfg, int argc, char **argv, int *lo
                 ms > 0 ? (uint64_t)ms : 0;
             break;
         }
+        case 'A': {
+            struct in_addr a;
+            ok = strlen(optarg) < sizeof cfg->kubelet_address && inet_pton(AF_INET, optarg, &a) == 1;
+            snprintf(cfg->kubelet_address, sizeof cfg->kubelet_address, "%s", optarg);
+            break;
+        }
+        case 'K':
+            ok = parse_int(optarg, 0, 65535, &v);
+            cfg->kubelet_port = (int)v;
+            break;
+        case 'E':
+            ok = *optarg == '/' && strlen(optarg) < sizeof cfg->exec_dir - 200;
+            snprintf(cfg->exec_dir, sizeof cfg->exec_dir, "%s", optarg);
+            break;
         case 'v':
             ok = true;
             if (strcmp(optarg, "debug") == 0)
@@ -491,6 +516,12 @@ int agent_main(int argc, char **argv)
              json_array_size(cfg->taints), cfg->lease_seconds, cfg->workers, cfg->servers[0],
              cfg->n_servers > 1 ? " (+ failover)" : "");
     agent_pods_init(&ag->pods);
+    if (agent_kubelet_start(ag) != 0) {
+        agent_pods_free(&ag->pods);
+        config_free(cfg);
+        free(ag);
+        return 1;
+    }
     agent_sched_init(&ag->sched);
     agent_nodes_init(ag);
     agent_sched_start(ag, cfg->workers);
@@ -501,6 +532,7 @@ int agent_main(int argc, char **argv)
     const char *why = agent_wait(&set, cfg->duration_ms);
 
     atomic_store(&ag->stopping, true);
+    agent_kubelet_stop(ag);
     agent_podwatch_stop(ag);
     agent_metrics_stop(ag);
     agent_sched_stop(ag);

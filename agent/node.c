@@ -9,7 +9,8 @@
  * Each node has two embedded jobs (jobs.c):
  *  - reg: AGENT_JOB_REGISTER until the node is registered — POST the Node
  *    with its status (capacity, allocatable, conditions, nodeInfo,
- *    addresses); on 409 AlreadyExists it takes the node over: a merge patch
+ *    addresses, and the kubelet endpoint's address as the annotation
+ *    bosun.dev/kubelet-endpoint); on 409 AlreadyExists it takes the node over: a merge patch
  *    of its labels and taints, then of its status — and then becomes
  *    AGENT_JOB_HEARTBEAT: the conditions rewritten with a new
  *    lastHeartbeatTime every 5 minutes, as the kubelet does when nothing
@@ -146,7 +147,7 @@ static json_t *node_status(struct agent *ag, const struct agent_node *nd, const 
                      node_resources(ag), "allocatable", node_resources(ag), "conditions",
                      node_conditions(ag, now), "addresses", "type", "InternalIP", "address",
                      nd->ip, "type", "Hostname", "address", nd->name, "daemonEndpoints",
-                     "kubeletEndpoint", "Port", 10250, "nodeInfo", info);
+                     "kubeletEndpoint", "Port", ag->kubelet_port, "nodeInfo", info);
 }
 
 static json_t *node_labels(struct agent *ag, int i)
@@ -161,14 +162,23 @@ static json_t *node_labels(struct agent *ag, int i)
     return l;
 }
 
+/* Where the API servers reach our kubelet endpoint (kubelet.c). */
+static json_t *node_annotations(struct agent *ag)
+{
+    char ep[96];
+    snprintf(ep, sizeof ep, "%s:%d", ag->cfg.kubelet_address, ag->kubelet_port);
+    return json_pack("{s:s}", AGENT_ENDPOINT_ANNOTATION, ep);
+}
+
 static json_t *node_object(struct agent *ag, int i, const char *now)
 {
     json_t *spec = json_object();
     if (json_array_size(ag->cfg.taints))
         json_object_set_new(spec, "taints", json_deep_copy(ag->cfg.taints));
-    return json_pack("{s:s, s:s, s:{s:s, s:o}, s:o, s:o}", "apiVersion", "v1", "kind", "Node",
-                     "metadata", "name", ag->nodes[i].name, "labels", node_labels(ag, i), "spec",
-                     spec, "status", node_status(ag, &ag->nodes[i], now));
+    return json_pack("{s:s, s:s, s:{s:s, s:o, s:o}, s:o, s:o}", "apiVersion", "v1", "kind",
+                     "Node", "metadata", "name", ag->nodes[i].name, "labels", node_labels(ag, i),
+                     "annotations", node_annotations(ag), "spec", spec, "status",
+                     node_status(ag, &ag->nodes[i], now));
 }
 
 /* The node's uid is written by its registration and read by its Lease
@@ -253,8 +263,9 @@ static bool node_take_over(struct agent *ag, struct agent_conn *k, int i, const 
     char path[512];
     snprintf(path, sizeof path, "/api/v1/nodes/%s", nd->name);
     json_t *taints = json_array_size(ag->cfg.taints) ? json_deep_copy(ag->cfg.taints) : json_null();
-    json_t *patch = json_pack("{s:{s:o}, s:{s:o}}", "metadata", "labels", node_labels(ag, i),
-                              "spec", "taints", taints);
+    json_t *patch = json_pack("{s:{s:o, s:o}, s:{s:o}}", "metadata", "labels",
+                              node_labels(ag, i), "annotations", node_annotations(ag), "spec",
+                              "taints", taints);
     json_t *out = NULL;
     int st = agent_conn_json(k, "PATCH", path, "application/merge-patch+json", patch, &out);
     json_decref(patch);

@@ -325,8 +325,13 @@ static enum MHD_Result subresource(struct request *rq, const struct api_target *
         return write_bind(rq, t);
     if (strcmp(t->sub, "eviction") == 0 && strcmp(m, "POST") == 0)
         return eviction_create(rq, t);
+    if (strcmp(t->sub, "log") == 0 && get)
+        return nodeproxy_log(rq, t);
+    if (strcmp(t->sub, "exec") == 0 && (get || strcmp(m, "POST") == 0))
+        return nodeproxy_exec(rq, t);
     if (strcmp(t->sub, "status") == 0 || strcmp(t->sub, "scale") == 0 ||
-        strcmp(t->sub, "finalize") == 0 || strcmp(t->sub, "eviction") == 0)
+        strcmp(t->sub, "finalize") == 0 || strcmp(t->sub, "eviction") == 0 ||
+        strcmp(t->sub, "log") == 0 || strcmp(t->sub, "exec") == 0)
         return reply_status(rq, 405, "MethodNotAllowed", "%s is not supported on %s/%s", m,
                             t->res->plural, t->sub);
     return reply_status(rq, 404, "NotFound", "the server could not find the requested resource "

@@ -630,7 +630,7 @@ int http_start(struct server *s, char *err, size_t errlen)
     s->workers = workers_new(http_run);
     s->hub = watch_hub_new(s);
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG;
+                     MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG; /* upgrades: pods/exec */
     s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_LISTEN_SOCKET,
                               s->listen_fd, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
                               MHD_OPTION_CONNECTION_LIMIT, limit,
@@ -668,6 +668,7 @@ void http_stop(struct server *s)
     workers_free(s->workers);
     s->workers = NULL;
     watch_hub_stop(s->hub);
+    nodeproxy_wait(s);
     if (s->mhd)
         MHD_stop_daemon(s->mhd);
     s->mhd = NULL;

@@ -70,6 +70,7 @@ struct server {
     struct workers *workers;          /* workers.c: where handlers run */
     struct watch_hub *hub;            /* watch.c: parked watch streams */
     unsigned async_inflight; /* asynchronous requests not yet answered (atomic) */
+    int proxies;             /* pods/log streams and exec sessions running (atomic) */
     struct member_probes *probes; /* cluster_api.c: which members answer */
     struct leader_watch *lwatch;  /* leaderwatch.c: is our leader's process alive */
 };
@@ -217,6 +218,11 @@ struct api_target {
     char sub[32];
 };
 enum MHD_Result watch_start(struct request *rq, const struct api_target *t);
+/* ---- pods/log and pods/exec, passed to the node's kubelet (nodeproxy.c) ---- */
+enum MHD_Result nodeproxy_log(struct request *rq, const struct api_target *t);
+enum MHD_Result nodeproxy_exec(struct request *rq, const struct api_target *t);
+/* At stop, once srv->stopping is set: waits (bounded) for them to end. */
+void nodeproxy_wait(struct server *s);
 /* Events rendered once for all watches (watch.c): slot = revision % size. */
 #define WATCH_CACHE_SLOTS 1024
 struct watch_slot {

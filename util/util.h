@@ -60,6 +60,9 @@ int util_hex_digit(char c);
 void util_base64_encode(const void *data, size_t len, struct ubuf *out);
 int util_base64_decode(const char *s, size_t len, struct ubuf *out);
 
+/* SHA-1 of len bytes (sha1.c): only for the WebSocket handshake. */
+void util_sha1(const void *data, size_t len, unsigned char out[20]);
+
 /* Allocation that aborts on failure: bosun treats out-of-memory as fatal. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);

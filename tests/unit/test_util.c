@@ -46,6 +46,45 @@ static void test_hex_digit(void **state)
     assert_int_equal(util_hex_digit('\0'), -1);
 }
 
+static void sha1_hex(const char *msg, size_t len, char hex[41])
+{
+    unsigned char d[20];
+    util_sha1(msg, len, d);
+    for (int i = 0; i < 20; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
+
+/* FIPS 180 examples, lengths around the one- and two-block padding edges,
+ * and RFC 6455's handshake example. */
+static void test_sha1(void **state)
+{
+    (void)state;
+    char hex[41];
+    sha1_hex("", 0, hex);
+    assert_string_equal(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    sha1_hex("abc", 3, hex);
+    assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"; /* 56 bytes */
+    sha1_hex(two, strlen(two), hex);
+    assert_string_equal(hex, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+    char a[1000];
+    memset(a, 'a', sizeof a);
+    sha1_hex(a, 64, hex);
+    assert_string_equal(hex, "0098ba824b5c16427bd7a1122a5a442a25ec644d");
+    sha1_hex(a, 55, hex);
+    assert_string_equal(hex, "c1c8bbdc22796e28c0e15163d20899b65621d65a");
+    sha1_hex(a, 1000, hex);
+    assert_string_equal(hex, "291e9a6c66994949b57ba5e650361e98fc36b1ba");
+    const char *ws = "dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    unsigned char d[20];
+    util_sha1(ws, strlen(ws), d);
+    struct ubuf b = {0};
+    util_base64_encode(d, 20, &b);
+    ubuf_append(&b, "", 1);
+    assert_string_equal(b.data, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    ubuf_free(&b);
+}
+
 static void test_parse_duration(void **state)
 {
     assert_int_equal(util_parse_duration_ms("250"), 250);
@@ -244,6 +283,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uuid_shape),
         cmocka_unit_test(test_hex_digit),
+        cmocka_unit_test(test_sha1),
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_ubuf),
         cmocka_unit_test(test_umap_delete_while_iterating),
