@@ -37,6 +37,7 @@
 
 #define EXEC_READ 32768
 #define EXEC_TICK_MS 200 /* how often the loop looks at the agent's stop */
+#define EXEC_LINGER_MS 5000 /* the longest wait for the client's close frame */
 
 enum { CH_STDIN = 0, CH_STDOUT = 1, CH_STDERR = 2, CH_STATUS = 3, CH_RESIZE = 4, CH_CLOSE = 255 };
 
@@ -52,6 +53,7 @@ struct session {
     bool stdin_eof;            /* [255, 0] came: close in once drained */
     int cont_channel;          /* the channel of a fragmented message */
     bool client_gone;
+    bool close_sent;           /* our close frame is out: never a second */
 };
 
 void agent_exec_free(struct agent_exec *x)
@@ -195,8 +197,10 @@ static bool session_rx(struct session *s)
             break;
         off += (size_t)n;
         switch (f.opcode) {
-        case 8: /* close: answer it, then go */
-            send_frame(s, 8, -1, f.payload, f.len >= 2 ? 2 : 0);
+        case 8: /* close: answer it (unless ours went first), then go */
+            if (!s->close_sent)
+                send_frame(s, 8, -1, f.payload, f.len >= 2 ? 2 : 0);
+            s->close_sent = true;
             return false;
         case 9:
             send_frame(s, 10, -1, f.payload, f.len);
@@ -316,6 +320,32 @@ static void session_send_status(struct session *s, int spawn_err)
     free(js);
     unsigned char normal[2] = {1000 >> 8, 1000 & 0xff};
     send_frame(s, 8, -1, normal, sizeof normal);
+    s->close_sent = true;
+}
+
+/* The closing handshake: after our close frame, reads (and drops) what the
+ * client still sends until its close frame or its end, bounded. Closing
+ * with its bytes unread would reset the connection, and a reset can destroy
+ * our status frame before kubectl has read it (a command that exits before
+ * reading all of a large stdin). */
+static void session_linger(struct session *s)
+{
+    close_fd(&s->in);
+    uint64_t give_up = util_now_ms() + EXEC_LINGER_MS;
+    while (!s->client_gone && util_now_ms() < give_up && !atomic_load(&s->x->ag->stopping)) {
+        struct pollfd pf = {.fd = s->fd, .events = POLLIN | POLLRDHUP};
+        if (poll(&pf, 1, EXEC_TICK_MS) <= 0)
+            continue;
+        ubuf_reserve(&s->rx, EXEC_READ);
+        ssize_t got = recv(s->fd, s->rx.data + s->rx.len, EXEC_READ, MSG_DONTWAIT);
+        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+            return;
+        if (got > 0) {
+            s->rx.len += (size_t)got;
+            if (!session_rx(s)) /* its close frame (answered: harmless), or garbage */
+                return;
+        }
+    }
 }
 
 /* Polls the socket and the pipes until the output has ended (true) or the
@@ -373,8 +403,10 @@ void agent_exec_run(struct agent_exec *x, int fd, const char *extra, size_t extr
             ok = session_rx(&s);
         ok = ok && session_pump(&s) && session_reap(&s);
     }
-    if (ok)
+    if (ok) {
         session_send_status(&s, rc);
+        session_linger(&s);
+    }
     session_kill(&s);
     close_fd(&s.in);
     close_fd(&s.out);

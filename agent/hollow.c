@@ -505,6 +505,9 @@ int agent_main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* A write to an exec'd command that closed its stdin fails with EPIPE
+     * (exec.c drops the rest) instead of killing the agent. */
+    signal(SIGPIPE, SIG_IGN);
 
     struct agent_config *cfg = &ag->cfg;
     ag->start_ms = util_now_ms();

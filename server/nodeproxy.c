@@ -47,6 +47,7 @@
 #define PROXY_HEADER_MAX 16384
 #define PROXY_ERROR_BODY_MAX 65536
 #define PROXY_TICK_MS 500 /* how often a waiting stream looks at srv->stopping */
+#define PROXY_LINGER_MS 10000 /* after one side of an exec ended, the other's last bytes */
 #define ENDPOINT_ANNOTATION "bosun.dev/kubelet-endpoint"
 
 /* ---- finding the kubelet ---- */
@@ -544,36 +545,49 @@ struct splice {
     struct MHD_UpgradeResponseHandle *urh;
 };
 
-/* Copies what one side has to the other; false at its end. */
-static bool pump(int from, int to)
+/* Copies what one side has to the other: 1 moved (or nothing yet), 0 at
+ * its end, -1 on an error (either side's). */
+static int pump(int from, int to)
 {
     char buf[32768];
     ssize_t n = recv(from, buf, sizeof buf, MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-        return false;
-    return n < 0 || send_all(to, buf, (size_t)n, 30000);
+    if (n == 0)
+        return 0;
+    if (n < 0)
+        return errno == EAGAIN || errno == EINTR ? 1 : -1;
+    return send_all(to, buf, (size_t)n, 30000) ? 1 : -1;
 }
 
+/* Bytes both ways until both sides have ended. One side's end is passed on
+ * as a half-close, and the other direction goes on, so that the last
+ * frames of the WebSocket closing handshake still cross: closing a socket
+ * with bytes unread would reset it, and a reset can destroy what the peer
+ * had not read yet (exec's final status). */
 static void *splice_thread(void *arg)
 {
     struct splice *sp = arg;
     bool ok = send_all(sp->client, sp->pre.data ? sp->pre.data : "", sp->pre.len, 30000) &&
               send_all(sp->up, sp->client_pre.data ? sp->client_pre.data : "",
                        sp->client_pre.len, 30000);
-    while (ok && !sp->srv->stopping) {
-        struct pollfd p[2] = {{.fd = sp->client, .events = POLLIN},
-                              {.fd = sp->up, .events = POLLIN}};
+    bool open[2] = {ok, ok}; /* client to kubelet, kubelet to client */
+    uint64_t give_up = UINT64_MAX;
+    while ((open[0] || open[1]) && !sp->srv->stopping && util_now_ms() < give_up) {
+        struct pollfd p[2] = {{.fd = open[0] ? sp->client : -1, .events = POLLIN},
+                              {.fd = open[1] ? sp->up : -1, .events = POLLIN}};
         int n = poll(p, 2, PROXY_TICK_MS);
         if (n < 0 && errno != EINTR)
             break;
-        if (n > 0 && p[0].revents)
-            ok = pump(sp->client, sp->up);
-        if (ok && n > 0 && p[1].revents)
-            ok = pump(sp->up, sp->client);
+        for (int i = 0; i < 2 && n > 0; i++) {
+            if (!open[i] || !p[i].revents)
+                continue;
+            int from = i ? sp->up : sp->client, to = i ? sp->client : sp->up;
+            if (pump(from, to) <= 0) { /* its end, or the other side's */
+                open[i] = false;
+                shutdown(to, SHUT_WR);
+                give_up = util_now_ms() + PROXY_LINGER_MS;
+            }
+        }
     }
-    /* Whoever ended, the other side learns it: the kubelet kills the
-     * command when we go, and kubectl sees the close. */
-    shutdown(sp->client, SHUT_RDWR);
     close(sp->up);
     MHD_upgrade_action(sp->urh, MHD_UPGRADE_ACTION_CLOSE);
     struct server *srv = sp->srv;

@@ -156,6 +156,12 @@ def test_exec_streams_and_exit_code(lx):
     p = lx.F.run("exec", "-i", "-n", NS, "ex", "-c", "side", "--", "sh", "-c", "wc -c; cat",
                  input="x" * 100000)
     assert p.stdout.split()[0] == "100000", p.stdout[:200]
+    # a command that stops reading its stdin early: the rest is dropped
+    p = lx.F.run("exec", "-i", "-n", NS, "ex", "-c", "side", "--", "head", "-c", "10",
+                 input="y" * 2000000)
+    assert p.stdout == "y" * 10, p.stdout[:200]
+    p = lx.F.run("exec", "-n", NS, "ex", "-c", "app", "--", "true")
+    assert p.returncode == 0, p
     p = lx.F.run("exec", "-n", NS, "ex", "-c", "app", "--", "nosuchcommand-bosun", ok=False)
     assert p.returncode == 1, p
     assert 'exec: "nosuchcommand-bosun": executable file not found in $PATH' in p.stderr, p.stderr
