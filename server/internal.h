@@ -223,6 +223,14 @@ enum MHD_Result nodeproxy_log(struct request *rq, const struct api_target *t);
 enum MHD_Result nodeproxy_exec(struct request *rq, const struct api_target *t);
 /* At stop, once srv->stopping is set: waits (bounded) for them to end. */
 void nodeproxy_wait(struct server *s);
+/* A kubelet's status line and headers at the start of data: 0 (filled),
+ * 1 if the head is not all there yet, -1 if it is not HTTP or too long. */
+struct nodeproxy_head {
+    int code;
+    char accept[64], protocol[64]; /* Sec-WebSocket-Accept, -Protocol */
+    size_t len;                    /* of the head, blank line included */
+};
+int nodeproxy_parse_head(const char *data, size_t len, struct nodeproxy_head *h);
 /* Events rendered once for all watches (watch.c): slot = revision % size. */
 #define WATCH_CACHE_SLOTS 1024
 struct watch_slot {

@@ -235,11 +235,9 @@ static bool send_all(int fd, const char *p, size_t len, int timeout_ms)
     return true;
 }
 
-/* The kubelet's answer: its status and the headers exec needs; the bytes
- * read past the headers stay in rest. */
+/* The kubelet's answer: its head, and the bytes read past it. */
 struct upstream_reply {
-    int code;
-    char accept[64], protocol[64];
+    struct nodeproxy_head h;
     struct ubuf rest;
 };
 
@@ -255,43 +253,56 @@ static void header_value(const char *line, size_t len, const char *name, char *o
     snprintf(out, cap, "%.*s", (int)vl, v);
 }
 
+int nodeproxy_parse_head(const char *data, size_t len, struct nodeproxy_head *h)
+{
+    memset(h, 0, sizeof *h);
+    const char *end = memmem(data, len, "\r\n\r\n", 4);
+    if (!end)
+        return len >= PROXY_HEADER_MAX ? -1 : 1;
+    /* "HTTP/1.x NNN ..." */
+    if (end - data < 12 || memcmp(data, "HTTP/1.", 7) != 0 || data[8] != ' ')
+        return -1;
+    for (int i = 9; i < 12; i++) {
+        if (data[i] < '0' || data[i] > '9')
+            return -1;
+        h->code = h->code * 10 + (data[i] - '0');
+    }
+    const char *line = memmem(data, (size_t)(end + 2 - data), "\r\n", 2) + 2;
+    while (line < end) { /* each header line ends in \r\n, the last at end */
+        const char *eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
+        size_t n = (size_t)(eol - line);
+        header_value(line, n, "Sec-WebSocket-Accept", h->accept, sizeof h->accept);
+        header_value(line, n, "Sec-WebSocket-Protocol", h->protocol, sizeof h->protocol);
+        line = eol + 2;
+    }
+    h->len = (size_t)(end + 4 - data);
+    return 0;
+}
+
 /* Reads the status line and headers (blocking, bounded). 0, or -1. */
 static int read_reply_head(int fd, struct upstream_reply *ur)
 {
     struct ubuf b = {0};
     uint64_t deadline = util_now_ms() + PROXY_HEADER_MS;
-    char *end = NULL;
-    while (!(end = b.len ? memmem(b.data, b.len, "\r\n\r\n", 4) : NULL)) {
-        if (b.len >= PROXY_HEADER_MAX || util_now_ms() >= deadline)
-            goto fail;
+    int rc;
+    while ((rc = nodeproxy_parse_head(b.data ? b.data : "", b.len, &ur->h)) == 1) {
+        if (util_now_ms() >= deadline)
+            break;
         ubuf_reserve(&b, 4096);
         ssize_t n = recv(fd, b.data + b.len, 4096, 0);
         if (n > 0) {
             b.len += (size_t)n;
         } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-            goto fail;
+            break;
         } else {
             struct pollfd p = {.fd = fd, .events = POLLIN};
             poll(&p, 1, 200);
         }
     }
-    int major, minor;
-    if (sscanf(b.data, "HTTP/%d.%d %d", &major, &minor, &ur->code) != 3)
-        goto fail;
-    for (char *line = strstr(b.data, "\r\n") + 2; line < end;) {
-        char *eol = strstr(line, "\r\n");
-        size_t len = (size_t)(eol - line);
-        header_value(line, len, "Sec-WebSocket-Accept", ur->accept, sizeof ur->accept);
-        header_value(line, len, "Sec-WebSocket-Protocol", ur->protocol, sizeof ur->protocol);
-        line = eol + 2;
-    }
-    size_t head = (size_t)(end + 4 - b.data);
-    ubuf_append(&ur->rest, b.data + head, b.len - head);
+    if (rc == 0)
+        ubuf_append(&ur->rest, b.data + ur->h.len, b.len - ur->h.len);
     ubuf_free(&b);
-    return 0;
-fail:
-    ubuf_free(&b);
-    return -1;
+    return rc == 0 ? 0 : -1;
 }
 
 /* A kubelet's error: its body up to its close (bounded), passed on as the
@@ -312,12 +323,12 @@ static enum MHD_Result reply_upstream_error(struct request *rq, int fd, struct u
         }
     }
     json_t *v = json_loadb(ur->rest.data ? ur->rest.data : "", ur->rest.len, 0, NULL);
-    unsigned code = ur->code >= 400 && ur->code < 600 ? (unsigned)ur->code : 502;
+    unsigned code = ur->h.code >= 400 && ur->h.code < 600 ? (unsigned)ur->h.code : 502;
     if (v && json_is_string(json_object_get(v, "message")))
         return reply_json(rq, code, v);
     json_decref(v);
     return reply_status(rq, code, code == 502 ? "BadGateway" : "InternalError",
-                        "the kubelet answered %d: %.*s", ur->code, (int)ur->rest.len,
+                        "the kubelet answered %d: %.*s", ur->h.code, (int)ur->rest.len,
                         ur->rest.data ? ur->rest.data : "");
 }
 
@@ -393,7 +404,7 @@ static int upstream_call(struct request *rq, const struct proxy_target *pt, cons
         *ret = reply_status(rq, 500, "InternalError",
                             "%s for pod %s/%s: no answer from the kubelet at %s", what, pt->ns,
                             pt->pod, pt->endpoint);
-    } else if (ur->code != want) {
+    } else if (ur->h.code != want) {
         *ret = reply_upstream_error(rq, fd, ur);
     } else {
         return fd;
@@ -657,9 +668,9 @@ enum MHD_Result nodeproxy_exec(struct request *rq, const struct api_target *t)
     proxies_add(rq->srv, 1);
     struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgrade, sp);
     MHD_add_response_header(resp, "Upgrade", "websocket");
-    MHD_add_response_header(resp, "Sec-WebSocket-Accept", ur.accept);
-    if (ur.protocol[0])
-        MHD_add_response_header(resp, "Sec-WebSocket-Protocol", ur.protocol);
+    MHD_add_response_header(resp, "Sec-WebSocket-Accept", ur.h.accept);
+    if (ur.h.protocol[0])
+        MHD_add_response_header(resp, "Sec-WebSocket-Protocol", ur.h.protocol);
     return http_queue(rq, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
 }
 
