@@ -8,12 +8,21 @@
 # servers' output is printed with "[sN] " prefixes and `bosun up` prints the
 # kubectl line once a leader is elected. Arguments are passed to `bosun up`,
 # e.g. `scripts/run.sh -- --log-level debug`; SERVERS=5 changes the size.
+#
+# Beside the servers, NODES (default 3; 0 for none) hollow nodes run in one
+# `bosun agent --hollow` (log: run/agent.log), so a pod gets scheduled and
+# goes Running, and `kubectl logs`, `exec` and `cp` work (exec runs the
+# command on this machine, in run/exec/NS/POD/CONTAINER). The agent is
+# started two seconds after the servers, with every server in its failover
+# list, and dies with `bosun up` (setpriv --pdeathsig: its parent is `up`,
+# which this script becomes with exec).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DIR=run/cluster
 BIN=build/bosun
 SERVERS=${SERVERS:-3}
+NODES=${NODES:-3}
 
 # Prints the pids in $DIR/cluster.json that are still bosun servers of $DIR.
 live_pids() {
@@ -40,6 +49,24 @@ if [ -n "$live" ]; then
 fi
 rm -rf "$DIR"
 mkdir -p "$DIR"
+
+# The API URLs `bosun up` will use: 127.0.0.1:BASE+i (its --base-port, if given).
+base=16440
+prev=
+for a in "$@"; do
+    [ "$prev" = --base-port ] && base=$a
+    case $a in --base-port=*) base=${a#--base-port=} ;; esac
+    prev=$a
+done
+if [ "$NODES" -gt 0 ]; then
+    urls=$(for i in $(seq 1 "$SERVERS"); do printf 'http://127.0.0.1:%d,' $((base + i)); done)
+    rm -rf run/exec run/agent.log
+    mkdir -p run/exec
+    (sleep 2; exec setpriv --pdeathsig TERM "$BIN" agent --hollow "$NODES" --server "${urls%,}" \
+        --exec-dir "$(cd run/exec && pwd -P)" --zones 3 --cpu 8 --memory 32Gi \
+        >>run/agent.log 2>&1 </dev/null) &
+    echo "run.sh: $NODES hollow nodes (bosun agent, log in run/agent.log) join in a few seconds."
+fi
 
 echo "run.sh: starting $SERVERS servers in $DIR; Ctrl-C stops them."
 echo "run.sh: once a leader is elected: kubectl --kubeconfig $(cd "$DIR" && pwd -P)/kubeconfig get namespaces"
