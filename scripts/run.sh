@@ -9,17 +9,19 @@
 # kubectl line once a leader is elected. Arguments are passed to `bosun up`,
 # e.g. `scripts/run.sh -- --log-level debug`; SERVERS=5 changes the size.
 #
-# Beside the servers, NODES (default 3; 0 for none) hollow nodes run in one
-# `bosun agent --hollow` (log: run/agent.log), so a pod gets scheduled and
+# RUN_DIR (default run) holds it all. Beside the servers, NODES (default 3;
+# 0 for none) hollow nodes run in one `bosun agent --hollow` (log:
+# RUN_DIR/agent.log), so a pod gets scheduled and
 # goes Running, and `kubectl logs`, `exec` and `cp` work (exec runs the
-# command on this machine, in run/exec/NS/POD/CONTAINER). The agent is
+# command on this machine, in RUN_DIR/exec/NS/POD/CONTAINER). The agent is
 # started two seconds after the servers, with every server in its failover
 # list, and dies with `bosun up` (setpriv --pdeathsig: its parent is `up`,
 # which this script becomes with exec).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DIR=run/cluster
+RUN=${RUN_DIR:-run} # everything of this run goes here (the tests use their own)
+DIR=$RUN/cluster
 BIN=build/bosun
 SERVERS=${SERVERS:-3}
 NODES=${NODES:-3}
@@ -60,12 +62,12 @@ for a in "$@"; do
 done
 if [ "$NODES" -gt 0 ]; then
     urls=$(for i in $(seq 1 "$SERVERS"); do printf 'http://127.0.0.1:%d,' $((base + i)); done)
-    rm -rf run/exec run/agent.log
-    mkdir -p run/exec
+    rm -rf "$RUN/exec" "$RUN/agent.log"
+    mkdir -p "$RUN/exec"
     (sleep 2; exec setpriv --pdeathsig TERM "$BIN" agent --hollow "$NODES" --server "${urls%,}" \
-        --exec-dir "$(cd run/exec && pwd -P)" --zones 3 --cpu 8 --memory 32Gi \
-        >>run/agent.log 2>&1 </dev/null) &
-    echo "run.sh: $NODES hollow nodes (bosun agent, log in run/agent.log) join in a few seconds."
+        --exec-dir "$(cd "$RUN/exec" && pwd -P)" --zones 3 --cpu 8 --memory 32Gi \
+        >>"$RUN/agent.log" 2>&1 </dev/null) &
+    echo "run.sh: $NODES hollow nodes (bosun agent, log in $RUN/agent.log) join in a few seconds."
 fi
 
 echo "run.sh: starting $SERVERS servers in $DIR; Ctrl-C stops them."
