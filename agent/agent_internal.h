@@ -11,6 +11,7 @@
  *   podstatus.c  the pod jobs: Running, Succeeded or Failed, delete
  *   metrics.c    the pods' and nodes' synthetic usage, as metrics.k8s.io objects
  *   kubelet.c    the nodes' kubelet endpoint: container logs, and exec's upgrade
+ *   podlog.c     what a hollow container "printed": the log kubelet.c serves
  *   exec.c       an exec session: a child process behind kubectl's WebSocket
  *   ws.c         WebSocket frames (RFC 6455), the server's side
  *
@@ -35,6 +36,7 @@
 #include <jansson.h>
 
 #include "httpc/httpc.h"
+#include "util/util.h"
 
 #define AGENT_MAX_NODES 20000
 #define AGENT_MAX_SERVERS 16
@@ -288,6 +290,33 @@ int agent_kubelet_start(struct agent *ag);
 /* Stops serving and waits for the exec sessions to end (their children are
  * killed). */
 void agent_kubelet_stop(struct agent *ag);
+
+/* A hollow container's log (podlog.c): its lines so far, each with the
+ * wall-clock ms it is stamped with; ended once the container terminated. */
+struct agent_log {
+    struct agent_log_line {
+        int64_t ms;
+        char *text;
+    } *v;
+    size_t n;
+    bool ended;
+};
+struct agent_log_opts {
+    bool timestamps;
+    int64_t since_ms; /* wall; 0: every line */
+    long limit;       /* bytes; -1: no limit */
+};
+/* The container's spec and status (NULL if none yet) in the pod, among its
+ * containers, then its init containers; false if it has no such one. */
+bool agent_pod_container(json_t *pod, const char *name, json_t **spec, json_t **status);
+/* The log of container of pod as the API has it; false if the pod has no
+ * such container. A container not started yet has no lines. */
+bool agent_log_make(json_t *pod, const char *container, struct agent_log *l);
+void agent_log_free(struct agent_log *l);
+/* Appends lines from..n-1 as the kubelet writes them; *sent counts the
+ * bytes against o->limit. True once the limit is reached (out cut there). */
+bool agent_log_format(const struct agent_log *l, size_t from, const struct agent_log_opts *o,
+                      long *sent, struct ubuf *out);
 
 /* What an exec session needs, copied out of its request. */
 struct agent_exec {

@@ -19,13 +19,9 @@
  * from the API for its containers and their states. Errors are Kubernetes
  * Status objects, which the API server passes on.
  *
- * A hollow container runs nothing, so its log is what the agent makes up
- * for it: the lines of the pod's annotation bosun.dev/hollow-log if it has
- * one (a Job's "output", say), else a line saying it started, and then, once
- * it has terminated, a line with its exit code; every line stamped with the
- * container's startedAt (finishedAt for the last). Following a log polls
- * the pod twice a second until its container terminates, the pod goes, or
- * the client hangs up.
+ * A hollow container runs nothing, so its log is made up from the pod
+ * (podlog.c). Following a log polls the pod twice a second until its
+ * container terminates, the pod goes, or the client hangs up.
  *
  * Exec runs the command for real, on the agent's host, in a working
  * directory of its own (--exec-dir/NS/POD/CONTAINER), with the container's
@@ -118,29 +114,10 @@ static bool parse_path(const char *url, const char *prefix, struct target *t)
     return *p == '\0';
 }
 
-static json_t *named(json_t *arr, const char *name)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v) {
-        if (json_is_string(json_object_get(v, "name")) &&
-            strcmp(json_string_value(json_object_get(v, "name")), name) == 0)
-            return v;
-    }
-    return NULL;
-}
-
 /* Finds t->container among the pod's containers, then its init containers. */
 static bool target_find_container(struct target *t)
 {
-    json_t *spec = json_object_get(t->obj, "spec"), *status = json_object_get(t->obj, "status");
-    t->spec = named(json_object_get(spec, "containers"), t->container);
-    t->status = named(json_object_get(status, "containerStatuses"), t->container);
-    if (!t->spec) {
-        t->spec = named(json_object_get(spec, "initContainers"), t->container);
-        t->status = named(json_object_get(status, "initContainerStatuses"), t->container);
-    }
-    return t->spec != NULL;
+    return agent_pod_container(t->obj, t->container, &t->spec, &t->status);
 }
 
 /* Reads the pod bound to one of our nodes and finds its container. True on
@@ -192,81 +169,11 @@ static json_t *container_state(const struct target *t, const char *which)
 
 /* ---- logs ---- */
 
-struct log_opts {
-    bool follow, timestamps;
-    long tail;     /* -1: all */
-    int64_t since_ms; /* wall; 0: from the start */
-    long limit;    /* bytes; -1: no limit */
-};
-
-/* The container's log so far, a line at a time; ended once it has
- * terminated. */
-struct log_line {
-    int64_t ms;
-    char *text;
-};
-
-struct log_lines {
-    struct log_line *v;
-    size_t n;
-    bool ended;
-};
-
-static void lines_add(struct log_lines *l, int64_t ms, const char *text, size_t len)
-{
-    l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
-    l->v[l->n].ms = ms;
-    l->v[l->n].text = xstrndup(text, len);
-    l->n++;
-}
-
-static void lines_free(struct log_lines *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i].text);
-    free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
-static void log_lines_of(const struct target *t, const char *node, struct log_lines *l)
-{
-    json_t *run = container_state(t, "running"), *term = container_state(t, "terminated");
-    json_t *st = run ? run : term;
-    int64_t start = agent_time_parse(json_string_value(json_object_get(st, "startedAt")));
-    const char *text = json_string_value(json_object_get(
-        json_object_get(json_object_get(t->obj, "metadata"), "annotations"), AGENT_LOG_ANNOTATION));
-    if (text) {
-        while (*text) {
-            size_t n = strcspn(text, "\n");
-            lines_add(l, start, text, n);
-            text += n + (text[n] == '\n');
-        }
-    } else {
-        char line[1024];
-        const char *image = json_string_value(json_object_get(t->spec, "image"));
-        snprintf(line, sizeof line,
-                 "hollow container \"%s\" started on node %s from image \"%s\" (nothing runs in "
-                 "a hollow pod)",
-                 t->container, node, image ? image : "");
-        lines_add(l, start, line, strlen(line));
-        if (term) {
-            int64_t end = agent_time_parse(json_string_value(json_object_get(term, "finishedAt")));
-            const char *reason = json_string_value(json_object_get(term, "reason"));
-            snprintf(line, sizeof line, "hollow container \"%s\" exited with code %lld (%s)",
-                     t->container, json_integer_value(json_object_get(term, "exitCode")),
-                     reason ? reason : "Completed");
-            lines_add(l, end, line, strlen(line));
-        }
-    }
-    l->ended = term != NULL;
-}
-
 /* One streamed log: the lines still to send, and how to find more. */
 struct log_stream {
     struct agent *ag;
     struct target t; /* ns, pod, container; obj and friends reloaded each poll */
-    struct log_opts o;
-    char node[256];
+    struct agent_log_opts o;
     int fd;          /* the client's socket, to see it hang up */
     size_t next;     /* the index of the next line to consider */
     long sent;       /* bytes so far, for limitBytes */
@@ -274,33 +181,6 @@ struct log_stream {
     size_t off;
     bool done;
 };
-
-static void stream_format(struct log_stream *s, const struct log_lines *l, size_t from)
-{
-    for (size_t i = from; i < l->n; i++) {
-        if (s->o.since_ms && l->v[i].ms < s->o.since_ms)
-            continue;
-        size_t before = s->out.len;
-        if (s->o.timestamps) {
-            char ts[40];
-            agent_time_rfc3339(l->v[i].ms, ts, sizeof ts);
-            /* RFC 3339 with nanoseconds, as the kubelet stamps lines */
-            ubuf_appendf(&s->out, "%.19s.%09lldZ ", ts, (long long)(l->v[i].ms % 1000) * 1000000);
-        }
-        ubuf_appendf(&s->out, "%s\n", l->v[i].text);
-        if (s->o.limit >= 0) {
-            long room = s->o.limit - s->sent;
-            long n = (long)(s->out.len - before);
-            if (n >= room) {
-                s->out.len = before + (size_t)(room > 0 ? room : 0);
-                s->sent = s->o.limit;
-                s->done = true;
-                return;
-            }
-            s->sent += n;
-        }
-    }
-}
 
 static bool client_gone(int fd)
 {
@@ -334,21 +214,18 @@ static void stream_poll(struct log_stream *s)
         }
         if (st != 200)
             continue; /* no server answers for now: try again */
-        if (!target_find_container(&s->t)) {
+        struct agent_log l;
+        if (!agent_log_make(s->t.obj, s->t.container, &l)) {
             s->done = true;
             return;
         }
-        struct log_lines l = {0};
-        log_lines_of(&s->t, s->node, &l);
-        /* Lines only ever come after the ones sent: the start lines are
-         * fixed once the container has started. */
+        /* Lines only ever come after the ones sent (podlog.c). */
         size_t from = s->next;
         s->next = l.n;
         s->out.len = s->off = 0;
-        stream_format(s, &l, from);
-        if (l.ended)
+        if (agent_log_format(&l, from, &s->o, &s->sent, &s->out) || l.ended)
             s->done = true;
-        lines_free(&l);
+        agent_log_free(&l);
     }
 }
 
@@ -392,9 +269,9 @@ static bool parse_long_arg(struct MHD_Connection *c, const char *name, long *out
 
 static enum MHD_Result serve_logs(struct agent *ag, struct MHD_Connection *c, struct target *t)
 {
-    struct log_opts o = {.tail = -1, .limit = -1};
-    long since_s = -1;
-    if (!parse_long_arg(c, "tailLines", &o.tail) || !parse_long_arg(c, "limitBytes", &o.limit) ||
+    struct agent_log_opts o = {.limit = -1};
+    long since_s = -1, tail = -1;
+    if (!parse_long_arg(c, "tailLines", &tail) || !parse_long_arg(c, "limitBytes", &o.limit) ||
         !parse_long_arg(c, "sinceSeconds", &since_s))
         return reply_status(c, 400, "BadRequest",
                             "tailLines, limitBytes and sinceSeconds must be whole numbers >= 0");
@@ -404,7 +281,6 @@ static enum MHD_Result serve_logs(struct agent *ag, struct MHD_Connection *c, st
     else if (since_time && *since_time && (o.since_ms = agent_time_parse(since_time)) < 0)
         return reply_status(c, 400, "BadRequest", "sinceTime \"%s\" is not an RFC 3339 time",
                             since_time);
-    o.follow = arg_true(c, "follow");
     o.timestamps = arg_true(c, "timestamps");
     enum MHD_Result ret;
     if (!target_load(ag, c, t, &ret))
@@ -429,20 +305,17 @@ static enum MHD_Result serve_logs(struct agent *ag, struct MHD_Connection *c, st
     s->t = *t;
     t->obj = NULL;
     s->o = o;
-    const char *node = json_string_value(json_object_get(json_object_get(s->t.obj, "spec"),
-                                                         "nodeName"));
-    snprintf(s->node, sizeof s->node, "%s", node ? node : "");
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     s->fd = ci ? ci->connect_fd : -1;
-    struct log_lines l = {0};
-    log_lines_of(&s->t, s->node, &l);
-    size_t from = o.tail >= 0 && (size_t)o.tail < l.n ? l.n - (size_t)o.tail : 0;
+    struct agent_log l;
+    agent_log_make(s->t.obj, s->t.container, &l);
+    size_t from = tail >= 0 && (size_t)tail < l.n ? l.n - (size_t)tail : 0;
     s->next = l.n;
-    stream_format(s, &l, from);
-    if (!o.follow || l.ended)
+    if (agent_log_format(&l, from, &s->o, &s->sent, &s->out) || !arg_true(c, "follow") ||
+        l.ended)
         s->done = true;
-    lines_free(&l);
+    agent_log_free(&l);
     struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
                                                                log_reader, s, log_stream_free);
     MHD_add_response_header(r, "Content-Type", "text/plain");
