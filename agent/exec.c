@@ -38,6 +38,7 @@
 #define EXEC_READ 32768
 #define EXEC_TICK_MS 200 /* how often the loop looks at the agent's stop */
 #define EXEC_LINGER_MS 5000 /* the longest wait for the client's close frame */
+#define EXEC_STDIN_MAX (1 << 20) /* stdin held for a slow command, at most */
 
 enum { CH_STDIN = 0, CH_STDOUT = 1, CH_STDERR = 2, CH_STATUS = 3, CH_RESIZE = 4, CH_CLOSE = 255 };
 
@@ -268,8 +269,25 @@ static void session_kill(struct session *s)
     }
 }
 
+/* Reads what the client sent and handles it (pings answered, stdin kept
+ * or dropped). False once the client is done with us. */
+static bool session_read_client(struct session *s)
+{
+    ubuf_reserve(&s->rx, EXEC_READ);
+    ssize_t got = recv(s->fd, s->rx.data + s->rx.len, EXEC_READ, MSG_DONTWAIT);
+    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+        return false;
+    if (got > 0) {
+        s->rx.len += (size_t)got;
+        return session_rx(s);
+    }
+    return true;
+}
+
 /* The child's output has ended: reap it, unless the client or the agent
- * goes first. True once reaped. */
+ * goes first. The client is still read meanwhile: its pings need pongs
+ * (kubectl gives up after 61 s without one), and what it sends for stdin
+ * is dropped once the command's stdin is closed. True once reaped. */
 static bool session_reap(struct session *s)
 {
     while (s->pid > 0) {
@@ -278,12 +296,16 @@ static bool session_reap(struct session *s)
             s->pid = 0;
             break;
         }
-        struct pollfd pf = {.fd = s->fd, .events = POLLRDHUP};
-        if (atomic_load(&s->x->ag->stopping) ||
-            (poll(&pf, 1, 50) > 0 && (pf.revents & (POLLRDHUP | POLLHUP | POLLERR)))) {
+        struct pollfd pf = {.fd = s->fd, .events = POLLIN | POLLRDHUP};
+        int n = poll(&pf, 1, 50);
+        if (atomic_load(&s->x->ag->stopping) || (n > 0 && !session_read_client(s))) {
             session_kill(s);
             return false;
         }
+        if (s->in >= 0 && (s->stdin_q.len || s->stdin_eof))
+            session_write_stdin(s);
+        if (s->stdin_q.len > EXEC_STDIN_MAX) /* a command that never reads it */
+            s->stdin_q.len = s->stdin_off = 0;
     }
     return true;
 }
@@ -334,17 +356,8 @@ static void session_linger(struct session *s)
     uint64_t give_up = util_now_ms() + EXEC_LINGER_MS;
     while (!s->client_gone && util_now_ms() < give_up && !atomic_load(&s->x->ag->stopping)) {
         struct pollfd pf = {.fd = s->fd, .events = POLLIN | POLLRDHUP};
-        if (poll(&pf, 1, EXEC_TICK_MS) <= 0)
-            continue;
-        ubuf_reserve(&s->rx, EXEC_READ);
-        ssize_t got = recv(s->fd, s->rx.data + s->rx.len, EXEC_READ, MSG_DONTWAIT);
-        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
-            return;
-        if (got > 0) {
-            s->rx.len += (size_t)got;
-            if (!session_rx(s)) /* its close frame (answered: harmless), or garbage */
-                return;
-        }
+        if (poll(&pf, 1, EXEC_TICK_MS) > 0 && !session_read_client(s))
+            return; /* its close frame, its end, or garbage */
     }
 }
 
@@ -355,7 +368,11 @@ static bool session_pump(struct session *s)
     while (s->out >= 0 || s->err >= 0) {
         struct pollfd pf[4];
         int n = 0, i_sock = n++, i_out = -1, i_err = -1, i_in = -1;
-        pf[i_sock] = (struct pollfd){.fd = s->fd, .events = POLLIN | POLLRDHUP};
+        /* Backpressure: with a command behind on its stdin, the client's
+         * bytes wait in the socket (and in TCP's window), not in memory. */
+        bool read_client = s->stdin_q.len - s->stdin_off < EXEC_STDIN_MAX;
+        pf[i_sock] = (struct pollfd){.fd = s->fd, .events = read_client ? POLLIN | POLLRDHUP
+                                                                        : POLLRDHUP};
         if (s->out >= 0)
             pf[i_out = n++] = (struct pollfd){.fd = s->out, .events = POLLIN};
         if (s->err >= 0)
@@ -367,17 +384,9 @@ static bool session_pump(struct session *s)
             return false;
         if (r <= 0)
             continue;
-        if (pf[i_sock].revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) {
-            ubuf_reserve(&s->rx, EXEC_READ);
-            ssize_t got = recv(s->fd, s->rx.data + s->rx.len, EXEC_READ, MSG_DONTWAIT);
-            if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
-                return false;
-            if (got > 0) {
-                s->rx.len += (size_t)got;
-                if (!session_rx(s))
-                    return false;
-            }
-        }
+        if (read_client && (pf[i_sock].revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) &&
+            !session_read_client(s))
+            return false;
         if (i_out >= 0 && pf[i_out].revents)
             session_pipe(s, &s->out, CH_STDOUT, s->x->out);
         if (i_err >= 0 && pf[i_err].revents)

@@ -276,8 +276,8 @@ static enum MHD_Result serve_logs(struct agent *ag, struct MHD_Connection *c, st
         return reply_status(c, 400, "BadRequest",
                             "tailLines, limitBytes and sinceSeconds must be whole numbers >= 0");
     const char *since_time = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sinceTime");
-    if (since_s >= 0)
-        o.since_ms = agent_wall_ms() - since_s * 1000;
+    if (since_s >= 0) /* beyond the epoch: every line */
+        o.since_ms = since_s < agent_wall_ms() / 1000 ? agent_wall_ms() - since_s * 1000 : 0;
     else if (since_time && *since_time && (o.since_ms = agent_time_parse(since_time)) < 0)
         return reply_status(c, 400, "BadRequest", "sinceTime \"%s\" is not an RFC 3339 time",
                             since_time);
@@ -412,6 +412,12 @@ static void exec_thread_done(struct agent_kubelet *kl)
     pthread_mutex_unlock(&kl->mu);
 }
 
+/* A connection's request: an exec answered 101 whose upgrade has not
+ * happened yet is pending, given back if the connection ends first. */
+struct kreq {
+    struct upgraded *pending;
+};
+
 struct upgraded {
     struct agent_kubelet *kl;
     struct agent_exec *x;
@@ -433,22 +439,27 @@ static void *exec_thread(void *arg)
     return NULL;
 }
 
+static void upgraded_abandon(struct upgraded *u)
+{
+    agent_exec_free(u->x);
+    exec_thread_done(u->kl);
+    free(u);
+}
+
 static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra_in,
                        size_t extra_in_size, MHD_socket sock,
                        struct MHD_UpgradeResponseHandle *urh)
 {
     (void)c;
-    (void)con_cls;
+    struct kreq *kr = con_cls;
     struct upgraded *u = cls;
+    kr->pending = NULL; /* the session's now: counted since serve_exec */
     u->fd = sock;
     u->urh = urh;
     u->extra = extra_in_size ? xmalloc(extra_in_size) : NULL;
     if (extra_in_size)
         memcpy(u->extra, extra_in, extra_in_size);
     u->extra_len = extra_in_size;
-    pthread_mutex_lock(&u->kl->mu);
-    u->kl->sessions++;
-    pthread_mutex_unlock(&u->kl->mu);
     pthread_t th;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -464,53 +475,74 @@ static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const
     pthread_attr_destroy(&attr);
 }
 
-static enum MHD_Result serve_exec(struct agent_kubelet *kl, struct MHD_Connection *c,
-                                  struct target *t)
+/* The exec's target and options, checked in Kubernetes' order: the pod
+ * and container first, so that a client refused for its protocol (kubectl
+ * retries over SPDY) learns what is wrong with the exec itself. NULL after
+ * replying (*ret). */
+static struct agent_exec *exec_prepare(struct agent *ag, struct MHD_Connection *c,
+                                       struct target *t, enum MHD_Result *ret)
 {
-    struct agent *ag = kl->ag;
-    const char *upgrade = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upgrade");
-    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Key");
-    const char *proto = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Protocol");
-    if (!header_has(upgrade, "websocket") || !key || strlen(key) > 64)
-        return reply_status(c, 400, "BadRequest",
-                            "exec is served over a WebSocket upgrade (subprotocol "
-                            "v5.channel.k8s.io) only");
-    if (!header_has(proto, "v5.channel.k8s.io"))
-        return reply_status(c, 400, "BadRequest",
-                            "exec speaks the WebSocket subprotocol v5.channel.k8s.io only, not "
-                            "\"%s\"",
-                            proto ? proto : "");
-    if (!ag->cfg.exec_dir[0])
-        return reply_status(c, 403, "Forbidden",
-                            "exec is off on this node: its agent was started without "
-                            "--exec-dir");
-    struct exec_args a = {0};
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_command, &a);
-    if (!a.n)
-        return reply_status(c, 400, "BadRequest", "you must specify at least 1 command");
-    enum MHD_Result ret;
+    if (!target_load(ag, c, t, ret))
+        return NULL;
+    bool running = container_state(t, "running") != NULL;
+    if (!running) {
+        *ret = reply_status(c, 400, "BadRequest", "container %s is not running in pod %s",
+                            t->container, t->pod);
+        json_decref(t->obj);
+        return NULL;
+    }
     struct agent_exec *x = xcalloc(1, sizeof *x);
     x->ag = ag;
-    x->argv = a.argv;
-    if (!target_load(ag, c, t, &ret)) {
-        agent_exec_free(x);
-        return ret;
-    }
-    if (!container_state(t, "running")) {
-        agent_exec_free(x);
-        json_decref(t->obj);
-        return reply_status(c, 400, "BadRequest", "container %s is not running in pod %s",
-                            t->container, t->pod);
-    }
     snprintf(x->dir, sizeof x->dir, "%s/%s/%s/%s", ag->cfg.exec_dir, t->ns, t->pod,
              t->container);
     x->env = exec_env(t, x->dir);
     json_decref(t->obj);
-    if (mkdir_p(x->dir) != 0) {
-        int e = errno;
+    struct exec_args a = {0};
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_command, &a);
+    x->argv = a.argv;
+    if (!ag->cfg.exec_dir[0])
+        *ret = reply_status(c, 403, "Forbidden",
+                            "exec is off on this node: its agent was started without "
+                            "--exec-dir");
+    else if (!a.n)
+        *ret = reply_status(c, 400, "BadRequest", "you must specify at least 1 command");
+    else if (mkdir_p(x->dir) != 0)
+        *ret = reply_status(c, 500, "InternalError", "cannot make the working directory: %s",
+                            strerror(errno));
+    else
+        return x;
+    agent_exec_free(x);
+    return NULL;
+}
+
+static enum MHD_Result serve_exec(struct agent_kubelet *kl, struct kreq *kr,
+                                  struct MHD_Connection *c, struct target *t)
+{
+    struct agent *ag = kl->ag;
+    enum MHD_Result ret;
+    struct agent_exec *x = exec_prepare(ag, c, t, &ret);
+    if (!x)
+        return ret;
+    const char *upgrade = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upgrade");
+    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Key");
+    const char *proto = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Protocol");
+    const char *refusal = NULL;
+    if (!header_has(upgrade, "websocket") || !key || strlen(key) > 64)
+        refusal = "Upgrade request required: exec is served over a WebSocket (subprotocol "
+                  "v5.channel.k8s.io) only";
+    else if (!header_has(proto, "v5.channel.k8s.io"))
+        refusal = "exec speaks the WebSocket subprotocol v5.channel.k8s.io only";
+    /* Counted before the 101: a stop waits for it (on_upgrade's thread, or
+     * kreq_completed if the upgrade never happens). */
+    pthread_mutex_lock(&kl->mu);
+    bool stopping = atomic_load(&ag->stopping);
+    if (!refusal && !stopping)
+        kl->sessions++;
+    pthread_mutex_unlock(&kl->mu);
+    if (refusal || stopping) {
         agent_exec_free(x);
-        return reply_status(c, 500, "InternalError", "cannot make the working directory: %s",
-                            strerror(e));
+        return refusal ? reply_status(c, 400, "BadRequest", "%s", refusal)
+                       : reply_status(c, 503, "ServiceUnavailable", "the agent is stopping");
     }
     x->in = arg_true(c, "stdin");
     x->out = arg_true(c, "stdout");
@@ -522,6 +554,11 @@ static enum MHD_Result serve_exec(struct agent_kubelet *kl, struct MHD_Connectio
     u->kl = kl;
     u->x = x;
     struct MHD_Response *r = MHD_create_response_for_upgrade(on_upgrade, u);
+    if (!r) {
+        upgraded_abandon(u);
+        return MHD_NO;
+    }
+    kr->pending = u;
     MHD_add_response_header(r, "Upgrade", "websocket");
     MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
     MHD_add_response_header(r, "Sec-WebSocket-Protocol", "v5.channel.k8s.io");
@@ -540,7 +577,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
     (void)upload;
     struct agent_kubelet *kl = cls;
     if (!*con_cls) { /* the headers: answer once the (empty) body is in */
-        *con_cls = kl;
+        *con_cls = xcalloc(1, sizeof(struct kreq));
         return MHD_YES;
     }
     if (*upload_size) {
@@ -553,10 +590,23 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
         return get ? serve_logs(kl->ag, c, &t)
                    : reply_status(c, 405, "MethodNotAllowed", "%s is not served here", method);
     if (parse_path(url, "/exec/", &t))
-        return get || post ? serve_exec(kl, c, &t)
+        return get || post ? serve_exec(kl, *con_cls, c, &t)
                            : reply_status(c, 405, "MethodNotAllowed", "%s is not served here",
                                           method);
     return reply_status(c, 404, "NotFound", "the kubelet serves no %s", url);
+}
+
+static void kreq_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                           enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    struct kreq *kr = *con_cls;
+    if (kr && kr->pending) /* the 101 never went out */
+        upgraded_abandon(kr->pending);
+    free(kr);
+    *con_cls = NULL;
 }
 
 static void mhd_log(void *arg, const char *fmt, va_list ap)
@@ -583,6 +633,7 @@ int agent_kubelet_start(struct agent *ag)
                                    MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
                                0, NULL, NULL, access_cb, kl, MHD_OPTION_SOCK_ADDR, &sa,
                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)3600,
+                               MHD_OPTION_NOTIFY_COMPLETED, kreq_completed, kl,
                                MHD_OPTION_EXTERNAL_LOGGER, mhd_log, kl, MHD_OPTION_END);
     if (!kl->mhd) {
         LOG_ERROR("cannot serve the kubelet endpoint on %s:%d: %s", ag->cfg.kubelet_address,

@@ -542,6 +542,8 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
         *con_cls = NULL;
         return;
     }
+    if (rq && rq->upgrade) /* its 101 never went out */
+        rq->upgrade_abandon(rq->upgrade);
     if (rq) {
         if (rq->async) {
             /* Resumed with its answer (RQ_FINISH), but libmicrohttpd found
@@ -629,6 +631,7 @@ int http_start(struct server *s, char *err, size_t errlen)
     unsigned limit = connection_limit();
     s->workers = workers_new(http_run);
     s->hub = watch_hub_new(s);
+    s->proxy = nodeproxy_new();
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG; /* upgrades: pods/exec */
     s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_LISTEN_SOCKET,
@@ -674,4 +677,6 @@ void http_stop(struct server *s)
     s->mhd = NULL;
     watch_hub_free(s->hub);
     s->hub = NULL;
+    nodeproxy_free(s->proxy);
+    s->proxy = NULL;
 }

@@ -70,7 +70,7 @@ struct server {
     struct workers *workers;          /* workers.c: where handlers run */
     struct watch_hub *hub;            /* watch.c: parked watch streams */
     unsigned async_inflight; /* asynchronous requests not yet answered (atomic) */
-    int proxies;             /* pods/log streams and exec sessions running (atomic) */
+    struct nodeproxy *proxy; /* pods/log streams and exec sessions running (nodeproxy.c) */
     struct member_probes *probes; /* cluster_api.c: which members answer */
     struct leader_watch *lwatch;  /* leaderwatch.c: is our leader's process alive */
 };
@@ -127,6 +127,11 @@ struct request {
     /* server_call's request (no connection): its headers and query, and
      * where the reply goes; NULL for a request from libmicrohttpd. */
     struct inproc *inproc;
+    /* An upgrade answered (pods/exec's 101) whose handler has not run yet:
+     * if the connection ends first, completed_cb gives it back with
+     * upgrade_abandon (nodeproxy.c); the handler clears it. */
+    void *upgrade;
+    void (*upgrade_abandon)(void *upgrade);
 };
 /* server_call's requests (http.c): a header of one, by name (any case). */
 struct inproc;
@@ -221,14 +226,19 @@ enum MHD_Result watch_start(struct request *rq, const struct api_target *t);
 /* ---- pods/log and pods/exec, passed to the node's kubelet (nodeproxy.c) ---- */
 enum MHD_Result nodeproxy_log(struct request *rq, const struct api_target *t);
 enum MHD_Result nodeproxy_exec(struct request *rq, const struct api_target *t);
-/* At stop, once srv->stopping is set: waits (bounded) for them to end. */
+/* With the HTTP front (http_start, http_stop). wait, at stop once
+ * srv->stopping is set: ends the exec sessions (their sockets shut down)
+ * and waits for them and the log streams (bounded). */
+struct nodeproxy *nodeproxy_new(void);
 void nodeproxy_wait(struct server *s);
+void nodeproxy_free(struct nodeproxy *np);
 /* A kubelet's status line and headers at the start of data: 0 (filled),
  * 1 if the head is not all there yet, -1 if it is not HTTP or too long. */
 struct nodeproxy_head {
     int code;
     char accept[64], protocol[64]; /* Sec-WebSocket-Accept, -Protocol */
     size_t len;                    /* of the head, blank line included */
+    long content_length;           /* -1 if not given */
 };
 int nodeproxy_parse_head(const char *data, size_t len, struct nodeproxy_head *h);
 /* Events rendered once for all watches (watch.c): slot = revision % size. */

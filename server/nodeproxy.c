@@ -25,8 +25,11 @@
  * bytes both ways until either side ends. The frames are not looked at:
  * they are the kubelet's and kubectl's business, as in Kubernetes' proxy.
  *
- * Both count in srv->proxies while they run; http_stop waits for them
- * (bounded) after they have seen srv->stopping. */
+ * Both are known to srv->proxy while they run: at stop, http_stop
+ * (nodeproxy_wait) shuts the exec sessions' sockets down and waits
+ * (bounded) for them and the log streams, which end once they see
+ * srv->stopping. An exec whose client goes before its 101 is sent is
+ * given back by completed_cb (request.upgrade). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -96,15 +99,23 @@ static bool pick_container(struct request *rq, json_t *pod, struct proxy_target 
         snprintf(pt->container, sizeof pt->container, "%s", jstr(json_array_get(cs, 0), "name"));
         return true;
     }
-    struct ubuf names = {0};
-    size_t i;
-    json_t *c;
-    json_array_foreach(cs, i, c) ubuf_appendf(&names, "%s%s", i ? " " : "", jstr(c, "name"));
-    ubuf_append(&names, "", 1);
-    *ret = reply_status(rq, 400, "BadRequest",
-                        "a container name must be specified for pod %s, choose one of: [%s]",
-                        pt->pod, names.data);
-    ubuf_free(&names);
+    /* Kubernetes' words, init containers included */
+    struct ubuf msg = {0};
+    ubuf_appendf(&msg, "a container name must be specified for pod %s", pt->pod);
+    json_t *init = json_object_get(spec, "initContainers");
+    for (int l = 0; l < 2; l++) {
+        json_t *list = l ? init : cs;
+        if (!json_array_size(list))
+            continue;
+        ubuf_appendf(&msg, l ? " or one of the init containers: [" : ", choose one of: [");
+        size_t i;
+        json_t *c;
+        json_array_foreach(list, i, c) ubuf_appendf(&msg, "%s%s", i ? " " : "", jstr(c, "name"));
+        ubuf_append(&msg, "]", 1);
+    }
+    ubuf_append(&msg, "", 1);
+    *ret = reply_status(rq, 400, "BadRequest", "%s", msg.data);
+    ubuf_free(&msg);
     return false;
 }
 
@@ -140,8 +151,10 @@ static bool proxy_resolve(struct request *rq, const struct api_target *t, bool e
     const char *node = jstr(json_object_get(pod, "spec"), "nodeName");
     const char *phase = jstr(json_object_get(pod, "status"), "phase");
     if (ok && (!node || !*node)) {
-        *ret = reply_status(rq, 400, "BadRequest", "pod %s does not have a host assigned",
-                            t->name);
+        /* Kubernetes: no host, no log yet (an empty one); exec refused */
+        *ret = exec ? reply_status(rq, 400, "BadRequest", "pod %s does not have a host assigned",
+                                   t->name)
+                    : reply_text(rq, 200, "text/plain", "");
         ok = false;
     } else if (ok && exec && phase &&
                (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)) {
@@ -256,6 +269,7 @@ static void header_value(const char *line, size_t len, const char *name, char *o
 int nodeproxy_parse_head(const char *data, size_t len, struct nodeproxy_head *h)
 {
     memset(h, 0, sizeof *h);
+    h->content_length = -1;
     const char *end = memmem(data, len, "\r\n\r\n", 4);
     if (!end)
         return len >= PROXY_HEADER_MAX ? -1 : 1;
@@ -273,6 +287,15 @@ int nodeproxy_parse_head(const char *data, size_t len, struct nodeproxy_head *h)
         size_t n = (size_t)(eol - line);
         header_value(line, n, "Sec-WebSocket-Accept", h->accept, sizeof h->accept);
         header_value(line, n, "Sec-WebSocket-Protocol", h->protocol, sizeof h->protocol);
+        char cl[24] = "";
+        header_value(line, n, "Content-Length", cl, sizeof cl);
+        if (cl[0]) {
+            char *e;
+            long v = strtol(cl, &e, 10);
+            if (*e || v < 0)
+                return -1;
+            h->content_length = v;
+        }
         line = eol + 2;
     }
     h->len = (size_t)(end + 4 - data);
@@ -310,7 +333,10 @@ static int read_reply_head(int fd, struct upstream_reply *ur)
 static enum MHD_Result reply_upstream_error(struct request *rq, int fd, struct upstream_reply *ur)
 {
     uint64_t deadline = util_now_ms() + PROXY_HEADER_MS;
-    while (ur->rest.len < PROXY_ERROR_BODY_MAX && util_now_ms() < deadline) {
+    size_t want = ur->h.content_length >= 0 && ur->h.content_length < PROXY_ERROR_BODY_MAX
+                      ? (size_t)ur->h.content_length
+                      : PROXY_ERROR_BODY_MAX; /* else: up to its close */
+    while (ur->rest.len < want && util_now_ms() < deadline) {
         ubuf_reserve(&ur->rest, 4096);
         ssize_t n = recv(fd, ur->rest.data + ur->rest.len, 4096, 0);
         if (n > 0) {
@@ -414,9 +440,43 @@ static int upstream_call(struct request *rq, const struct proxy_target *pt, cons
     return -1;
 }
 
-static void proxies_add(struct server *s, int d)
+/* What runs: the log streams (counted) and the exec sessions (listed, so
+ * that a stop can shut their sockets down and wait for their threads). */
+struct splice;
+struct nodeproxy {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;   /* a stream or session ended */
+    int streams;
+    struct splice *sessions; /* linked by splice.next */
+};
+
+struct nodeproxy *nodeproxy_new(void)
 {
-    __atomic_add_fetch(&s->proxies, d, __ATOMIC_SEQ_CST);
+    struct nodeproxy *np = xcalloc(1, sizeof *np);
+    pthread_mutex_init(&np->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&np->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    return np;
+}
+
+void nodeproxy_free(struct nodeproxy *np)
+{
+    if (!np)
+        return;
+    pthread_cond_destroy(&np->cv);
+    pthread_mutex_destroy(&np->mu);
+    free(np);
+}
+
+static void streams_add(struct server *s, int d)
+{
+    pthread_mutex_lock(&s->proxy->mu);
+    s->proxy->streams += d;
+    pthread_cond_broadcast(&s->proxy->cv);
+    pthread_mutex_unlock(&s->proxy->mu);
 }
 
 /* ---- logs: a stream pulled from the kubelet's socket ---- */
@@ -504,15 +564,70 @@ static void relay_free(void *cls)
     pthread_mutex_destroy(&r->mu);
     close(r->up);
     ubuf_free(&r->pre);
-    proxies_add(r->srv, -1);
+    streams_add(r->srv, -1);
     free(r);
+}
+
+/* A 422 about one of the PodLogOptions, in Kubernetes' words. */
+static enum MHD_Result reply_bad_option(struct request *rq, const char *pod, const char *field,
+                                        const char *value, const char *why)
+{
+    char detail[512], msg[1024];
+    if (value)
+        snprintf(detail, sizeof detail, "Invalid value: %s: %s", value, why);
+    else
+        snprintf(detail, sizeof detail, "Forbidden: %s", why);
+    snprintf(msg, sizeof msg, "PodLogOptions \"%s\" is invalid: %s: %s", pod, field, detail);
+    json_t *st = status_new(422, "Invalid", msg);
+    json_object_set_new(st, "details",
+                        json_pack("{s:s, s:s, s:[{s:s, s:s, s:s}]}", "name", pod, "kind",
+                                  "PodLogOptions", "causes", "reason",
+                                  value ? "FieldValueInvalid" : "FieldValueForbidden", "message",
+                                  detail, "field", field));
+    return reply_json(rq, 422, st);
+}
+
+/* The integer options, as Kubernetes validates them (ValidatePodLogOptions):
+ * true, or false after replying. */
+static bool log_options_valid(struct request *rq, const char *pod, enum MHD_Result *ret)
+{
+    static const struct {
+        const char *name;
+        long long min;
+        const char *why;
+    } opts[] = {{"tailLines", 0, "must be greater than or equal to 0"},
+                {"limitBytes", 1, "must be greater than 0"},
+                {"sinceSeconds", 1, "must be greater than 0"}};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        const char *v = request_arg(rq, opts[i].name);
+        if (!v)
+            continue;
+        char *end;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        if (!*v || *end || errno) {
+            *ret = reply_status(rq, 400, "BadRequest", "%s: \"%s\" is not a whole number",
+                                opts[i].name, v);
+            return false;
+        }
+        if (n < opts[i].min) {
+            *ret = reply_bad_option(rq, pod, opts[i].name, v, opts[i].why);
+            return false;
+        }
+    }
+    if (request_arg(rq, "sinceSeconds") && request_arg(rq, "sinceTime")) {
+        *ret = reply_bad_option(rq, pod, "sinceSeconds", NULL,
+                                "at most one of `sinceTime` or `sinceSeconds` may be specified");
+        return false;
+    }
+    return true;
 }
 
 enum MHD_Result nodeproxy_log(struct request *rq, const struct api_target *t)
 {
     struct proxy_target pt;
     enum MHD_Result ret;
-    if (!proxy_resolve(rq, t, false, &pt, &ret))
+    if (!log_options_valid(rq, t->name, &ret) || !proxy_resolve(rq, t, false, &pt, &ret))
         return ret;
     struct upstream_reply ur = {0};
     int fd = upstream_call(rq, &pt, "logs", "1.0", "", 200, &ur, &ret);
@@ -537,9 +652,13 @@ enum MHD_Result nodeproxy_log(struct request *rq, const struct api_target *t)
         return reply_status(rq, 503, "ServiceUnavailable", "cannot start a log stream: %s",
                             strerror(errno));
     }
-    proxies_add(rq->srv, 1);
+    streams_add(rq->srv, 1);
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, relay_reader, r, relay_free);
+    if (!resp) {
+        relay_free(r);
+        return reply_status(rq, 503, "ServiceUnavailable", "cannot start a log stream");
+    }
     MHD_add_response_header(resp, "Content-Type", "text/plain");
     MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
     return http_queue(rq, 200, resp);
@@ -549,12 +668,42 @@ enum MHD_Result nodeproxy_log(struct request *rq, const struct api_target *t)
 
 struct splice {
     struct server *srv;
+    struct splice *next; /* in srv->proxy->sessions from the 101 on */
     int up;
     struct ubuf pre; /* the kubelet's bytes read with its headers: the client's first */
-    int client;
+    int client;      /* -1 until the upgrade */
     struct ubuf client_pre; /* the client's bytes libmicrohttpd read past its headers */
     struct MHD_UpgradeResponseHandle *urh;
 };
+
+static void session_add(struct splice *sp)
+{
+    struct nodeproxy *np = sp->srv->proxy;
+    pthread_mutex_lock(&np->mu);
+    sp->next = np->sessions;
+    np->sessions = sp;
+    pthread_mutex_unlock(&np->mu);
+}
+
+/* Takes sp out of the list and frees it: its thread's (or the abandon's)
+ * last touch of the server. */
+static void session_end(struct splice *sp)
+{
+    struct nodeproxy *np = sp->srv->proxy;
+    pthread_mutex_lock(&np->mu);
+    for (struct splice **p = &np->sessions; *p; p = &(*p)->next) {
+        if (*p == sp) {
+            *p = sp->next;
+            break;
+        }
+    }
+    pthread_cond_broadcast(&np->cv);
+    pthread_mutex_unlock(&np->mu);
+    close(sp->up);
+    ubuf_free(&sp->pre);
+    ubuf_free(&sp->client_pre);
+    free(sp);
+}
 
 /* Copies what one side has to the other: 1 moved (or nothing yet), 0 at
  * its end, -1 on an error (either side's). */
@@ -573,7 +722,8 @@ static int pump(int from, int to)
  * as a half-close, and the other direction goes on, so that the last
  * frames of the WebSocket closing handshake still cross: closing a socket
  * with bytes unread would reset it, and a reset can destroy what the peer
- * had not read yet (exec's final status). */
+ * had not read yet (exec's final status). A stop shuts both sockets down
+ * (nodeproxy_wait), which ends any wait here at once. */
 static void *splice_thread(void *arg)
 {
     struct splice *sp = arg;
@@ -599,14 +749,15 @@ static void *splice_thread(void *arg)
             }
         }
     }
-    close(sp->up);
     MHD_upgrade_action(sp->urh, MHD_UPGRADE_ACTION_CLOSE);
-    struct server *srv = sp->srv;
-    ubuf_free(&sp->pre);
-    ubuf_free(&sp->client_pre);
-    free(sp);
-    proxies_add(srv, -1);
+    session_end(sp);
     return NULL;
+}
+
+/* The 101 never went out (the client went while the kubelet answered). */
+static void splice_abandon(void *arg)
+{
+    session_end(arg);
 }
 
 static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls,
@@ -614,9 +765,12 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls,
                        struct MHD_UpgradeResponseHandle *urh)
 {
     (void)conn;
-    (void)con_cls;
+    struct request *rq = con_cls;
     struct splice *sp = cls;
+    rq->upgrade = NULL; /* ours now */
+    pthread_mutex_lock(&sp->srv->proxy->mu); /* nodeproxy_wait reads client */
     sp->client = sock;
+    pthread_mutex_unlock(&sp->srv->proxy->mu);
     sp->urh = urh;
     if (extra_in_size)
         ubuf_append(&sp->client_pre, extra_in, extra_in_size);
@@ -626,12 +780,8 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls,
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (pthread_create(&th, &attr, splice_thread, sp) != 0) {
         LOG_WARN("exec: cannot start a thread: %s", strerror(errno));
-        close(sp->up);
         MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
-        ubuf_free(&sp->pre);
-        ubuf_free(&sp->client_pre);
-        proxies_add(sp->srv, -1);
-        free(sp);
+        session_end(sp);
     }
     pthread_attr_destroy(&attr);
 }
@@ -643,20 +793,21 @@ enum MHD_Result nodeproxy_exec(struct request *rq, const struct api_target *t)
     const char *proto = request_header(rq, "Sec-WebSocket-Protocol");
     struct proxy_target pt;
     enum MHD_Result ret;
-    /* The target first: kubectl, refused its WebSocket, retries over SPDY,
-     * and shows the second answer, which should say what was wrong. */
     if (!proxy_resolve(rq, t, true, &pt, &ret))
         return ret;
-    if (!upgrade || strcasecmp(upgrade, "websocket") != 0 || !key || strlen(key) > 64)
-        return reply_status(rq, 400, "BadRequest",
-                            "Upgrade request required: exec is served over a WebSocket "
-                            "(v5.channel.k8s.io), not %s",
-                            upgrade ? upgrade : "a plain request");
+    bool ws = upgrade && strcasecmp(upgrade, "websocket") == 0 && key && strlen(key) <= 64;
+    /* Not a WebSocket (kubectl retries over SPDY when its WebSocket was
+     * refused): the kubelet is asked without an upgrade, so that its
+     * answer says what is wrong with this exec (not running, exec off...)
+     * before that it speaks WebSocket only, and kubectl shows that. */
     char extra[512];
-    snprintf(extra, sizeof extra,
-             "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-             "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Protocol: %.200s\r\n",
-             key, proto ? proto : "");
+    if (ws)
+        snprintf(extra, sizeof extra,
+                 "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                 "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Protocol: %.200s\r\n",
+                 key, proto ? proto : "");
+    else
+        snprintf(extra, sizeof extra, "Connection: close\r\n");
     struct upstream_reply ur = {0};
     int fd = upstream_call(rq, &pt, "exec", "1.1", extra, 101, &ur, &ret);
     if (fd < 0)
@@ -664,9 +815,18 @@ enum MHD_Result nodeproxy_exec(struct request *rq, const struct api_target *t)
     struct splice *sp = xcalloc(1, sizeof *sp);
     sp->srv = rq->srv;
     sp->up = fd;
+    sp->client = -1;
     sp->pre = ur.rest;
-    proxies_add(rq->srv, 1);
     struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgrade, sp);
+    if (!resp) {
+        close(fd);
+        ubuf_free(&sp->pre);
+        free(sp);
+        return reply_status(rq, 503, "ServiceUnavailable", "cannot upgrade the connection");
+    }
+    session_add(sp);
+    rq->upgrade = sp;
+    rq->upgrade_abandon = splice_abandon;
     MHD_add_response_header(resp, "Upgrade", "websocket");
     MHD_add_response_header(resp, "Sec-WebSocket-Accept", ur.h.accept);
     if (ur.h.protocol[0])
@@ -676,7 +836,22 @@ enum MHD_Result nodeproxy_exec(struct request *rq, const struct api_target *t)
 
 void nodeproxy_wait(struct server *s)
 {
-    uint64_t give_up = util_now_ms() + 3 * PROXY_TICK_MS + 2000;
-    while (__atomic_load_n(&s->proxies, __ATOMIC_SEQ_CST) > 0 && util_now_ms() < give_up)
-        usleep(10000);
+    struct nodeproxy *np = s->proxy;
+    if (!np)
+        return;
+    struct timespec deadline;
+    util_deadline(&deadline, 3 * PROXY_TICK_MS + 2000);
+    pthread_mutex_lock(&np->mu);
+    for (struct splice *sp = np->sessions; sp; sp = sp->next) {
+        shutdown(sp->up, SHUT_RDWR);
+        if (sp->client >= 0)
+            shutdown(sp->client, SHUT_RDWR);
+    }
+    while ((np->streams > 0 || np->sessions) &&
+           pthread_cond_timedwait(&np->cv, &np->mu, &deadline) == 0)
+        ;
+    if (np->streams > 0 || np->sessions)
+        LOG_WARN("http: %d log stream(s) and %s exec session(s) still open at stop", np->streams,
+                 np->sessions ? "some" : "no");
+    pthread_mutex_unlock(&np->mu);
 }

@@ -123,7 +123,10 @@ def test_logs_errors(lx):
     k = lx.F
     r = lx.leader.req("POST", "/api/v1/namespaces/%s/pods" % NS, pod("unbound", node=False))
     assert r.status == 201, r
-    e = k.run("logs", "-n", NS, "unbound", "-c", "app", ok=False)
+    # no node yet: an empty log, as Kubernetes gives; exec is refused
+    e = k.run("logs", "-n", NS, "unbound", "-c", "app")
+    assert e.stdout == "", e
+    e = k.run("exec", "-n", NS, "unbound", "-c", "app", "--", "true", ok=False)
     assert e.returncode != 0 and "pod unbound does not have a host assigned" in e.stderr, e
     e = k.run("logs", "-n", NS, "nothere", ok=False)
     assert e.returncode != 0 and 'pods "nothere" not found' in e.stderr, e
@@ -140,6 +143,18 @@ def test_logs_errors(lx):
         "a container name must be specified for pod errs, choose one of: [app side]", r
     r = lx.follower.get("/api/v1/namespaces/%s/pods/errs/log?container=app&tailLines=x" % NS)
     assert r.status == 400 and "tailLines" in r.json["message"], r
+    # the options Kubernetes validates: 422 Invalid, the field named
+    base = "/api/v1/namespaces/%s/pods/errs/log?container=app&" % NS
+    for q, field, msg in (("tailLines=-1", "tailLines", "must be greater than or equal to 0"),
+                          ("limitBytes=0", "limitBytes", "must be greater than 0"),
+                          ("sinceSeconds=0", "sinceSeconds", "must be greater than 0"),
+                          ("sinceSeconds=5&sinceTime=2026-01-01T00:00:00Z", "sinceSeconds",
+                           "at most one of `sinceTime` or `sinceSeconds` may be specified")):
+        r = lx.follower.get(base + q)
+        assert r.status == 422 and r.json["reason"] == "Invalid", (q, r)
+        assert r.json["details"]["causes"][0]["field"] == field, (q, r)
+        assert msg in r.json["message"] and 'PodLogOptions "errs" is invalid' in \
+            r.json["message"], (q, r)
 
 
 def test_exec_streams_and_exit_code(lx):
@@ -167,6 +182,24 @@ def test_exec_streams_and_exit_code(lx):
     assert 'exec: "nosuchcommand-bosun": executable file not found in $PATH' in p.stderr, p.stderr
     # not an upgrade: refused with the reason
     r = lx.follower.req("POST", "/api/v1/namespaces/%s/pods/ex/exec?container=app&command=ls" % NS)
+    assert r.status == 400 and "Upgrade request required" in r.json["message"], r
+
+
+def test_exec_refused_by_the_kubelet_says_why_at_once(lx):
+    """A refusal from the kubelet (here: an init container, which has ended)
+    reaches kubectl at once, and with its reason: kubectl retries a refused
+    WebSocket over SPDY and shows that answer, which the kubelet gives too."""
+    body = pod("init", containers=[{"name": "c", "image": "busybox:1.36"}])
+    body["spec"]["initContainers"] = [{"name": "setup", "image": "busybox:1.36"}]
+    create_running(lx, body)
+    t0 = time.monotonic()
+    e = lx.F.run("exec", "-n", NS, "init", "-c", "setup", "--", "true", ok=False)
+    took = time.monotonic() - t0
+    assert e.returncode != 0 and "container setup is not running in pod init" in e.stderr, e
+    assert took < 8, took
+    r = lx.follower.get("/api/v1/namespaces/%s/pods/init/log" % NS)  # c: the only container
+    assert r.status == 200 and r.body.startswith(b'hollow container "c" started'), r
+    r = lx.follower.get("/api/v1/namespaces/%s/pods/init/exec?command=true" % NS)
     assert r.status == 400 and "Upgrade request required" in r.json["message"], r
 
 
