@@ -182,19 +182,13 @@ struct log_stream {
     bool done;
 };
 
-static bool client_gone(int fd)
-{
-    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
-    return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
-}
-
 /* Waits for more of a followed log: new lines, the end of the container or
  * of the pod, the client's hang-up or the agent's stop. */
 static void stream_poll(struct log_stream *s)
 {
     while (!s->done && s->out.len == s->off) {
         for (int waited = 0; waited < LOG_POLL_MS; waited += 50) {
-            if (atomic_load(&s->ag->stopping) || client_gone(s->fd)) {
+            if (atomic_load(&s->ag->stopping) || util_peer_gone(s->fd)) {
                 s->done = true;
                 return;
             }

@@ -494,12 +494,6 @@ struct log_relay {
     bool parked, stop;
 };
 
-static bool hung_up(int fd)
-{
-    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
-    return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
-}
-
 /* The relay's thread: while the reader is parked (the connection
  * suspended), waits for the kubelet's bytes or end, the client's hang-up or
  * the server's stop, then resumes the connection. */
@@ -542,7 +536,8 @@ static ssize_t relay_reader(void *cls, uint64_t pos, char *buf, size_t max)
     ssize_t n = recv(r->up, buf, max, MSG_DONTWAIT);
     if (n > 0)
         return n;
-    if (n == 0 || (errno != EAGAIN && errno != EINTR) || r->srv->stopping || hung_up(r->client))
+    if (n == 0 || (errno != EAGAIN && errno != EINTR) || r->srv->stopping ||
+        util_peer_gone(r->client))
         return MHD_CONTENT_READER_END_OF_STREAM;
     MHD_suspend_connection(r->conn);
     pthread_mutex_lock(&r->mu);

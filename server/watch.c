@@ -271,17 +271,11 @@ static bool fill(struct watch *w)
     return ok;
 }
 
-static bool client_gone(int fd)
-{
-    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
-    return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
-}
-
 /* A client's hang-up, seen without a look per watch. Each parked watch's
  * socket is in the hub's epoll set (EPOLLRDHUP, level-triggered, never
  * EPOLLIN), from the first time it parks; every pass takes the sockets
  * whose clients hung up (epoll_wait without waiting) and resumes their
- * watches, whose reader then looks (client_gone) and ends the stream. A
+ * watches, whose reader then looks (util_peer_gone) and ends the stream. A
  * look once a second per watch had cost a resume per watch per second:
  * with 5,000 idle watches, 5,000 resumes a second. A stale report (a
  * socket number reused since) costs one resume and one look. */
@@ -887,7 +881,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
              * per hung-up watch). An ended stream goes on to write its
              * last chunk, which fails on the closed socket, and that
              * close frees the connection at once. */
-            if (client_gone(w->fd))
+            if (util_peer_gone(w->fd))
                 return MHD_CONTENT_READER_END_OF_STREAM;
             w->hup = false;
             w->check_ms = now + WATCH_CHECK_MS;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
 #include <sys/random.h>
 
 static int log_level = UTIL_LOG_INFO;
@@ -102,6 +103,12 @@ void util_random_bytes(void *buf, size_t n)
         p += r;
         n -= (size_t)r;
     }
+}
+
+bool util_peer_gone(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+    return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
 int util_hex_digit(char c)

@@ -52,6 +52,10 @@ void ubuf_append(struct ubuf *b, const void *p, size_t n);
 void ubuf_appendf(struct ubuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ubuf_free(struct ubuf *b);
 
+/* Has the peer of a connected socket hung up (or the socket failed)?
+ * Without reading: a look at POLLRDHUP. False for fd < 0. */
+bool util_peer_gone(int fd);
+
 /* The value of a hexadecimal digit (either case), or -1. */
 int util_hex_digit(char c);
 

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "util/util.h"
 
@@ -83,6 +85,21 @@ static void test_sha1(void **state)
     ubuf_append(&b, "", 1);
     assert_string_equal(b.data, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     ubuf_free(&b);
+}
+
+/* A connected socket's peer: there, then gone once it closes. */
+static void test_peer_gone(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_false(util_peer_gone(sv[0]));
+    assert_int_equal(write(sv[1], "x", 1), 1); /* data to read is not a hang-up */
+    assert_false(util_peer_gone(sv[0]));
+    close(sv[1]);
+    assert_true(util_peer_gone(sv[0]));
+    close(sv[0]);
+    assert_false(util_peer_gone(-1));
 }
 
 static void test_parse_duration(void **state)
@@ -284,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_uuid_shape),
         cmocka_unit_test(test_hex_digit),
         cmocka_unit_test(test_sha1),
+        cmocka_unit_test(test_peer_gone),
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_ubuf),
         cmocka_unit_test(test_umap_delete_while_iterating),
