@@ -4,16 +4,17 @@
  * The protocol (Kubernetes' remotecommand, as kubectl 1.32 speaks it):
  * every message is a binary frame whose first byte is a channel — 0 stdin
  * (client to us), 1 stdout, 2 stderr, 3 the final status (us to client),
- * 4 terminal resizes (ignored: no terminal here); a message [255, 0]
+ * 4 terminal resizes ({"Width":W,"Height":H}); a message [255, 0]
  * closes stdin. The session ends with a Status on channel 3 (Success, or
  * Failure with reason NonZeroExitCode and the exit code as a cause, which
  * kubectl exits with) and a close frame. Pings are answered with pongs:
  * kubectl pings every 5 s and gives up without a pong.
  *
  * How: the command is spawned (posix_spawnp) in its own process group,
- * with pipes for the streams asked for (stderr goes to stdout with tty,
- * which gets no pty: a hollow node has no terminal to give), in the
- * session's working directory, with every other descriptor closed. One
+ * with pipes for the streams asked for, or with tty=true (kubectl exec -t)
+ * in a session of its own on a pseudo-terminal whose master carries both
+ * directions and takes the resizes, in the session's working directory,
+ * with every other descriptor closed. One
  * thread polls the socket and the pipes: client frames are parsed as they
  * arrive, stdin is written as the pipe takes it (never blocking, so a
  * child that writes before it reads cannot deadlock us), and the child's
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +50,7 @@ struct session {
     pid_t pid;                 /* the child, or 0 once reaped */
     int status;                /* its wait status */
     int in, out, err;          /* our ends of its pipes, or -1 */
+    int pty;                   /* tty: the terminal's master (also out), or -1 */
     struct ubuf rx;            /* client bytes not yet parsed */
     struct ubuf stdin_q;       /* stdin not yet written */
     size_t stdin_off;
@@ -116,38 +119,69 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-/* Spawns the command; 0, or an errno. */
+/* The spawn's attributes: a process group of its own (a session of its
+ * own with a terminal, whose leader it then is), default signals. */
+static void spawn_attrs(posix_spawnattr_t *at, bool tty)
+{
+    posix_spawnattr_init(at);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(at, &none);
+    posix_spawnattr_setsigdefault(at, &all);
+    posix_spawnattr_setpgroup(at, 0);
+    posix_spawnattr_setflags(at, (tty ? POSIX_SPAWN_SETSID : POSIX_SPAWN_SETPGROUP) |
+                                     POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+}
+
+/* A pseudo-terminal for tty=true: the master (ours), the slave's path. */
+static int open_pty(char *slave, size_t len)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0)
+        return -1;
+    if (grantpt(m) != 0 || unlockpt(m) != 0 || ptsname_r(m, slave, len) != 0) {
+        close(m);
+        return -1;
+    }
+    return m;
+}
+
+/* Spawns the command; 0, or an errno. With tty, its stdin, stdout and
+ * stderr are a pseudo-terminal's slave, opened after setsid so that it
+ * becomes the controlling terminal (job control, a shell's prompt), and
+ * both directions go through the master; else a pipe per stream. */
 static int session_spawn(struct session *s)
 {
     struct agent_exec *x = s->x;
-    int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
+    int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1}, master = -1;
+    char slave[64];
     int rc = 0;
-    if ((x->in && cloexec_pipe(pin) != 0) || cloexec_pipe(pout) != 0 ||
-        (!x->tty && cloexec_pipe(perr) != 0)) {
+    if (x->tty ? (master = open_pty(slave, sizeof slave)) < 0
+               : (x->in && cloexec_pipe(pin) != 0) || cloexec_pipe(pout) != 0 ||
+                     cloexec_pipe(perr) != 0) {
         rc = errno;
         goto out;
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    if (x->in)
-        posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
-    else
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    /* Unwanted output still needs somewhere to go: read and dropped. */
-    posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, x->tty ? pout[1] : perr[1], 2);
+    if (x->tty) {
+        posix_spawn_file_actions_addopen(&fa, 0, slave, O_RDWR, 0);
+        posix_spawn_file_actions_adddup2(&fa, 0, 1);
+        posix_spawn_file_actions_adddup2(&fa, 0, 2);
+    } else {
+        if (x->in)
+            posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
+        else
+            posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        /* Unwanted output still needs somewhere to go: read and dropped. */
+        posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
+        posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
+    }
     posix_spawn_file_actions_addchdir_np(&fa, x->dir);
     posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &all);
-    posix_spawnattr_setpgroup(&at, 0);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+    spawn_attrs(&at, x->tty);
     rc = posix_spawnp(&s->pid, x->argv[0], &fa, &at, x->argv, x->env);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
@@ -160,17 +194,39 @@ out:
         close(pout[1]);
     if (perr[1] >= 0)
         close(perr[1]);
-    s->in = pin[1];
-    s->out = pout[0];
-    s->err = perr[0];
+    if (master >= 0) {
+        s->pty = master;
+        s->out = master;
+        s->in = x->in ? fcntl(master, F_DUPFD_CLOEXEC, 0) : -1;
+    } else {
+        s->in = pin[1];
+        s->out = pout[0];
+        s->err = perr[0];
+    }
     if (rc != 0) {
         close_fd(&s->in);
         close_fd(&s->out);
         close_fd(&s->err);
+        s->pty = -1;
     }
+    /* (with a pty this makes the master's reads non-blocking too: they
+     * come only after poll says so, and EAGAIN is taken as "not yet") */
     if (s->in >= 0)
         fcntl(s->in, F_SETFL, fcntl(s->in, F_GETFL) | O_NONBLOCK);
     return rc;
+}
+
+/* A terminal resize ({"Width":W,"Height":H} on channel 4), for a pty. */
+static void session_resize(struct session *s, const unsigned char *p, size_t n)
+{
+    json_t *v = s->pty >= 0 ? json_loadb((const char *)p, n, 0, NULL) : NULL;
+    json_int_t w = json_integer_value(json_object_get(v, "Width"));
+    json_int_t h = json_integer_value(json_object_get(v, "Height"));
+    if (w > 0 && h > 0 && w < 65536 && h < 65536) {
+        struct winsize ws = {.ws_row = (unsigned short)h, .ws_col = (unsigned short)w};
+        ioctl(s->pty, TIOCSWINSZ, &ws);
+    }
+    json_decref(v);
 }
 
 /* A whole message's payload for a channel (fragments continue cont_channel). */
@@ -178,9 +234,10 @@ static void session_message(struct session *s, int channel, const unsigned char 
 {
     if (channel == CH_STDIN && s->in >= 0 && !s->stdin_eof)
         ubuf_append(&s->stdin_q, p, n);
-    else if (channel == CH_CLOSE && n >= 1 && p[0] == CH_STDIN)
-        s->stdin_eof = true;
-    /* CH_RESIZE and anything else: nothing to do without a terminal */
+    else if (channel == CH_CLOSE && n >= 1 && p[0] == CH_STDIN && s->pty < 0)
+        s->stdin_eof = true; /* a terminal has no end of input but ^D, a byte */
+    else if (channel == CH_RESIZE)
+        session_resize(s, p, n);
 }
 
 /* Parses what has arrived. False when the client is done with us. */
@@ -254,8 +311,12 @@ static void session_pipe(struct session *s, int *fd, int channel, bool wanted)
     if (n > 0) {
         if (wanted)
             send_frame(s, 2, channel, buf, (size_t)n);
-    } else if (n == 0 || errno != EINTR) {
-        close_fd(fd);
+    } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        close_fd(fd); /* a pty's master reads EIO once the terminal is gone */
+        if (fd == &s->out && s->pty >= 0) {
+            close_fd(&s->in);
+            s->pty = -1;
+        }
     }
 }
 
@@ -401,7 +462,8 @@ static bool session_pump(struct session *s)
 
 void agent_exec_run(struct agent_exec *x, int fd, const char *extra, size_t extra_len)
 {
-    struct session s = {.x = x, .fd = fd, .in = -1, .out = -1, .err = -1, .cont_channel = -1};
+    struct session s = {.x = x, .fd = fd, .in = -1, .out = -1, .err = -1, .pty = -1,
+                        .cont_channel = -1};
     if (extra_len)
         ubuf_append(&s.rx, extra, extra_len);
     int rc = session_spawn(&s);

@@ -203,6 +203,46 @@ def test_exec_refused_by_the_kubelet_says_why_at_once(lx):
     assert r.status == 400 and "Upgrade request required" in r.json["message"], r
 
 
+def test_exec_with_a_terminal(lx):
+    """kubectl exec -it, with kubectl on a terminal of its own (a pty made
+    here): the command gets a terminal (tty answers a /dev/pts path) of
+    kubectl's size, a shell reads lines from it, and its exit code is
+    kubectl's."""
+    import pty
+    create_running(lx, pod("tty", containers=[{"name": "c", "image": "busybox:1.36"}]))
+    cmd, env = lx.F._cmd(["exec", "-it", "-n", NS, "tty", "--", "sh"])
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execve(cmd[0], cmd, env)
+        finally:
+            os._exit(127)
+    try:
+        import fcntl
+        import struct
+        import termios
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
+        os.write(fd, b"tty; stty size; echo $((6*7)); exit 7\n")
+        out = b""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: kubectl is gone
+                break
+            if not chunk:
+                break
+            out += chunk
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    text = out.decode(errors="replace")
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 7, (status, text)
+    assert re.search(r"/dev/pts/\d+", text), text
+    assert "33 111" in text, text
+    assert "\n42" in text.replace("\r", ""), text
+
+
 def test_cp_both_ways(lx, tmp_path):
     create_running(lx, pod("cp", containers=[{"name": "c", "image": "busybox:1.36"}]))
     src = tmp_path / "src"
