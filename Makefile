@@ -73,6 +73,12 @@ build/test/unit/%: tests/unit/%.c $(TST_OBJS) $(RAFT_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 $(SAN) -o $@ $< $(TST_OBJS) $(LIBS) -lcmocka
 
+# This one replaces the cluster's state (leader or not) at link time.
+build/test/unit/test_forward_json: tests/unit/test_forward_json.c $(TST_OBJS) $(RAFT_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O1 $(SAN) -o $@ $< $(TST_OBJS) $(LIBS) -lcmocka \
+		-Wl,--wrap=cluster_is_leader -Wl,--wrap=cluster_info
+
 # The controllers' workload (workload_controllers.c) replaces the process's
 # edges (Raft, loopback HTTP, clocks, randomness, sleeps) with the simulated
 # ones at link time, leaving the production code as it is.

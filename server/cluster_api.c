@@ -192,8 +192,12 @@ static enum MHD_Result handle_member(struct request *rq, uint64_t id, const char
          * itself. */
         if (id == rq->srv->cfg.id) {
             cluster_transfer(rq->srv->cluster, 0, 10000, &cr);
+            bool leading = true;
+            enum MHD_Result ret = MHD_NO;
             if (cr.code == CLUSTER_OK && !cluster_is_leader(rq->srv->cluster))
-                return server_forward_json(rq->srv, rq->method, rq->url, rq);
+                ret = server_forward_json(rq->srv, rq->method, rq->url, rq, &leading);
+            if (!leading)
+                return ret;
         }
         cluster_member_remove(rq->srv->cluster, id, 30000, &cr);
         return reply_change(rq, &cr);
@@ -233,8 +237,12 @@ enum MHD_Result cluster_api_handle(struct request *rq)
     bool change = strncmp(url, "/cluster/members", 16) == 0 || strcmp(url, "/cluster/transfer") == 0;
     if (!change || get)
         return reply_status(rq, 404, "NotFound", "no such cluster endpoint");
-    if (!cluster_is_leader(s->cluster))
-        return server_forward_json(s, rq->method, url, rq);
+    if (!cluster_is_leader(s->cluster)) {
+        bool leading;
+        enum MHD_Result ret = server_forward_json(s, rq->method, url, rq, &leading);
+        if (!leading)
+            return ret;
+    }
     if (strcmp(url, "/cluster/transfer") == 0 && strcmp(rq->method, "POST") == 0)
         return handle_transfer(rq);
     if (strcmp(url, "/cluster/members") == 0 && strcmp(rq->method, "POST") == 0)

@@ -666,11 +666,19 @@ int server_read_barrier(struct server *s, char *msg, size_t msglen)
 }
 
 enum MHD_Result server_forward_json(struct server *s, const char *method, const char *path,
-                                    struct request *rq)
+                                    struct request *rq, bool *leading)
 {
     struct cluster_info in;
     uint64_t start = util_now_ms();
+    *leading = false;
     for (;;) {
+        /* A candidate asked (a leader handing over forwards to the one it
+         * chose, which may hear so before it knows it won): once it leads,
+         * the request is its own, not one to wait out and refuse. */
+        if (cluster_is_leader(s->cluster)) {
+            *leading = true;
+            return MHD_NO;
+        }
         cluster_info(s->cluster, &in);
         if (in.leader_id && in.leader_id != s->cfg.id)
             break;

@@ -445,9 +445,11 @@ void server_submit_object(struct server *s, struct store_cmd *cmd, json_t *obj,
 int server_read_barrier(struct server *s, char *msg, size_t msglen);
 /* The API URL of a member, from the peer list or the members records. */
 bool server_member_api(struct server *s, uint64_t id, char *url, size_t len);
-/* Sends a JSON request to the leader's API (cluster endpoints). */
+/* Sends a JSON request to the leader's API (cluster endpoints). If this
+ * server becomes the leader while it waits to know one, nothing is sent or
+ * answered: *leading is set, and the caller serves the request itself. */
 enum MHD_Result server_forward_json(struct server *s, const char *method, const char *path,
-                                    struct request *rq);
+                                    struct request *rq, bool *leading);
 /* The housekeeper thread: on the leader, records every bootstrap peer's API
  * URL in the replicated members records; on every server, probes the other
  * members' /readyz once a second (server_member_reachable). */
