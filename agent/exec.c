@@ -39,6 +39,7 @@
 
 #define EXEC_READ 32768
 #define EXEC_TICK_MS 200 /* how often the loop looks at the agent's stop */
+#define EXEC_SEND_MS 30000 /* the longest wait for a client to take our bytes */
 #define EXEC_LINGER_MS 5000 /* the longest wait for the client's close frame */
 #define EXEC_STDIN_MAX (1 << 20) /* stdin held for a slow command, at most */
 
@@ -73,26 +74,6 @@ void agent_exec_free(struct agent_exec *x)
     free(x);
 }
 
-/* Writes all of buf on the socket (which may be non-blocking). */
-static bool send_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-        } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            struct pollfd pf = {.fd = fd, .events = POLLOUT};
-            if (poll(&pf, 1, 30000) <= 0)
-                return false;
-        } else {
-            return false;
-        }
-    }
-    return true;
-}
-
 static bool send_frame(struct session *s, int opcode, int channel, const void *data, size_t len)
 {
     unsigned char hdr[11];
@@ -100,16 +81,12 @@ static bool send_frame(struct session *s, int opcode, int channel, const void *d
     size_t h = agent_ws_header(hdr, opcode, body);
     if (channel >= 0)
         hdr[h++] = (unsigned char)channel;
-    if (!send_all(s->fd, hdr, h) || (len && !send_all(s->fd, data, len))) {
+    if (!util_send_all(s->fd, hdr, h, EXEC_SEND_MS) ||
+        (len && !util_send_all(s->fd, data, len, EXEC_SEND_MS))) {
         s->client_gone = true;
         return false;
     }
     return true;
-}
-
-static int cloexec_pipe(int p[2])
-{
-    return pipe2(p, O_CLOEXEC);
 }
 
 static void close_fd(int *fd)
@@ -158,8 +135,8 @@ static int session_spawn(struct session *s)
     char slave[64];
     int rc = 0;
     if (x->tty ? (master = open_pty(slave, sizeof slave)) < 0
-               : (x->in && cloexec_pipe(pin) != 0) || cloexec_pipe(pout) != 0 ||
-                     cloexec_pipe(perr) != 0) {
+               : (x->in && pipe2(pin, O_CLOEXEC) != 0) || pipe2(pout, O_CLOEXEC) != 0 ||
+                     pipe2(perr, O_CLOEXEC) != 0) {
         rc = errno;
         goto out;
     }

@@ -41,6 +41,7 @@
 
 #include <microhttpd.h>
 
+#include "kube/kube.h"
 #include "agent/agent_internal.h"
 #include "util/util.h"
 
@@ -66,9 +67,7 @@ static enum MHD_Result reply_status(struct MHD_Connection *c, unsigned code, con
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_t *st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status",
-                           "apiVersion", "v1", "metadata", "status", "Failure", "message", msg,
-                           "reason", reason, "code", (int)code);
+    json_t *st = kube_status(code, reason, msg);
     char *s = json_dumps(st, JSON_COMPACT);
     json_decref(st);
     struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
@@ -338,21 +337,10 @@ static enum MHD_Result collect_command(void *cls, enum MHD_ValueKind kind, const
     return MHD_YES;
 }
 
-/* Does a comma-separated header list hold token (case-insensitively)? */
+/* Does a header's comma-separated value hold token (any case)? */
 static bool header_has(const char *list, const char *token)
 {
-    size_t n = strlen(token);
-    for (const char *p = list; p && *p;) {
-        p += strspn(p, " \t,");
-        size_t len = strcspn(p, ",");
-        size_t trimmed = len;
-        while (trimmed && (p[trimmed - 1] == ' ' || p[trimmed - 1] == '\t'))
-            trimmed--;
-        if (trimmed == n && strncasecmp(p, token, n) == 0)
-            return true;
-        p += len;
-    }
-    return false;
+    return list && httpc_list_has(list, strlen(list), token, false);
 }
 
 static int mkdir_p(char *path)

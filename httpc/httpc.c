@@ -564,9 +564,7 @@ static bool httpc_name_is(const char *name, size_t n, const char *want)
     return strlen(want) == n && strncasecmp(name, want, n) == 0;
 }
 
-/* Does the comma-separated list v[0..n) hold token (any case)? With last,
- * must it be the final element? */
-static bool httpc_list_has(const char *v, size_t n, const char *token, bool last)
+bool httpc_list_has(const char *v, size_t n, const char *token, bool last)
 {
     size_t tl = strlen(token);
     bool found = false;

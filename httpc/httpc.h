@@ -10,6 +10,7 @@
 #ifndef BOSUN_HTTPC_H
 #define BOSUN_HTTPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,5 +60,10 @@ void httpc_abort(struct httpc *c);
  * open (bytes the peer sent are dropped), -1 if there was none. */
 int httpc_open(struct httpc *c, int timeout_ms);
 int httpc_wait_closed(struct httpc *c, int timeout_ms);
+
+/* Does the comma-separated header value v[0..n) hold token (any case,
+ * spaces around elements ignored)? With last, must it be the final one
+ * (Transfer-Encoding's chunked)? */
+bool httpc_list_has(const char *v, size_t n, const char *token, bool last);
 
 #endif

@@ -152,6 +152,10 @@ void kube_managed_fields_update(const struct kube_type *t, json_t *old, json_t *
 
 /* ---- defaulting, schema checks and validation (defaults.c, validate.c) ---- */
 
+/* A metav1.Status: "Success" below 400, else "Failure" with reason (the
+ * server's error answers, and the agent's kubelet endpoint's). */
+json_t *kube_status(unsigned code, const char *reason, const char *message);
+
 /* Kubernetes' defaulting for a new or updated object (the SetDefaults_*
  * functions of the API group, and what the registry prepares: a Secret's
  * stringData folded into data). Cluster state (a Service's clusterIP) is

@@ -61,6 +61,13 @@
 #include "kube/kube.h"
 #include "kube/validate_internal.h"
 
+json_t *kube_status(unsigned code, const char *reason, const char *message)
+{
+    return json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
+                     "metadata", "status", code < 400 ? "Success" : "Failure", "message", message,
+                     "reason", reason, "code", (int)code);
+}
+
 /* ==== the walk: causes and the field path ==== */
 
 static size_t vp_append(struct vctx *c, const char *seg, bool dot)

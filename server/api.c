@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/kube.h"
 #include "codec/codec.h"
 #include "server/internal.h"
 
@@ -177,7 +178,7 @@ enum MHD_Result api_reply_object_status(struct request *rq, unsigned code, const
     char msg[512];
     snprintf(msg, sizeof msg, "%s%s%s \"%s\" %s", t->res->plural, t->res->group[0] ? "." : "",
              t->res->group, name, what_happened);
-    json_t *st = status_new(code, reason, msg);
+    json_t *st = kube_status(code, reason, msg);
     json_object_set_new(st, "details", json_pack("{s:s, s:s, s:s}", "name", name, "group",
                                                  t->res->group, "kind", t->res->plural));
     return reply_json(rq, code, st);

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kube/kube.h"
 #include "codec/codec.h"
 #include "httpc/httpc.h"
 #include "server/internal.h"
@@ -127,7 +128,7 @@ static int members_put(struct server *s, uint64_t id, const char *address, const
 static enum MHD_Result reply_change(struct request *rq, const struct cluster_result *cr)
 {
     if (cr->code == CLUSTER_OK)
-        return reply_json(rq, 200, status_new(200, "", "done"));
+        return reply_json(rq, 200, kube_status(200, "", "done"));
     if (cr->code == CLUSTER_ERROR)
         return reply_status(rq, 409, "Conflict", "%s", cr->message);
     if (cr->code == CLUSTER_NOT_LEADER)

@@ -132,7 +132,7 @@ static bool eviction_parse(struct eviction *ev, enum MHD_Result *ret)
 
 static enum MHD_Result eviction_reply_ok(struct eviction *ev)
 {
-    json_t *st = status_new(201, "", "");
+    json_t *st = kube_status(201, "", "");
     json_object_del(st, "reason");
     json_object_del(st, "message");
     return reply_json(ev->rq, 201, st);
@@ -149,7 +149,7 @@ static enum MHD_Result eviction_reply_429(struct eviction *ev, long retry_after,
     va_start(ap, fmt);
     vsnprintf(cause, sizeof cause, fmt, ap);
     va_end(ap);
-    json_t *st = status_new(429, "TooManyRequests", VIOLATION_MSG);
+    json_t *st = kube_status(429, "TooManyRequests", VIOLATION_MSG);
     json_t *details = json_pack("{s:[{s:s, s:s}]}", "causes", "reason", "DisruptionBudget",
                                 "message", cause);
     if (retry_after > 0)
@@ -171,7 +171,7 @@ static enum MHD_Result eviction_reply_forbidden(struct eviction *ev, const char 
 {
     char msg[600];
     snprintf(msg, sizeof msg, "poddisruptionbudget.policy \"%s\" is forbidden: %s", pdb, why);
-    json_t *st = status_new(403, "Forbidden", msg);
+    json_t *st = kube_status(403, "Forbidden", msg);
     json_object_set_new(st, "details", json_pack("{s:s, s:s, s:s}", "name", pdb, "group",
                                                  "policy", "kind", "poddisruptionbudget"));
     return reply_json(ev->rq, 403, st);
@@ -413,7 +413,7 @@ static int pdb_take_disruption(struct eviction *ev, const char *name, enum MHD_R
         if (api_read_fresh(ev->rq, ret) != 0)
             return 1;
     }
-    json_t *st = status_new(504, "Timeout", "");
+    json_t *st = kube_status(504, "Timeout", "");
     char msg[400];
     snprintf(msg, sizeof msg, "couldn't update PodDisruptionBudget \"%s\" due to conflicts", name);
     json_object_set_new(st, "message", json_string(msg));
@@ -431,7 +431,7 @@ static enum MHD_Result eviction_with_budgets(struct eviction *ev)
         return reply_status(ev->rq, 500, "InternalError", "cannot read the store");
     if (json_array_size(pdbs) > 1) { /* a Status without a reason, as Kubernetes' */
         json_decref(pdbs);
-        json_t *st = status_new(500, "", "This pod has more than one PodDisruptionBudget, which "
+        json_t *st = kube_status(500, "", "This pod has more than one PodDisruptionBudget, which "
                                 "the eviction subresource does not support.");
         json_object_del(st, "reason");
         return reply_json(ev->rq, 500, st);

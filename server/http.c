@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "kube/kube.h"
 #include "controllers/controllers.h"
 #include "scheduler/scheduler.h"
 #include "server/internal.h"
@@ -265,12 +266,6 @@ enum MHD_Result reply_text(struct request *rq, unsigned code, const char *type, 
     return reply_buf(rq, code, type, xstrdup(text), strlen(text), 0);
 }
 
-json_t *status_new(unsigned code, const char *reason, const char *message)
-{
-    return json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
-                     "metadata", "status", code < 400 ? "Success" : "Failure", "message", message,
-                     "reason", reason, "code", (int)code);
-}
 
 enum MHD_Result reply_status(struct request *rq, unsigned code, const char *reason,
                              const char *fmt, ...)
@@ -280,7 +275,7 @@ enum MHD_Result reply_status(struct request *rq, unsigned code, const char *reas
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return reply_json(rq, code, status_new(code, reason, msg));
+    return reply_json(rq, code, kube_status(code, reason, msg));
 }
 
 static enum MHD_Result version_handle(struct request *rq)

@@ -178,7 +178,6 @@ enum MHD_Result reply_object_msgpack(struct request *rq, unsigned code, const vo
 /* A Kubernetes Status with status Failure. */
 enum MHD_Result reply_status(struct request *rq, unsigned code, const char *reason,
                              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-json_t *status_new(unsigned code, const char *reason, const char *message);
 
 const char *request_header(struct request *rq, const char *name);
 /* The body's media type without parameters, lowercased ("" if none). */

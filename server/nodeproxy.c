@@ -43,6 +43,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "kube/kube.h"
 #include "server/internal.h"
 
 #define PROXY_CONNECT_MS 5000
@@ -230,24 +231,6 @@ static int connect_to(const char *hostport, char *err, size_t errlen)
     return fd;
 }
 
-static bool send_all(int fd, const char *p, size_t len, int timeout_ms)
-{
-    while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno != EAGAIN && errno != EINTR)
-            return false;
-        struct pollfd pf = {.fd = fd, .events = POLLOUT};
-        if (poll(&pf, 1, timeout_ms) <= 0)
-            return false;
-    }
-    return true;
-}
-
 /* The kubelet's answer: its head, and the bytes read past it. */
 struct upstream_reply {
     struct nodeproxy_head h;
@@ -358,11 +341,6 @@ static enum MHD_Result reply_upstream_error(struct request *rq, int fd, struct u
                         ur->rest.data ? ur->rest.data : "");
 }
 
-/* The request's query again, every pair (command=... repeats). */
-struct query {
-    struct ubuf q;
-};
-
 static void append_escaped(struct ubuf *b, const char *s)
 {
     for (; *s; s++) {
@@ -379,11 +357,11 @@ static enum MHD_Result query_pair(void *cls, enum MHD_ValueKind kind, const char
                                   const char *value)
 {
     (void)kind;
-    struct query *q = cls;
-    ubuf_append(&q->q, q->q.len ? "&" : "?", 1);
-    append_escaped(&q->q, key);
-    ubuf_append(&q->q, "=", 1);
-    append_escaped(&q->q, value ? value : "");
+    struct ubuf *q = cls; /* the request's query again, every pair (command= repeats) */
+    ubuf_append(q, q->len ? "&" : "?", 1);
+    append_escaped(q, key);
+    ubuf_append(q, "=", 1);
+    append_escaped(q, value ? value : "");
     return MHD_YES;
 }
 
@@ -399,15 +377,15 @@ static int upstream_open(struct request *rq, const struct proxy_target *pt, cons
                             pt->ns, pt->pod, pt->node, err);
         return -1;
     }
-    struct query q = {{0}};
+    struct ubuf q = {0};
     MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, query_pair, &q);
     struct ubuf req = {0};
     ubuf_appendf(&req, "GET /%s/%s/%s/%s%s HTTP/%s\r\nHost: %s\r\n%s\r\n",
                  strcmp(what, "logs") == 0 ? "containerLogs" : "exec", pt->ns, pt->pod,
-                 pt->container, q.q.data ? q.q.data : "", version, pt->endpoint, extra);
-    bool ok = send_all(fd, req.data, req.len, PROXY_HEADER_MS);
+                 pt->container, q.data ? q.data : "", version, pt->endpoint, extra);
+    bool ok = util_send_all(fd, req.data, req.len, PROXY_HEADER_MS);
     ubuf_free(&req);
-    ubuf_free(&q.q);
+    ubuf_free(&q);
     if (!ok) {
         close(fd);
         *ret = reply_status(rq, 500, "InternalError", "%s for pod %s/%s: the kubelet at %s hung up",
@@ -573,7 +551,7 @@ static enum MHD_Result reply_bad_option(struct request *rq, const char *pod, con
     else
         snprintf(detail, sizeof detail, "Forbidden: %s", why);
     snprintf(msg, sizeof msg, "PodLogOptions \"%s\" is invalid: %s: %s", pod, field, detail);
-    json_t *st = status_new(422, "Invalid", msg);
+    json_t *st = kube_status(422, "Invalid", msg);
     json_object_set_new(st, "details",
                         json_pack("{s:s, s:s, s:[{s:s, s:s, s:s}]}", "name", pod, "kind",
                                   "PodLogOptions", "causes", "reason",
@@ -710,7 +688,7 @@ static int pump(int from, int to)
         return 0;
     if (n < 0)
         return errno == EAGAIN || errno == EINTR ? 1 : -1;
-    return send_all(to, buf, (size_t)n, 30000) ? 1 : -1;
+    return util_send_all(to, buf, (size_t)n, 30000) ? 1 : -1;
 }
 
 /* Bytes both ways until both sides have ended. One side's end is passed on
@@ -722,8 +700,8 @@ static int pump(int from, int to)
 static void *splice_thread(void *arg)
 {
     struct splice *sp = arg;
-    bool ok = send_all(sp->client, sp->pre.data ? sp->pre.data : "", sp->pre.len, 30000) &&
-              send_all(sp->up, sp->client_pre.data ? sp->client_pre.data : "",
+    bool ok = util_send_all(sp->client, sp->pre.data ? sp->pre.data : "", sp->pre.len, 30000) &&
+              util_send_all(sp->up, sp->client_pre.data ? sp->client_pre.data : "",
                        sp->client_pre.len, 30000);
     bool open[2] = {ok, ok}; /* client to kubelet, kubelet to client */
     uint64_t give_up = UINT64_MAX;

@@ -36,6 +36,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "kube/kube.h"
 #include "server/internal.h"
 
 #define WATCH_DEFAULT_TIMEOUT_S 1800
@@ -237,7 +238,7 @@ static void emit_gone(struct watch *w)
 {
     char msg[160];
     snprintf(msg, sizeof msg, "too old resource version: %llu", (unsigned long long)w->rev);
-    emit(w, "ERROR", status_new(410, "Expired", msg));
+    emit(w, "ERROR", kube_status(410, "Expired", msg));
     w->ended = true;
 }
 

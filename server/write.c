@@ -103,7 +103,7 @@ static void wctx_init(struct wctx *w, struct request *rq, const struct api_targe
 
 static enum MHD_Result reply_werr(struct wctx *w, struct werr *e)
 {
-    json_t *st = status_new(e->code, e->reason, e->msg);
+    json_t *st = kube_status(e->code, e->reason, e->msg);
     if (e->causes || e->code == 422 || e->code == 409 || e->code == 404) {
         json_t *d = json_pack("{s:s, s:s, s:s}", "name", w->t->name, "group", w->t->res->group,
                               "kind", e->code == 422 ? w->t->res->kind : w->t->res->plural);
@@ -1785,7 +1785,7 @@ static json_t *delete_mark(struct wctx *w, json_t *cur, const struct delete_opts
 
 static enum MHD_Result reply_deleted(struct wctx *w, const char *uid)
 {
-    json_t *st = status_new(200, "", "");
+    json_t *st = kube_status(200, "", "");
     json_object_del(st, "reason");
     json_object_del(st, "message");
     json_object_set_new(st, "details", json_pack("{s:s, s:s, s:s, s:s}", "name", w->t->name,
@@ -2089,7 +2089,7 @@ enum MHD_Result write_delete_collection(struct request *rq, const struct api_tar
     if (failed)
         return reply_status(rq, 500, "InternalError", "%zu of the selected %s could not be "
                             "deleted", failed, t->res->plural);
-    json_t *st = status_new(200, "", "");
+    json_t *st = kube_status(200, "", "");
     json_object_del(st, "reason");
     json_object_del(st, "message");
     return reply_json(rq, 200, st);
@@ -2114,7 +2114,7 @@ static json_t *mutate_bind(struct wctx *w, void *arg, json_t *cur, struct werr *
 
 static json_t *reply_bound(struct wctx *w, json_t *stored)
 {
-    json_t *st = status_new(201, "", "");
+    json_t *st = kube_status(201, "", "");
     json_object_del(st, "reason");
     json_object_del(st, "message");
     return st;

@@ -5,12 +5,14 @@
  * logs. The level and prefix are set by main before threads start. */
 #include "util/util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <poll.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 
 static int log_level = UTIL_LOG_INFO;
 static char log_prefix[32] = "bosun";
@@ -109,6 +111,25 @@ bool util_peer_gone(int fd)
 {
     struct pollfd p = {.fd = fd, .events = POLLRDHUP};
     return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+bool util_send_all(int fd, const void *buf, size_t len, int timeout_ms)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return false;
+        struct pollfd pf = {.fd = fd, .events = POLLOUT};
+        if (poll(&pf, 1, timeout_ms) <= 0)
+            return false;
+    }
+    return true;
 }
 
 int util_hex_digit(char c)

@@ -56,6 +56,11 @@ void ubuf_free(struct ubuf *b);
  * Without reading: a look at POLLRDHUP. False for fd < 0. */
 bool util_peer_gone(int fd);
 
+/* Sends all of len bytes on a socket, blocking or not (MSG_NOSIGNAL),
+ * waiting at most timeout_ms each time it takes none. False on an error
+ * or a timeout. */
+bool util_send_all(int fd, const void *buf, size_t len, int timeout_ms);
+
 /* The value of a hexadecimal digit (either case), or -1. */
 int util_hex_digit(char c);
 
