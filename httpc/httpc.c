@@ -253,6 +253,11 @@ int httpc_wait_closed(struct httpc *c, int timeout_ms)
     return 1;
 }
 
+int httpc_fd(const struct httpc *c)
+{
+    return c->fd;
+}
+
 void httpc_free(struct httpc *c)
 {
     if (!c)
@@ -422,11 +427,8 @@ static bool httpc_header_is(const char *h, const char *name)
     return strncasecmp(h, name, n) == 0 && (h[n] == ':' || h[n] == ' ' || h[n] == '\t');
 }
 
-/* Writes the request line and headers into out; -1 (EINVAL) if an argument
- * would break the framing (spaces or control characters, no colon). */
-static int httpc_build_head(const struct httpc *c, struct ubuf *out, const char *method,
-                            const char *path, const char *const *headers, bool has_body,
-                            size_t body_len)
+int httpc_build_head(const struct httpc *c, struct ubuf *out, const char *method,
+                     const char *path, const char *const *headers, bool has_body, size_t body_len)
 {
     if (!httpc_is_token(method) || !path || !*path)
         goto invalid;
@@ -672,10 +674,8 @@ static int httpc_parse_head(struct httpc_head *h, const char *buf, size_t n)
 
 /* Finds the blank line ending the head in the buffer; the head's length
  * including it, or 0 if it has not all arrived. *scanned saves rescanning. */
-static size_t httpc_head_end(const struct httpc *c, size_t *scanned)
+static size_t httpc_head_end(const char *b, size_t n, size_t *scanned)
 {
-    const char *b = c->buf + c->pos;
-    size_t n = c->len - c->pos;
     for (size_t i = *scanned; i < n; i++) {
         if (b[i] != '\n')
             continue;
@@ -700,7 +700,7 @@ static int httpc_await_head(struct httpc *c, uint64_t deadline, size_t *end)
             scanned = 0;
             continue;
         }
-        if ((*end = httpc_head_end(c, &scanned)) != 0)
+        if ((*end = httpc_head_end(c->buf + c->pos, c->len - c->pos, &scanned)) != 0)
             return 0;
         if (c->len - c->pos > HTTPC_MAX_HEAD) {
             errno = EMSGSIZE;
@@ -765,6 +765,84 @@ static int httpc_read_head(struct httpc *c, bool head_request, uint64_t deadline
     if (c->framing == HTTPC_BODY_NONE)
         httpc_body_done(c);
     return 0;
+}
+
+/* ---- scanning a response in memory ------------------------------------ */
+
+/* The length of the chunked body at b[0..n) (chunks, last chunk, trailer
+ * and the blank line ending it), 0 if it has not all arrived, -1 if its
+ * framing is broken. Lines are read as httpc_read_line reads them. */
+static int httpc_parse_chunk_size(const char *line, size_t n, uint64_t *out);
+
+static long httpc_chunked_end(const char *b, size_t n)
+{
+    size_t i = 0;
+    for (;;) {
+        const char *nl = memchr(b + i, '\n', n - i);
+        if (!nl)
+            return n - i > HTTPC_MAX_LINE ? -1 : 0;
+        size_t len = (size_t)(nl - (b + i));
+        uint64_t size;
+        if (httpc_parse_chunk_size(b + i, len > 0 && b[i + len - 1] == '\r' ? len - 1 : len,
+                                   &size) != 0)
+            return -1;
+        i += len + 1;
+        if (size == 0)
+            break;
+        if (n - i < size)
+            return 0;
+        i += (size_t)size;
+        if (i < n && b[i] == '\r')
+            i++;
+        if (i == n)
+            return 0;
+        if (b[i++] != '\n')
+            return -1;
+    }
+    for (;;) { /* trailer fields, ignored, up to the blank line */
+        const char *nl = memchr(b + i, '\n', n - i);
+        if (!nl)
+            return n - i > HTTPC_MAX_LINE ? -1 : 0;
+        size_t len = (size_t)(nl - (b + i));
+        i += len + 1;
+        if (len == 0 || (len == 1 && b[i - 2] == '\r'))
+            return i > LONG_MAX ? -1 : (long)i;
+    }
+}
+
+long httpc_response_scan(const char *buf, size_t n, bool head_request, int *status,
+                         bool *keep_alive)
+{
+    size_t pos = 0;
+    for (;;) {
+        while (pos < n && (buf[pos] == '\r' || buf[pos] == '\n'))
+            pos++; /* empty lines before a status line (RFC 9112 2.2) */
+        size_t scanned = 0, end = httpc_head_end(buf + pos, n - pos, &scanned);
+        if (end == 0)
+            return n - pos > HTTPC_MAX_HEAD ? -1 : 0;
+        struct httpc_head h;
+        memset(&h, 0, sizeof h);
+        int rc = httpc_parse_head(&h, buf + pos, end);
+        free(h.content_type);
+        if (rc != 0)
+            return -1;
+        pos += end;
+        if (h.status < 200 && h.status != 101)
+            continue; /* interim: the real answer follows */
+        *status = h.status;
+        *keep_alive = h.conn == 1 || (h.conn == 0 && h.minor >= 1);
+        if (h.status == 101)
+            return -1; /* a switched protocol has no end */
+        if (head_request || h.status == 204 || h.status == 304)
+            return (long)pos;
+        if (h.chunked) {
+            long body = httpc_chunked_end(buf + pos, n - pos);
+            return body <= 0 ? body : (long)pos + body;
+        }
+        if (!h.has_length || h.other_te || h.length > HTTPC_MAX_BODY)
+            return -1; /* framed by the connection's end, or too big */
+        return n - pos < h.length ? 0 : (long)(pos + h.length);
+    }
 }
 
 /* ---- response body ----------------------------------------------------- */

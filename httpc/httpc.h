@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct httpc;
+struct ubuf;
 
 struct httpc_response {
     int status;         /* HTTP status code, e.g. 200 */
@@ -60,6 +61,24 @@ void httpc_abort(struct httpc *c);
  * open (bytes the peer sent are dropped), -1 if there was none. */
 int httpc_open(struct httpc *c, int timeout_ms);
 int httpc_wait_closed(struct httpc *c, int timeout_ms);
+
+/* For event-driven clients, which own the socket's reads and writes
+ * (tools/bench.c). httpc_fd: the connected socket (non-blocking), or -1;
+ * httpc_open connects it. httpc_build_head writes a request's line and
+ * headers as httpc_request would send them (Host, keep-alive and
+ * Content-Length added unless given); -1 (EINVAL) if an argument would
+ * break the framing. httpc_response_scan looks at buf[0..n), what arrived
+ * since the request was sent: 0 while the response is incomplete, its
+ * whole length (head, body and framing) once it is there, -1 if it is
+ * malformed or would end only with the connection (no Content-Length, not
+ * chunked; a 101). Interim 1xx responses are skipped; *status and
+ * *keep_alive describe the final one. Pure: the caller rescans from the
+ * start as bytes arrive, which is cheap for the small answers it is for. */
+int httpc_fd(const struct httpc *c);
+int httpc_build_head(const struct httpc *c, struct ubuf *out, const char *method,
+                     const char *path, const char *const *headers, bool has_body, size_t body_len);
+long httpc_response_scan(const char *buf, size_t n, bool head_request, int *status,
+                         bool *keep_alive);
 
 /* Does the comma-separated header value v[0..n) hold token (any case,
  * spaces around elements ignored)? With last, must it be the final one

@@ -966,6 +966,86 @@ static void test_presence(void **state)
     httpc_free(c);
 }
 
+/* httpc_response_scan: whole answers, every prefix of one, framing errors. */
+static long scan(const char *r, int *status, bool *keep)
+{
+    *status = 0;
+    *keep = false;
+    return httpc_response_scan(r, strlen(r), false, status, keep);
+}
+
+static void test_scan_complete(void **state)
+{
+    (void)state;
+    int st;
+    bool keep;
+    const char *len = "HTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\nhello";
+    assert_int_equal(scan(len, &st, &keep), (long)strlen(len));
+    assert_int_equal(st, 201);
+    assert_true(keep);
+    const char *chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nTrailer: t\r\n\r\n";
+    assert_int_equal(scan(chunked, &st, &keep), (long)strlen(chunked));
+    assert_int_equal(st, 200);
+    const char *lf = "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n1\na\n0\n\n";
+    assert_int_equal(scan(lf, &st, &keep), (long)strlen(lf));
+    const char *interim = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 404 Not Found\r\n"
+                          "Content-Length: 0\r\n\r\n";
+    assert_int_equal(scan(interim, &st, &keep), (long)strlen(interim));
+    assert_int_equal(st, 404);
+    assert_false(keep); /* HTTP/1.0 without keep-alive */
+    const char *close = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx";
+    assert_int_equal(scan(close, &st, &keep), (long)strlen(close));
+    assert_false(keep);
+    const char *nobody = "HTTP/1.1 204 No Content\r\n\r\n";
+    assert_int_equal(scan(nobody, &st, &keep), (long)strlen(nobody));
+    /* Bytes after the answer are not part of it. */
+    const char *two = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxHTTP/1.1";
+    assert_int_equal(scan(two, &st, &keep), (long)strlen(two) - 8);
+    /* A HEAD answer has no body whatever Content-Length says. */
+    const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n";
+    assert_int_equal(httpc_response_scan(head, strlen(head), true, &st, &keep),
+                     (long)strlen(head));
+}
+
+static void test_scan_prefixes(void **state)
+{
+    (void)state;
+    const char *rs[] = {
+        "HTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\nhello",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT: t\r\n\r\n",
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    };
+    for (size_t k = 0; k < sizeof rs / sizeof rs[0]; k++) {
+        size_t n = strlen(rs[k]);
+        for (size_t i = 0; i < n; i++) {
+            int st;
+            bool keep;
+            assert_int_equal(httpc_response_scan(rs[k], i, false, &st, &keep), 0);
+        }
+    }
+}
+
+static void test_scan_malformed(void **state)
+{
+    (void)state;
+    int st;
+    bool keep;
+    assert_int_equal(scan("HTTP/1.1 2x0 OK\r\n\r\n", &st, &keep), -1);
+    assert_int_equal(scan("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                          &st, &keep), -1);
+    assert_int_equal(scan("HTTP/1.1 200 OK\r\n\r\nbody until EOF", &st, &keep), -1);
+    assert_int_equal(scan("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                          &st, &keep), -1);
+    assert_int_equal(scan("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\naXY",
+                          &st, &keep), -1);
+    assert_int_equal(scan("HTTP/1.1 101 Switching Protocols\r\n\r\n", &st, &keep), -1);
+    /* Found by fuzz_httpc_scan: an answer to HEAD that switches protocols. */
+    const char *sw = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
+    assert_int_equal(httpc_response_scan(sw, strlen(sw), true, &st, &keep), -1);
+    assert_int_equal(scan("HTTP/1.1 200 OK\r\n folded: no\r\n\r\n", &st, &keep), -1);
+}
+
 #define SRV_TEST(fn) cmocka_unit_test_setup_teardown(fn, srv_setup, srv_teardown)
 
 int main(void)
@@ -999,6 +1079,9 @@ int main(void)
         SRV_TEST(test_base_path),
         cmocka_unit_test(test_url_parsing),
         SRV_TEST(test_invalid_arguments),
+        cmocka_unit_test(test_scan_complete),
+        cmocka_unit_test(test_scan_prefixes),
+        cmocka_unit_test(test_scan_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
