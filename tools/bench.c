@@ -43,7 +43,6 @@
  * gets one JSON line with the figures, for scripts (tests/bench/). */
 #include "tools/tools.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -55,9 +54,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 
 #include <jansson.h>
 
@@ -77,7 +74,6 @@ enum {
     BENCH_BACKOFF_MAX_MS = 500,
     BENCH_DEFAULT_THREADS = 1,
     BENCH_MAX_THREADS = 64,
-    BENCH_TIMER_US = 5000,           /* how often timeouts and backoffs are looked at */
     BENCH_MAX_STATUSES = 16,         /* distinct failure statuses kept per thread */
 };
 
@@ -115,22 +111,13 @@ struct bench_status_count {
     long long n;
 };
 
-/* One client (a connection with one request at a time) and what it
- * measured; owned by one loop thread. */
+/* One client (a connection with one request at a time, bench_loop.c) and
+ * what it measured; only its loop thread touches it during the run. */
 struct bench_worker {
     struct bench_run *run;
     int index;
-    struct httpc *http;            /* its connection; the loop reads and writes the socket */
-    int reg_fd;                    /* the socket in the loop's epoll set, or -1 */
-    struct ubuf out;               /* the request being sent: head and body */
-    size_t out_off;                /* bytes of it sent */
-    struct ubuf in;                /* what came back of the answer so far */
     long long next;                /* the number of its next request (names the ConfigMap) */
-    uint64_t t0, timeout_us;       /* the request's start and when it times out */
-    uint64_t retry_us;             /* waiting: when to try again */
     int failures;                  /* in a row, for the backoff */
-    bool busy, waiting, done, reused, want_out;
-    const char *server;
     char *padding;                 /* --size filler for data.v */
     uint32_t *lat_us;              /* latencies of measured successes */
     size_t n_lat, cap_lat;
@@ -139,16 +126,6 @@ struct bench_worker {
     struct bench_status_count fails[BENCH_MAX_STATUSES];
     int n_fails;
     long long fails_other;         /* failures beyond BENCH_MAX_STATUSES statuses */
-};
-
-/* One event loop thread and its clients. */
-struct bench_loop {
-    struct bench_run *run;
-    struct bench_worker **ws;
-    int n;
-    int active;                    /* clients not done */
-    int ep;                        /* epoll set of their sockets */
-    pthread_t thread;
 };
 
 /* The merged figures of a run. */
@@ -505,26 +482,19 @@ static void bench_body_etcd(const struct bench_worker *w, long long i, struct ub
     ubuf_free(&key);
 }
 
-/* Builds request i into w->out: head and body, as one buffer to send. */
-static void bench_request_build(struct bench_worker *w, long long i)
+/* Request i of w. */
+static void bench_request_build(struct bench_worker *w, long long i, struct bench_req *req)
 {
     static const char *const headers[] = {"Content-Type: application/json",
                                           "Accept: application/json", NULL};
-    char path[512];
-    struct ubuf body = {0};
+    req->headers = headers;
     if (w->run->o->target == BENCH_TARGET_ETCD) {
-        snprintf(path, sizeof path, "/v3/kv/put");
-        bench_body_etcd(w, i, &body);
+        snprintf(req->path, sizeof req->path, "/v3/kv/put");
+        bench_body_etcd(w, i, &req->body);
     } else {
-        snprintf(path, sizeof path, "/api/v1/namespaces/%s/configmaps", w->run->o->ns);
-        bench_body_configmap(w, i, &body);
+        snprintf(req->path, sizeof req->path, "/api/v1/namespaces/%s/configmaps", w->run->o->ns);
+        bench_body_configmap(w, i, &req->body);
     }
-    w->out.len = 0;
-    int rc = httpc_build_head(w->http, &w->out, "POST", path, headers, true, body.len);
-    assert(rc == 0); /* the path and headers are ours: always well formed */
-    (void)rc;
-    ubuf_append(&w->out, body.data, body.len);
-    ubuf_free(&body);
 }
 
 /* ---- the client threads ----------------------------------------------- */
@@ -594,176 +564,42 @@ static uint64_t bench_retry_at(const struct bench_run *r, int failures, uint64_t
     return at > r->deadline_us ? r->deadline_us : at;
 }
 
-/* ---- the event loops --------------------------------------------------- */
+/* ---- the clients' callbacks (bench_loop.c runs them) ------------------ */
 
-/* Forgets w's connection: closed, so also out of the loop's epoll set. */
-static void bench_conn_drop(struct bench_worker *w)
+static bool bench_next(void *arg, int c, struct bench_req *req, uint64_t *at_us)
 {
-    httpc_close(w->http);
-    w->reg_fd = -1;
+    struct bench_worker *w = &((struct bench_worker *)arg)[c];
+    (void)at_us;
+    if (!bench_ticket_take(w->run))
+        return false;
+    bench_request_build(w, w->next++, req);
+    return true;
 }
 
-/* Ends w's request with status (0: no answer) and starts its next one, or
- * schedules it after a backoff, or marks w done when the run is over. */
-static void bench_client_next(struct bench_loop *l, struct bench_worker *w, int status);
-
-/* Sends what is left of w->out; arms EPOLLOUT if the socket is full. */
-static void bench_client_send(struct bench_loop *l, struct bench_worker *w)
+static enum bench_then bench_done(void *arg, int c, int status, const char *body, size_t len,
+                                  uint64_t sent_us, uint64_t *at_us)
 {
-    int fd = httpc_fd(w->http);
-    while (w->out_off < w->out.len) {
-        ssize_t n = send(fd, w->out.data + w->out_off, w->out.len - w->out_off, MSG_NOSIGNAL);
-        if (n > 0) {
-            w->out_off += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = w};
-            epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev);
-            w->want_out = true;
-            return;
-        }
-        bench_conn_drop(w);
-        bench_client_next(l, w, 0);
-        return;
-    }
-    if (w->want_out) {
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
-        epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev);
-        w->want_out = false;
-    }
-}
-
-/* Sends w's current request (w->out), connecting first if need be. */
-static void bench_client_issue(struct bench_loop *l, struct bench_worker *w)
-{
-    w->reused = httpc_fd(w->http) >= 0;
-    if (!w->reused) {
-        if (httpc_open(w->http, bench_timeout_ms(l->run, util_now_us())) != 0) {
-            bench_client_next(l, w, 0);
-            return;
-        }
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
-        w->reg_fd = httpc_fd(w->http);
-        epoll_ctl(l->ep, EPOLL_CTL_ADD, w->reg_fd, &ev);
-        w->want_out = false;
-    }
-    w->in.len = 0;
-    w->out_off = 0;
-    w->busy = true;
-    bench_client_send(l, w);
-}
-
-/* Takes the next ticket and sends request number w->next, or ends w. */
-static void bench_client_start(struct bench_loop *l, struct bench_worker *w)
-{
-    w->waiting = false;
-    if (!bench_ticket_take(l->run)) {
-        w->done = true;
-        l->active--;
-        bench_conn_drop(w);
-        return;
-    }
-    bench_request_build(w, w->next++);
-    w->t0 = util_now_us();
-    w->timeout_us = w->t0 + (uint64_t)bench_timeout_ms(l->run, w->t0) * 1000;
-    bench_client_issue(l, w);
-}
-
-static void bench_client_next(struct bench_loop *l, struct bench_worker *w, int status)
-{
-    struct bench_run *r = l->run;
-    int want = r->o->target == BENCH_TARGET_ETCD ? 200 : 201;
-    w->busy = false;
+    struct bench_worker *w = &((struct bench_worker *)arg)[c];
+    int want = w->run->o->target == BENCH_TARGET_ETCD ? 200 : 201;
+    uint64_t now = util_now_us();
+    (void)body;
+    (void)len;
     w->attempts++;
-    bench_outcome_record(w, status, w->t0, util_now_us());
+    bench_outcome_record(w, status, sent_us, now);
     w->failures = status == want ? 0 : w->failures + 1;
-    if (w->failures == 0) {
-        bench_client_start(l, w);
-        return;
-    }
-    w->waiting = true;
-    w->retry_us = bench_retry_at(r, w->failures, util_now_us());
+    if (w->failures > 0)
+        *at_us = bench_retry_at(w->run, w->failures, now);
+    return BENCH_NEXT;
 }
 
-/* The socket of a busy client is readable: take what came and, once the
- * answer is whole, book it. A kept-alive connection that the server had
- * closed before any byte of the answer is retried once, as httpc does. */
-static void bench_client_read(struct bench_loop *l, struct bench_worker *w)
+static int bench_request_timeout_ms(void *arg, uint64_t now)
 {
-    ubuf_reserve(&w->in, 16 * 1024);
-    ssize_t n = recv(httpc_fd(w->http), w->in.data + w->in.len, w->in.cap - w->in.len, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return;
-    if (!w->busy) { /* the server spoke out of turn or closed an idle connection */
-        bench_conn_drop(w);
-        return;
-    }
-    if (n <= 0) {
-        bool retry = w->reused && w->in.len == 0 && w->out_off == w->out.len;
-        bench_conn_drop(w);
-        if (retry) {
-            bench_client_issue(l, w);
-            return;
-        }
-        bench_client_next(l, w, 0);
-        return;
-    }
-    w->in.len += (size_t)n;
-    int status = 0;
-    bool keep = false;
-    long end = httpc_response_scan(w->in.data, w->in.len, false, &status, &keep);
-    if (end == 0)
-        return;
-    if (end < 0 || (size_t)end != w->in.len || !keep) {
-        bench_conn_drop(w); /* broken, or more than one answer: start afresh */
-        if (end < 0)
-            status = 0;
-    }
-    bench_client_next(l, w, status);
+    return bench_timeout_ms(((struct bench_worker *)arg)->run, now);
 }
 
-/* Fails requests past their timeout and starts clients whose backoff is over. */
-static void bench_loop_timers(struct bench_loop *l, uint64_t now)
+static void bench_stop(void *arg)
 {
-    for (int k = 0; k < l->n; k++) {
-        struct bench_worker *w = l->ws[k];
-        if (w->busy && now >= w->timeout_us) {
-            bench_conn_drop(w);
-            bench_client_next(l, w, 0);
-        } else if (w->waiting && now >= w->retry_us) {
-            bench_client_start(l, w);
-        }
-    }
-}
-
-static void *bench_loop_run(void *arg)
-{
-    struct bench_loop *l = arg;
-    for (int k = 0; k < l->n; k++)
-        bench_client_start(l, l->ws[k]);
-    struct epoll_event evs[256];
-    uint64_t next_timers = util_now_us() + BENCH_TIMER_US;
-    while (l->active > 0) {
-        int n = epoll_wait(l->ep, evs, 256, BENCH_TIMER_US / 1000);
-        for (int i = 0; i < n; i++) {
-            struct bench_worker *w = evs[i].data.ptr;
-            if (w->reg_fd < 0 || w->done)
-                continue; /* dropped earlier in this batch */
-            if ((evs[i].events & EPOLLOUT) && w->busy)
-                bench_client_send(l, w);
-            if ((evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && w->reg_fd >= 0)
-                bench_client_read(l, w);
-        }
-        uint64_t now = util_now_us();
-        if (now >= next_timers) {
-            bench_loop_timers(l, now);
-            next_timers = now + BENCH_TIMER_US;
-        }
-    }
-    return NULL;
+    ((struct bench_worker *)arg)->run->deadline_us = 0;
 }
 
 /* Random filler for data.v: letters and digits, so that it is valid in
@@ -780,63 +616,27 @@ static char *bench_padding_new(int size)
     return p;
 }
 
-/* Deals the clients out to the loops (client i to loop i % threads) and
- * starts the loops; -1 if one cannot start (those started are stopped). */
-static int bench_loops_start(struct bench_run *r, struct bench_worker *ws, struct bench_loop *ls)
+/* Prepares the clients' figures and padding, opens the window and runs
+ * the clients to the end of the run: 0, or -1. */
+static int bench_clients_run(struct bench_run *r, struct bench_worker *ws)
 {
     const struct bench_options *o = r->o;
     for (int i = 0; i < o->clients; i++) {
         struct bench_worker *w = &ws[i];
         w->run = r;
         w->index = i;
-        w->server = o->servers[i % o->n_servers];
-        w->reg_fd = -1;
-        w->http = httpc_new(w->server);
-        if (!w->http) {
-            fprintf(stderr, "bosun bench writes: bad server URL %s\n", w->server);
-            return -1;
-        }
         w->padding = bench_padding_new(o->size);
     }
-    for (int t = 0; t < o->threads; t++) {
-        ls[t] = (struct bench_loop){.run = r, .ep = epoll_create1(EPOLL_CLOEXEC)};
-        ls[t].ws = xcalloc((size_t)o->clients / (size_t)o->threads + 1, sizeof *ls[t].ws);
-        if (ls[t].ep < 0) {
-            fprintf(stderr, "bosun bench writes: epoll: %s\n", strerror(errno));
-            return -1;
-        }
-    }
-    for (int i = 0; i < o->clients; i++) {
-        struct bench_loop *l = &ls[i % o->threads];
-        l->ws[l->n++] = &ws[i];
-    }
-    for (int t = 0; t < o->threads; t++)
-        ls[t].active = ls[t].n;
     r->start_us = util_now_us();
     r->deadline_us = o->duration_ms ? r->start_us + (uint64_t)o->duration_ms * 1000 : UINT64_MAX;
     if (!r->warmup_by_count)
         atomic_store(&r->measure_us, r->start_us + (uint64_t)o->warmup_ms * 1000);
-    for (int t = 0; t < o->threads; t++) {
-        int err = pthread_create(&ls[t].thread, NULL, bench_loop_run, &ls[t]);
-        if (err != 0) {
-            fprintf(stderr, "bosun bench writes: cannot start thread %d: %s\n", t, strerror(err));
-            r->deadline_us = 0; /* the loops already started stop at once */
-            for (int j = 0; j < t; j++)
-                pthread_join(ls[j].thread, NULL);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static void bench_loops_free(struct bench_loop *ls, int n)
-{
-    for (int t = 0; t < n; t++) {
-        if (ls[t].ep >= 0)
-            close(ls[t].ep);
-        free(ls[t].ws);
-    }
-    free(ls);
+    struct bench_loop_cfg cfg = {
+        .servers = o->servers, .n_servers = o->n_servers, .clients = o->clients,
+        .threads = o->threads, .timeout_ms = o->timeout_ms, .arg = ws, .next = bench_next,
+        .done = bench_done, .timeout_ms_fn = bench_request_timeout_ms, .abort = bench_stop,
+    };
+    return bench_loop_run(&cfg);
 }
 
 /* ---- the figures ------------------------------------------------------ */
@@ -986,13 +786,8 @@ static int bench_writes_main(int argc, char **argv)
     util_random_bytes(rnd, sizeof rnd);
     snprintf(r.id, sizeof r.id, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
     struct bench_worker *ws = xcalloc((size_t)o.clients, sizeof *ws);
-    struct bench_loop *ls = xcalloc((size_t)o.threads, sizeof *ls);
-    for (int t = 0; t < o.threads; t++)
-        ls[t].ep = -1;
-    rc = bench_loops_start(&r, ws, ls);
+    rc = bench_clients_run(&r, ws);
     if (rc == 0) {
-        for (int t = 0; t < o.threads; t++)
-            pthread_join(ls[t].thread, NULL);
         struct bench_result res = {0};
         bench_result_merge(&r, ws, &res);
         bench_summary_print(o.json ? stderr : stdout, &r, &res);
@@ -1002,14 +797,9 @@ static int bench_writes_main(int argc, char **argv)
     } else {
         rc = 1;
     }
-    bench_loops_free(ls, o.threads);
     for (int i = 0; i < o.clients; i++) {
-        if (ws[i].http)
-            httpc_free(ws[i].http);
         free(ws[i].padding);
         free(ws[i].lat_us);
-        ubuf_free(&ws[i].out);
-        ubuf_free(&ws[i].in);
     }
     free(ws);
     bench_options_free(&o);

@@ -15,8 +15,9 @@
  *   4. the watch (bench_schedule_watch.c) on the pods of the namespace,
  *      from the revision of a LIST taken before the first create, so that
  *      no binding can be missed;
- *   5. the pods: --clients threads, each with one keep-alive connection to
- *      one server (round-robin over all of them), POST pods named
+ *   5. the pods: --clients connections (bench_loop.c: on --threads epoll
+ *      loops), each a keep-alive connection to one server (round-robin
+ *      over all of them) with one request in flight, POST pods named
  *      bench-000001... one at a time; with --create-rate R pod k of a phase
  *      is sent no earlier than k/R seconds after the phase began. A POST
  *      that gets no answer, 429 or 5xx is retried (3 times, backing off);
@@ -64,7 +65,6 @@ enum {
     BSCH_MAX_NODES = 1000000,
     BSCH_MAX_PODS = 10000000,
     BSCH_DEFAULT_TIMEOUT_MS = 300000,
-    BSCH_THREAD_STACK = 256 * 1024,
     BSCH_HTTP_TIMEOUT_MS = 30000,
     BSCH_CREATE_ATTEMPTS = 4,
     BSCH_TICK_MS = 100,
@@ -165,7 +165,9 @@ static void bsch_usage(FILE *f)
             "  --pod-template F   a Pod (YAML or JSON) to start every pod from; the preset's\n"
             "                     constraints are added to it\n"
             "  --create-rate R    pods per second (default 0: as fast as the clients go)\n"
-            "  --clients C        creating threads, one request in flight each (default %d)\n"
+            "  --clients C        connections creating pods, one request in flight each\n"
+            "                     (default %d)\n"
+            "  --threads T        event-loop threads the clients share (default 1)\n"
             "  --servers S        servers of the cluster to start (default %d)\n"
             "  --server URL,...   use this cluster instead (its other members are found)\n"
             "  --kubeconfig FILE  use the cluster of FILE's current context instead\n"
@@ -221,6 +223,11 @@ static int bsch_parse_flag(struct bsch_options *o, int opt, const char *arg)
         if (bench_parse_long(arg, 1, BSCH_MAX_CLIENTS, &v) != 0)
             return bsch_flag_error("--clients", arg);
         o->clients = (int)v;
+        return 0;
+    case 'L':
+        if (bench_parse_long(arg, 1, 64, &v) != 0)
+            return bsch_flag_error("--threads", arg);
+        o->threads = (int)v;
         return 0;
     case 'b':
         if (bench_parse_long(arg, 1024, 65000 - 200, &v) != 0)
@@ -287,6 +294,7 @@ static int bsch_parse_options(int argc, char **argv, struct bsch_options *o)
         {"create-rate", required_argument, NULL, 'r'},
         {"preset", required_argument, NULL, 'P'},
         {"clients", required_argument, NULL, 'c'},
+        {"threads", required_argument, NULL, 'L'},
         {"json", required_argument, NULL, 'j'},
         {"plot", required_argument, NULL, 'g'},
         {"timeout", required_argument, NULL, 'T'},
@@ -298,7 +306,7 @@ static int bsch_parse_options(int argc, char **argv, struct bsch_options *o)
         {0},
     };
     *o = (struct bsch_options){.nodes = BSCH_DEFAULT_NODES, .pods = BSCH_DEFAULT_PODS,
-                               .servers = 0, .preset = "basic", .clients = BSCH_DEFAULT_CLIENTS,
+                               .servers = 0, .preset = "basic", .clients = BSCH_DEFAULT_CLIENTS, .threads = 1,
                                .timeout_ms = BSCH_DEFAULT_TIMEOUT_MS, .ns = "bench"};
     optind = 1;
     opterr = 0;
@@ -468,10 +476,19 @@ static int bsch_setup_nodes(struct bsch_run *r)
 
 /* ---- the creators ----------------------------------------------------- */
 
+/* One creator: a client of bench_loop.c, creating one pod at a time. */
 struct bsch_creator {
+    long long pod;   /* the pod being created */
+    int attempt;     /* of its POST */
+};
+
+/* The creators of a phase, run by bench_loop_run on their own thread so
+ * that the phase's progress loop goes on. */
+struct bsch_creators {
     struct bsch_run *r;
     struct bsch_phase *ph;
-    int index;
+    struct bsch_creator *cs;
+    struct bench_loop_cfg cfg;
     pthread_t thread;
 };
 
@@ -491,97 +508,98 @@ static int64_t bsch_created_ts(const char *body, size_t len)
     return (int64_t)timegm(&tm);
 }
 
-/* POSTs pod i, retrying when there was no answer, 429 or 5xx. */
-static void bsch_create_one(struct bsch_creator *w, struct httpc *h, const char *path,
-                            long long i, const char *body)
+/* The next ticket's pod, due at its time under --create-rate. */
+static bool bsch_creator_next(void *arg, int c, struct bench_req *req, uint64_t *at_us)
 {
-    struct bsch_pod *p = &w->r->pods[i];
-    int status = 0;
-    for (int attempt = 0; attempt < BSCH_CREATE_ATTEMPTS; attempt++) {
-        if (attempt > 0)
-            bench_sleep_ms(50L << attempt);
-        struct httpc_response resp = {0};
-        uint64_t t = util_now_us();
-        if (attempt == 0)
-            p->sent_us = t;
-        status = bench_http_call(h, "POST", path, NULL, "application/json", body,
-                                 BSCH_HTTP_TIMEOUT_MS, &resp);
-        if (status == 201) {
-            p->answered_us = util_now_us();
-            p->created_ts = resp.body ? bsch_created_ts(resp.body, resp.body_len) : 0;
-        }
-        if (status)
-            httpc_response_free(&resp);
-        if (status == 409 && attempt > 0) { /* an earlier attempt created it */
-            status = 201;
-            p->answered_us = util_now_us();
-        }
-        if ((status != 0 && status != 429 && status < 500) || atomic_load(&w->r->stop))
-            break;
+    static const char *const headers[] = {"Accept: application/json",
+                                          "Content-Type: application/json", NULL};
+    struct bsch_creators *cr = arg;
+    struct bsch_run *r = cr->r;
+    struct bsch_phase *ph = cr->ph;
+    if (atomic_load(&r->stop))
+        return false;
+    long long k = atomic_fetch_add(&ph->next, 1);
+    if (k >= ph->count)
+        return false;
+    if (r->o->create_rate > 0)
+        *at_us = ph->start_us + (uint64_t)((double)k * 1e6 / r->o->create_rate);
+    cr->cs[c] = (struct bsch_creator){.pod = ph->first + k};
+    snprintf(req->path, sizeof req->path, "/api/v1/namespaces/%s/pods", r->o->ns);
+    req->headers = headers;
+    bsch_pod_render(r, ph->first + k, &req->body);
+    atomic_fetch_add(&ph->sent, 1);
+    return true;
+}
+
+/* A POST's answer: the pod is created (201, or 409 after a retry: an
+ * earlier attempt made it), failed, or worth another try (no answer, 429,
+ * 5xx: up to BSCH_CREATE_ATTEMPTS, backing off 100, 200, 400 ms). */
+static enum bench_then bsch_creator_done(void *arg, int c, int status, const char *body,
+                                         size_t len, uint64_t sent_us, uint64_t *at_us)
+{
+    struct bsch_creators *cr = arg;
+    struct bsch_creator *w = &cr->cs[c];
+    struct bsch_pod *p = &cr->r->pods[w->pod];
+    uint64_t now = util_now_us();
+    if (w->attempt == 0)
+        p->sent_us = sent_us;
+    if (status == 201) {
+        p->answered_us = now;
+        p->created_ts = bsch_created_ts(body, len);
+    }
+    if (status == 409 && w->attempt > 0) {
+        status = 201;
+        p->answered_us = now;
+    }
+    w->attempt++;
+    if ((status == 0 || status == 429 || status >= 500) && w->attempt < BSCH_CREATE_ATTEMPTS &&
+        !atomic_load(&cr->r->stop)) {
+        *at_us = now + (50ull << w->attempt) * 1000;
+        return BENCH_RESEND;
     }
     atomic_store(&p->status, (int16_t)status);
-    atomic_fetch_add(status == 201 ? &w->ph->created : &w->ph->failed, 1);
+    atomic_fetch_add(status == 201 ? &cr->ph->created : &cr->ph->failed, 1);
+    return BENCH_NEXT;
 }
 
-/* Sleeps until the due time of ticket k at --create-rate; false if stopped. */
-static bool bsch_pace(struct bsch_creator *w, long long k)
+static bool bsch_creators_stopping(void *arg)
 {
-    double rate = w->r->o->create_rate;
-    if (rate <= 0)
-        return !atomic_load(&w->r->stop);
-    uint64_t due = w->ph->start_us + (uint64_t)((double)k * 1e6 / rate);
-    for (;;) {
-        if (atomic_load(&w->r->stop))
-            return false;
-        uint64_t now = util_now_us();
-        if (now >= due)
-            return true;
-        uint64_t ms = (due - now + 999) / 1000;
-        bench_sleep_ms((long)(ms > BSCH_TICK_MS ? BSCH_TICK_MS : ms));
-    }
+    return atomic_load(&((struct bsch_creators *)arg)->r->stop);
 }
 
-static void *bsch_creator_run(void *arg)
+static void bsch_creators_abort(void *arg)
 {
-    struct bsch_creator *w = arg;
-    struct bsch_run *r = w->r;
-    struct httpc *h = httpc_new(r->servers[w->index % r->n_servers]);
-    char path[256];
-    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", r->o->ns);
-    struct ubuf body = {0};
-    for (;;) {
-        long long k = atomic_fetch_add(&w->ph->next, 1);
-        if (k >= w->ph->count || !bsch_pace(w, k))
-            break;
-        body.len = 0;
-        bsch_pod_render(r, w->ph->first + k, &body);
-        atomic_fetch_add(&w->ph->sent, 1);
-        bsch_create_one(w, h, path, w->ph->first + k, body.data);
-    }
-    ubuf_free(&body);
-    if (h)
-        httpc_free(h);
+    atomic_store(&((struct bsch_creators *)arg)->r->stop, true);
+}
+
+static void *bsch_creators_main(void *arg)
+{
+    struct bsch_creators *cr = arg;
+    if (bench_loop_run(&cr->cfg) != 0)
+        atomic_store(&cr->r->stop, true);
     return NULL;
 }
 
-static int bsch_creators_start(struct bsch_run *r, struct bsch_phase *ph, struct bsch_creator *ws,
-                               int n)
+/* Starts n creators on --threads loops; false if they could not start. */
+static bool bsch_creators_start(struct bsch_run *r, struct bsch_phase *ph,
+                                struct bsch_creators *cr, int n)
 {
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, BSCH_THREAD_STACK);
+    *cr = (struct bsch_creators){.r = r, .ph = ph};
+    cr->cs = xcalloc((size_t)n, sizeof *cr->cs);
+    cr->cfg = (struct bench_loop_cfg){
+        .servers = r->servers, .n_servers = r->n_servers, .clients = n,
+        .threads = r->o->threads, .timeout_ms = BSCH_HTTP_TIMEOUT_MS, .arg = cr,
+        .next = bsch_creator_next, .done = bsch_creator_done,
+        .stopping = bsch_creators_stopping, .abort = bsch_creators_abort,
+    };
     ph->start_us = util_now_us();
-    int started = 0;
-    for (; started < n; started++) {
-        ws[started] = (struct bsch_creator){.r = r, .ph = ph, .index = started};
-        int err = pthread_create(&ws[started].thread, &attr, bsch_creator_run, &ws[started]);
-        if (err != 0) {
-            bsch_say("cannot start creator thread %d: %s", started, strerror(err));
-            break;
-        }
+    int err = pthread_create(&cr->thread, NULL, bsch_creators_main, cr);
+    if (err != 0) {
+        bsch_say("cannot start the creators: %s", strerror(err));
+        free(cr->cs);
+        return false;
     }
-    pthread_attr_destroy(&attr);
-    return started;
+    return true;
 }
 
 /* ---- a phase ---------------------------------------------------------- */
@@ -624,14 +642,14 @@ static void bsch_progress(struct bsch_run *r, struct bsch_phase *ph, double t, d
 static int bsch_phase_run(struct bsch_run *r, struct bsch_phase *ph)
 {
     int n = r->o->clients < ph->count ? r->o->clients : (int)ph->count;
-    struct bsch_creator *ws = xcalloc((size_t)n, sizeof *ws);
+    struct bsch_creators cr;
     if (ph->measured)
         bsch_cpu_sample(r, false);
-    int started = bsch_creators_start(r, ph, ws, n);
+    bool started = bsch_creators_start(r, ph, &cr, n);
     uint64_t start = ph->start_us, deadline = start + (uint64_t)r->o->timeout_ms * 1000;
     uint64_t last_line = start, last_tick = start;
     long long last_bound = 0;
-    bool tty = isatty(2), done = started == 0;
+    bool tty = isatty(2), done = !started;
     double rate = 0;
     while (!done) {
         bench_sleep_ms(BSCH_TICK_MS);
@@ -659,13 +677,14 @@ static int bsch_phase_run(struct bsch_run *r, struct bsch_phase *ph)
     }
     double took = (double)(util_now_us() - start) / 1e6;
     bsch_progress(r, ph, took, took > 0 ? (double)atomic_load(&ph->bound) / took : 0, tty, true);
-    for (int i = 0; i < started; i++)
-        pthread_join(ws[i].thread, NULL);
-    free(ws);
+    if (started) {
+        pthread_join(cr.thread, NULL);
+        free(cr.cs);
+    }
     if (r->timed_out)
         bsch_say("%s: not every pod was bound after %.0f s", ph->name,
                  (double)r->o->timeout_ms / 1e3);
-    return done && started > 0 ? 0 : -1;
+    return done && started ? 0 : -1;
 }
 
 /* ---- the run ---------------------------------------------------------- */

@@ -59,6 +59,7 @@ struct bsch_options {
     const char *preset;
     double create_rate;       /* pods per second, 0: as fast as the clients go */
     int clients;
+    int threads;              /* event loops the clients share */
     const char *json_path, *plot_path;
     long timeout_ms;
     int base_port;            /* 0: pick a free one */

@@ -432,7 +432,7 @@ void bsch_pod_render(const struct bsch_run *r, long long i, struct ubuf *b)
             cur = p + 2;
         }
     }
-    ubuf_append(b, cur, strlen(cur) + 1);
+    ubuf_append(b, cur, strlen(cur)); /* ubuf keeps it terminated */
 }
 
 /* ---- PriorityClasses -------------------------------------------------- */

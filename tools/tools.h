@@ -69,4 +69,34 @@ struct json_t *tools_status_fetch(const char *api, int timeout_ms);
 struct json_t *bench_get_json(const char *url, const char *path, int timeout_ms);
 int tools_transfer_main(int argc, char **argv);
 
+/* bench_loop.c: many HTTP clients, one request in flight each, on a few
+ * epoll threads; the callbacks run on the client's thread (see there). */
+#include "util/util.h"
+enum bench_then { BENCH_NEXT, BENCH_RESEND };
+struct bench_req {
+    const char *method;         /* POST when NULL */
+    char path[512];
+    const char *const *headers; /* "Name: value", NULL-terminated; may be NULL */
+    struct ubuf body;           /* empty on each call of next */
+};
+struct bench_loop_cfg {
+    char **servers; /* client c talks to servers[c % n_servers] */
+    int n_servers;
+    int clients, threads;
+    int timeout_ms; /* per request, unless timeout_ms_fn says */
+    void *arg;
+    /* Client c's next request into req, to be sent not before *at_us (0:
+     * now); false when c has no more. */
+    bool (*next)(void *arg, int c, struct bench_req *req, uint64_t *at_us);
+    /* Its answer (status 0: none), sent at sent_us: resend the same request
+     * or go on with next, not before *at_us. body is terminated. */
+    enum bench_then (*done)(void *arg, int c, int status, const char *body, size_t len,
+                            uint64_t sent_us, uint64_t *at_us);
+    int (*timeout_ms_fn)(void *arg, uint64_t now_us); /* optional */
+    bool (*stopping)(void *arg); /* optional: true ends the clients that wait */
+    void (*abort)(void *arg); /* next returns false from now on (a loop failed to start) */
+};
+/* Runs until every client is done: 0, or -1 after a message. */
+int bench_loop_run(const struct bench_loop_cfg *cfg);
+
 #endif
