@@ -15,6 +15,7 @@
  * cpu or memory request as 100m and 200Mi, so that pods that ask for
  * nothing still spread. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,21 @@ static const char *pod_str(json_t *o, const char *k)
     return s ? s : "";
 }
 
-json_t *kube_pod_bind(json_t *pod, const char *node, json_t *annotations, const char *now,
-                      char *err, size_t errlen)
+/* A copy of o's member k (an object) set into parent, or a new object
+ * there: deep, or shallow (its members shared with o's). */
+static json_t *pod_member_copy(json_t *parent, json_t *o, const char *k, bool deep)
+{
+    json_t *v = json_object_get(o, k);
+    json_t *c = !json_is_object(v) ? json_object() : deep ? json_deep_copy(v) : json_copy(v);
+    json_object_set_new(parent, k, c);
+    return c;
+}
+
+/* Binding; deep: a wholly new object, else one that shares with pod every
+ * part below the objects it changes (top level, metadata, spec, status,
+ * annotations, the conditions array). */
+static json_t *pod_bind(json_t *pod, const char *node, json_t *annotations, const char *now,
+                        char *err, size_t errlen, bool deep)
 {
     json_t *md = json_object_get(pod, "metadata");
     const char *name = pod_str(md, "name");
@@ -41,28 +55,16 @@ json_t *kube_pod_bind(json_t *pod, const char *node, json_t *annotations, const 
         snprintf(err, errlen, "pod %s is already assigned to node \"%s\"", name, have);
         return NULL;
     }
-    json_t *next = json_deep_copy(pod);
-    json_t *spec = json_object_get(next, "spec");
-    if (!json_is_object(spec)) {
-        spec = json_object();
-        json_object_set_new(next, "spec", spec);
-    }
+    json_t *next = json_copy(pod);
+    json_t *nmd = pod_member_copy(next, pod, "metadata", deep);
+    json_t *spec = pod_member_copy(next, pod, "spec", deep);
     json_object_set_new(spec, "nodeName", json_string(node));
     if (json_is_object(annotations) && json_object_size(annotations)) {
-        json_t *nmd = json_object_get(next, "metadata");
-        json_t *pann = json_object_get(nmd, "annotations");
-        if (!json_is_object(pann)) {
-            pann = json_object();
-            json_object_set_new(nmd, "annotations", pann);
-        }
+        json_t *pann = pod_member_copy(nmd, md, "annotations", deep);
         json_object_update(pann, annotations);
     }
     /* The PodScheduled condition, in the status the binding owns. */
-    json_t *st = json_object_get(next, "status");
-    if (!json_is_object(st)) {
-        st = json_object();
-        json_object_set_new(next, "status", st);
-    }
+    json_t *st = pod_member_copy(next, pod, "status", deep);
     json_t *conds = json_object_get(st, "conditions"), *kept = json_array(), *c;
     size_t i;
     json_array_foreach(conds, i, c) if (strcmp(pod_str(c, "type"), "PodScheduled") != 0)
@@ -71,6 +73,18 @@ json_t *kube_pod_bind(json_t *pod, const char *node, json_t *annotations, const 
                                           "True", "lastProbeTime", "lastTransitionTime", now));
     json_object_set_new(st, "conditions", kept);
     return next;
+}
+
+json_t *kube_pod_bind(json_t *pod, const char *node, json_t *annotations, const char *now,
+                      char *err, size_t errlen)
+{
+    return pod_bind(pod, node, annotations, now, err, errlen, true);
+}
+
+json_t *kube_pod_bind_shared(json_t *pod, const char *node, const char *now, char *err,
+                             size_t errlen)
+{
+    return pod_bind(pod, node, NULL, now, err, errlen, false);
 }
 
 /* ---- conditions ---- */

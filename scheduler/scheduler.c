@@ -314,7 +314,7 @@ static void add_binding(struct scheduler *s, struct batch *b, struct sched_pod *
                         struct sched_node *node)
 {
     char err[256], msg[640];
-    json_t *next = kube_pod_bind(p->obj, sched_node_name(node), NULL, b->now, err, sizeof err);
+    json_t *next = kube_pod_bind_shared(p->obj, sched_node_name(node), b->now, err, sizeof err);
     assert(next); /* only pending pods (no node, not being deleted) are queued */
     sched_cache_assume(s->cache, p, node);
     struct write *w = batch_add(b, W_BIND, p);
