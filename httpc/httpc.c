@@ -810,8 +810,7 @@ static long httpc_chunked_end(const char *b, size_t n)
     }
 }
 
-long httpc_response_scan(const char *buf, size_t n, bool head_request, int *status,
-                         bool *keep_alive)
+long httpc_response_scan(const char *buf, size_t n, bool head_request, struct httpc_scan *out)
 {
     size_t pos = 0;
     for (;;) {
@@ -829,8 +828,9 @@ long httpc_response_scan(const char *buf, size_t n, bool head_request, int *stat
         pos += end;
         if (h.status < 200 && h.status != 101)
             continue; /* interim: the real answer follows */
-        *status = h.status;
-        *keep_alive = h.conn == 1 || (h.conn == 0 && h.minor >= 1);
+        *out = (struct httpc_scan){.status = h.status,
+                                   .keep_alive = h.conn == 1 || (h.conn == 0 && h.minor >= 1),
+                                   .chunked = h.chunked, .body_off = pos};
         if (h.status == 101)
             return -1; /* a switched protocol has no end */
         if (head_request || h.status == 204 || h.status == 304)

@@ -71,14 +71,21 @@ int httpc_wait_closed(struct httpc *c, int timeout_ms);
  * since the request was sent: 0 while the response is incomplete, its
  * whole length (head, body and framing) once it is there, -1 if it is
  * malformed or would end only with the connection (no Content-Length, not
- * chunked; a 101). Interim 1xx responses are skipped; *status and
- * *keep_alive describe the final one. Pure: the caller rescans from the
- * start as bytes arrive, which is cheap for the small answers it is for. */
+ * chunked; a 101). Interim 1xx responses are skipped; *out describes the
+ * final one: its status, whether the connection stays open, and where its
+ * body starts (as sent: with its chunk framing if chunked). Pure: the
+ * caller rescans from the start as bytes arrive, which is cheap for the
+ * small answers it is for. */
+struct httpc_scan {
+    int status;
+    bool keep_alive;
+    bool chunked;
+    size_t body_off; /* the body is buf[body_off .. the returned length) */
+};
 int httpc_fd(const struct httpc *c);
 int httpc_build_head(const struct httpc *c, struct ubuf *out, const char *method,
                      const char *path, const char *const *headers, bool has_body, size_t body_len);
-long httpc_response_scan(const char *buf, size_t n, bool head_request, int *status,
-                         bool *keep_alive);
+long httpc_response_scan(const char *buf, size_t n, bool head_request, struct httpc_scan *out);
 
 /* Does the comma-separated header value v[0..n) hold token (any case,
  * spaces around elements ignored)? With last, must it be the final one

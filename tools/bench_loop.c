@@ -221,21 +221,18 @@ static void bench_client_read(struct bench_loop *l, struct bench_client *c)
         return;
     }
     c->in.len += (size_t)n;
-    int status = 0;
-    bool keep = false;
-    long end = httpc_response_scan(c->in.data, c->in.len, false, &status, &keep);
+    struct httpc_scan sc;
+    long end = httpc_response_scan(c->in.data, c->in.len, false, &sc);
     if (end == 0)
         return;
-    if (end < 0 || (size_t)end != c->in.len || !keep)
+    if (end < 0 || (size_t)end != c->in.len || !sc.keep_alive)
         bench_client_drop(c); /* unframed, or more than one answer: start afresh */
     if (end < 0) {
         bench_client_end(l, c, 0, NULL, 0);
         return;
     }
     c->in.data[end] = '\0';
-    const char *body = memmem(c->in.data, (size_t)end, "\r\n\r\n", 4);
-    body = body ? body + 4 : c->in.data + end;
-    bench_client_end(l, c, status, body, (size_t)(c->in.data + end - body));
+    bench_client_end(l, c, sc.status, c->in.data + sc.body_off, (size_t)end - sc.body_off);
 }
 
 /* Times out requests and wakes the clients whose wait is over. */

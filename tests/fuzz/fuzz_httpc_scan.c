@@ -5,8 +5,9 @@
  * The input is scanned whole and as every prefix a read could have left
  * (stepping faster through long inputs). The checks: a complete answer's
  * length lies within the input, its status is a three-digit number of at
- * least 200, and every prefix shorter than it is "not all there yet" or
- * malformed, never complete. Sanitizers catch over-reads (the input is not
+ * least 200, its body starts after a status line and within it, and every
+ * prefix shorter than it is "not all there yet" or malformed, never
+ * complete. Sanitizers catch over-reads (the input is not
  * terminated).
  *
  *   make build/fuzz/fuzz_httpc_scan && ./build/fuzz/fuzz_httpc_scan -max_total_time=60 */
@@ -23,18 +24,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *buf = malloc(size ? size : 1);
     memcpy(buf, data, size);
     bool head = size > 0 && (data[0] & 1);
-    int status = 0;
-    bool keep = false;
-    long end = httpc_response_scan(buf, size, head, &status, &keep);
+    struct httpc_scan sc;
+    long end = httpc_response_scan(buf, size, head, &sc);
     assert(end >= -1 && (end < 0 || (size_t)end <= size));
     if (end > 0) {
-        assert(status >= 200 && status <= 999);
+        assert(sc.status >= 200 && sc.status <= 999);
+        assert(sc.body_off >= 12 && sc.body_off <= (size_t)end);
         for (size_t n = 0; n < (size_t)end; n += 1 + n / 8) {
             char *p = malloc(n ? n : 1);
             memcpy(p, buf, n);
-            int s2;
-            bool k2;
-            long e2 = httpc_response_scan(p, n, head, &s2, &k2);
+            struct httpc_scan s2;
+            long e2 = httpc_response_scan(p, n, head, &s2);
             assert(e2 == 0 || e2 == -1);
             free(p);
         }

@@ -969,9 +969,11 @@ static void test_presence(void **state)
 /* httpc_response_scan: whole answers, every prefix of one, framing errors. */
 static long scan(const char *r, int *status, bool *keep)
 {
-    *status = 0;
-    *keep = false;
-    return httpc_response_scan(r, strlen(r), false, status, keep);
+    struct httpc_scan sc = {0};
+    long end = httpc_response_scan(r, strlen(r), false, &sc);
+    *status = sc.status;
+    *keep = sc.keep_alive;
+    return end;
 }
 
 static void test_scan_complete(void **state)
@@ -1004,8 +1006,19 @@ static void test_scan_complete(void **state)
     assert_int_equal(scan(two, &st, &keep), (long)strlen(two) - 8);
     /* A HEAD answer has no body whatever Content-Length says. */
     const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n";
-    assert_int_equal(httpc_response_scan(head, strlen(head), true, &st, &keep),
-                     (long)strlen(head));
+    struct httpc_scan sc;
+    assert_int_equal(httpc_response_scan(head, strlen(head), true, &sc), (long)strlen(head));
+    /* The body starts after the final head, past any interim one. */
+    assert_int_equal(httpc_response_scan(interim, strlen(interim), false, &sc),
+                     (long)strlen(interim));
+    assert_int_equal(sc.body_off, strlen(interim));
+    assert_int_equal(httpc_response_scan(len, strlen(len), false, &sc), (long)strlen(len));
+    assert_string_equal(len + sc.body_off, "hello");
+    assert_false(sc.chunked);
+    assert_int_equal(httpc_response_scan(chunked, strlen(chunked), false, &sc),
+                     (long)strlen(chunked));
+    assert_true(sc.chunked);
+    assert_int_equal(strncmp(chunked + sc.body_off, "3;x=y\r\n", 7), 0);
 }
 
 static void test_scan_prefixes(void **state)
@@ -1019,9 +1032,8 @@ static void test_scan_prefixes(void **state)
     for (size_t k = 0; k < sizeof rs / sizeof rs[0]; k++) {
         size_t n = strlen(rs[k]);
         for (size_t i = 0; i < n; i++) {
-            int st;
-            bool keep;
-            assert_int_equal(httpc_response_scan(rs[k], i, false, &st, &keep), 0);
+            struct httpc_scan sc;
+            assert_int_equal(httpc_response_scan(rs[k], i, false, &sc), 0);
         }
     }
 }
@@ -1042,7 +1054,8 @@ static void test_scan_malformed(void **state)
     assert_int_equal(scan("HTTP/1.1 101 Switching Protocols\r\n\r\n", &st, &keep), -1);
     /* Found by fuzz_httpc_scan: an answer to HEAD that switches protocols. */
     const char *sw = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
-    assert_int_equal(httpc_response_scan(sw, strlen(sw), true, &st, &keep), -1);
+    struct httpc_scan sc;
+    assert_int_equal(httpc_response_scan(sw, strlen(sw), true, &sc), -1);
     assert_int_equal(scan("HTTP/1.1 200 OK\r\n folded: no\r\n\r\n", &st, &keep), -1);
 }
 
