@@ -264,6 +264,13 @@ struct agent_pod_job {
     char *init_containers;   /* same for initContainers, or NULL */
 };
 
+/* podwatch.c: the parts of the pod whose JSON text is at obj that the
+ * agent reads (metadata: namespace, name, uid, resourceVersion,
+ * deletionTimestamp, annotations; spec: nodeName, restartPolicy,
+ * containers, initContainers; status: phase, startTime, conditions),
+ * decoded without decoding the rest; NULL if the text does not scan. */
+json_t *agent_pod_view(const char *obj, const char *end);
+
 struct agent_pod_job *agent_pod_job_new(enum agent_job_kind kind, const char *ns,
                                         const char *name, const char *uid, int node);
 void agent_pod_job_free(struct agent_pod_job *pj);

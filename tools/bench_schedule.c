@@ -495,10 +495,10 @@ struct bsch_creators {
 /* "2026-01-02T03:04:05Z" in the body after "creationTimestamp": Unix seconds. */
 static int64_t bsch_created_ts(const char *body, size_t len)
 {
-    const char *md = bsch_json_member(body, body + len, "metadata"), *s;
-    const char *v = md ? bsch_json_member(md, body + len, "creationTimestamp") : NULL;
+    const char *md = util_json_member(body, body + len, "metadata"), *s;
+    const char *v = md ? util_json_member(md, body + len, "creationTimestamp") : NULL;
     size_t n;
-    if (!v || !bsch_json_string(v, body + len, &s, &n) || n < 19)
+    if (!v || !util_json_string(v, body + len, &s, &n) || n < 19)
         return 0;
     struct tm tm = {0};
     char buf[32];

@@ -238,11 +238,6 @@ int bsch_priority_classes_ensure(struct bsch_run *r);
 int bsch_watch_prepare(struct bsch_run *r);
 int bsch_watch_start(struct bsch_run *r);
 void bsch_watch_stop(struct bsch_run *r);
-/* Scanning JSON without building it (also used by the checks): the value
- * of member key of the object at p, or NULL. */
-const char *bsch_json_member(const char *p, const char *end, const char *key);
-/* A string value at p: its bytes (escapes kept) in *s, *len; the end of it. */
-const char *bsch_json_string(const char *p, const char *end, const char **s, size_t *len);
 
 /* ---- bench_schedule_check.c ---- */
 struct bsch_checks {

@@ -15,7 +15,7 @@
  * Events come as newline-delimited JSON, several per pod (created, bound,
  * Running...) at tens of thousands a second: too many to decode with
  * jansson on a machine whose cores the servers need. So each event is
- * scanned, not decoded: bsch_json_member walks an object's members,
+ * scanned, not decoded: util_json_member (util/jscan.c) walks an object's members,
  * skipping values it does not want by their brackets and quotes, to reach
  * type, object.metadata.{name,resourceVersion} and object.spec.nodeName.
  * The time of an event is the time its bytes were read.
@@ -99,110 +99,6 @@ void bsch_names_free(struct bsch_names *t)
     *t = (struct bsch_names){0};
 }
 
-/* ---- scanning JSON ---------------------------------------------------- */
-
-static const char *bsch_json_ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-        p++;
-    return p;
-}
-
-const char *bsch_json_string(const char *p, const char *end, const char **s, size_t *len)
-{
-    p = bsch_json_ws(p, end);
-    if (p >= end || *p != '"')
-        return NULL;
-    const char *q = p + 1;
-    while (q < end && *q != '"')
-        q += *q == '\\' ? 2 : 1;
-    if (q >= end)
-        return NULL;
-    *s = p + 1;
-    *len = (size_t)(q - p - 1);
-    return q + 1;
-}
-
-/* The end of the value at p, or NULL if it is cut short. */
-static const char *bsch_json_skip(const char *p, const char *end)
-{
-    p = bsch_json_ws(p, end);
-    if (p >= end)
-        return NULL;
-    if (*p == '"') {
-        const char *s;
-        size_t n;
-        return bsch_json_string(p, end, &s, &n);
-    }
-    if (*p != '{' && *p != '[') {
-        while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n')
-            p++;
-        return p;
-    }
-    int depth = 0;
-    while (p < end) {
-        char c = *p;
-        if (c == '"') {
-            const char *s;
-            size_t n;
-            p = bsch_json_string(p, end, &s, &n);
-            if (!p)
-                return NULL;
-            continue;
-        }
-        if (c == '{' || c == '[')
-            depth++;
-        else if ((c == '}' || c == ']') && --depth == 0)
-            return p + 1;
-        p++;
-    }
-    return NULL;
-}
-
-/* Walks the members of the object at p; vals[k] gets the value of keys[k]
- * (or NULL). Stops once every key is found. */
-static void bsch_json_members(const char *p, const char *end, const char *const *keys, int n,
-                              const char **vals)
-{
-    int left = n;
-    for (int k = 0; k < n; k++)
-        vals[k] = NULL;
-    p = bsch_json_ws(p, end);
-    if (p >= end || *p != '{')
-        return;
-    p++;
-    while (p && left > 0) {
-        const char *key;
-        size_t klen;
-        p = bsch_json_string(p, end, &key, &klen);
-        if (!p)
-            return;
-        p = bsch_json_ws(p, end);
-        if (p >= end || *p != ':')
-            return;
-        p = bsch_json_ws(p + 1, end);
-        for (int k = 0; k < n; k++)
-            if (!vals[k] && strlen(keys[k]) == klen && memcmp(keys[k], key, klen) == 0) {
-                vals[k] = p;
-                left--;
-            }
-        p = bsch_json_skip(p, end);
-        if (!p)
-            return;
-        p = bsch_json_ws(p, end);
-        if (p >= end || *p != ',')
-            return;
-        p++;
-    }
-}
-
-const char *bsch_json_member(const char *p, const char *end, const char *key)
-{
-    const char *v;
-    bsch_json_members(p, end, &key, 1, &v);
-    return v;
-}
-
 /* ---- applying what was seen ------------------------------------------- */
 
 /* Pod i was seen (deleted or not) on node (NULL or empty: no node). */
@@ -232,9 +128,9 @@ static void bsch_watch_apply(struct bsch_run *r, long long i, bool deleted, cons
 
 static void bsch_watch_rv(struct bsch_run *r, const char *md, const char *end)
 {
-    const char *v = md ? bsch_json_member(md, end, "resourceVersion") : NULL, *s;
+    const char *v = md ? util_json_member(md, end, "resourceVersion") : NULL, *s;
     size_t n;
-    if (v && bsch_json_string(v, end, &s, &n) && n > 0 && n < sizeof r->watch_rv) {
+    if (v && util_json_string(v, end, &s, &n) && n > 0 && n < sizeof r->watch_rv) {
         memcpy(r->watch_rv, s, n);
         r->watch_rv[n] = '\0';
     }
@@ -247,22 +143,22 @@ static int bsch_watch_event(struct bsch_run *r, const char *line, size_t len, ui
     static const char *const obj_keys[] = {"metadata", "spec", "code"};
     const char *end = line + len, *ev[2], *obj[3], *type, *name, *node = NULL;
     size_t tlen, nlen, node_len = 0;
-    bsch_json_members(line, end, ev_keys, 2, ev);
-    if (!ev[0] || !ev[1] || !bsch_json_string(ev[0], end, &type, &tlen))
+    util_json_members(line, end, ev_keys, 2, ev);
+    if (!ev[0] || !ev[1] || !util_json_string(ev[0], end, &type, &tlen))
         return 0;
     atomic_fetch_add(&r->watch_events, 1);
-    bsch_json_members(ev[1], end, obj_keys, 3, obj);
+    util_json_members(ev[1], end, obj_keys, 3, obj);
     if (tlen == 5 && memcmp(type, "ERROR", 5) == 0)
         return obj[2] && strncmp(obj[2], "410", 3) == 0 ? -1 : 0;
     bsch_watch_rv(r, obj[0], end);
-    const char *nm = obj[0] ? bsch_json_member(obj[0], end, "name") : NULL;
-    if (!nm || !bsch_json_string(nm, end, &name, &nlen))
+    const char *nm = obj[0] ? util_json_member(obj[0], end, "name") : NULL;
+    if (!nm || !util_json_string(nm, end, &name, &nlen))
         return 0;
     long long i = bsch_pod_index(r, name, nlen);
     if (i < 0)
         return 0;
-    const char *nn = obj[1] ? bsch_json_member(obj[1], end, "nodeName") : NULL;
-    if (nn && !bsch_json_string(nn, end, &node, &node_len))
+    const char *nn = obj[1] ? util_json_member(obj[1], end, "nodeName") : NULL;
+    if (nn && !util_json_string(nn, end, &node, &node_len))
         node = NULL;
     bsch_watch_apply(r, i, tlen == 7 && memcmp(type, "DELETED", 7) == 0, node, node_len, now);
     return 0;

@@ -116,6 +116,22 @@ void umap_free(struct umap *m);
 /* Parses "123", "1.5s", "200ms", "2m" into milliseconds; -1 on error. */
 long util_parse_duration_ms(const char *s);
 
+/* ---- JSON text scanned, not decoded (jscan.c) ---- */
+
+/* The string at p (after whitespace): its raw contents (escapes not
+ * undone) in *s and *len; returns the end of the string, NULL if none is whole
+ * before end. */
+const char *util_json_string(const char *p, const char *end, const char **s, size_t *len);
+/* The end of the value at p, NULL if it is cut short or there is none. */
+const char *util_json_skip(const char *p, const char *end);
+/* Walks the members of the object at p: vals[k] gets where the value of
+ * keys[k] starts, or NULL; stops once all are found. false if the text is
+ * not an object as far as it was walked, or a key holds an escape. */
+bool util_json_members(const char *p, const char *end, const char *const *keys, int n,
+                       const char **vals);
+/* The start of the value of key in the object at p, or NULL. */
+const char *util_json_member(const char *p, const char *end, const char *key);
+
 /* ---- time zones (tz.c): TZif files, no global TZ state ---- */
 
 struct util_tz;
