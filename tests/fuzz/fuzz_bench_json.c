@@ -1,6 +1,7 @@
 /* fuzz_bench_json.c — libFuzzer harness for the watch-event scanner of
- * `bosun bench schedule` (tools/bench_schedule_watch.c), which reads the
- * few fields it needs out of each event line without decoding it.
+ * `bosun bench schedule` (tools/bench_schedule_watch.c, on util/jscan.c),
+ * which reads the few fields it needs out of each event line without
+ * decoding it. (fuzz_jscan checks the scanner against jansson.)
  *
  * The input is one event line. The scanner looks up the members the
  * benchmark reads (type, object, metadata, name, spec, nodeName,
@@ -13,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/bench_schedule_internal.h"
+#include "util/util.h"
 
 static void fuzz_inside(const char *v, const char *begin, const char *end)
 {
@@ -27,13 +28,13 @@ static const char *fuzz_member(const char *p, const char *begin, const char *end
 {
     if (!p)
         return NULL;
-    const char *v = bsch_json_member(p, end, key);
+    const char *v = util_json_member(p, end, key);
     fuzz_inside(v, begin, end);
-    if (v != bsch_json_member(p, end, key))
+    if (v != util_json_member(p, end, key))
         abort();
     const char *s;
     size_t n;
-    const char *after = v ? bsch_json_string(v, end, &s, &n) : NULL;
+    const char *after = v ? util_json_string(v, end, &s, &n) : NULL;
     if (after) {
         fuzz_inside(after, begin, end);
         if (s < begin || s + n > end || after <= s)
