@@ -189,6 +189,12 @@ void agent_conn_failed(struct agent_conn *k, const char *why);
  * *out (if not NULL) gets the decoded body or NULL. */
 int agent_conn_json(struct agent_conn *k, const char *method, const char *path,
                     const char *content_type, json_t *body, json_t **out);
+/* The same for a write whose answer matters only when it is refused (the
+ * lease renewals, the pods' status writes, their deletes): *err gets the
+ * decoded answer only when it is not 2xx, so that a success's echo of the
+ * whole object (a pod: kilobytes) is not decoded to be thrown away. */
+int agent_conn_write(struct agent_conn *k, const char *method, const char *path,
+                     const char *content_type, json_t *body, json_t **err);
 
 /* ---- hollow nodes (node.c) ---- */
 

@@ -123,8 +123,10 @@ int agent_conn_stream(struct agent_conn *k, const char *path, struct httpc_respo
     return -1;
 }
 
-int agent_conn_json(struct agent_conn *k, const char *method, const char *path,
-                    const char *content_type, json_t *body, json_t **out)
+/* A JSON request; the answer decoded into *out (when out is not NULL),
+ * only if it is not 2xx when errors_only. */
+static int conn_json(struct agent_conn *k, const char *method, const char *path,
+                     const char *content_type, json_t *body, json_t **out, bool errors_only)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     struct httpc_response resp;
@@ -135,9 +137,22 @@ int agent_conn_json(struct agent_conn *k, const char *method, const char *path,
     free(text);
     if (rc != 0)
         return -1;
-    if (out && resp.body && resp.body_len)
+    bool wanted = !errors_only || resp.status < 200 || resp.status > 299;
+    if (out && wanted && resp.body && resp.body_len)
         *out = json_loadb(resp.body, resp.body_len, 0, NULL);
     int status = resp.status;
     httpc_response_free(&resp);
     return status;
+}
+
+int agent_conn_json(struct agent_conn *k, const char *method, const char *path,
+                    const char *content_type, json_t *body, json_t **out)
+{
+    return conn_json(k, method, path, content_type, body, out, false);
+}
+
+int agent_conn_write(struct agent_conn *k, const char *method, const char *path,
+                     const char *content_type, json_t *body, json_t **err)
+{
+    return conn_json(k, method, path, content_type, body, err, true);
 }

@@ -231,16 +231,16 @@ static bool lease_write(struct agent *ag, struct agent_conn *k, struct agent_nod
     json_t *lease = lease_object(ag, nd), *out = NULL;
     int st;
     if (create_first) {
-        st = agent_conn_json(k, "POST", LEASE_PATH, "application/json", lease, &out);
+        st = agent_conn_write(k, "POST", LEASE_PATH, "application/json", lease, &out);
         if (st == 409) {
             json_decref(out);
-            st = agent_conn_json(k, "PUT", path, "application/json", lease, &out);
+            st = agent_conn_write(k, "PUT", path, "application/json", lease, &out);
         }
     } else {
-        st = agent_conn_json(k, "PUT", path, "application/json", lease, &out);
+        st = agent_conn_write(k, "PUT", path, "application/json", lease, &out);
         if (st == 404) {
             json_decref(out);
-            st = agent_conn_json(k, "POST", LEASE_PATH, "application/json", lease, &out);
+            st = agent_conn_write(k, "POST", LEASE_PATH, "application/json", lease, &out);
         }
     }
     json_decref(lease);
@@ -359,7 +359,7 @@ uint64_t agent_node_heartbeat(struct agent *ag, struct agent_conn *k, struct age
     agent_time_rfc3339(agent_wall_ms(), now, sizeof now);
     json_t *patch = json_pack("{s:{s:o}}", "status", "conditions", node_conditions(ag, now));
     json_t *out = NULL;
-    int st = agent_conn_json(k, "PATCH", path, "application/merge-patch+json", patch, &out);
+    int st = agent_conn_write(k, "PATCH", path, "application/merge-patch+json", patch, &out);
     json_decref(patch);
     if (st == 404) { /* deleted behind our back: register it again */
         json_decref(out);

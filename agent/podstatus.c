@@ -250,8 +250,8 @@ static enum write_outcome status_write(struct agent *ag, struct agent_conn *k,
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/status", pj->ns, pj->name);
     for (int attempt = 0;; attempt++) {
         json_t *out = NULL;
-        int st = agent_conn_json(k, "PATCH", path, "application/strategic-merge-patch+json",
-                                 patch, &out);
+        int st = agent_conn_write(k, "PATCH", path, "application/strategic-merge-patch+json",
+                                  patch, &out);
         enum write_outcome r;
         if (st == 200)
             r = W_DONE;
@@ -331,7 +331,7 @@ uint64_t agent_pod_delete(struct agent *ag, struct agent_conn *k, struct agent_j
     json_t *opts = json_pack("{s:s, s:s, s:i, s:{s:s}}", "kind", "DeleteOptions", "apiVersion",
                              "v1", "gracePeriodSeconds", 0, "preconditions", "uid", pj->uid);
     json_t *out = NULL;
-    int st = agent_conn_json(k, "DELETE", path, "application/json", opts, &out);
+    int st = agent_conn_write(k, "DELETE", path, "application/json", opts, &out);
     json_decref(opts);
     enum write_outcome r = st == 200 || st == 202 ? W_DONE
                            : st == 404 || st == 409 ? W_GONE
