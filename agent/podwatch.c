@@ -322,7 +322,8 @@ enum watch_end { WATCH_RESUME, WATCH_RELIST, WATCH_FAILED };
 json_t *agent_pod_view(const char *obj, const char *end)
 {
     static const char *const parts[] = {"metadata", "spec", "status"};
-    static const char *const md_keys[] = {"namespace",         "name",       "uid", "resourceVersion",
+    static const char *const md_keys[] = {"namespace",       "name",
+                                          "uid",             "resourceVersion",
                                           "deletionTimestamp", "annotations"};
     static const char *const spec_keys[] = {"nodeName", "restartPolicy", "containers",
                                             "initContainers"};
@@ -343,9 +344,9 @@ json_t *agent_pod_view(const char *obj, const char *end)
         json_t *part = json_object();
         json_object_set_new(pod, parts[i], part);
         for (int k = 0; k < wanted[i].n; k++) {
-            const char *e = v[k] ? util_json_skip(v[k], end) : NULL;
             if (!v[k])
                 continue;
+            const char *e = util_json_skip(v[k], end);
             json_t *x = e ? json_loadb(v[k], (size_t)(e - v[k]), JSON_DECODE_ANY, NULL) : NULL;
             if (!x)
                 goto fail;
@@ -356,6 +357,16 @@ json_t *agent_pod_view(const char *obj, const char *end)
 fail:
     json_decref(pod);
     return NULL;
+}
+
+/* A pod event of type (not ERROR): rv follows it; the pod is seen. */
+static void event_apply(struct agent *ag, const char *type, json_t *pod, char *rv, size_t rv_len)
+{
+    const char *orv = jstr(json_object_get(pod, "metadata"), "resourceVersion");
+    if (*orv)
+        snprintf(rv, rv_len, "%s", orv);
+    if (strcmp(type, "BOOKMARK") != 0)
+        pod_seen(ag, pod, strcmp(type, "DELETED") == 0);
 }
 
 /* One event line decoded whole: an ERROR, or one that does not scan. */
@@ -378,11 +389,7 @@ static enum watch_end watch_event_whole(struct agent *ag, const char *line, size
                         jstr(obj, "message"));
         r = code == 410 ? WATCH_RELIST : WATCH_FAILED;
     } else {
-        const char *orv = jstr(json_object_get(obj, "metadata"), "resourceVersion");
-        if (*orv)
-            snprintf(rv, rv_len, "%s", orv);
-        if (strcmp(type, "BOOKMARK") != 0)
-            pod_seen(ag, obj, strcmp(type, "DELETED") == 0);
+        event_apply(ag, type, obj, rv, rv_len);
     }
     json_decref(ev);
     return r;
@@ -394,20 +401,20 @@ static enum watch_end watch_event(struct agent *ag, const char *line, size_t len
                                   size_t rv_len)
 {
     static const char *const ev_keys[] = {"type", "object"};
-    const char *end = line + len, *ev[2], *type;
+    const char *end = line + len, *ev[2], *t;
+    char type[16];
     size_t tlen;
     json_t *pod = NULL;
     if (util_json_members(line, end, ev_keys, 2, ev) && ev[0] && ev[1] &&
-        util_json_string(ev[0], end, &type, &tlen) && !memchr(type, '\\', tlen) &&
-        !(tlen == 5 && !memcmp(type, "ERROR", 5)))
-        pod = agent_pod_view(ev[1], end);
+        util_json_string(ev[0], end, &t, &tlen) && tlen < sizeof type && !memchr(t, '\\', tlen)) {
+        memcpy(type, t, tlen);
+        type[tlen] = '\0';
+        if (strcmp(type, "ERROR") != 0)
+            pod = agent_pod_view(ev[1], end);
+    }
     if (!pod)
         return watch_event_whole(ag, line, len, rv, rv_len);
-    const char *orv = jstr(json_object_get(pod, "metadata"), "resourceVersion");
-    if (*orv)
-        snprintf(rv, rv_len, "%s", orv);
-    if (!(tlen == 8 && !memcmp(type, "BOOKMARK", 8)))
-        pod_seen(ag, pod, tlen == 7 && !memcmp(type, "DELETED", 7));
+    event_apply(ag, type, pod, rv, rv_len);
     json_decref(pod);
     return WATCH_RESUME;
 }

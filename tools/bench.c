@@ -72,9 +72,7 @@ enum {
     BENCH_DEFAULT_TIMEOUT_MS = 10000,
     BENCH_BACKOFF_MIN_MS = 10,
     BENCH_BACKOFF_MAX_MS = 500,
-    BENCH_DEFAULT_THREADS = 1,
-    BENCH_MAX_THREADS = 64,
-    BENCH_MAX_STATUSES = 16,         /* distinct failure statuses kept per thread */
+    BENCH_MAX_STATUSES = 16,         /* distinct failure statuses kept per client */
 };
 
 enum bench_target { BENCH_TARGET_BOSUN, BENCH_TARGET_ETCD };
@@ -276,7 +274,7 @@ static void bench_writes_usage(FILE *f)
             "  --target T        bosun or etcd (default bosun)\n"
             "  --timeout D       per-request timeout (default 10s)\n"
             "  --json            one JSON line on stdout (the summary goes to stderr)\n",
-            BENCH_DEFAULT_CLIENTS, BENCH_DEFAULT_THREADS, BENCH_DEFAULT_SIZE);
+            BENCH_DEFAULT_CLIENTS, BENCH_LOOP_THREADS, BENCH_DEFAULT_SIZE);
 }
 
 /* Fills o->servers from DIR/cluster.json (the "api" of every server). */
@@ -355,7 +353,7 @@ static int bench_parse_flag(struct bench_options *o, int opt, const char *arg, c
         o->clients = (int)v;
         return 0;
     case 'P':
-        if (bench_parse_long(arg, 1, BENCH_MAX_THREADS, &v) != 0)
+        if (bench_parse_long(arg, 1, BENCH_LOOP_MAX_THREADS, &v) != 0)
             return bench_flag_error("--threads", arg);
         o->threads = (int)v;
         return 0;
@@ -410,7 +408,7 @@ static int bench_parse_options(int argc, char **argv, struct bench_options *o)
         {0},
     };
     *o = (struct bench_options){.clients = BENCH_DEFAULT_CLIENTS,
-                                .threads = BENCH_DEFAULT_THREADS, .size = BENCH_DEFAULT_SIZE,
+                                .threads = BENCH_LOOP_THREADS, .size = BENCH_DEFAULT_SIZE,
                                 .timeout_ms = BENCH_DEFAULT_TIMEOUT_MS, .warmup_ms = -1,
                                 .ns = "default", .target = BENCH_TARGET_BOSUN};
     const char *servers = NULL, *dir = NULL;
@@ -445,8 +443,6 @@ static int bench_parse_options(int argc, char **argv, struct bench_options *o)
         return bench_flag_error("--servers", servers);
     if (o->duration_ms == 0 && o->count == 0)
         o->duration_ms = BENCH_DEFAULT_DURATION_MS;
-    if (o->threads > o->clients)
-        o->threads = o->clients;
     return -1;
 }
 
@@ -497,7 +493,7 @@ static void bench_request_build(struct bench_worker *w, long long i, struct benc
     }
 }
 
-/* ---- the client threads ----------------------------------------------- */
+/* ---- tickets and outcomes ---------------------------------------------- */
 
 /* Hands out the next request of the run, or false when the run is over.
  * With a counted warm-up, the first request past it opens the window. */

@@ -167,7 +167,7 @@ static void bsch_usage(FILE *f)
             "  --create-rate R    pods per second (default 0: as fast as the clients go)\n"
             "  --clients C        connections creating pods, one request in flight each\n"
             "                     (default %d)\n"
-            "  --threads T        event-loop threads the clients share (default 1)\n"
+            "  --threads T        event-loop threads the clients share (default %d)\n"
             "  --servers S        servers of the cluster to start (default %d)\n"
             "  --server URL,...   use this cluster instead (its other members are found)\n"
             "  --kubeconfig FILE  use the cluster of FILE's current context instead\n"
@@ -180,7 +180,7 @@ static void bsch_usage(FILE *f)
             "  --bin PATH         the bosun binary to run for up, down and agent\n"
             "                     (default: this one)\n"
             "  --keep             leave the cluster, the nodes and the directory running\n",
-            BSCH_DEFAULT_CLIENTS, BSCH_DEFAULT_SERVERS);
+            BSCH_DEFAULT_CLIENTS, BENCH_LOOP_THREADS, BSCH_DEFAULT_SERVERS);
 }
 
 static int bsch_flag_error(const char *flag, const char *value)
@@ -225,7 +225,7 @@ static int bsch_parse_flag(struct bsch_options *o, int opt, const char *arg)
         o->clients = (int)v;
         return 0;
     case 'L':
-        if (bench_parse_long(arg, 1, 64, &v) != 0)
+        if (bench_parse_long(arg, 1, BENCH_LOOP_MAX_THREADS, &v) != 0)
             return bsch_flag_error("--threads", arg);
         o->threads = (int)v;
         return 0;
@@ -306,7 +306,8 @@ static int bsch_parse_options(int argc, char **argv, struct bsch_options *o)
         {0},
     };
     *o = (struct bsch_options){.nodes = BSCH_DEFAULT_NODES, .pods = BSCH_DEFAULT_PODS,
-                               .servers = 0, .preset = "basic", .clients = BSCH_DEFAULT_CLIENTS, .threads = 1,
+                               .servers = 0, .preset = "basic", .clients = BSCH_DEFAULT_CLIENTS,
+                               .threads = BENCH_LOOP_THREADS,
                                .timeout_ms = BSCH_DEFAULT_TIMEOUT_MS, .ns = "bench"};
     optind = 1;
     opterr = 0;

@@ -96,7 +96,11 @@ struct bench_loop_cfg {
     bool (*stopping)(void *arg); /* optional: true ends the clients that wait */
     void (*abort)(void *arg); /* next returns false from now on (a loop failed to start) */
 };
-/* Runs until every client is done: 0, or -1 after a message. */
+/* Runs until every client is done: 0, or -1 after a message. threads is
+ * at least 1 and at most clients; the flags that set it take 1 to
+ * BENCH_LOOP_MAX_THREADS, BENCH_LOOP_THREADS by default. */
 int bench_loop_run(const struct bench_loop_cfg *cfg);
+#define BENCH_LOOP_THREADS 1
+#define BENCH_LOOP_MAX_THREADS 64
 
 #endif
