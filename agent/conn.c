@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "agent/agent_internal.h"
+#include "codec/codec.h"
 #include "util/util.h"
 
 #define CONN_MAX_UNAVAILABLE 3
@@ -139,7 +140,7 @@ static int conn_json(struct agent_conn *k, const char *method, const char *path,
         return -1;
     bool wanted = !errors_only || resp.status < 200 || resp.status > 299;
     if (out && wanted && resp.body && resp.body_len)
-        *out = json_loadb(resp.body, resp.body_len, 0, NULL);
+        *out = codec_json_load(resp.body, resp.body_len, 0, NULL);
     int status = resp.status;
     httpc_response_free(&resp);
     return status;

@@ -40,6 +40,7 @@
 #include <time.h>
 
 #include "agent/agent_internal.h"
+#include "codec/codec.h"
 #include "util/util.h"
 
 #define WATCH_PAGE 500
@@ -347,7 +348,7 @@ json_t *agent_pod_view(const char *obj, const char *end)
             if (!v[k])
                 continue;
             const char *e = util_json_skip(v[k], end);
-            json_t *x = e ? json_loadb(v[k], (size_t)(e - v[k]), JSON_DECODE_ANY, NULL) : NULL;
+            json_t *x = e ? codec_json_load(v[k], (size_t)(e - v[k]), JSON_DECODE_ANY, NULL) : NULL;
             if (!x)
                 goto fail;
             json_object_set_new(part, wanted[i].keys[k], x);
@@ -374,7 +375,7 @@ static enum watch_end watch_event_whole(struct agent *ag, const char *line, size
                                         size_t rv_len)
 {
     json_error_t err;
-    json_t *ev = json_loadb(line, len, 0, &err);
+    json_t *ev = codec_json_load(line, len, 0, &err);
     if (!ev) {
         agent_error(ag, AGENT_ERR_WATCH, "a watch event is not JSON: %s", err.text);
         return WATCH_FAILED;

@@ -531,9 +531,7 @@ static inline bool jt_plain(unsigned char c)
     return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
-/* The length of the valid UTF-8 sequence at s (jansson's rules: no overlong
- * forms, surrogates, or code points above U+10FFFF), or 0. */
-static size_t jt_utf8_len(const unsigned char *s, size_t left)
+size_t codec_utf8_len(const unsigned char *s, size_t left)
 {
     unsigned c = s[0];
     size_t n;
@@ -599,7 +597,7 @@ static int jt_string(struct ubuf *out, const unsigned char *s, size_t len)
             i++;
             continue;
         }
-        size_t n = jt_utf8_len(s + i, len - i);
+        size_t n = codec_utf8_len(s + i, len - i);
         if (n == 0)
             return -1;
         i += n;

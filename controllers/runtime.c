@@ -408,7 +408,7 @@ int ctl_api(struct ctl *c, const char *method, const char *path, const char *con
     if (rc != 0)
         return -1;
     if (out && resp.body)
-        *out = json_loadb(resp.body, resp.body_len, 0, NULL);
+        *out = codec_json_load(resp.body, resp.body_len, 0, NULL);
     int status = resp.status;
     httpc_response_free(&resp);
     return status;
@@ -440,7 +440,7 @@ static void call_one(struct httpc *http, struct ctl_call *k)
     k->reply = NULL;
     k->status = rc == 0 ? resp.status : -1;
     if (rc == 0 && k->want_reply && resp.body)
-        k->reply = json_loadb(resp.body, resp.body_len, 0, NULL);
+        k->reply = codec_json_load(resp.body, resp.body_len, 0, NULL);
     if (rc == 0)
         httpc_response_free(&resp);
 }

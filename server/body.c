@@ -60,7 +60,7 @@ json_t *body_decode_any(struct request *rq, enum MHD_Result *ret)
     switch (format_of(mt)) {
     case BODY_JSON: {
         json_error_t e;
-        v = json_loadb(data, rq->body.len, JSON_DECODE_ANY, &e);
+        v = codec_json_load(data, rq->body.len, JSON_DECODE_ANY, &e);
         if (!v)
             snprintf(err, sizeof err, "the request body is not valid JSON: %s (line %d)", e.text,
                      e.line);

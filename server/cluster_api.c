@@ -138,7 +138,7 @@ static enum MHD_Result reply_change(struct request *rq, const struct cluster_res
 
 static json_t *body_json(struct request *rq)
 {
-    json_t *v = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, 0, NULL);
+    json_t *v = codec_json_load(rq->body.data ? rq->body.data : "", rq->body.len, 0, NULL);
     if (v && !json_is_object(v)) {
         json_decref(v);
         v = NULL;

@@ -211,7 +211,7 @@ static int leader_call(struct server *s, uint64_t leader, const char *method, co
         httpc_free(c);
     else
         pool_put(s->pool, url, c);
-    *out = resp.status == 200 ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
+    *out = resp.status == 200 ? codec_json_load(resp.body, resp.body_len, 0, NULL) : NULL;
     httpc_response_free(&resp);
     return *out ? 0 : -1;
 }

@@ -269,7 +269,7 @@ static bool cont_decode(const char *tok, struct cont *c)
 {
     struct ubuf raw = {0};
     bool ok = util_base64_decode(tok, strlen(tok), &raw) == 0;
-    json_t *j = ok ? json_loadb(raw.data ? raw.data : "", raw.len, 0, NULL) : NULL;
+    json_t *j = ok ? codec_json_load(raw.data ? raw.data : "", raw.len, 0, NULL) : NULL;
     ubuf_free(&raw);
     const char *rv = json_string_value(json_object_get(j, "rv"));
     const char *ns = json_string_value(json_object_get(j, "ns"));

@@ -43,6 +43,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "codec/codec.h"
 #include "kube/kube.h"
 #include "server/internal.h"
 
@@ -331,7 +332,7 @@ static enum MHD_Result reply_upstream_error(struct request *rq, int fd, struct u
             poll(&p, 1, 200);
         }
     }
-    json_t *v = json_loadb(ur->rest.data ? ur->rest.data : "", ur->rest.len, 0, NULL);
+    json_t *v = codec_json_load(ur->rest.data ? ur->rest.data : "", ur->rest.len, 0, NULL);
     unsigned code = ur->h.code >= 400 && ur->h.code < 600 ? (unsigned)ur->h.code : 502;
     if (v && json_is_string(json_object_get(v, "message")))
         return reply_json(rq, code, v);

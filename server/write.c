@@ -1955,7 +1955,8 @@ enum MHD_Result write_delete(struct request *rq, const struct api_target *t)
 static bool delete_opts_quiet(struct request *rq, struct delete_opts *o)
 {
     delete_opts_query(rq, o);
-    json_t *opts = rq->body.len ? json_loadb(rq->body.data, rq->body.len, 0, NULL) : json_object();
+    json_t *opts =
+        rq->body.len ? codec_json_load(rq->body.data, rq->body.len, 0, NULL) : json_object();
     unsigned code = 0;
     char msg[512];
     bool ok = opts && delete_opts_from_json(opts, o, &code, msg, sizeof msg);

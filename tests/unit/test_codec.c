@@ -5,7 +5,9 @@
  * of malformed or hostile buffer (truncation, trailing bytes, non-string
  * keys, bin/ext, invalid UTF-8, nesting bombs, lying length headers) is
  * refused with NULL rather than a crash. msgpack-c's own packer produces some
- * inputs, so the decoder is checked against a second implementation. */
+ * inputs, so the decoder is checked against a second implementation.
+ * codec_json_load is held to jansson's json_loadb on the edges of the JSON
+ * grammar (and, in fuzz_json_load, on whatever the fuzzer makes). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,16 @@
 #include <string.h>
 
 #include "codec/codec.h"
+
+/* x and y dump to the same compact text: same values, same key order. */
+static void assert_same_text(const json_t *x, const json_t *y)
+{
+    char *a = json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *b = json_dumps(y, JSON_COMPACT | JSON_ENCODE_ANY);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
 
 /* Encodes v, decodes the result and returns the decoded value (never NULL). */
 static json_t *roundtrip(const json_t *v)
@@ -40,11 +52,7 @@ static void roundtrip_text(const char *text)
     json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
     assert_non_null(v);
     json_t *back = roundtrip(v);
-    char *a = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    char *b = json_dumps(back, JSON_COMPACT | JSON_ENCODE_ANY);
-    assert_string_equal(a, b);
-    free(a);
-    free(b);
+    assert_same_text(v, back);
     json_decref(back);
     json_decref(v);
 }
@@ -821,6 +829,94 @@ static void test_text_at_key(void **state)
     ubuf_free(&t);
 }
 
+/* codec_json_load against jansson's json_loadb on the cases at the edges of
+ * the grammar: both accept and build the same tree, or both refuse. */
+static void load_same(const char *text, size_t len, size_t flags)
+{
+    json_error_t e;
+    json_t *want = json_loadb(text, len, flags, NULL);
+    json_t *got = codec_json_load(text, len, flags, &e);
+    if (!want) {
+        assert_null(got);
+        assert_true(e.text[0] != '\0');
+        return;
+    }
+    assert_non_null(got);
+    assert_true(json_equal(want, got));
+    assert_same_text(want, got);
+    json_decref(want);
+    json_decref(got);
+}
+
+static void test_json_load_matches_jansson(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "{}", "[]", " \t\r\n{ \"a\" : [ 1 , 2 ] } \n", "{\"a\":1,\"a\":2,\"b\":3}",
+        "{\"b\":1,\"a\":{\"c\":[true,false,null]}}", "-0", "0", "-0.0", "1.5e3", "1E+2",
+        "1e-400", "1e400", "-1e400", "9223372036854775807", "-9223372036854775808",
+        "9223372036854775808", "-9223372036854775809", "01", "-01", "1.", ".5", "-", "+1",
+        "1e", "1e+", "0x10", "\"\"", "\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"", "\"\\u00e9\\u20ac\"",
+        "\"\\ud83d\\ude00\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\\ud800x\"",
+        "\"\\u0000\"", "\"\\x\"", "\"\\u12\"", "\"\\u12g4\"", "\"\xc3\xa9\"", "\"\xc0\x80\"",
+        "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"\xf0\x9f\x98\x80\"", "\"\xe2\x82\"",
+        "\"\x7f\"", "\"a\x01\"", "\"unterminated", "[1,]", "[,1]", "{\"a\":1,}", "{\"a\" 1}",
+        "{1:2}", "{\"a\":1 \"b\":2}", "[1 2]", "true", "truex", "tru", "nul", "false ",
+        "[true,false,null]", "1 2", "", "   ", "\xef\xbb\xbf{}", "[\"\\u0041\\u0042\"]",
+        "{\"\\u0061\":1,\"a\":2}",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        load_same(cases[i], strlen(cases[i]), JSON_DECODE_ANY);
+        load_same(cases[i], strlen(cases[i]), 0);
+        load_same(cases[i], strlen(cases[i]), JSON_DECODE_ANY | JSON_REJECT_DUPLICATES);
+        load_same(cases[i], strlen(cases[i]), JSON_DECODE_ANY | JSON_ALLOW_NUL);
+    }
+    /* NUL bytes: in a string value with JSON_ALLOW_NUL only, never in a key. */
+    load_same("\"a\\u0000b\"", 10, JSON_DECODE_ANY | JSON_ALLOW_NUL);
+    load_same("{\"a\\u0000\":1}", 13, JSON_DECODE_ANY | JSON_ALLOW_NUL);
+    load_same("\"a\0b\"", 5, JSON_DECODE_ANY);
+    load_same("[1]\0", 4, JSON_DECODE_ANY);
+}
+
+/* Every value counts a level, scalars too; deeper than 2048 is refused. */
+static void test_json_load_depth(void **state)
+{
+    (void)state;
+    for (int d = 2047; d <= 2049; d++) {
+        char *b = malloc((size_t)d * 6 + 8);
+        size_t n = 0;
+        for (int i = 0; i < d; i++)
+            b[n++] = '[';
+        for (int i = 0; i < d; i++)
+            b[n++] = ']';
+        load_same(b, n, 0);
+        n = 0;
+        for (int i = 0; i < d; i++) {
+            memcpy(b + n, "{\"a\":", 5);
+            n += 5;
+        }
+        b[n++] = '1';
+        for (int i = 0; i < d; i++)
+            b[n++] = '}';
+        load_same(b, n, 0);
+        free(b);
+    }
+}
+
+/* The error says where: line (from 1), column and byte position. */
+static void test_json_load_error_position(void **state)
+{
+    (void)state;
+    json_error_t e;
+    const char *t = "{\n  \"a\": 1,\n  \"b\": tru\n}";
+    assert_null(codec_json_load(t, strlen(t), 0, &e));
+    assert_int_equal(e.line, 3);
+    assert_int_equal(e.column, 7);
+    assert_int_equal(e.position, (int)(strstr(t, "tru") - t));
+    assert_non_null(strstr(e.text, "invalid token"));
+    assert_null(codec_json_load(NULL, 0, JSON_DECODE_ANY, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -861,6 +957,9 @@ int main(void)
         cmocka_unit_test(test_yaml_scalars),
         cmocka_unit_test(test_yaml_anchors),
         cmocka_unit_test(test_yaml_errors),
+        cmocka_unit_test(test_json_load_matches_jansson),
+        cmocka_unit_test(test_json_load_depth),
+        cmocka_unit_test(test_json_load_error_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
