@@ -34,6 +34,41 @@ static void test_uuid_shape(void **state)
     assert_int_equal(strlen(small), 9);
 }
 
+static int cmp_uuid(const void *a, const void *b)
+{
+    return memcmp(a, b, 37);
+}
+
+/* Random bytes come from a per-thread pool refilled from getrandom: uuids
+ * across many refills are all distinct, and a request larger than the
+ * pool's share bypasses it. Every byte value turns up (not a zeroed pool). */
+static void test_random_pool(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    char(*u)[37] = malloc(sizeof *u * N);
+    for (int i = 0; i < N; i++)
+        util_uuid4(u[i], sizeof u[i]);
+    qsort(u, N, sizeof *u, cmp_uuid);
+    for (int i = 1; i < N; i++)
+        assert_string_not_equal(u[i - 1], u[i]);
+    free(u);
+    unsigned char seen[256] = {0}, big[4096];
+    for (int i = 0; i < 200; i++) {
+        unsigned char b[7];
+        util_random_bytes(b, sizeof b);
+        for (size_t k = 0; k < sizeof b; k++)
+            seen[b[k]] = 1;
+    }
+    util_random_bytes(big, sizeof big);
+    for (size_t k = 0; k < sizeof big; k++)
+        seen[big[k]] = 1;
+    int n = 0;
+    for (int k = 0; k < 256; k++)
+        n += seen[k];
+    assert_int_equal(n, 256);
+}
+
 static void test_hex_digit(void **state)
 {
     (void)state;
@@ -299,6 +334,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uuid_shape),
+        cmocka_unit_test(test_random_pool),
         cmocka_unit_test(test_hex_digit),
         cmocka_unit_test(test_sha1),
         cmocka_unit_test(test_peer_gone),
