@@ -31,11 +31,22 @@ const char *util_json_string(const char *p, const char *end, const char **s, siz
     p = jscan_ws(p, end);
     if (p >= end || *p != '"')
         return NULL;
+    /* memchr to each quote, then whether it is escaped: an odd run of
+     * backslashes before it. Same rule as a byte-by-byte walk that skips
+     * the character after a backslash, several times faster on the long
+     * strings of watch events (3% of all CPU in `bench schedule`). */
     const char *q = p + 1;
-    while (q < end && *q != '"')
-        q += *q == '\\' ? 2 : 1;
-    if (q >= end)
-        return NULL;
+    for (;;) {
+        q = memchr(q, '"', (size_t)(end - q));
+        if (!q)
+            return NULL;
+        const char *b = q;
+        while (b > p + 1 && b[-1] == '\\')
+            b--;
+        if ((q - b) % 2 == 0)
+            break;
+        q++;
+    }
     *s = p + 1;
     *len = (size_t)(q - p - 1);
     return q + 1;

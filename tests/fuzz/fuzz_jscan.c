@@ -1,11 +1,12 @@
 /* fuzz_jscan.c — libFuzzer harness for util/jscan.c (finding values in
  * JSON text without decoding it) and agent_pod_view, which builds on it.
  *
- * On any input: no read past the end (the input is not terminated), and a
- * value found starts within the input. On input that jansson decodes as an
- * object without duplicate keys: every top-level key written without
- * escapes is found, and its value's extent decodes to what the full decode
- * holds under that key (differential); agent_pod_view, when it answers,
+ * On any input: no read past the end (the input is not terminated), a
+ * value found starts within the input, and a string found from any quote
+ * ends where a byte-by-byte walk of the string rule ends it. On input that
+ * jansson decodes as an object without duplicate keys: every top-level key
+ * written without escapes is found, and its value's extent decodes to what
+ * the full decode holds under that key (differential); agent_pod_view, when it answers,
  * holds only values equal to the full decode's.
  *
  *   make build/fuzz/fuzz_jscan && ./build/fuzz/fuzz_jscan -max_total_time=60 */
@@ -30,11 +31,31 @@ static void check_view(json_t *view, json_t *full)
     }
 }
 
+/* The string rule walked a byte at a time, the character after a backslash
+ * skipped: util_json_string (memchr to each quote) must end where it does. */
+static const char *string_walk(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    if (p >= end || *p != '"')
+        return NULL;
+    const char *q = p + 1;
+    while (q < end && *q != '"')
+        q += *q == '\\' ? 2 : 1;
+    return q < end ? q + 1 : NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *buf = malloc(size ? size : 1);
     memcpy(buf, data, size);
     const char *end = buf + size;
+    for (const char *p = buf; p < end; p++) { /* from every quote */
+        const char *s;
+        size_t n;
+        if (*p == '"')
+            assert(util_json_string(p, end, &s, &n) == string_walk(p, end));
+    }
     const char *e = util_json_skip(buf, end);
     assert(!e || (e > buf && e <= end));
     json_t *full = json_loadb(buf, size, JSON_REJECT_DUPLICATES, NULL);
