@@ -6,7 +6,11 @@
  * strings strings, integers int64/uint64, reals float64, true/false/null
  * their msgpack counterparts. Decoding rejects what JSON cannot represent
  * (non-string map keys, binary, ext) and nests at most CODEC_MAX_DEPTH deep,
- * so a hostile or corrupt buffer gets an error, never a crash. */
+ * so a hostile or corrupt buffer gets an error, never a crash.
+ *
+ * JSON text becomes a jansson tree through codec_json_load (json_load.c):
+ * what json_loadb builds, several times faster; YAML through libyaml
+ * (yaml.c). */
 #ifndef BOSUN_CODEC_H
 #define BOSUN_CODEC_H
 

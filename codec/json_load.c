@@ -51,7 +51,8 @@ struct jl {
     bool failed;
 };
 
-/* Fails the load once (the first error is the one reported), at p. */
+/* Fails the load once (the first error is the one reported), pointing at
+ * `at`; returns NULL so that callers can return it. */
 static void *jl_fail(struct jl *j, const unsigned char *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void *jl_fail(struct jl *j, const unsigned char *at, const char *fmt, ...)
