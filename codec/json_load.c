@@ -343,15 +343,18 @@ static int jl_member(struct jl *j, json_t *o, int depth)
         return -1;
     if (nul)
         return jl_fail(j, at, "NUL byte in an object key"), -1;
-    /* The value may reuse scratch: keep the key's own copy while it parses. */
-    char small[128], *key = klen < sizeof small ? small : malloc(klen + 1);
-    if (!key)
-        return jl_fail(j, at, "out of memory"), -1;
-    memcpy(key, k, klen);
-    key[klen] = '\0';
+    /* A key with escapes was decoded into scratch, which the value may
+     * reuse: it gets its own copy. Any other key is a run of the input. */
+    char *own = NULL;
+    if (k == j->scratch.data) {
+        if (!(own = malloc(klen ? klen : 1)))
+            return jl_fail(j, at, "out of memory"), -1;
+        memcpy(own, k, klen);
+        k = own;
+    }
     int rc = -1;
-    if ((j->flags & JSON_REJECT_DUPLICATES) && json_object_getn(o, key, klen)) {
-        jl_fail(j, at, "duplicate object key \"%s\"", key);
+    if ((j->flags & JSON_REJECT_DUPLICATES) && json_object_getn(o, k, klen)) {
+        jl_fail(j, at, "duplicate object key \"%.*s\"", (int)klen, k);
         goto out;
     }
     jl_ws(j);
@@ -361,13 +364,12 @@ static int jl_member(struct jl *j, json_t *o, int depth)
     }
     j->p++;
     json_t *v = jl_value(j, depth + 1);
-    if (v && json_object_setn_new_nocheck(o, key, klen, v) == 0)
+    if (v && json_object_setn_new_nocheck(o, k, klen, v) == 0)
         rc = 0;
     else if (v)
         jl_fail(j, at, "out of memory");
 out:
-    if (key != small)
-        free(key);
+    free(own);
     return rc;
 }
 

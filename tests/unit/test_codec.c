@@ -863,7 +863,7 @@ static void test_json_load_matches_jansson(void **state)
         "\"\x7f\"", "\"a\x01\"", "\"unterminated", "[1,]", "[,1]", "{\"a\":1,}", "{\"a\" 1}",
         "{1:2}", "{\"a\":1 \"b\":2}", "[1 2]", "true", "truex", "tru", "nul", "false ",
         "[true,false,null]", "1 2", "", "   ", "\xef\xbb\xbf{}", "[\"\\u0041\\u0042\"]",
-        "{\"\\u0061\":1,\"a\":2}",
+        "{\"\\u0061\":1,\"a\":2}", "{\"\\u0061\":\"\\u0062\",\"c\\n\":[\"\\t\"]}",
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         load_same(cases[i], strlen(cases[i]), JSON_DECODE_ANY);
