@@ -28,6 +28,9 @@
  *   - the value must span the whole buffer (no trailing bytes).
  * On any failure the partial tree is released and NULL returned.
  *
+ * Editing (codec_msgpack_edit) copies the bytes of every entry it does not
+ * change and rebuilds only the maps on the edited paths.
+ *
  * Depth: a top-level scalar has depth 0, a top-level array or object depth 1,
  * its container children depth 2, and so on; the encoder and decoder apply
  * the same rule, so whatever encodes also decodes. */
@@ -484,6 +487,168 @@ json_t *codec_msgpack_extract(const void *buf, size_t len, const char *const *pa
             return NULL;
         }
     return out;
+}
+
+/* ---- editing a map without decoding it --------------------------------
+ *
+ * codec_msgpack_edit rewrites only the maps on the edited paths; every other
+ * entry's bytes are copied as they are, which is what the encoder would
+ * write again, since stored bytes are the encoder's. An edited map's count
+ * may change and its header comes first, so its entries go to a scratch
+ * buffer that is appended behind the new header. */
+
+/* The first segment of a dotted path: its length; *last if no dot follows. */
+static size_t edit_segment(const char *path, bool *last)
+{
+    const char *dot = strchr(path, '.');
+    *last = !dot;
+    return dot ? (size_t)(dot - path) : strlen(path);
+}
+
+static void edit_put_key(struct ubuf *out, const char *key, size_t klen)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, codec_write_ubuf);
+    msgpack_pack_str(&pk, klen);
+    msgpack_pack_str_body(&pk, key, klen);
+}
+
+/* Whether any of the edits sets a value (a group of deletes under a map
+ * that is not there changes nothing, as json_object_del would not). */
+static bool edit_sets(const struct codec_edit *const *ed, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (ed[i]->value)
+            return true;
+    return false;
+}
+
+static int edit_map(struct codec_reader *r, const struct codec_edit *const *ed,
+                    const char *const *rest, unsigned n, int depth, struct ubuf *out);
+
+/* The edits among ed[from..n) that are not done and whose path continues
+ * under key: marked done, their remaining paths in sub/subrest; returns how
+ * many, or -1 if one of them ends at key and another goes on below it. *whole
+ * is the one that ends at key, or -1. */
+static int edit_group(const struct codec_edit *const *ed, const char *const *rest, bool *done,
+                      unsigned from, unsigned n, const char *key, size_t klen, int *whole,
+                      const struct codec_edit **sub, const char **subrest)
+{
+    unsigned nsub = 0;
+    *whole = -1;
+    for (unsigned j = from; j < n; j++) {
+        bool last;
+        size_t sl = edit_segment(rest[j], &last);
+        if (done[j] || sl != klen || memcmp(rest[j], key, klen) != 0)
+            continue;
+        done[j] = true;
+        if (last) {
+            *whole = (int)j;
+        } else {
+            sub[nsub] = ed[j];
+            subrest[nsub++] = rest[j] + sl + 1;
+        }
+    }
+    return *whole >= 0 && nsub ? -1 : (int)nsub;
+}
+
+/* Appends key and what the group makes of the value at r (NULL: there is
+ * none); *count grows by the entries written. */
+static int edit_entry(struct codec_reader *r, const char *key, size_t klen, int whole,
+                      const struct codec_edit *const *ed, const struct codec_edit **sub,
+                      const char **subrest, unsigned nsub, int depth, struct ubuf *body,
+                      uint64_t *count)
+{
+    if (whole >= 0) {
+        if (r && codec_skip_value(r, depth) != 0)
+            return -1;
+        if (!ed[whole]->value)
+            return 0;
+        edit_put_key(body, key, klen);
+        (*count)++;
+        return codec_json_to_msgpack(ed[whole]->value, body);
+    }
+    if (!r && !edit_sets(sub, nsub))
+        return 0;
+    edit_put_key(body, key, klen);
+    (*count)++;
+    return edit_map(r, sub, subrest, nsub, depth + 1, body);
+}
+
+/* Appends the map at r (NULL: an empty one) with the edits ed[0..n) made,
+ * rest[i] being what remains of ed[i]'s path below this map. */
+static int edit_map(struct codec_reader *r, const struct codec_edit *const *ed,
+                    const char *const *rest, unsigned n, int depth, struct ubuf *out)
+{
+    const struct codec_edit *sub[CODEC_EDIT_MAX];
+    const char *subrest[CODEC_EDIT_MAX];
+    bool done[CODEC_EDIT_MAX] = {false};
+    uint64_t entries = 0, count = 0;
+    struct ubuf body = {0};
+    int whole, nsub, rc = -1;
+    if (depth > CODEC_MAX_DEPTH || (r && codec_read_map_header(r, &entries) != 0))
+        return -1;
+    for (uint64_t i = 0; i < entries; i++) {
+        const unsigned char *start = r->p;
+        size_t klen;
+        if (codec_read_str_header(r, &klen) != 0)
+            goto out;
+        const char *key = (const char *)r->p;
+        r->p += klen;
+        nsub = edit_group(ed, rest, done, 0, n, key, klen, &whole, sub, subrest);
+        if (nsub < 0)
+            goto out;
+        if (whole < 0 && nsub == 0) { /* untouched: copied as it is */
+            if (codec_skip_value(r, depth) != 0)
+                goto out;
+            ubuf_append(&body, start, (size_t)(r->p - start));
+            count++;
+        } else if (edit_entry(r, key, klen, whole, ed, sub, subrest, (unsigned)nsub, depth,
+                              &body, &count) != 0) {
+            goto out;
+        }
+    }
+    /* What is not there yet is added at the end, in the edits' order. */
+    for (unsigned j = 0; j < n; j++) {
+        if (done[j])
+            continue;
+        bool last;
+        size_t klen = edit_segment(rest[j], &last);
+        nsub = edit_group(ed, rest, done, j, n, rest[j], klen, &whole, sub, subrest);
+        if (nsub < 0 || edit_entry(NULL, rest[j], klen, whole, ed, sub, subrest,
+                                   (unsigned)nsub, depth, &body, &count) != 0)
+            goto out;
+    }
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, codec_write_ubuf);
+    msgpack_pack_map(&pk, count);
+    ubuf_append(out, body.data, body.len);
+    rc = 0;
+out:
+    ubuf_free(&body);
+    return rc;
+}
+
+int codec_msgpack_edit(const void *buf, size_t len, const struct codec_edit *edits, unsigned n,
+                       struct ubuf *out)
+{
+    const struct codec_edit *ed[CODEC_EDIT_MAX];
+    const char *rest[CODEC_EDIT_MAX];
+    struct codec_reader r = {buf, (const unsigned char *)buf + len};
+    size_t start = out->len;
+    if (n > CODEC_EDIT_MAX)
+        return -1;
+    for (unsigned i = 0; i < n; i++) {
+        ed[i] = &edits[i];
+        rest[i] = edits[i].path;
+    }
+    if (edit_map(&r, ed, rest, n, 1, out) != 0 || r.p != r.end) {
+        out->len = start;
+        if (out->data)
+            out->data[start] = '\0';
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- msgpack straight to JSON text ---------------------------------------

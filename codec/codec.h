@@ -10,7 +10,8 @@
  *
  * JSON text becomes a jansson tree through codec_json_load (json_load.c):
  * what json_loadb builds, several times faster; YAML through libyaml
- * (yaml.c). */
+ * (yaml.c). A stored map can be changed at a few paths without decoding it
+ * (codec_msgpack_edit): the scheduler's bindings. */
 #ifndef BOSUN_CODEC_H
 #define BOSUN_CODEC_H
 
@@ -70,6 +71,25 @@ int codec_msgpack_json_text_at(const void *buf, size_t len, const char *key, con
  * NULL if what is walked is malformed; bytes beyond the walked parts are not
  * checked. */
 json_t *codec_msgpack_extract(const void *buf, size_t len, const char *const *paths, unsigned n);
+
+/* One change codec_msgpack_edit makes: the value at the dotted path becomes
+ * value (added at the end of its map if absent, with the maps on the way),
+ * or, with value NULL, is removed (nothing if absent). */
+struct codec_edit {
+    const char *path;
+    const json_t *value;
+};
+#define CODEC_EDIT_MAX 16
+
+/* Appends to out the msgpack map in buf with the edits made: byte for byte
+ * what codec_json_to_msgpack writes after the same json_object_set_new and
+ * json_object_del calls on codec_msgpack_to_json(buf), when buf is the
+ * encoder's own output; but only the maps on the paths are rewritten, the
+ * rest is copied. No path may be a prefix of another's. 0, or -1 (out
+ * unchanged) if what is walked is malformed, a path goes through a value
+ * that is no map, or n > CODEC_EDIT_MAX. */
+int codec_msgpack_edit(const void *buf, size_t len, const struct codec_edit *edits, unsigned n,
+                       struct ubuf *out);
 
 /* Decodes the first YAML document in buf (yaml.c) into JSON: a new
  * reference, or NULL with the reason (and line) in err. */

@@ -213,12 +213,6 @@ const char *kube_cron_parse(const char *spec, struct kube_cron *out, char *err, 
  * when the pod is being deleted or already has a node (a 409). */
 json_t *kube_pod_bind(json_t *pod, const char *node, json_t *annotations, const char *now,
                       char *err, size_t errlen);
-/* The same without annotations, sharing with pod every value below the
- * objects it changes (the top level, metadata, spec, status and its
- * conditions array): no deep copy of a pod per binding (the scheduler's).
- * Neither pod nor the result may then be changed below those objects. */
-json_t *kube_pod_bind_shared(json_t *pod, const char *node, const char *now, char *err,
-                             size_t errlen);
 /* What a pod asks of its node (see pod.c): cpu in millicores, memory in
  * bytes. nonzero counts unset container requests as 100m / 200Mi (the
  * scheduler's scoring). */

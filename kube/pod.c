@@ -28,21 +28,21 @@ static const char *pod_str(json_t *o, const char *k)
     return s ? s : "";
 }
 
-/* A copy of o's member k (an object) set into parent, or a new object
- * there: deep, or shallow (its members shared with o's). */
-static json_t *pod_member_copy(json_t *parent, json_t *o, const char *k, bool deep)
+/* A deep copy of o's member k (an object) set into parent, or a new
+ * object there. */
+static json_t *pod_member_copy(json_t *parent, json_t *o, const char *k)
 {
     json_t *v = json_object_get(o, k);
-    json_t *c = !json_is_object(v) ? json_object() : deep ? json_deep_copy(v) : json_copy(v);
+    json_t *c = json_is_object(v) ? json_deep_copy(v) : json_object();
     json_object_set_new(parent, k, c);
     return c;
 }
 
-/* Binding; deep: a wholly new object, else one that shares with pod every
- * part below the objects it changes (top level, metadata, spec, status,
- * annotations, the conditions array). */
-static json_t *pod_bind(json_t *pod, const char *node, json_t *annotations, const char *now,
-                        char *err, size_t errlen, bool deep)
+/* pods/binding: a wholly new object, the given pod unchanged. The
+ * scheduler writes the same bytes by editing the stored pod
+ * (scheduler/bind.c). */
+json_t *kube_pod_bind(json_t *pod, const char *node, json_t *annotations, const char *now,
+                      char *err, size_t errlen)
 {
     json_t *md = json_object_get(pod, "metadata");
     const char *name = pod_str(md, "name");
@@ -56,15 +56,15 @@ static json_t *pod_bind(json_t *pod, const char *node, json_t *annotations, cons
         return NULL;
     }
     json_t *next = json_copy(pod);
-    json_t *nmd = pod_member_copy(next, pod, "metadata", deep);
-    json_t *spec = pod_member_copy(next, pod, "spec", deep);
+    json_t *nmd = pod_member_copy(next, pod, "metadata");
+    json_t *spec = pod_member_copy(next, pod, "spec");
     json_object_set_new(spec, "nodeName", json_string(node));
     if (json_is_object(annotations) && json_object_size(annotations)) {
-        json_t *pann = pod_member_copy(nmd, md, "annotations", deep);
+        json_t *pann = pod_member_copy(nmd, md, "annotations");
         json_object_update(pann, annotations);
     }
     /* The PodScheduled condition, in the status the binding owns. */
-    json_t *st = pod_member_copy(next, pod, "status", deep);
+    json_t *st = pod_member_copy(next, pod, "status");
     json_t *conds = json_object_get(st, "conditions"), *kept = json_array(), *c;
     size_t i;
     json_array_foreach(conds, i, c) if (strcmp(pod_str(c, "type"), "PodScheduled") != 0)
@@ -73,18 +73,6 @@ static json_t *pod_bind(json_t *pod, const char *node, json_t *annotations, cons
                                           "True", "lastProbeTime", "lastTransitionTime", now));
     json_object_set_new(st, "conditions", kept);
     return next;
-}
-
-json_t *kube_pod_bind(json_t *pod, const char *node, json_t *annotations, const char *now,
-                      char *err, size_t errlen)
-{
-    return pod_bind(pod, node, annotations, now, err, errlen, true);
-}
-
-json_t *kube_pod_bind_shared(json_t *pod, const char *node, const char *now, char *err,
-                             size_t errlen)
-{
-    return pod_bind(pod, node, NULL, now, err, errlen, false);
 }
 
 /* ---- conditions ---- */

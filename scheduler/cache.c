@@ -387,8 +387,9 @@ static const char *const bound_paths[] = {
     "metadata.deletionTimestamp", "spec", "status.phase",
 };
 
-/* A pod as the cache needs it: in full while pending (its binding is
- * written from it), else only bound_paths. */
+/* A pod as the cache needs it: while pending, all but its managedFields
+ * (the writes made for it edit its stored bytes, scheduler.c), else only
+ * bound_paths. */
 json_t *sched_pod_decode(const void *buf, size_t len)
 {
     static const char *const node_path[] = {"spec.nodeName"};
@@ -399,7 +400,7 @@ json_t *sched_pod_decode(const void *buf, size_t len)
     if (bound)
         return codec_msgpack_extract(buf, len, bound_paths,
                                      sizeof bound_paths / sizeof bound_paths[0]);
-    return codec_msgpack_to_json(buf, len);
+    return codec_msgpack_to_json_without(buf, len, "metadata.managedFields");
 }
 
 static void pod_parse(struct sched_pod *p, json_t *obj)

@@ -100,8 +100,30 @@ struct sched_cache {
 
 /* cache.c */
 const char *sched_str(json_t *o, const char *k);
-/* A stored pod (msgpack) decoded for sched_cache_pod_set: whole while it
- * has no node, else only the fields the cache counts it by. */
+/* Appends to out the stored pod in buf (msgpack) bound to node at now, as
+ * the scheduler writes it: what codec_json_to_msgpack makes of
+ * kube_pod_bind's pod less its resourceVersion, made by editing the bytes
+ * (bind.c). pod is buf decoded, or the part of it with spec.nodeName,
+ * metadata.deletionTimestamp and status.conditions. -1 if the pod has a
+ * node or is being deleted, or buf does not decode. */
+int sched_bind_encode(const void *buf, size_t len, json_t *pod, const char *node,
+                      const char *now, struct ubuf *out);
+
+/* A new Event about a pod, as the scheduler records it (count 1, first and
+ * last seen now, source and reporting component the scheduler). */
+struct sched_event {
+    const char *name, *ns, *uid, *now; /* the Event's */
+    const char *pod, *pod_uid;         /* the involved pod's */
+    const char *reason, *message, *type, *action;
+};
+
+/* Appends the Event's msgpack encoding to out (bind.c): what
+ * codec_json_to_msgpack writes for the same object built with jansson. */
+void sched_event_encode(const struct sched_event *e, struct ubuf *out);
+
+/* A stored pod (msgpack) decoded for sched_cache_pod_set: all but its
+ * managedFields while it has no node, else only the fields the cache
+ * counts it by. */
 json_t *sched_pod_decode(const void *buf, size_t len);
 void sched_node_add_pod(struct sched_cache *c, struct sched_node *n, struct sched_pod *p);
 void sched_node_remove_pod(struct sched_cache *c, struct sched_pod *p);

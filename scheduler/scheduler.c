@@ -8,7 +8,9 @@
  * write together with cluster_propose_batch: one queueing, normally one
  * Raft entry. A binding is the pod as pods/binding leaves it
  * (kube_pod_bind), proposed as an update preconditioned on the revision the
- * decision saw, with a "Scheduled" Event created beside it; a pod that fits
+ * decision saw, with a "Scheduled" Event created beside it; both are
+ * encoded from the pod's stored bytes at that revision (bind.c), read in
+ * one transaction per batch, not built in jansson. A pod that fits
  * nowhere gets PodScheduled=False/Unschedulable (only when the message
  * changed) and a "FailedScheduling" Warning Event whose count grows on
  * repeats. A binding that conflicts is forgotten: the newer version of the
@@ -231,7 +233,20 @@ struct batch {
     struct write *w;
     unsigned n, cap;
     char now[40];
+    struct store_read r; /* the stored pods the writes are made from */
+    bool reading;
 };
+
+/* The stored pod p, if the replica still holds it at the revision the
+ * decision saw; otherwise a write made from it could only conflict. */
+static bool batch_stored(struct scheduler *s, struct batch *b, struct sched_pod *p,
+                         struct store_obj *o)
+{
+    if (!b->reading && store_read_begin(s->cfg.store, &b->r) != 0)
+        return false;
+    b->reading = true;
+    return store_get(&b->r, "pods", p->ns, p->name, o) == 0 && o->mod_rev == p->rev;
+}
 
 static struct write *batch_add(struct batch *b, int kind, struct sched_pod *p)
 {
@@ -297,29 +312,54 @@ static void add_event(struct scheduler *s, struct batch *b, struct sched_pod *p,
         return;
     }
     util_uuid4(uid, sizeof uid);
-    ev = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s}, s:s, s:s,"
-                   " s:s, s:{s:s}, s:s, s:s, s:i, s:s, s:s, s:s}",
-                   "apiVersion", "v1", "kind", "Event", "metadata", "name", name, "namespace",
-                   p->ns, "uid", uid, "creationTimestamp", b->now, "involvedObject", "kind", "Pod",
-                   "apiVersion", "v1", "namespace", p->ns, "name", p->name, "uid", p->uid,
-                   "reason", reason, "message", message, "type", type, "source", "component",
-                   SCHED_NAME, "firstTimestamp", b->now, "lastTimestamp", b->now, "count", 1,
-                   "reportingComponent", SCHED_NAME, "reportingInstance", SCHED_NAME, "action",
-                   strcmp(reason, "Scheduled") == 0 ? "Binding" : "Scheduling");
-    encode(w, STORE_OP_CREATE, "events", p->ns, name, 0, uid, ev);
-    json_decref(ev);
+    const struct sched_event e = {
+        .name = name, .ns = p->ns, .uid = uid, .now = b->now, .pod = p->name,
+        .pod_uid = p->uid, .reason = reason, .message = message, .type = type,
+        .action = strcmp(reason, "Scheduled") == 0 ? "Binding" : "Scheduling"};
+    struct ubuf enc = {0};
+    sched_event_encode(&e, &enc);
+    struct store_cmd cmd = {.op = STORE_OP_CREATE, .resource = "events", .ns = p->ns,
+                            .name = name, .uid = uid, .obj = enc.data, .obj_len = enc.len};
+    store_cmd_encode(&cmd, &w->cmd);
+    ubuf_free(&enc);
+}
+
+/* A pod update preconditioned on the revision the decision saw. */
+static void encode_pod(struct write *w, struct sched_pod *p, const struct ubuf *obj)
+{
+    struct store_cmd cmd = {.op = STORE_OP_UPDATE, .resource = "pods", .ns = p->ns,
+                            .name = p->name, .expect_rev = p->rev, .obj = obj->data,
+                            .obj_len = obj->len};
+    store_cmd_encode(&cmd, &w->cmd);
 }
 
 static void add_binding(struct scheduler *s, struct batch *b, struct sched_pod *p,
                         struct sched_node *node)
 {
-    char err[256], msg[640];
-    json_t *next = kube_pod_bind_shared(p->obj, sched_node_name(node), b->now, err, sizeof err);
-    assert(next); /* only pending pods (no node, not being deleted) are queued */
+    char msg[640];
+    struct store_obj cur;
+    struct ubuf next = {0};
+    /* Only pending pods (no node, not being deleted) are queued. */
+    assert(!*sched_str(json_object_get(p->obj, "spec"), "nodeName"));
+    if (!batch_stored(s, b, p, &cur)) {
+        pthread_mutex_lock(&s->mu);
+        s->m.conflicts++; /* the newer pod is in the change stream */
+        pthread_mutex_unlock(&s->mu);
+        return;
+    }
+    if (sched_bind_encode(cur.obj, cur.obj_len, p->obj, sched_node_name(node), b->now,
+                          &next) != 0) {
+        LOG_WARN("scheduler: cannot bind %s: its stored bytes do not decode", p->key);
+        pthread_mutex_lock(&s->mu);
+        s->m.errors++;
+        pthread_mutex_unlock(&s->mu);
+        sched_queue_park(&s->q, p, false, util_now_ms());
+        return;
+    }
     sched_cache_assume(s->cache, p, node);
     struct write *w = batch_add(b, W_BIND, p);
-    encode(w, STORE_OP_UPDATE, "pods", p->ns, p->name, p->rev, NULL, next);
-    json_decref(next);
+    encode_pod(w, p, &next);
+    ubuf_free(&next);
     snprintf(msg, sizeof msg, "Successfully assigned %s/%s to %s", p->ns, p->name,
              sched_node_name(node));
     add_event(s, b, p, "Normal", "Scheduled", msg, false);
@@ -363,11 +403,27 @@ static void add_failure(struct scheduler *s, struct batch *b, struct sched_pod *
                         const char *message, const char *nominated)
 {
     json_t *next = unschedulable_pod(p, message, b->now, nominated);
-    if (next) {
+    struct store_obj cur;
+    struct ubuf enc = {0};
+    /* Written as edits of the stored pod: p->obj lacks its managedFields
+     * (sched_pod_decode), which must be kept. */
+    json_t *st = json_object_get(next, "status");
+    struct codec_edit edits[4] = {{"metadata.resourceVersion", NULL},
+                                  {"status.conditions", json_object_get(st, "conditions")}};
+    unsigned n = 2;
+    if (nominated)
+        edits[n++] = (struct codec_edit){"status.nominatedNodeName",
+                                         json_object_get(st, "nominatedNodeName")};
+    edits[n++] = (struct codec_edit){"status.phase", json_object_get(st, "phase")};
+    if (next && batch_stored(s, b, p, &cur) &&
+        codec_msgpack_edit(cur.obj, cur.obj_len, edits, n, &enc) == 0) {
         struct write *w = batch_add(b, W_FAIL, p);
-        encode(w, STORE_OP_UPDATE, "pods", p->ns, p->name, p->rev, NULL, next);
+        encode_pod(w, p, &enc);
         w->next = next;
+    } else {
+        json_decref(next);
     }
+    ubuf_free(&enc);
     add_event(s, b, p, "Warning", "FailedScheduling", message, true);
 }
 
@@ -541,6 +597,8 @@ static void schedule_batch(struct scheduler *s)
     s->m.unschedulable += failed;
     s->m.batches++;
     pthread_mutex_unlock(&s->mu);
+    if (b.reading)
+        store_read_end(&b.r);
     batch_propose(s, &b);
     batch_free(&b);
 }

@@ -10,7 +10,9 @@
  *      reach (and never crash on any input);
  *   5. codec_msgpack_to_json_without must give it less the skipped path,
  *      and codec_msgpack_json_text_at json_dumps' text of one key's value
- *      (with a resourceVersion set, as a Table row's metadata).
+ *      (with a resourceVersion set, as a Table row's metadata);
+ *   6. codec_msgpack_edit must make the edits jansson makes on it, byte for
+ *      byte when it is the encoder's own output.
  * Anything else is a bug and aborts. Sanitizers catch crashes, over-reads
  * and leaks on the inputs the decoder refuses.
  *
@@ -253,6 +255,78 @@ static void fuzz_check_text_at(const uint8_t *data, size_t size, json_t *v, cons
     ubuf_free(&t);
 }
 
+/* The oracle for codec_msgpack_edit: the edits made on a copy of v with
+ * jansson, or NULL where the codec must refuse (a path through a value
+ * that is no map). */
+static json_t *fuzz_edit_want(json_t *v, const struct codec_edit *ed, unsigned n)
+{
+    json_t *c = json_deep_copy(v);
+    for (unsigned i = 0; i < n; i++) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", ed[i].path);
+        json_t *at = c;
+        char *save = NULL, *tok = strtok_r(buf, ".", &save);
+        for (char *next; at && (next = strtok_r(NULL, ".", &save)); tok = next) {
+            json_t *sub = json_object_get(at, tok);
+            if (sub && !json_is_object(sub)) {
+                json_decref(c);
+                return NULL;
+            }
+            if (!sub && ed[i].value)
+                json_object_set_new(at, tok, sub = json_object());
+            at = sub;
+        }
+        if (at && ed[i].value)
+            json_object_set_new(at, tok, json_deep_copy(ed[i].value));
+        else if (at)
+            json_object_del(at, tok);
+    }
+    return c;
+}
+
+/* codec_msgpack_edit on any input: no crash; when the input decodes to an
+ * object v, what jansson makes of v (byte for byte when the input is the
+ * encoder's own), or -1 exactly where jansson's walk meets a non-map. */
+static void fuzz_check_edit(const uint8_t *data, size_t size, json_t *v)
+{
+    json_t *cond = json_pack("[{s:s, s:s}]", "type", "PodScheduled", "status", "True");
+    json_t *one = json_integer(7), *s = json_string("n1"), *m = json_pack("{s:i}", "x", 1);
+    const struct codec_edit sets[][4] = {
+        {{"metadata.resourceVersion", NULL}, {"spec.nodeName", s}, {"status.conditions", cond}},
+        {{"a", NULL}, {"b.c", one}, {"b.d", NULL}, {"e", m}},
+        {{"a.b.c", s}, {"a.d", NULL}, {"f", NULL}, {"a.e.f", NULL}},
+    };
+    const unsigned lens[] = {3, 4, 4};
+    struct ubuf canon = {0};
+    bool canonical = v && codec_json_to_msgpack(v, &canon) == 0 && canon.len == size &&
+                     memcmp(canon.data, data, size) == 0;
+    for (unsigned k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        struct ubuf got = {0};
+        int rc = codec_msgpack_edit(data, size, sets[k], lens[k], &got);
+        json_t *want = json_is_object(v) ? fuzz_edit_want(v, sets[k], lens[k]) : NULL;
+        if (json_is_object(v) && !want != (rc != 0))
+            abort();
+        if (want) {
+            json_t *g = codec_msgpack_to_json(got.data, got.len);
+            if (!g || !fuzz_json_same(g, want))
+                abort();
+            struct ubuf wb = {0};
+            codec_json_to_msgpack(want, &wb);
+            if (canonical && (wb.len != got.len || memcmp(wb.data, got.data, got.len) != 0))
+                abort();
+            ubuf_free(&wb);
+            json_decref(g);
+        }
+        json_decref(want);
+        ubuf_free(&got);
+    }
+    ubuf_free(&canon);
+    json_decref(cond);
+    json_decref(one);
+    json_decref(s);
+    json_decref(m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *v = codec_msgpack_to_json(data, size);
@@ -263,6 +337,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_check_without(data, size, v, "metadata.managedFields");
     fuzz_check_text_at(data, size, v, "a", NULL);
     fuzz_check_text_at(data, size, v, "metadata", "42");
+    fuzz_check_edit(data, size, v);
     if (!v)
         return 0;
     fuzz_check_oracle(data, size, v);

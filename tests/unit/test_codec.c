@@ -917,6 +917,53 @@ static void test_json_load_error_position(void **state)
     assert_null(codec_json_load(NULL, 0, JSON_DECODE_ANY, NULL));
 }
 
+/* codec_msgpack_edit: edits in place keep their key's position, new keys
+ * go last in the edits' order (maps made on the way), deleting under a map
+ * that is not there changes nothing, and what it cannot do leaves out as it
+ * was: a path through a non-map, one path a prefix of another, too many
+ * edits, trailing bytes. */
+static void test_msgpack_edit(void **state)
+{
+    json_t *obj = json_loads("{\"a\":{\"x\":1,\"y\":2},\"b\":\"s\",\"c\":[1]}", 0, NULL);
+    json_t *one = json_integer(1), *str = json_string("v");
+    struct ubuf in = {0}, out = {0};
+    assert_int_equal(codec_json_to_msgpack(obj, &in), 0);
+
+    const struct codec_edit ok[] = {
+        {"a.x", str}, {"a.y", NULL}, {"n.m.k", one}, {"b", NULL}, {"gone.q", NULL}, {"a.z", one},
+    };
+    assert_int_equal(codec_msgpack_edit(in.data, in.len, ok, 6, &out), 0);
+    json_t *got = codec_msgpack_to_json(out.data, out.len);
+    char *text = json_dumps(got, JSON_COMPACT);
+    assert_string_equal(text, "{\"a\":{\"x\":\"v\",\"z\":1},\"c\":[1],\"n\":{\"m\":{\"k\":1}}}");
+    free(text);
+    json_decref(got);
+
+    const struct codec_edit bad[][2] = {
+        {{"b.q", one}, {"c", NULL}},    /* b is a string */
+        {{"a", NULL}, {"a.x", one}},    /* a prefix of another path */
+        {{"a.x", one}, {"a", one}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        out.len = 0;
+        assert_int_equal(codec_msgpack_edit(in.data, in.len, bad[i], 2, &out), -1);
+        assert_int_equal(out.len, 0);
+    }
+    struct codec_edit many[CODEC_EDIT_MAX + 1];
+    for (unsigned i = 0; i <= CODEC_EDIT_MAX; i++)
+        many[i] = (struct codec_edit){"b", NULL};
+    assert_int_equal(codec_msgpack_edit(in.data, in.len, many, CODEC_EDIT_MAX + 1, &out), -1);
+    ubuf_append(&in, "\xc0", 1); /* a trailing nil */
+    assert_int_equal(codec_msgpack_edit(in.data, in.len, ok, 1, &out), -1);
+    assert_int_equal(out.len, 0);
+    ubuf_free(&in);
+    ubuf_free(&out);
+    json_decref(one);
+    json_decref(str);
+    json_decref(obj);
+    (void)state;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -960,6 +1007,7 @@ int main(void)
         cmocka_unit_test(test_json_load_matches_jansson),
         cmocka_unit_test(test_json_load_depth),
         cmocka_unit_test(test_json_load_error_position),
+        cmocka_unit_test(test_msgpack_edit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

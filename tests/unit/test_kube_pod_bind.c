@@ -1,14 +1,11 @@
 /* test_kube_pod_bind.c — unit tests for binding a pod to a node
- * (kube/pod.c): kube_pod_bind (pods/binding: a wholly new object) and
- * kube_pod_bind_shared (the scheduler: shares what it does not change).
+ * (kube/pod.c): kube_pod_bind (pods/binding: a wholly new object).
  *
- * Both must set spec.nodeName, replace any PodScheduled condition with
- * True at `now` and keep the others, refuse a pod being deleted or
- * already assigned, and leave the pod they were given as it was; the
- * shared one must share the pod's unchanged parts and copy every object
- * on the way to what it changes, so that changing those objects of the
- * result (as the scheduler's encode does to metadata) does not reach the
- * pod. */
+ * It must set spec.nodeName, replace any PodScheduled condition with True
+ * at `now` and keep the others, merge the Binding's annotations, refuse a
+ * pod being deleted or already assigned, and leave the pod it was given as
+ * it was. (The scheduler's byte-level binding is checked against it in
+ * test_scheduler.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,27 +66,6 @@ static void test_bind_deep(void **state)
     json_decref(p);
 }
 
-static void test_bind_shared(void **state)
-{
-    (void)state;
-    json_t *p = pod(), *before = json_deep_copy(p);
-    char err[256];
-    json_t *b = kube_pod_bind_shared(p, "n2", "2026-01-02T03:04:05Z", err, sizeof err);
-    assert_non_null(b);
-    check_bound(b, "n2");
-    /* Shared below what changed ... */
-    assert_ptr_equal(json_object_get(json_object_get(b, "spec"), "containers"),
-                     json_object_get(json_object_get(p, "spec"), "containers"));
-    /* ... copied on the way to it: changing those objects leaves the pod. */
-    json_object_del(json_object_get(b, "metadata"), "labels");
-    json_object_set_new(json_object_get(b, "status"), "phase", json_string("Running"));
-    json_object_set_new(b, "kind", json_string("Other"));
-    assert_true(json_equal(p, before));
-    json_decref(b);
-    json_decref(before);
-    json_decref(p);
-}
-
 static void test_bind_refused(void **state)
 {
     (void)state;
@@ -98,12 +74,12 @@ static void test_bind_refused(void **state)
     json_object_set_new(json_object_get(p, "spec"), "nodeName", json_string("n0"));
     assert_null(kube_pod_bind(p, "n1", NULL, "2026-01-02T03:04:05Z", err, sizeof err));
     assert_string_equal(err, "pod p is already assigned to node \"n0\"");
-    assert_null(kube_pod_bind_shared(p, "n1", "2026-01-02T03:04:05Z", err, sizeof err));
+    assert_null(kube_pod_bind(p, "n1", NULL, "2026-01-02T03:04:05Z", err, sizeof err));
     json_decref(p);
     p = pod();
     json_object_set_new(json_object_get(p, "metadata"), "deletionTimestamp",
                         json_string("2026-01-02T03:04:05Z"));
-    assert_null(kube_pod_bind_shared(p, "n1", "2026-01-02T03:04:05Z", err, sizeof err));
+    assert_null(kube_pod_bind(p, "n1", NULL, "2026-01-02T03:04:05Z", err, sizeof err));
     assert_string_equal(err, "pod p is being deleted, cannot be assigned to a host");
     json_decref(p);
 }
@@ -113,7 +89,7 @@ static void test_bind_bare_pod(void **state)
     (void)state;
     char err[256];
     json_t *p = json_pack("{s:{s:s}}", "metadata", "name", "bare");
-    json_t *b = kube_pod_bind_shared(p, "n1", "2026-01-02T03:04:05Z", err, sizeof err);
+    json_t *b = kube_pod_bind(p, "n1", NULL, "2026-01-02T03:04:05Z", err, sizeof err);
     assert_non_null(b);
     assert_string_equal(json_string_value(json_object_get(json_object_get(b, "spec"), "nodeName")),
                         "n1");
@@ -128,7 +104,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bind_deep),
-        cmocka_unit_test(test_bind_shared),
         cmocka_unit_test(test_bind_refused),
         cmocka_unit_test(test_bind_bare_pod),
     };

@@ -510,7 +510,7 @@ static void test_assume_forget_and_bound(void **state)
 /* A bound pod decoded by sched_pod_decode (only what the cache counts) is
  * counted exactly as the whole pod is: same usage on its node, labels,
  * owner, priority, ports, anti-affinity terms; and a pending pod is
- * decoded whole (its binding is written from it). */
+ * decoded whole but for its managedFields. */
 static void test_pod_decode_bound_is_enough(void **state)
 {
     const char *text =
@@ -569,16 +569,104 @@ static void test_pod_decode_bound_is_enough(void **state)
     for (int i = 0; i < 2; i++)
         sched_cache_free(c[i]);
 
-    /* Pending: the whole pod, status and managedFields included. */
+    /* Pending: the whole pod, status included, but not its managedFields
+     * (its writes edit the stored bytes). */
     snprintf(buf, sizeof buf, text, "");
     json_t *full = parse(buf);
     struct ubuf mp = {0};
     assert_int_equal(codec_json_to_msgpack(full, &mp), 0);
     json_t *obj = sched_pod_decode(mp.data, mp.len);
+    json_object_del(json_object_get(full, "metadata"), "managedFields");
     assert_true(json_equal(obj, full));
     json_decref(obj);
     json_decref(full);
     ubuf_free(&mp);
+    (void)state;
+}
+
+/* The binding the scheduler writes by editing the stored bytes is, byte
+ * for byte, the encoding of what pods/binding makes of the decoded pod
+ * (less resourceVersion): with and without a status, its conditions, an
+ * earlier PodScheduled=False, a stored resourceVersion. A pod that has a
+ * node or is being deleted is refused, as pods/binding refuses it. */
+static void test_bind_encode_same_bytes(void **state)
+{
+    static const char *const pods[] = {
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"d\","
+        "\"uid\":\"u\",\"managedFields\":[{\"manager\":\"m\",\"fieldsV1\":{\"f:spec\":{}}}]},"
+        "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}],\"schedulerName\":"
+        "\"default-scheduler\"},\"status\":{\"phase\":\"Pending\"}}",
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"resourceVersion\":\"9\"},"
+        "\"spec\":{\"containers\":[]}}",
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{},\"status\":{\"conditions\":"
+        "[{\"type\":\"Ready\",\"status\":\"False\"},{\"type\":\"PodScheduled\",\"status\":"
+        "\"False\",\"reason\":\"Unschedulable\"},{\"type\":\"X\"}],\"phase\":\"Pending\"}}",
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{\"nodeName\":\"\"},"
+        "\"status\":{\"qosClass\":\"BestEffort\"},\"z\":[1,2.5,null,true]}",
+    };
+    const char *now = "2026-12-07T14:00:00Z";
+    char err[256];
+    for (size_t i = 0; i < sizeof pods / sizeof pods[0]; i++) {
+        json_t *pod = parse(pods[i]);
+        json_t *want = kube_pod_bind(pod, "node-7", NULL, now, err, sizeof err);
+        assert_non_null(want);
+        json_object_del(json_object_get(want, "metadata"), "resourceVersion");
+        struct ubuf in = {0}, got = {0}, exp = {0};
+        assert_int_equal(codec_json_to_msgpack(pod, &in), 0);
+        assert_int_equal(codec_json_to_msgpack(want, &exp), 0);
+        assert_int_equal(sched_bind_encode(in.data, in.len, pod, "node-7", now, &got), 0);
+        assert_int_equal(got.len, exp.len);
+        assert_memory_equal(got.data, exp.data, exp.len);
+        ubuf_free(&in);
+        ubuf_free(&got);
+        ubuf_free(&exp);
+        json_decref(want);
+        json_decref(pod);
+    }
+    static const char *const refused[] = {
+        "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"nodeName\":\"n\"}}",
+        "{\"metadata\":{\"name\":\"p\",\"deletionTimestamp\":\"2026-01-01T00:00:00Z\"},"
+        "\"spec\":{}}",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        json_t *pod = parse(refused[i]);
+        struct ubuf in = {0}, got = {0};
+        assert_int_equal(codec_json_to_msgpack(pod, &in), 0);
+        assert_int_equal(sched_bind_encode(in.data, in.len, pod, "n2", now, &got), -1);
+        assert_int_equal(got.len, 0);
+        ubuf_free(&in);
+        ubuf_free(&got);
+        json_decref(pod);
+    }
+    (void)state;
+}
+
+/* The Event written with each binding is, byte for byte, the encoding of
+ * the same Event built with jansson (as the scheduler built it before). */
+static void test_event_encode_same_bytes(void **state)
+{
+    const struct sched_event e = {
+        .name = "p.0123456789abcdef", .ns = "bench", .uid = "u-e", .now = "2026-12-07T14:00:00Z",
+        .pod = "p", .pod_uid = "u-p", .reason = "Scheduled",
+        .message = "Successfully assigned bench/p to n1", .type = "Normal", .action = "Binding"};
+    json_t *ev = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s}, s:s,"
+                           " s:s, s:s, s:{s:s}, s:s, s:s, s:i, s:s, s:s, s:s}",
+                           "apiVersion", "v1", "kind", "Event", "metadata", "name", e.name,
+                           "namespace", e.ns, "uid", e.uid, "creationTimestamp", e.now,
+                           "involvedObject", "kind", "Pod", "apiVersion", "v1", "namespace", e.ns,
+                           "name", e.pod, "uid", e.pod_uid, "reason", e.reason, "message",
+                           e.message, "type", e.type, "source", "component", SCHED_NAME,
+                           "firstTimestamp", e.now, "lastTimestamp", e.now, "count", 1,
+                           "reportingComponent", SCHED_NAME, "reportingInstance", SCHED_NAME,
+                           "action", e.action);
+    struct ubuf want = {0}, got = {0};
+    assert_int_equal(codec_json_to_msgpack(ev, &want), 0);
+    sched_event_encode(&e, &got);
+    assert_int_equal(got.len, want.len);
+    assert_memory_equal(got.data, want.data, want.len);
+    ubuf_free(&want);
+    ubuf_free(&got);
+    json_decref(ev);
     (void)state;
 }
 
@@ -726,6 +814,8 @@ int main(void)
         cmocka_unit_test(test_assume_forget_and_bound),
         cmocka_unit_test(test_pod_decode_bound_is_enough),
         cmocka_unit_test(test_pending_rules),
+        cmocka_unit_test(test_bind_encode_same_bytes),
+        cmocka_unit_test(test_event_encode_same_bytes),
         cmocka_unit_test(test_requests_rules),
         cmocka_unit_test(test_feasible_wanted),
         cmocka_unit_test(test_search_rotates),
