@@ -126,9 +126,9 @@ static void bsch_watch_apply(struct bsch_run *r, long long i, bool deleted, cons
     }
 }
 
-static void bsch_watch_rv(struct bsch_run *r, const char *md, const char *end)
+static void bsch_watch_rv(struct bsch_run *r, const char *v, const char *end)
 {
-    const char *v = md ? util_json_member(md, end, "resourceVersion") : NULL, *s;
+    const char *s;
     size_t n;
     if (v && util_json_string(v, end, &s, &n) && n > 0 && n < sizeof r->watch_rv) {
         memcpy(r->watch_rv, s, n);
@@ -140,19 +140,27 @@ static void bsch_watch_rv(struct bsch_run *r, const char *md, const char *end)
 static int bsch_watch_event(struct bsch_run *r, const char *line, size_t len, uint64_t now)
 {
     static const char *const ev_keys[] = {"type", "object"};
-    static const char *const obj_keys[] = {"metadata", "spec", "code"};
-    const char *end = line + len, *ev[2], *obj[3], *type, *name, *node = NULL;
+    static const char *const obj_keys[] = {"metadata", "spec"};
+    static const char *const err_keys[] = {"code"};
+    static const char *const md_keys[] = {"name", "resourceVersion"};
+    const char *end = line + len, *ev[2], *obj[2], *code, *type, *name, *node = NULL;
     size_t tlen, nlen, node_len = 0;
     util_json_members(line, end, ev_keys, 2, ev);
     if (!ev[0] || !ev[1] || !util_json_string(ev[0], end, &type, &tlen))
         return 0;
     atomic_fetch_add(&r->watch_events, 1);
-    util_json_members(ev[1], end, obj_keys, 3, obj);
-    if (tlen == 5 && memcmp(type, "ERROR", 5) == 0)
-        return obj[2] && strncmp(obj[2], "410", 3) == 0 ? -1 : 0;
-    bsch_watch_rv(r, obj[0], end);
-    const char *nm = obj[0] ? util_json_member(obj[0], end, "name") : NULL;
-    if (!nm || !util_json_string(nm, end, &name, &nlen))
+    if (tlen == 5 && memcmp(type, "ERROR", 5) == 0) {
+        util_json_members(ev[1], end, err_keys, 1, &code);
+        return code && strncmp(code, "410", 3) == 0 ? -1 : 0;
+    }
+    /* Only the keys a pod has, so that the scan stops at spec and never
+     * walks the status (most of a running pod's text). */
+    util_json_members(ev[1], end, obj_keys, 2, obj);
+    const char *md[2] = {NULL, NULL};
+    if (obj[0])
+        util_json_members(obj[0], end, md_keys, 2, md);
+    bsch_watch_rv(r, md[1], end);
+    if (!md[0] || !util_json_string(md[0], end, &name, &nlen))
         return 0;
     long long i = bsch_pod_index(r, name, nlen);
     if (i < 0)
