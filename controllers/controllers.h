@@ -125,6 +125,12 @@ bool ctl_obj_field(const struct store_obj *o, const char *key, char *out, size_t
  * object, not in it) filled in as the API serves it, so a write of it back
  * is preconditioned on what was read; NULL if malformed. */
 json_t *ctl_decode(const struct store_obj *o);
+/* A stored pod decoded as controllers see pods (the pod cache, the
+ * changes offered): ctl_decode without metadata.managedFields, which no
+ * controller reads and which are the largest and costliest part of a small
+ * pod to decode and free. A controller's update of a pod that leaves them
+ * out keeps the stored ones, as in Kubernetes. */
+json_t *ctl_decode_pod(const struct store_obj *o);
 /* A string member of o, or "" (never NULL). */
 const char *ctl_str(json_t *o, const char *key);
 /* The decoded object from this replica, or NULL if absent, with its

@@ -68,9 +68,9 @@ bool ctl_obj_field(const struct store_obj *o, const char *key, char *out, size_t
     return false;
 }
 
-json_t *ctl_decode(const struct store_obj *o)
+static json_t *decode_without(const struct store_obj *o, const char *skip)
 {
-    json_t *obj = codec_msgpack_to_json(o->obj, o->obj_len);
+    json_t *obj = codec_msgpack_to_json_without(o->obj, o->obj_len, skip);
     json_t *md = json_object_get(obj, "metadata");
     if (json_is_object(md)) {
         char rv[24];
@@ -78,6 +78,16 @@ json_t *ctl_decode(const struct store_obj *o)
         json_object_set_new(md, "resourceVersion", json_string(rv));
     }
     return obj;
+}
+
+json_t *ctl_decode(const struct store_obj *o)
+{
+    return decode_without(o, NULL);
+}
+
+json_t *ctl_decode_pod(const struct store_obj *o)
+{
+    return decode_without(o, "metadata.managedFields");
 }
 
 json_t *ctl_get(struct ctl *c, const char *resource, const char *ns, const char *name)

@@ -7,7 +7,8 @@
  * keeps each pod's decoded JSON (with metadata.resourceVersion) under
  * "ns/name", and two indexes: by controller uid (the pods a workload
  * owns) and, per namespace, the pods with no controller (the orphans a
- * workload may adopt).
+ * workload may adopt). Pods are kept without metadata.managedFields
+ * (pod_decode).
  *
  * It is exact at a revision: built from one read transaction, then moved
  * forward over the change log, and it catches up to the replica's current
@@ -129,7 +130,7 @@ static void cache_set(struct ctl_pod_cache *pc, const struct store_obj *o, json_
 
 static int build_one(void *arg, const struct store_obj *o)
 {
-    json_t *obj = ctl_decode(o);
+    json_t *obj = ctl_decode_pod(o);
     if (obj)
         cache_set(arg, o, obj);
     json_decref(obj);
@@ -170,7 +171,7 @@ static int follow_one(void *arg, const struct store_event *e)
 {
     struct ctl_pod_cache *pc = arg;
     if (is_pods(&e->o)) {
-        json_t *obj = e->type == STORE_DELETED ? NULL : ctl_decode(&e->o);
+        json_t *obj = e->type == STORE_DELETED ? NULL : ctl_decode_pod(&e->o);
         cache_set(pc, &e->o, obj);
         json_decref(obj);
     }
@@ -209,7 +210,7 @@ static bool catch_up_coalesced(struct ctl_pod_cache *pc, struct store_read *r)
         char ns[256];
         snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
         struct store_obj o;
-        json_t *obj = store_get(r, "pods", ns, slash + 1, &o) == 0 ? ctl_decode(&o) : NULL;
+        json_t *obj = store_get(r, "pods", ns, slash + 1, &o) == 0 ? ctl_decode_pod(&o) : NULL;
         if (obj)
             cache_set(pc, &o, obj);
         else
@@ -288,7 +289,7 @@ json_t *ctl_pod_cache_offer(struct ctl_pod_cache *pc, const struct store_event *
         return NULL;
     json_t *obj = NULL;
     if (is_pods(&e->o) && e->type != STORE_DELETED)
-        obj = ctl_decode(&e->o);
+        obj = ctl_decode_pod(&e->o);
     if (is_pods(&e->o))
         cache_set(pc, &e->o, obj);
     pc->rev = e->rev;

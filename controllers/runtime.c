@@ -322,8 +322,9 @@ static int offer_change(void *arg, const struct store_event *e)
                       (!defs[i]->wants || defs[i]->wants(e));
             any |= want[i];
         }
-        if (!obj && any)
-            obj = codec_msgpack_to_json(e->o.obj, e->o.obj_len);
+        if (!obj && any) /* a pod as the pod cache would have given it */
+            obj = ctl_is_resource(&e->o, "pods") ? ctl_decode_pod(&e->o)
+                                                 : codec_msgpack_to_json(e->o.obj, e->o.obj_len);
         for (unsigned i = 0; obj && i < N_DEFS; i++)
             if (want[i]) {
                 oc->c->current = (int)i;

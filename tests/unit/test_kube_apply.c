@@ -695,6 +695,25 @@ static void test_update_untracked_and_reset(void **state)
     json_decref(reset);
 }
 
+/* An update whose object leaves managedFields out keeps the stored ones
+ * and adds the writer's (Kubernetes' decodeLiveOrNew): the controllers'
+ * pod cache keeps pods without them and relies on this. */
+static void test_update_without_managed_fields_keeps_them(void **state)
+{
+    (void)state;
+    json_t *old = J(web_created);
+    kube_managed_fields_update(deployment(), NULL, old, "creator", "", T0);
+    json_t *next = json_deep_copy(old);
+    json_object_del(at(next, "metadata"), "managedFields");
+    json_object_set_new(at(next, "spec"), "replicas", json_integer(4));
+    kube_managed_fields_update(deployment(), old, next, "controller", "", T1);
+    assert_int_equal(n_entries(next), 2);
+    assert_non_null(entry(next, "creator", "Update"));
+    assert_fields(next, "controller", "Update", "{\"f:spec\":{\"f:replicas\":{}}}");
+    json_decref(old);
+    json_decref(next);
+}
+
 static void test_status_subresource(void **state)
 {
     (void)state;
@@ -926,6 +945,7 @@ int main(void)
         cmocka_unit_test(test_update_on_create),
         cmocka_unit_test(test_update_moves_ownership),
         cmocka_unit_test(test_update_untracked_and_reset),
+        cmocka_unit_test(test_update_without_managed_fields_keeps_them),
         cmocka_unit_test(test_status_subresource),
         cmocka_unit_test(test_before_first_apply),
         cmocka_unit_test(test_bad_configurations),
