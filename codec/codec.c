@@ -566,7 +566,10 @@ static int edit_entry(struct codec_reader *r, const char *key, size_t klen, int 
             return 0;
         edit_put_key(body, key, klen);
         (*count)++;
-        return codec_json_to_msgpack(ed[whole]->value, body);
+        /* The value sits inside depth maps: the depth limit counts them. */
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, body, codec_write_ubuf);
+        return codec_encode_value(&pk, ed[whole]->value, depth);
     }
     if (!r && !edit_sets(sub, nsub))
         return 0;

@@ -237,15 +237,22 @@ struct batch {
     bool reading;
 };
 
-/* The stored pod p, if the replica still holds it at the revision the
- * decision saw; otherwise a write made from it could only conflict. */
-static bool batch_stored(struct scheduler *s, struct batch *b, struct sched_pod *p,
-                         struct store_obj *o)
+enum stored { STORED_OK, STORED_MOVED, STORED_ERROR };
+
+/* The stored pod p: STORED_OK if the replica still holds it at the
+ * revision the decision saw; STORED_MOVED if it does not (a write made
+ * from it could only conflict, and the newer pod is in the change stream);
+ * STORED_ERROR if it could not be read. */
+static enum stored batch_stored(struct scheduler *s, struct batch *b, struct sched_pod *p,
+                                struct store_obj *o)
 {
     if (!b->reading && store_read_begin(s->cfg.store, &b->r) != 0)
-        return false;
+        return STORED_ERROR;
     b->reading = true;
-    return store_get(&b->r, "pods", p->ns, p->name, o) == 0 && o->mod_rev == p->rev;
+    int rc = store_get(&b->r, "pods", p->ns, p->name, o);
+    if (rc == STORE_NOT_FOUND || (rc == 0 && o->mod_rev != p->rev))
+        return STORED_MOVED;
+    return rc == 0 ? STORED_OK : STORED_ERROR;
 }
 
 static struct write *batch_add(struct batch *b, int kind, struct sched_pod *p)
@@ -341,15 +348,18 @@ static void add_binding(struct scheduler *s, struct batch *b, struct sched_pod *
     struct ubuf next = {0};
     /* Only pending pods (no node, not being deleted) are queued. */
     assert(!*sched_str(json_object_get(p->obj, "spec"), "nodeName"));
-    if (!batch_stored(s, b, p, &cur)) {
+    enum stored st = batch_stored(s, b, p, &cur);
+    if (st == STORED_MOVED) {
         pthread_mutex_lock(&s->mu);
         s->m.conflicts++; /* the newer pod is in the change stream */
         pthread_mutex_unlock(&s->mu);
         return;
     }
-    if (sched_bind_encode(cur.obj, cur.obj_len, p->obj, sched_node_name(node), b->now,
-                          &next) != 0) {
-        LOG_WARN("scheduler: cannot bind %s: its stored bytes do not decode", p->key);
+    if (st != STORED_OK || sched_bind_encode(cur.obj, cur.obj_len, p->obj,
+                                             sched_node_name(node), b->now, &next) != 0) {
+        /* Nothing else will bring it back: it is tried again after a backoff. */
+        LOG_WARN("scheduler: cannot bind %s: its stored object %s", p->key,
+                 st == STORED_OK ? "does not decode" : "cannot be read");
         pthread_mutex_lock(&s->mu);
         s->m.errors++;
         pthread_mutex_unlock(&s->mu);
@@ -415,7 +425,7 @@ static void add_failure(struct scheduler *s, struct batch *b, struct sched_pod *
         edits[n++] = (struct codec_edit){"status.nominatedNodeName",
                                          json_object_get(st, "nominatedNodeName")};
     edits[n++] = (struct codec_edit){"status.phase", json_object_get(st, "phase")};
-    if (next && batch_stored(s, b, p, &cur) &&
+    if (next && batch_stored(s, b, p, &cur) == STORED_OK &&
         codec_msgpack_edit(cur.obj, cur.obj_len, edits, n, &enc) == 0) {
         struct write *w = batch_add(b, W_FAIL, p);
         encode_pod(w, p, &enc);

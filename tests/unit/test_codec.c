@@ -920,8 +920,8 @@ static void test_json_load_error_position(void **state)
 /* codec_msgpack_edit: edits in place keep their key's position, new keys
  * go last in the edits' order (maps made on the way), deleting under a map
  * that is not there changes nothing, and what it cannot do leaves out as it
- * was: a path through a non-map, one path a prefix of another, too many
- * edits, trailing bytes. */
+ * was: a path through a non-map, one path a prefix of another, a value
+ * too deep for where it goes, too many edits, trailing bytes. */
 static void test_msgpack_edit(void **state)
 {
     json_t *obj = json_loads("{\"a\":{\"x\":1,\"y\":2},\"b\":\"s\",\"c\":[1]}", 0, NULL);
@@ -949,6 +949,17 @@ static void test_msgpack_edit(void **state)
         assert_int_equal(codec_msgpack_edit(in.data, in.len, bad[i], 2, &out), -1);
         assert_int_equal(out.len, 0);
     }
+    /* A value that would nest deeper than CODEC_MAX_DEPTH where it goes:
+     * refused, as encoding the edited tree would be. */
+    json_t *deep = json_integer(1);
+    for (int i = 0; i < CODEC_MAX_DEPTH - 1; i++)
+        deep = json_pack("[o]", deep);
+    assert_int_equal(codec_json_to_msgpack(deep, &out), 0); /* fits at the top */
+    out.len = 0;
+    const struct codec_edit too_deep[] = {{"a.deep", deep}};
+    assert_int_equal(codec_msgpack_edit(in.data, in.len, too_deep, 1, &out), -1);
+    assert_int_equal(out.len, 0);
+    json_decref(deep);
     struct codec_edit many[CODEC_EDIT_MAX + 1];
     for (unsigned i = 0; i <= CODEC_EDIT_MAX; i++)
         many[i] = (struct codec_edit){"b", NULL};
