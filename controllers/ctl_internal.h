@@ -162,6 +162,22 @@ void ctl_enqueue_selecting(struct ctl *c, const char *controller, const char *re
  * owner of this kind it had just before, if any (it lost something). */
 void ctl_enqueue_previous_owner(struct ctl *c, const struct store_event *e,
                                 const char *controller, const char *resource, const char *kind);
+/* The controller reference of the version before the change being offered
+ * (ctl_enqueue_previous_owner), worked out once for every controller that
+ * asks: rev is the change's revision (0: not yet), kind and name are ""
+ * when that version had no controller. Kept by the runtime. */
+struct ctl_prev_owner {
+    uint64_t rev;
+    char kind[64];
+    char name[256];
+};
+struct ctl_prev_owner *ctl_prev_owner(struct ctl *c);
+/* A read transaction for a lookup: while changes are offered, the one they
+ * are read in (a consistent view at least as new as the change at hand,
+ * shared by every on_change), else own, begun here; NULL if none could be
+ * begun. Pair with ctl_read_end(r, own). */
+struct store_read *ctl_read_begin(struct ctl *c, struct store_read *own);
+void ctl_read_end(struct store_read *r, struct store_read *own);
 
 /* ---- replicaset.c, deployment.c ---- */
 

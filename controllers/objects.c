@@ -123,11 +123,10 @@ static int list_one(void *arg, const struct store_obj *o)
 json_t *ctl_list(struct ctl *c, const char *resource, const char *ns, const char *needle)
 {
     struct list_ctx lc = {json_array(), needle, needle ? strlen(needle) : 0};
-    struct store_read r;
-    if (store_read_begin(ctl_store(c), &r) != 0)
-        return lc.out;
-    store_list(&r, resource, ns, list_one, &lc);
-    store_read_end(&r);
+    struct store_read own, *r = ctl_read_begin(c, &own);
+    if (r)
+        store_list(r, resource, ns, list_one, &lc);
+    ctl_read_end(r, &own);
     return lc.out;
 }
 
@@ -401,23 +400,39 @@ void ctl_enqueue_selecting(struct ctl *c, const char *controller, const char *re
     json_decref(owners);
 }
 
+/* Fills m with the controller reference of the version before e. */
+static void prev_owner_find(struct ctl *c, const struct store_event *e, struct ctl_prev_owner *m)
+{
+    struct store_read own, *r = ctl_read_begin(c, &own);
+    struct store_event prev;
+    m->kind[0] = m->name[0] = '\0';
+    if (r && store_change_at(r, e->prev_rev, &prev) == 0 &&
+        ctl_obj_has(&prev.o, "ownerReferences")) {
+        json_t *old = codec_msgpack_to_json(prev.o.obj, prev.o.obj_len);
+        json_t *ref = ctl_controller_ref(old);
+        snprintf(m->kind, sizeof m->kind, "%s", ctl_str(ref, "kind"));
+        snprintf(m->name, sizeof m->name, "%s", ctl_str(ref, "name"));
+        json_decref(old);
+    }
+    ctl_read_end(r, &own);
+}
+
 void ctl_enqueue_previous_owner(struct ctl *c, const struct store_event *e,
                                 const char *controller, const char *resource, const char *kind)
 {
-    struct store_read r;
-    struct store_event prev;
-    if (!e->prev_rev || store_read_begin(ctl_store(c), &r) != 0)
+    if (!e->prev_rev)
         return;
-    if (store_change_at(&r, e->prev_rev, &prev) == 0 && ctl_obj_has(&prev.o, kind)) {
-        json_t *old = codec_msgpack_to_json(prev.o.obj, prev.o.obj_len);
-        json_t *ref = ctl_controller_ref(old);
+    /* Four controllers ask about every orphan's change: one read for all. */
+    struct ctl_prev_owner *m = ctl_prev_owner(c);
+    if (m->rev != e->rev) {
+        prev_owner_find(c, e, m);
+        m->rev = e->rev;
+    }
+    if (*m->kind && strcmp(m->kind, kind) == 0) {
         char ns[256];
         snprintf(ns, sizeof ns, "%.*s", (int)e->o.ns_len, e->o.ns);
-        if (ref && strcmp(ctl_str(ref, "kind"), kind) == 0)
-            ctl_enqueue(c, controller, resource, ns, ctl_str(ref, "name"));
-        json_decref(old);
+        ctl_enqueue(c, controller, resource, ns, m->name);
     }
-    store_read_end(&r);
 }
 
 json_t *ctl_pod_from_template(json_t *owner, const char *api_version, const char *kind,

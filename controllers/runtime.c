@@ -87,6 +87,11 @@ struct ctl {
     uint64_t next_warm_ms; /* a follower's next pod cache catch-up */
     uint64_t last_pass_ms;
     bool pass_due; /* the change log moved past the cursor: a full pass must follow */
+    /* While follow_changes offers changes: its read transaction, which the
+     * lookups of on_change share (ctl_read_begin), and the previous owner
+     * of the change at hand, worked out once for every controller. */
+    struct store_read *offering;
+    struct ctl_prev_owner prev_owner;
 };
 
 struct controllers {
@@ -249,6 +254,24 @@ struct store *ctl_store(struct ctl *c)
     return c->cfg.store;
 }
 
+struct store_read *ctl_read_begin(struct ctl *c, struct store_read *own)
+{
+    if (c->offering)
+        return c->offering;
+    return store_read_begin(c->cfg.store, own) == 0 ? own : NULL;
+}
+
+void ctl_read_end(struct store_read *r, struct store_read *own)
+{
+    if (r && r == own)
+        store_read_end(own);
+}
+
+struct ctl_prev_owner *ctl_prev_owner(struct ctl *c)
+{
+    return &c->prev_owner;
+}
+
 unsigned ctl_node_grace_ms(struct ctl *c)
 {
     return c->cfg.node_grace_ms ? c->cfg.node_grace_ms : 40000;
@@ -344,7 +367,10 @@ static bool follow_changes(struct ctl *c)
     if (store_read_begin(c->cfg.store, &r) != 0)
         return true;
     struct offer_ctx oc = {c, 0};
+    c->offering = &r;
+    c->prev_owner.rev = 0;
     int rc = store_changes(&r, c->cursor, offer_change, &oc);
+    c->offering = NULL;
     store_read_end(&r);
     return rc != STORE_GONE_ERR;
 }
