@@ -269,13 +269,20 @@ int api_read_fresh(struct request *rq, enum MHD_Result *ret)
 int api_read_current(struct server *s, const struct api_target *t, json_t **obj, uint64_t *rev,
                         char *uid, size_t uidlen)
 {
+    return api_read_paths(s, t, NULL, 0, obj, rev, uid, uidlen);
+}
+
+int api_read_paths(struct server *s, const struct api_target *t, const char *const *paths,
+                   unsigned n, json_t **obj, uint64_t *rev, char *uid, size_t uidlen)
+{
     struct store_read r;
     struct store_obj o;
     if (store_read_begin(s->store, &r) != 0)
         return -1;
     int rc = store_get(&r, t->res->plural, t->res->namespaced ? t->ns : "", t->name, &o);
     if (rc == 0) {
-        *obj = codec_msgpack_to_json(o.obj, o.obj_len);
+        *obj = paths ? codec_msgpack_extract(o.obj, o.obj_len, paths, n)
+                     : codec_msgpack_to_json(o.obj, o.obj_len);
         *rev = o.mod_rev;
         snprintf(uid, uidlen, "%.*s", (int)o.uid_len, o.uid);
         if (!*obj)

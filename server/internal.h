@@ -369,6 +369,10 @@ void admit_pod_default_tolerations(json_t *pod);
 /* The current object decoded, its revision and uid: 0, STORE_NOT_FOUND, -1. */
 int api_read_current(struct server *s, const struct api_target *t, json_t **obj, uint64_t *rev,
                      char *uid, size_t uidlen);
+/* The same with only the values at the given dotted paths decoded
+ * (codec_msgpack_extract; paths NULL: all): for a check of a few fields. */
+int api_read_paths(struct server *s, const struct api_target *t, const char *const *paths,
+                   unsigned n, json_t **obj, uint64_t *rev, char *uid, size_t uidlen);
 
 /* Label and field selectors of lists and watches (filter.c). */
 struct filter;

@@ -374,12 +374,15 @@ static bool namespace_usable(struct wctx *w, struct werr *e)
 {
     if (!w->t->res->namespaced)
         return true;
+    /* Only whether it is being deleted is needed: the rest of the
+     * namespace (its managedFields) is not decoded on every create. */
+    static const char *const deleting[] = {"metadata.deletionTimestamp"};
     struct api_target nt = {.res = resource_find("", "v1", "namespaces")};
     snprintf(nt.name, sizeof nt.name, "%s", w->t->ns);
     json_t *ns = NULL;
     uint64_t rev;
     char uid[64];
-    int rc = api_read_current(w->rq->srv, &nt, &ns, &rev, uid, sizeof uid);
+    int rc = api_read_paths(w->rq->srv, &nt, deleting, 1, &ns, &rev, uid, sizeof uid);
     if (rc == STORE_NOT_FOUND && w->no_block) {
         w->would_block = true; /* a namespace just created may not be here yet */
         return false;
@@ -387,7 +390,7 @@ static bool namespace_usable(struct wctx *w, struct werr *e)
     if (rc == STORE_NOT_FOUND) {
         enum MHD_Result ignored;
         if (api_read_fresh(w->rq, &ignored) == 0)
-            rc = api_read_current(w->rq->srv, &nt, &ns, &rev, uid, sizeof uid);
+            rc = api_read_paths(w->rq->srv, &nt, deleting, 1, &ns, &rev, uid, sizeof uid);
     }
     if (rc == STORE_NOT_FOUND) {
         werr_set(e, 404, "NotFound", "namespaces \"%s\" not found", w->t->ns);

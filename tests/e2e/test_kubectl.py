@@ -300,6 +300,25 @@ def test_finalizers_hold_deletion(kc, module_cluster):
                                                   ok=False).returncode != 0, 10)
 
 
+def test_terminating_namespace_refuses_creates(kc, module_cluster):
+    """While a namespace is being deleted (held here by an object with a
+    finalizer), a create in it is refused with 403 NamespaceTerminating."""
+    ns = "k-ns-held"
+    kc.F.run("create", "namespace", ns)
+    kc.L.run("-n", ns, "create", "-f", "-", input=json.dumps({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "held", "finalizers": ["example.com/hold"]}}))
+    kc.F.run("delete", "namespace", ns, "--wait=false")
+    wait_for("the namespace to be terminating", lambda: kc.L.json(
+        "get", "namespace", ns)["status"].get("phase") == "Terminating", 10)
+    p = kc.L.run("-n", ns, "create", "configmap", "late", ok=False)
+    assert p.returncode != 0 and "is being terminated" in p.stderr, p.stderr
+    kc.F.run("-n", ns, "patch", "cm", "held", "--type=json", "-p",
+             '[{"op":"remove","path":"/metadata/finalizers"}]')
+    wait_for("the namespace to go", lambda: kc.L.run("get", "namespace", ns,
+                                                     ok=False).returncode != 0, 60)
+
+
 def test_namespace_deletion(kc, module_cluster):
     ns = "k-ns-gone"
     kc.F.run("create", "namespace", ns)
