@@ -44,7 +44,7 @@
 
 /* ---- encoding ---------------------------------------------------------- */
 
-static int codec_write_ubuf(void *data, const char *buf, size_t len)
+int codec_write_ubuf(void *data, const char *buf, size_t len)
 {
     ubuf_append(data, buf, len);
     return 0;

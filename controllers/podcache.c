@@ -7,8 +7,8 @@
  * keeps each pod's decoded JSON (with metadata.resourceVersion) under
  * "ns/name", and two indexes: by controller uid (the pods a workload
  * owns) and, per namespace, the pods with no controller (the orphans a
- * workload may adopt). Pods are kept without metadata.managedFields
- * (pod_decode).
+ * workload may adopt). Pods are kept as ctl_decode_pod gives them,
+ * without metadata.managedFields.
  *
  * It is exact at a revision: built from one read transaction, then moved
  * forward over the change log, and it catches up to the replica's current

@@ -48,12 +48,6 @@ int sched_bind_encode(const void *buf, size_t len, json_t *pod, const char *node
     return rc;
 }
 
-static int write_ubuf(void *data, const char *buf, size_t len)
-{
-    ubuf_append(data, buf, len);
-    return 0;
-}
-
 static void put_str(msgpack_packer *pk, const char *v)
 {
     size_t n = strlen(v);
@@ -71,7 +65,7 @@ static void put_kv(msgpack_packer *pk, const char *k, const char *v)
 void sched_event_encode(const struct sched_event *e, struct ubuf *out)
 {
     msgpack_packer pk;
-    msgpack_packer_init(&pk, out, write_ubuf);
+    msgpack_packer_init(&pk, out, codec_write_ubuf);
     msgpack_pack_map(&pk, 14);
     put_kv(&pk, "apiVersion", "v1");
     put_kv(&pk, "kind", "Event");

@@ -233,9 +233,19 @@ struct batch {
     struct write *w;
     unsigned n, cap;
     char now[40];
-    struct store_read r; /* the stored pods the writes are made from */
+    struct store_read r; /* what the writes are made from (batch_read) */
     bool reading;
 };
+
+/* The batch's read transaction, begun at its first use and ended before
+ * the batch is proposed; NULL if it could not be begun. */
+static struct store_read *batch_read(struct scheduler *s, struct batch *b)
+{
+    if (!b->reading && store_read_begin(s->cfg.store, &b->r) != 0)
+        return NULL;
+    b->reading = true;
+    return &b->r;
+}
 
 enum stored { STORED_OK, STORED_MOVED, STORED_ERROR };
 
@@ -246,10 +256,10 @@ enum stored { STORED_OK, STORED_MOVED, STORED_ERROR };
 static enum stored batch_stored(struct scheduler *s, struct batch *b, struct sched_pod *p,
                                 struct store_obj *o)
 {
-    if (!b->reading && store_read_begin(s->cfg.store, &b->r) != 0)
+    struct store_read *r = batch_read(s, b);
+    if (!r)
         return STORED_ERROR;
-    b->reading = true;
-    int rc = store_get(&b->r, "pods", p->ns, p->name, o);
+    int rc = store_get(r, "pods", p->ns, p->name, o);
     if (rc == STORE_NOT_FOUND || (rc == 0 && o->mod_rev != p->rev))
         return STORED_MOVED;
     return rc == 0 ? STORED_OK : STORED_ERROR;
@@ -297,16 +307,13 @@ static void add_event(struct scheduler *s, struct batch *b, struct sched_pod *p,
     char name[320], uid[40];
     snprintf(name, sizeof name, "%.200s.%016llx", p->name,
              (unsigned long long)fnv(p->uid, reason));
-    struct store_read r;
+    struct store_read *r = repeats ? batch_read(s, b) : NULL;
     struct store_obj cur;
     json_t *ev = NULL;
     uint64_t rev = 0;
-    if (repeats && store_read_begin(s->cfg.store, &r) == 0) {
-        if (store_get(&r, "events", p->ns, name, &cur) == 0) {
-            ev = codec_msgpack_to_json(cur.obj, cur.obj_len);
-            rev = cur.mod_rev;
-        }
-        store_read_end(&r);
+    if (r && store_get(r, "events", p->ns, name, &cur) == 0) {
+        ev = codec_msgpack_to_json(cur.obj, cur.obj_len);
+        rev = cur.mod_rev;
     }
     struct write *w = batch_add(b, W_EVENT, p);
     if (ev) {

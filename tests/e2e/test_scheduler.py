@@ -251,6 +251,25 @@ def test_metrics(cl):
     assert "bosun_scheduler_leading 0" in fo
 
 
+def test_failed_scheduling_event_counts_repeats(cl):
+    """A pod that still fits nowhere after the cluster changed gets its
+    FailedScheduling Event updated (count 2, the new message), not a second
+    Event, as the event recorder aggregates repeats. (After the other tests
+    of this cluster: it adds a node.)"""
+    ld, fo = cl.leader(), cl.followers()[0]
+    create(fo, pod("vast", cpu="500"))
+    first = wait_unschedulable(fo, "vast")["message"]
+    create(ld, node("vast-miss", cpu="16", memory="16Gi"))
+
+    def repeated():
+        evs = [e for e in events_for(fo, "vast") if e["reason"] == "FailedScheduling"]
+        return evs if len(evs) == 1 and evs[0]["count"] >= 2 else None
+    wait_for("the FailedScheduling Event to count a repeat", repeated, 20)
+    ev = repeated()[0]
+    assert ev["message"] != first and "Insufficient cpu" in ev["message"], ev
+    assert ev["lastTimestamp"] >= ev["firstTimestamp"], ev
+
+
 def test_node_without_lease_goes_not_ready(make_cluster):
     c = make_cluster(3, extra=["--node-monitor-grace-period", "2s"])
     ld = c.leader()
