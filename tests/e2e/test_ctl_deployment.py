@@ -7,7 +7,7 @@ Ready).
   a pod whose labels stop matching and replaces it, keeps its status.
 - Deployment: 6 replicas roll out (`kubectl rollout status`), an image
   change makes a new ReplicaSet and rolls within maxSurge / maxUnavailable
-  (pods sampled all along: never more than replicas + surge active, never
+  (every state seen through a watch: never more than replicas + surge active, never
   fewer than replicas - unavailable ready), `rollout history` (and
   --revision), `rollout undo --to-revision=1` (revision 1 becomes 3),
   pause (a template change does nothing, scaling still applies) and
@@ -20,7 +20,6 @@ Ready).
   (the Deployment goes last) and orphan (the ReplicaSet keeps its pods).
 """
 import json
-import threading
 import time
 import urllib.parse
 
@@ -86,32 +85,52 @@ def deployment(name, replicas, image, surge=1, unavailable=1, strategy="RollingU
 
 
 class Sampler:
-    """Lists a deployment's pods in a loop and records (active, ready,
-    {owner: active}) for each sample, until stopped."""
+    """Follows a deployment's pods with a watch and records (active, ready,
+    {owner: active}) for the start state and after every event, so each
+    committed state between start and stop is checked, however fast the
+    rollout goes (polling a list could miss states and, on a fast run,
+    gather too few samples to mean anything)."""
 
     def __init__(self, server, ns, selector):
         self.server, self.ns, self.selector = server, ns, selector
-        self.samples = []
-        self.stop_ev = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
+        path = "/api/v1/namespaces/%s/pods" % ns
+        r = server.get(path + "?labelSelector=" + urllib.parse.quote(selector), timeout=10)
+        assert r.status == 200, r
+        self.state = {p["metadata"]["name"]: p for p in r.json["items"]}
+        self.samples = [self.sample()]
+        self.watch = server.watch(path, labelSelector=selector,
+                                  resourceVersion=r.json["metadata"]["resourceVersion"])
+        self.seen = 0
 
-    def run(self):
-        while not self.stop_ev.is_set():
-            try:
-                items = active(pods(self.server, self.ns, self.selector))
-            except Exception:  # noqa: BLE001 - a failed sample is no sample
-                continue
-            owners = {}
-            for p in items:
-                o = (controller_of(p) or {}).get("name", "")
-                owners[o] = owners.get(o, 0) + 1
-            self.samples.append((len(items), sum(1 for p in items if ready(p)), owners))
-            time.sleep(0.03)
+    def sample(self):
+        items = active(self.state.values())
+        owners = {}
+        for p in items:
+            o = (controller_of(p) or {}).get("name", "")
+            owners[o] = owners.get(o, 0) + 1
+        return (len(items), sum(1 for p in items if ready(p)), owners)
 
-    def stop(self):
-        self.stop_ev.set()
-        self.thread.join(10)
+    def fold(self, evs):
+        for ev in evs[self.seen:]:
+            assert ev["type"] in ("ADDED", "MODIFIED", "DELETED"), ev
+            name = ev["object"]["metadata"]["name"]
+            if ev["type"] == "DELETED":
+                self.state.pop(name, None)
+            else:
+                self.state[name] = ev["object"]
+            self.samples.append(self.sample())
+        self.seen = len(evs)
+
+    def stop(self, timeout=30):
+        """Folds events until the state is the one a list returns now."""
+        want = {p["metadata"]["name"]: p["metadata"]["resourceVersion"]
+                for p in pods(self.server, self.ns, self.selector)}
+
+        def caught_up(evs):
+            self.fold(evs)
+            return {n: p["metadata"]["resourceVersion"] for n, p in self.state.items()} == want
+        self.watch.wait("the watch to reach the listed pods", caught_up, timeout)
+        self.watch.close()
         return self.samples
 
 
@@ -239,7 +258,8 @@ def test_deployment_rollout_history_undo_pause(hollow_cluster):
     kc.run("set", "image", "deployment/web", "-n", ns, "c=img:v2")
     rollout_status(kc, "web", ns)
     samples = sampler.stop()
-    assert len(samples) > 10, samples
+    # Six pods made and six removed: at least one state after each.
+    assert len(samples) > 12, samples
     assert max(s[0] for s in samples) <= 7, [s for s in samples if s[0] > 7][:5]
     assert min(s[1] for s in samples) >= 5, [s for s in samples if s[1] < 5][:5]
     assert any(len(s[2]) == 2 for s in samples), "never saw both ReplicaSets with pods"
