@@ -1067,6 +1067,7 @@ int cluster_start(struct cluster **out, const struct cluster_config *cfg, struct
         snprintf(err, errlen, "cannot start the raft thread");
         return -1;
     }
+    pthread_setname_np(c->thread, "raft-loop");
     *out = c;
     return 0;
 }

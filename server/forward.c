@@ -561,6 +561,7 @@ struct forwarder *forwarder_start(struct server *s)
         w->f = f;
         w->fl.mu = &f->mu;
         pthread_create(&w->thread, NULL, forwarder_main, w);
+        pthread_setname_np(w->thread, "forwarder");
     }
     return f;
 }

@@ -527,6 +527,7 @@ int server_main(int argc, char **argv)
     server_probes_new(s);
     s->lwatch = leader_watch_start(s);
     pthread_create(&s->housekeeper, NULL, server_housekeeper, s);
+    pthread_setname_np(s->housekeeper, "housekeeper");
     controllers_launch(s);
     bool announced = strcmp(s->cfg.raft_advertise, s->cfg.raft_addr) != 0;
     LOG_INFO("server %llu: API %s, raft %s%s%s, data %s", (unsigned long long)s->cfg.id,

@@ -30,11 +30,13 @@
 #include <assert.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "kube/kube.h"
 #include "server/internal.h"
@@ -332,6 +334,11 @@ struct watch_hub {
     struct watch *head; /* parked watches */
     unsigned parked;
     bool stopped;
+    /* With nothing parked the hub sleeps on `idle` (monotonic clock), not on
+     * the store's revision: a server nobody watches then skips a wake-up
+     * and a pass per applied entry (1.8 us a create on the followers of a
+     * writes benchmark). The first watch parked, or the stop, signals it. */
+    pthread_cond_t idle;
     pthread_t thread;
     struct hub_helper helper;
     int ep; /* the parked watches' sockets, for hang-ups (-1: none, look periodically) */
@@ -373,7 +380,8 @@ static void hub_push(struct watch_hub *h, struct watch *w)
     if (h->head)
         h->head->prev = w;
     h->head = w;
-    h->parked++;
+    if (h->parked++ == 0)
+        pthread_cond_signal(&h->idle);
 }
 
 /* Puts w's socket in the hub's epoll set (see struct hub_hups) the first
@@ -747,13 +755,31 @@ static void *helper_main(void *arg)
     return NULL;
 }
 
+/* Until there may be something to do: a revision above seen for the
+ * parked watches, a first watch parked, the stop, or HUB_TICK_MS (for
+ * bookmarks and timeouts). A watch parked while the hub checks is seen by
+ * the pass that follows either way. */
+static void hub_wait(struct watch_hub *h, struct store *st, uint64_t seen)
+{
+    pthread_mutex_lock(&h->mu);
+    bool idle = h->parked == 0 && !h->stopped;
+    if (idle) {
+        struct timespec until;
+        util_deadline(&until, HUB_TICK_MS);
+        pthread_cond_timedwait(&h->idle, &h->mu, &until);
+    }
+    pthread_mutex_unlock(&h->mu);
+    if (!idle)
+        store_wait_revision_above(st, seen, HUB_TICK_MS);
+}
+
 static void *hub_main(void *arg)
 {
     struct watch_hub *h = arg;
     struct store *st = h->srv->store;
     uint64_t seen = store_revision(st);
     for (;;) {
-        store_wait_revision_above(st, seen, HUB_TICK_MS);
+        hub_wait(h, st, seen);
         uint64_t now = util_now_ms();
         struct store_read r;
         bool have_r = store_read_begin(st, &r) == 0;
@@ -790,6 +816,11 @@ struct watch_hub *watch_hub_new(struct server *s)
     h->srv = s;
     h->ep = epoll_create1(EPOLL_CLOEXEC); /* -1: watches look once a second instead */
     pthread_mutex_init(&h->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->idle, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&h->helper.mu, NULL);
     pthread_cond_init(&h->helper.cond, NULL);
     if (pthread_create(&h->helper.thread, NULL, helper_main, h) != 0 ||
@@ -797,6 +828,8 @@ struct watch_hub *watch_hub_new(struct server *s)
         LOG_ERROR("cannot start the watch hub thread");
         abort(); /* as for out-of-memory: nothing can run without it */
     }
+    pthread_setname_np(h->helper.thread, "watch-helper");
+    pthread_setname_np(h->thread, "watch-hub");
     return h;
 }
 
@@ -807,6 +840,7 @@ void watch_hub_stop(struct watch_hub *h)
     pthread_mutex_lock(&h->mu);
     bool was = h->stopped;
     h->stopped = true;
+    pthread_cond_signal(&h->idle);
     while (h->head) {
         struct watch *w = h->head;
         hub_unlink(h, w);
@@ -834,6 +868,7 @@ void watch_hub_free(struct watch_hub *h)
     pthread_mutex_destroy(&h->helper.mu);
     pthread_cond_destroy(&h->helper.cond);
     pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->idle);
     if (h->ep >= 0)
         close(h->ep);
     free(h);

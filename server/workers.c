@@ -78,8 +78,10 @@ static void spawn(struct workers *wk)
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&at, WORKERS_STACK);
     pthread_t t;
-    if (pthread_create(&t, &at, worker_main, wk) == 0)
+    if (pthread_create(&t, &at, worker_main, wk) == 0) {
+        pthread_setname_np(t, "http-worker");
         wk->threads++;
+    }
     else
         LOG_WARN("http: cannot start a worker thread (%u running)", wk->threads);
     pthread_attr_destroy(&at);

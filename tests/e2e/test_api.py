@@ -14,7 +14,7 @@ from conftest import Kubectl, ensure_ns, cm, cm_path, wait_for
 def _namespaces(module_cluster):
     """The namespaces this module's tests write into."""
     ensure_ns(module_cluster.leader(), "crud-leader", "crud-follower", "bad-leader",
-              "bad-follower", "large", "ryw", "waw", "rvs", "prv", "gen", "cas", "grace")
+              "bad-follower", "large", "ryw", "waw", "rvs", "prv", "gen", "cas", "grace", "head")
 
 
 def assert_status(r, code, reason):
@@ -285,6 +285,20 @@ def test_large_object_below_the_limit(module_cluster):
         g = s.get(cm_path("large", "big"), timeout=60)
         assert g.status == 200 and len(g.json["data"]["k"]) == len(value)
     c.wait_converged(timeout=60)
+
+
+def test_request_head_limit(module_cluster):
+    """A connection's memory (server/http.c, HTTP_CONN_MEMORY) bounds a
+    request's head: 12 KiB of headers, far beyond what kubectl sends, is
+    served; 20 KiB is refused with 431, and the server goes on."""
+    c = module_cluster
+    for _, s in entry_servers(c):
+        r = s.req("POST", cm_path("head"), cm("h-%d" % s.id, {"k": "v"}),
+                  headers={"X-Pad": "x" * (12 << 10)})
+        assert r.status == 201, r
+        r = s.get(cm_path("head"), headers={"X-Pad": "x" * (20 << 10)})
+        assert r.status == 431, r
+        assert s.get(cm_path("head", "h-%d" % s.id)).status == 200
 
 
 def test_read_your_writes_across_followers(module_cluster):
