@@ -1,12 +1,14 @@
 /* codec.c — JSON (jansson) <-> msgpack, for Raft entries and the store.
  *
- * Encoding walks the jansson tree depth-first and writes through msgpack-c's
- * packer straight into the caller's struct ubuf. Objects are written in
- * jansson's iteration order, which is insertion order, so key order survives
- * a round trip. Integers go through msgpack_pack_int64, which picks the
- * smallest encoding (so non-negative values come out as positive fixint or
- * uint8..uint64 and negative ones as negative fixint or int8..int64); reals
- * are always float64.
+ * Encoding walks the jansson tree depth-first and writes straight into the
+ * caller's struct ubuf (struct mpw below), byte for byte what msgpack-c's
+ * packer writes, which test_codec holds it to: the packer's write callback
+ * per header and per body had made an encode cost twice as much. Objects are
+ * written in jansson's iteration order, which is insertion order, so key
+ * order survives a round trip. Integers take the smallest encoding, as
+ * msgpack_pack_int64 picks it (non-negative values as positive fixint or
+ * uint8..uint64, negative ones as negative fixint or int8..int64); strings
+ * of 32-255 bytes are str8; reals are always float64.
  *
  * Decoding is a small recursive-descent reader written here rather than
  * msgpack_unpack_next: it builds jansson values directly from the buffer,
@@ -36,7 +38,7 @@
  * the same rule, so whatever encodes also decodes. */
 #include "codec/codec.h"
 
-#include <msgpack.h>
+#include <assert.h>
 #include <stdint.h>
 #include <math.h>
 #include <stdio.h>
@@ -50,67 +52,153 @@ int codec_write_ubuf(void *data, const char *buf, size_t len)
     return 0;
 }
 
-static int codec_encode_value(msgpack_packer *pk, const json_t *v, int depth);
+/* The ubuf's free space, at least n bytes of it; mpw_done counts what was
+ * written there. */
+static unsigned char *mpw_room(struct ubuf *b, size_t n)
+{
+    ubuf_reserve(b, n);
+    return (unsigned char *)b->data + b->len;
+}
 
-static int codec_encode_object(msgpack_packer *pk, const json_t *v, int depth)
+static void mpw_done(struct ubuf *b, const unsigned char *end)
+{
+    b->len = (size_t)(end - (const unsigned char *)b->data);
+}
+
+static unsigned char *mpw_be(unsigned char *p, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)v;
+    return p + bytes;
+}
+
+/* A map's (fix 0x80, 0xde, 0xdf) or an array's (0x90, 0xdc, 0xdd) header. */
+static void mpw_container(struct ubuf *b, unsigned char fix, unsigned char c16, size_t n)
+{
+    assert(n <= UINT32_MAX);
+    unsigned char *p = mpw_room(b, 5);
+    if (n < 16) {
+        *p++ = (unsigned char)(fix | n);
+    } else if (n < 65536) {
+        *p++ = c16;
+        p = mpw_be(p, n, 2);
+    } else {
+        *p++ = (unsigned char)(c16 + 1);
+        p = mpw_be(p, n, 4);
+    }
+    mpw_done(b, p);
+}
+
+static void mpw_str(struct ubuf *b, const char *s, size_t n)
+{
+    assert(n <= UINT32_MAX);
+    unsigned char *p = mpw_room(b, 5 + n);
+    if (n < 32) {
+        *p++ = (unsigned char)(0xa0 | n);
+    } else if (n < 256) {
+        *p++ = 0xd9;
+        *p++ = (unsigned char)n;
+    } else if (n < 65536) {
+        *p++ = 0xda;
+        p = mpw_be(p, n, 2);
+    } else {
+        *p++ = 0xdb;
+        p = mpw_be(p, n, 4);
+    }
+    memcpy(p, s, n);
+    mpw_done(b, p + n);
+}
+
+static void mpw_int(struct ubuf *b, int64_t d)
+{
+    unsigned char *p = mpw_room(b, 9);
+    if (d >= -32 && d < 128) {
+        *p++ = (unsigned char)(d & 0xff); /* positive or negative fixint */
+    } else if (d < 0) {
+        int n = d >= -128 ? 1 : d >= -32768 ? 2 : d >= INT32_MIN ? 4 : 8;
+        *p++ = n == 1 ? 0xd0 : n == 2 ? 0xd1 : n == 4 ? 0xd2 : 0xd3;
+        p = mpw_be(p, (uint64_t)d, n);
+    } else {
+        int n = d < 256 ? 1 : d < 65536 ? 2 : d <= UINT32_MAX ? 4 : 8;
+        *p++ = n == 1 ? 0xcc : n == 2 ? 0xcd : n == 4 ? 0xce : 0xcf;
+        p = mpw_be(p, (uint64_t)d, n);
+    }
+    mpw_done(b, p);
+}
+
+static void mpw_double(struct ubuf *b, double x)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    unsigned char *p = mpw_room(b, 9);
+    *p++ = 0xcb;
+    mpw_done(b, mpw_be(p, bits, 8));
+}
+
+static void mpw_byte(struct ubuf *b, unsigned char c)
+{
+    unsigned char *p = mpw_room(b, 1);
+    *p = c;
+    mpw_done(b, p + 1);
+}
+
+static int codec_encode_value(struct ubuf *b, const json_t *v, int depth);
+
+static int codec_encode_object(struct ubuf *b, const json_t *v, int depth)
 {
     json_t *o = (json_t *)v; /* the iterator API takes non-const; nothing is modified */
-    msgpack_pack_map(pk, json_object_size(o));
+    mpw_container(b, 0x80, 0xde, json_object_size(o));
     for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
         const char *key = json_object_iter_key(it);
         size_t klen = json_object_iter_key_len(it);
         if (memchr(key, '\0', klen))
             return -1;
-        msgpack_pack_str(pk, klen);
-        msgpack_pack_str_body(pk, key, klen);
-        if (codec_encode_value(pk, json_object_iter_value(it), depth) != 0)
+        mpw_str(b, key, klen);
+        if (codec_encode_value(b, json_object_iter_value(it), depth) != 0)
             return -1;
     }
     return 0;
 }
 
-static int codec_encode_array(msgpack_packer *pk, const json_t *v, int depth)
+static int codec_encode_array(struct ubuf *b, const json_t *v, int depth)
 {
     size_t n = json_array_size(v);
-    msgpack_pack_array(pk, n);
+    mpw_container(b, 0x90, 0xdc, n);
     for (size_t i = 0; i < n; i++)
-        if (codec_encode_value(pk, json_array_get(v, i), depth) != 0)
+        if (codec_encode_value(b, json_array_get(v, i), depth) != 0)
             return -1;
     return 0;
 }
 
 /* depth is the number of containers enclosing v. */
-static int codec_encode_value(msgpack_packer *pk, const json_t *v, int depth)
+static int codec_encode_value(struct ubuf *b, const json_t *v, int depth)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT:
         if (depth + 1 > CODEC_MAX_DEPTH)
             return -1;
-        return codec_encode_object(pk, v, depth + 1);
+        return codec_encode_object(b, v, depth + 1);
     case JSON_ARRAY:
         if (depth + 1 > CODEC_MAX_DEPTH)
             return -1;
-        return codec_encode_array(pk, v, depth + 1);
-    case JSON_STRING: {
-        size_t n = json_string_length(v);
-        msgpack_pack_str(pk, n);
-        msgpack_pack_str_body(pk, json_string_value(v), n);
+        return codec_encode_array(b, v, depth + 1);
+    case JSON_STRING:
+        mpw_str(b, json_string_value(v), json_string_length(v));
         return 0;
-    }
     case JSON_INTEGER:
-        msgpack_pack_int64(pk, (int64_t)json_integer_value(v));
+        mpw_int(b, (int64_t)json_integer_value(v));
         return 0;
     case JSON_REAL:
-        msgpack_pack_double(pk, json_real_value(v));
+        mpw_double(b, json_real_value(v));
         return 0;
     case JSON_TRUE:
-        msgpack_pack_true(pk);
+        mpw_byte(b, 0xc3);
         return 0;
     case JSON_FALSE:
-        msgpack_pack_false(pk);
+        mpw_byte(b, 0xc2);
         return 0;
     case JSON_NULL:
-        msgpack_pack_nil(pk);
+        mpw_byte(b, 0xc0);
         return 0;
     }
     return -1;
@@ -121,14 +209,14 @@ int codec_json_to_msgpack(const json_t *v, struct ubuf *out)
     if (!v)
         return -1;
     size_t start = out->len;
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, codec_write_ubuf);
-    if (codec_encode_value(&pk, v, 0) != 0) {
+    if (codec_encode_value(out, v, 0) != 0) {
         out->len = start; /* leave the buffer as it was */
         if (out->data)
             out->data[start] = '\0';
         return -1;
     }
+    ubuf_reserve(out, 0);
+    out->data[out->len] = '\0'; /* a ubuf stays terminated */
     return 0;
 }
 
@@ -507,10 +595,7 @@ static size_t edit_segment(const char *path, bool *last)
 
 static void edit_put_key(struct ubuf *out, const char *key, size_t klen)
 {
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, codec_write_ubuf);
-    msgpack_pack_str(&pk, klen);
-    msgpack_pack_str_body(&pk, key, klen);
+    mpw_str(out, key, klen);
 }
 
 /* Whether any of the edits sets a value (a group of deletes under a map
@@ -567,9 +652,7 @@ static int edit_entry(struct codec_reader *r, const char *key, size_t klen, int 
         edit_put_key(body, key, klen);
         (*count)++;
         /* The value sits inside depth maps: the depth limit counts them. */
-        msgpack_packer pk;
-        msgpack_packer_init(&pk, body, codec_write_ubuf);
-        return codec_encode_value(&pk, ed[whole]->value, depth);
+        return codec_encode_value(body, ed[whole]->value, depth);
     }
     if (!r && !edit_sets(sub, nsub))
         return 0;
@@ -622,9 +705,7 @@ static int edit_map(struct codec_reader *r, const struct codec_edit *const *ed,
                                    (unsigned)nsub, depth, &body, &count) != 0)
             goto out;
     }
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, codec_write_ubuf);
-    msgpack_pack_map(&pk, count);
+    mpw_container(out, 0x80, 0xde, count);
     ubuf_append(out, body.data, body.len);
     rc = 0;
 out:

@@ -176,10 +176,8 @@ static void change_compute(const struct ctx *c, json_t *old, json_t *new, struct
 {
     struct fnode *d[3];
     compare(c, old, new, d);
-    ch->changed = drop_reset(c, fs_union(d[ADDED], d[MODIFIED]));
+    ch->changed = drop_reset(c, fs_union_take(d[ADDED], d[MODIFIED]));
     ch->removed = drop_reset(c, d[REMOVED]);
-    fs_node_free(d[ADDED]);
-    fs_node_free(d[MODIFIED]);
 }
 
 static void change_free(struct change *ch)
@@ -392,9 +390,7 @@ static struct fnode *all_owned(const struct mgrs *ms)
 {
     struct fnode *u = NULL;
     for (size_t i = 0; i < ms->n; i++) {
-        struct fnode *x = fs_union(u, ms->v[i].set);
-        fs_node_free(u);
-        u = x;
+        u = fs_union_take(u, fs_node_copy(ms->v[i].set));
     }
     return u;
 }
@@ -561,10 +557,7 @@ void kube_managed_fields_update(const struct kube_type *t, json_t *old, json_t *
     ch.changed = NULL;
     if (mine) {
         size_t i = ka_mgrs_add(&ms, manager, false, c.gv, c.sub);
-        struct fnode *u = fs_union(ms.v[i].set, mine);
-        fs_node_free(ms.v[i].set);
-        fs_node_free(mine);
-        ms.v[i].set = u;
+        ms.v[i].set = fs_union_take(ms.v[i].set, mine);
         free(ms.v[i].time);
         ms.v[i].time = now ? xstrdup(now) : NULL;
     }

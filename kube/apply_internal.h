@@ -112,6 +112,9 @@ struct fnode *fs_done(struct fnode *root);
 const struct fnode *fs_match_kid(const struct fnode *n, size_t *j, const struct fnode *k);
 struct fnode *fs_field_kid(const struct fnode *n, const char *name, size_t *at);
 struct fnode *fs_union(const struct fnode *a, const struct fnode *b);
+/* fs_union that consumes a and b: returns one of them when the other is
+ * NULL (a create's whole change set is not copied twice). */
+struct fnode *fs_union_take(struct fnode *a, struct fnode *b);
 struct fnode *fs_diff(const struct fnode *a, const struct fnode *b);
 struct fnode *fs_inter(const struct fnode *a, const struct fnode *b);
 void fs_subtract(struct fnode **s, const struct fnode *b);

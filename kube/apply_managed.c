@@ -13,6 +13,7 @@
  * How it works: entries keep their index while a request runs (an emptied
  * one has a NULL set) so apply.c can refer to them by index; times are read
  * as RFC 3339 seconds for the ordering. */
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,13 +305,11 @@ void ka_cap_updaters(struct mgrs *ms)
                 ms->v[b].subresource[0] = '\0';
             }
             m = &ms->v[up[k].i];
-            struct fnode *u = fs_union(ms->v[b].set, m->set);
-            fs_node_free(ms->v[b].set);
-            ms->v[b].set = u;
+            assert(m != &ms->v[b]);
+            ms->v[b].set = fs_union_take(ms->v[b].set, m->set);
+            m->set = NULL;
             free(ms->v[b].time);
             ms->v[b].time = m->time ? xstrdup(m->time) : NULL;
-            fs_node_free(m->set);
-            m->set = NULL;
             length--;
         }
         free(first);

@@ -183,6 +183,16 @@ struct fnode *fs_union(const struct fnode *a, const struct fnode *b)
     return o;
 }
 
+struct fnode *fs_union_take(struct fnode *a, struct fnode *b)
+{
+    if (!a || !b)
+        return a ? a : b;
+    struct fnode *o = fs_union(a, b);
+    fs_node_free(a);
+    fs_node_free(b);
+    return o;
+}
+
 /* a without b's members; NULL when nothing is left. */
 struct fnode *fs_diff(const struct fnode *a, const struct fnode *b)
 {

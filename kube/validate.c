@@ -70,37 +70,51 @@ json_t *kube_status(unsigned code, const char *reason, const char *message)
 
 /* ==== the walk: causes and the field path ==== */
 
-static size_t vp_append(struct vctx *c, const char *seg, bool dot)
+/* Appends open, seg (n bytes) and close to the path, with a dot first if
+ * dot and the path is not empty. Every field of every object passes here,
+ * so it copies bytes instead of formatting (snprintf was a tenth of a pod
+ * create's validation). A path that would not fit is left as it was. */
+static size_t vp_append(struct vctx *c, char open, const char *seg, size_t n, char close,
+                        bool dot)
 {
-    size_t mark = c->len, room = sizeof c->path - c->len;
-    int n = snprintf(c->path + c->len, room, "%s%s", dot && c->len ? "." : "", seg);
-    if (n < 0 || (size_t)n >= room) {
-        c->path[mark] = '\0';
+    size_t mark = c->len;
+    size_t need = (dot && c->len) + (open != 0) + n + (close != 0);
+    if (need >= sizeof c->path - c->len) {
         c->overflows++;
         return VPATH_OVERFLOW;
     }
-    c->len += (size_t)n;
+    char *p = c->path + c->len;
+    if (dot && c->len)
+        *p++ = '.';
+    if (open)
+        *p++ = open;
+    memcpy(p, seg, n);
+    p += n;
+    if (close)
+        *p++ = close;
+    *p = '\0';
+    c->len = (size_t)(p - c->path);
     return mark;
 }
 
 /* field.Path's Child, Index and Key; each returns the mark kv_path_pop takes. */
 size_t kv_path_child(struct vctx *c, const char *name)
 {
-    return vp_append(c, name, true);
+    return vp_append(c, 0, name, strlen(name), 0, true);
 }
 
 size_t kv_path_index(struct vctx *c, size_t i)
 {
-    char seg[32];
-    snprintf(seg, sizeof seg, "[%zu]", i);
-    return vp_append(c, seg, false);
+    char digits[24], *d = digits + sizeof digits;
+    do
+        *--d = (char)('0' + i % 10);
+    while ((i /= 10) != 0);
+    return vp_append(c, '[', d, (size_t)(digits + sizeof digits - d), ']', false);
 }
 
 size_t kv_path_key(struct vctx *c, const char *key)
 {
-    char seg[VPATH_MAX];
-    snprintf(seg, sizeof seg, "[%s]", key);
-    return vp_append(c, seg, false);
+    return vp_append(c, '[', key, strlen(key), ']', false);
 }
 
 void kv_path_pop(struct vctx *c, size_t mark)

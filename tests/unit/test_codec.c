@@ -299,6 +299,101 @@ static void test_encode_appends(void **state)
 }
 
 /* msgpack-c's packer produces what our decoder must read. */
+/* The encoder writes what msgpack-c's packer writes, byte for byte, at
+ * every boundary of every encoding: the stored bytes of objects written
+ * before it stopped using the packer, codec_msgpack_edit's output and
+ * other replicas' entries must all stay comparable. */
+static void pack_reference(msgpack_packer *pk, const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        msgpack_pack_map(pk, json_object_size(v));
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x) {
+            msgpack_pack_str_with_body(pk, k, strlen(k));
+            pack_reference(pk, x);
+        }
+        break;
+    }
+    case JSON_ARRAY:
+        msgpack_pack_array(pk, json_array_size(v));
+        for (size_t i = 0; i < json_array_size(v); i++)
+            pack_reference(pk, json_array_get(v, i));
+        break;
+    case JSON_STRING:
+        msgpack_pack_str_with_body(pk, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        msgpack_pack_int64(pk, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        msgpack_pack_double(pk, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        msgpack_pack_true(pk);
+        break;
+    case JSON_FALSE:
+        msgpack_pack_false(pk);
+        break;
+    case JSON_NULL:
+        msgpack_pack_nil(pk);
+        break;
+    }
+}
+
+static void test_encode_matches_msgpack_c(void **state)
+{
+    (void)state;
+    static const int64_t edges[] = {0, 1, 31, 32, 127, 128, 255, 256, 65535, 65536,
+                                    4294967295LL, 4294967296LL, INT64_MAX, -1, -31, -32, -33,
+                                    -127, -128, -129, -32767, -32768, -32769, -2147483647LL,
+                                    INT32_MIN, (int64_t)INT32_MIN - 1, INT64_MIN};
+    static const size_t sizes[] = {0, 1, 15, 16, 31, 32, 255, 256, 65535, 65536, 70000};
+    json_t *all = json_array();
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++)
+        json_array_append_new(all, json_integer(edges[i]));
+    json_array_append_new(all, json_real(0.1));
+    json_array_append_new(all, json_real(-1e300));
+    json_array_append_new(all, json_true());
+    json_array_append_new(all, json_false());
+    json_array_append_new(all, json_null());
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        size_t n = sizes[i];
+        char *str = malloc(n + 1);
+        memset(str, 'x', n);
+        str[n] = '\0';
+        json_array_append_new(all, json_stringn(str, n));
+        json_t *arr = json_array(), *obj = json_object();
+        for (size_t j = 0; j < n; j++) {
+            char key[24];
+            snprintf(key, sizeof key, "k%zu", j);
+            json_array_append_new(arr, json_integer((json_int_t)j));
+            json_object_set_new(obj, key, json_null());
+        }
+        json_array_append_new(all, arr);
+        json_array_append_new(all, obj);
+        json_object_set_new(obj, n < 32 ? str : "long", json_string(str)); /* key sizes too */
+        free(str);
+    }
+    for (size_t i = 0; i < json_array_size(all); i++) {
+        json_t *v = json_array_get(all, i);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        pack_reference(&pk, v);
+        struct ubuf got = {0};
+        assert_int_equal(codec_json_to_msgpack(v, &got), 0);
+        assert_int_equal(got.len, sb.size);
+        assert_memory_equal(got.data, sb.data, sb.size);
+        assert_int_equal(got.data[got.len], '\0'); /* a ubuf stays terminated */
+        ubuf_free(&got);
+        msgpack_sbuffer_destroy(&sb);
+    }
+    json_decref(all);
+}
+
 static void test_decode_msgpack_c_output(void **state)
 {
     msgpack_sbuffer sb;
@@ -998,6 +1093,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_scalars),
         cmocka_unit_test(test_roundtrip_large_containers),
         cmocka_unit_test(test_encode_appends),
+        cmocka_unit_test(test_encode_matches_msgpack_c),
         cmocka_unit_test(test_decode_msgpack_c_output),
         cmocka_unit_test(test_reject_empty_and_null),
         cmocka_unit_test(test_reject_every_truncation),

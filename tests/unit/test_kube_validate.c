@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "kube/kube.h"
+#include "util/util.h"
 
 /* A cmocka test function; no test uses the state. */
 #define TEST(name) static void name(void **state __attribute__((unused)))
@@ -310,6 +311,28 @@ TEST(test_meta_names)
     expect_error("", "ConfigMap",
                  "{'metadata':{'name':'cm','generateName':'Cm-','namespace':'ns'}}",
                  "metadata.generateName", "Invalid value: \"Cm-\": " SUBDOMAIN_MSG);
+}
+
+/* Field paths: multi-digit indexes, keys, and a path too long for the
+ * walk's buffer, which ends in "..." instead of being cut anywhere. */
+TEST(test_field_paths)
+{
+    struct ubuf b = {0};
+    ubuf_appendf(&b, "{'metadata':{'name':'p','namespace':'ns'},'spec':{'containers':[");
+    for (int i = 0; i < 12; i++)
+        ubuf_appendf(&b, "%s{'name':'c%d'%s}", i ? "," : "", i, i == 11 ? "" : ",'image':'x'");
+    ubuf_appendf(&b, "]}}");
+    ubuf_append(&b, "", 1);
+    expect_error("", "Pod", b.data, "spec.containers[11].image", "Required value");
+    ubuf_free(&b);
+    char key[700];
+    memset(key, 'k', sizeof key - 1);
+    key[sizeof key - 1] = '\0';
+    key[0] = '!';
+    ubuf_appendf(&b, "{'metadata':{'name':'c','namespace':'ns'},'data':{'%s':'v'}}", key);
+    ubuf_append(&b, "", 1);
+    expect_prefix("", "ConfigMap", b.data, NULL, "data...", "Invalid value: \"!kkk");
+    ubuf_free(&b);
 }
 
 TEST(test_meta_namespace)
@@ -1874,6 +1897,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_objects),
         cmocka_unit_test(test_meta_names),
+        cmocka_unit_test(test_field_paths),
         cmocka_unit_test(test_meta_namespace),
         cmocka_unit_test(test_meta_labels_annotations),
         cmocka_unit_test(test_meta_finalizers_owners),
