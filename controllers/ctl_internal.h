@@ -172,6 +172,26 @@ struct ctl_prev_owner {
     char name[256];
 };
 struct ctl_prev_owner *ctl_prev_owner(struct ctl *c);
+/* The owners of one resource in one namespace with their selectors, as
+ * ctl_enqueue_selecting lists them while changes are offered: the offered
+ * changes share one read transaction, so the list cannot change during the
+ * batch and is made once per (resource, namespace) instead of once per
+ * orphan pod and controller. Kept by the runtime, emptied after a batch
+ * (ctl_selecting_forget). */
+struct ctl_selecting {
+    char *resource, *ns;
+    size_t n;
+    char **names;
+    struct kube_selector **sels; /* NULL: matches nothing */
+};
+#define CTL_SELECTING_MAX 32 /* memos in one batch; beyond, lists as before */
+struct ctl_selecting_memo {
+    size_t n;
+    struct ctl_selecting v[CTL_SELECTING_MAX];
+};
+/* The memo while changes are offered, else NULL. */
+struct ctl_selecting_memo *ctl_selecting_memo(struct ctl *c);
+void ctl_selecting_forget(struct ctl_selecting_memo *m);
 /* A read transaction for a lookup: while changes are offered, the one they
  * are read in (a consistent view at least as new as the change at hand,
  * shared by every on_change), else own, begun here; NULL if none could be

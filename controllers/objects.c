@@ -381,23 +381,79 @@ json_t *ctl_list_claimable(struct ctl *c, const char *resource, const char *ns, 
     return x.out;
 }
 
-void ctl_enqueue_selecting(struct ctl *c, const char *controller, const char *resource,
-                           const char *ns, json_t *obj)
+/* The owners of resource in ns, each with its selector (NULL when it
+ * matches nothing: an empty selector matches nothing here, not
+ * everything). */
+static void selecting_list(struct ctl *c, const char *resource, const char *ns,
+                           struct ctl_selecting *out)
 {
     json_t *owners = ctl_list(c, resource, ns, NULL), *ow;
-    json_t *labels = json_object_get(md_of(obj), "labels");
-    size_t i;
+    size_t i, n = json_array_size(owners);
+    *out = (struct ctl_selecting){xstrdup(resource), xstrdup(ns), n,
+                                  xcalloc(n ? n : 1, sizeof *out->names),
+                                  xcalloc(n ? n : 1, sizeof *out->sels)};
     json_array_foreach(owners, i, ow)
     {
         char err[64];
         struct kube_selector *sel = kube_selector_from_json(
             json_object_get(json_object_get(ow, "spec"), "selector"), err, sizeof err);
-        /* An empty selector matches nothing here, not everything. */
-        if (sel && !kube_selector_empty(sel) && kube_selector_match(sel, labels))
-            ctl_enqueue(c, controller, resource, ns, ctl_str(md_of(ow), "name"));
-        kube_selector_free(sel);
+        if (sel && kube_selector_empty(sel)) {
+            kube_selector_free(sel);
+            sel = NULL;
+        }
+        out->names[i] = xstrdup(ctl_str(md_of(ow), "name"));
+        out->sels[i] = sel;
     }
     json_decref(owners);
+}
+
+static void selecting_free(struct ctl_selecting *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->names[i]);
+        kube_selector_free(s->sels[i]);
+    }
+    free(s->names);
+    free(s->sels);
+    free(s->resource);
+    free(s->ns);
+}
+
+void ctl_selecting_forget(struct ctl_selecting_memo *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        selecting_free(&m->v[i]);
+    m->n = 0;
+}
+
+/* The owners of resource in ns: from the batch's memo while changes are
+ * offered (made on first use), else listed into tmp. */
+static const struct ctl_selecting *selecting_get(struct ctl *c, const char *resource,
+                                                 const char *ns, struct ctl_selecting *tmp)
+{
+    struct ctl_selecting_memo *m = ctl_selecting_memo(c);
+    for (size_t i = 0; m && i < m->n; i++)
+        if (!strcmp(m->v[i].resource, resource) && !strcmp(m->v[i].ns, ns))
+            return &m->v[i];
+    if (m && m->n < CTL_SELECTING_MAX) {
+        selecting_list(c, resource, ns, &m->v[m->n]);
+        return &m->v[m->n++];
+    }
+    selecting_list(c, resource, ns, tmp);
+    return tmp;
+}
+
+void ctl_enqueue_selecting(struct ctl *c, const char *controller, const char *resource,
+                           const char *ns, json_t *obj)
+{
+    struct ctl_selecting tmp = {0};
+    const struct ctl_selecting *s = selecting_get(c, resource, ns, &tmp);
+    json_t *labels = json_object_get(md_of(obj), "labels");
+    for (size_t i = 0; i < s->n; i++)
+        if (s->sels[i] && kube_selector_match(s->sels[i], labels))
+            ctl_enqueue(c, controller, resource, ns, s->names[i]);
+    if (s == &tmp)
+        selecting_free(&tmp);
 }
 
 /* Fills m with the controller reference of the version before e. */

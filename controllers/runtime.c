@@ -92,6 +92,7 @@ struct ctl {
      * of the change at hand, worked out once for every controller. */
     struct store_read *offering;
     struct ctl_prev_owner prev_owner;
+    struct ctl_selecting_memo selecting; /* this batch's (ctl_enqueue_selecting) */
 };
 
 struct controllers {
@@ -267,6 +268,11 @@ void ctl_read_end(struct store_read *r, struct store_read *own)
         store_read_end(own);
 }
 
+struct ctl_selecting_memo *ctl_selecting_memo(struct ctl *c)
+{
+    return c->offering ? &c->selecting : NULL;
+}
+
 struct ctl_prev_owner *ctl_prev_owner(struct ctl *c)
 {
     return &c->prev_owner;
@@ -371,6 +377,7 @@ static bool follow_changes(struct ctl *c)
     c->prev_owner.rev = 0;
     int rc = store_changes(&r, c->cursor, offer_change, &oc);
     c->offering = NULL;
+    ctl_selecting_forget(&c->selecting);
     store_read_end(&r);
     return rc != STORE_GONE_ERR;
 }
