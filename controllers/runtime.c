@@ -706,8 +706,14 @@ static bool lead_turn(struct ctl *c)
 {
     if (c->pass_next < N_DEFS)
         pass_step(c);
-    if (!follow_changes(c))
+    if (!follow_changes(c) && !c->pass_due) {
+        /* Worth a warning: a full pass reads the whole replica again, and
+         * one that falls behind again under load can keep doing so. */
+        LOG_WARN("controllers: the change log moved past revision %llu before it was "
+                 "offered: a full pass follows",
+                 (unsigned long long)c->cursor);
         c->pass_due = true;
+    }
     bool idle_pass = c->pass_next == N_DEFS;
     if (idle_pass && (util_now_ms() >= c->next_resync_ms ||
                       (c->pass_due && util_now_ms() >= c->last_pass_ms + CTL_PASS_GAP_MS)))
