@@ -665,19 +665,25 @@ static void wait_async(struct server *s)
 
 /* libmicrohttpd may not stop while a connection is suspended: first the
  * workers finish (new requests are answered 503 on the loop meanwhile),
- * then every parked watch is resumed to end its stream. */
+ * then every parked watch is resumed to end its stream.
+ *
+ * No MHD_quiesce_daemon: with epoll event loops of its own it races with
+ * them (both remove the listen socket from an epoll set, and the loser of
+ * the race aborts the process: "Failed to remove listen FD from epoll
+ * set", once in a CI run at a test's teardown). Connections that arrive
+ * while stopping are answered 503 instead of waiting unserved. */
 void http_stop(struct server *s)
 {
     assert(!s->mhd || s->stopping);
-    if (s->mhd)
-        MHD_quiesce_daemon(s->mhd);
     wait_async(s);
     workers_free(s->workers);
     s->workers = NULL;
     watch_hub_stop(s->hub);
     nodeproxy_wait(s);
-    if (s->mhd)
+    if (s->mhd) {
         MHD_stop_daemon(s->mhd);
+        s->listen_fd = -1; /* not quiesced, libmicrohttpd closed it */
+    }
     s->mhd = NULL;
     watch_hub_free(s->hub);
     s->hub = NULL;
