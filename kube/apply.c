@@ -390,7 +390,9 @@ static struct fnode *all_owned(const struct mgrs *ms)
 {
     struct fnode *u = NULL;
     for (size_t i = 0; i < ms->n; i++) {
-        u = fs_union_take(u, fs_node_copy(ms->v[i].set));
+        struct fnode *x = fs_union(u, ms->v[i].set);
+        fs_node_free(u);
+        u = x;
     }
     return u;
 }
