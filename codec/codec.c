@@ -1,7 +1,7 @@
 /* codec.c — JSON (jansson) <-> msgpack, for Raft entries and the store.
  *
  * Encoding walks the jansson tree depth-first and writes straight into the
- * caller's struct ubuf (struct mpw below), byte for byte what msgpack-c's
+ * caller's struct ubuf (the mpw_ functions below), byte for byte what msgpack-c's
  * packer writes, which test_codec holds it to: the packer's write callback
  * per header and per body had made an encode cost twice as much. Objects are
  * written in jansson's iteration order, which is insertion order, so key
