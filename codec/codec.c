@@ -544,36 +544,127 @@ static int codec_set_path(json_t *out, const char *path, json_t *v)
     }
 }
 
-/* Copies the value at one dotted path of the map in buf into out, at the
- * same path; 0 (found or absent) or -1 (malformed). */
-static int codec_extract_path(const void *buf, size_t len, const char *path, json_t *out)
+/* Multi-path extraction walks each map once for all the paths below it:
+ * a pod's paths share "metadata" and "spec", and seeking each path from
+ * the top stepped over metadata.managedFields (most of a stored pod) once
+ * per path. at[i] is where path i's segment for this map starts; active,
+ * the paths still looking in it (bit i: path i). The first entry with a
+ * key wins, as a seek from the top would find it. */
+#define CODEC_EXTRACT_MAX 32
+
+static int codec_extract_level(struct codec_reader *r, const char *const *paths,
+                               const size_t *at, uint32_t active, bool finish, json_t *out,
+                               int depth);
+
+/* The paths in active whose segment at this level is key: those that end
+ * there (*leaf) and those that go on below it (*deeper, with next[i]
+ * where their next segment starts). */
+static void codec_extract_match(const char *const *paths, const size_t *at, uint32_t active,
+                                const unsigned char *key, size_t klen, uint32_t *leaf,
+                                uint32_t *deeper, size_t *next)
 {
-    struct codec_reader r = {buf, (const unsigned char *)buf + len};
-    int depth = 0;
-    for (const char *seg = path;; depth++) {
+    *leaf = *deeper = 0;
+    for (unsigned i = 0; active >> i; i++) {
+        if (!(active >> i & 1))
+            continue;
+        const char *seg = paths[i] + at[i];
+        if (klen && (unsigned char)seg[0] != key[0])
+            continue; /* most keys differ at once: no need to measure seg */
         const char *dot = strchr(seg, '.');
         size_t slen = dot ? (size_t)(dot - seg) : strlen(seg);
-        int rc = codec_seek_key(&r, seg, slen, depth);
-        if (rc != 0)
-            return rc < 0 ? -1 : 0;
-        if (!dot)
-            break;
-        seg = dot + 1;
+        if (slen != klen || memcmp(seg, key, klen) != 0)
+            continue;
+        if (dot) {
+            *deeper |= 1u << i;
+            next[i] = at[i] + slen + 1;
+        } else {
+            *leaf |= 1u << i;
+        }
     }
-    json_t *v = codec_decode_value(&r, depth + 1);
-    return v && codec_set_path(out, path, v) == 0 ? 0 : -1;
+}
+
+/* The value at r, the one under a key that paths reached: decoded into
+ * out for the paths that end there, walked for those that go on; r is
+ * left after it if need_end (else the walk may stop once every path is
+ * found). 0, or -1 if malformed. */
+static int codec_extract_value(struct codec_reader *r, const char *const *paths,
+                               const size_t *next, uint32_t leaf, uint32_t deeper, bool need_end,
+                               json_t *out, int depth)
+{
+    if (leaf) {
+        struct codec_reader lr = *r;
+        json_t *v = codec_decode_value(&lr, depth);
+        if (!v)
+            return -1;
+        for (unsigned i = 0; leaf >> i; i++) {
+            if (!(leaf >> i & 1))
+                continue;
+            bool last = leaf >> i == 1; /* the same path twice: a copy each */
+            if (codec_set_path(out, paths[i], last ? v : json_deep_copy(v)) != 0) {
+                if (!last)
+                    json_decref(v);
+                return -1;
+            }
+        }
+    }
+    if (deeper) {
+        struct codec_reader dr = *r;
+        int rc = codec_extract_level(&dr, paths, next, deeper, need_end, out, depth);
+        if (rc < 0)
+            return -1;
+        if (rc == 1 && !need_end) /* a map, and no one reads on */
+            return 0;
+        if (rc == 1) { /* a map, walked to its end */
+            *r = dr;
+            return 0;
+        }
+    }
+    return need_end ? codec_skip_value(r, depth) : 0;
+}
+
+/* Walks the map at r for the active paths. -1 if malformed, 0 if the value
+ * is no map (nothing found), 1 if a map: walked to its end if finish, else
+ * only until every active path was found. */
+static int codec_extract_level(struct codec_reader *r, const char *const *paths,
+                               const size_t *at, uint32_t active, bool finish, json_t *out,
+                               int depth)
+{
+    uint64_t n;
+    if (depth > CODEC_MAX_DEPTH || codec_read_map_header(r, &n) != 0)
+        return 0;
+    for (uint64_t i = 0; i < n && (active || finish); i++) {
+        size_t klen;
+        if (codec_read_str_header(r, &klen) != 0)
+            return -1;
+        const unsigned char *key = r->p;
+        r->p += klen;
+        uint32_t leaf = 0, deeper = 0;
+        size_t next[CODEC_EXTRACT_MAX];
+        if (active)
+            codec_extract_match(paths, at, active, key, klen, &leaf, &deeper, next);
+        active &= ~(leaf | deeper);
+        int rc = leaf | deeper ? codec_extract_value(r, paths, next, leaf, deeper,
+                                                     finish || active, out, depth + 1)
+                               : codec_skip_value(r, depth + 1);
+        if (rc != 0)
+            return -1;
+    }
+    return 1;
 }
 
 json_t *codec_msgpack_extract(const void *buf, size_t len, const char *const *paths, unsigned n)
 {
     if (!buf || len == 0)
         return NULL;
+    assert(n <= CODEC_EXTRACT_MAX);
+    size_t at[CODEC_EXTRACT_MAX] = {0};
+    uint32_t active = n == CODEC_EXTRACT_MAX ? UINT32_MAX : (1u << n) - 1;
+    struct codec_reader r = {buf, (const unsigned char *)buf + len};
     json_t *out = json_object();
-    for (unsigned i = 0; i < n; i++)
-        if (codec_extract_path(buf, len, paths[i], out) != 0) {
-            json_decref(out);
-            return NULL;
-        }
+    if (codec_extract_level(&r, paths, at, active, false, out, 0) < 0) {
+        json_decref(out);
+        return NULL;
+    }
     return out;
 }
 

@@ -746,6 +746,32 @@ static void test_extract_selected_paths(void **state)
     extract_expect(pod, NULL, 0, "{}");
 }
 
+/* Paths sharing prefixes are found in one walk: a whole map and a key in
+ * it, the same path twice, a deep path next to a shallow one, and keys
+ * wanted after a map that was walked for other paths. */
+static void test_extract_shared_prefixes(void **state)
+{
+    (void)state;
+    const char *pod = "{\"metadata\":{\"name\":\"p\",\"managedFields\":[{\"f\":{\"a\":[1,2]}}],"
+                      "\"labels\":{\"app\":\"web\"},\"uid\":\"u\"},\"spec\":{\"a\":{\"b\":{\"c\":3}},"
+                      "\"nodeName\":\"n\"},\"status\":{\"phase\":\"Running\"}}";
+    const char *const p1[] = {"metadata.uid", "metadata", "metadata.name"};
+    extract_expect(pod, p1, 3,
+                   "{\"metadata\":{\"name\":\"p\",\"managedFields\":[{\"f\":{\"a\":[1,2]}}],"
+                   "\"labels\":{\"app\":\"web\"},\"uid\":\"u\"}}");
+    const char *const p2[] = {"status.phase", "spec.a.b.c", "spec.a.b", "metadata.uid",
+                              "status.phase", "spec.nodeName", "spec.a.x"};
+    extract_expect(pod, p2, 7,
+                   "{\"metadata\":{\"uid\":\"u\"},\"spec\":{\"a\":{\"b\":{\"c\":3}},"
+                   "\"nodeName\":\"n\"},\"status\":{\"phase\":\"Running\"}}");
+    /* a key twice in a map (not the encoder's output): the first wins */
+    static const char dup[] = "\x82\xa1" "a" "\x01" "\xa1" "a" "\x02";
+    const char *const pa[] = {"a"};
+    json_t *got = codec_msgpack_extract(dup, sizeof dup - 1, pa, 1);
+    assert_int_equal(json_integer_value(json_object_get(got, "a")), 1);
+    json_decref(got);
+}
+
 /* A large map (map16) with long strings (str8/16) before the wanted key. */
 static void test_extract_after_large_values(void **state)
 {
@@ -1078,6 +1104,7 @@ int main(void)
         cmocka_unit_test(test_text_as_json_dumps),
         cmocka_unit_test(test_text_sets_resource_version),
         cmocka_unit_test(test_extract_selected_paths),
+        cmocka_unit_test(test_extract_shared_prefixes),
         cmocka_unit_test(test_extract_after_large_values),
         cmocka_unit_test(test_extract_rejects_malformed),
         cmocka_unit_test(test_roundtrip_nested_object),
