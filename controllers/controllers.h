@@ -131,6 +131,10 @@ json_t *ctl_decode(const struct store_obj *o);
  * pod to decode and free. A controller's update of a pod that leaves them
  * out keeps the stored ones, as in Kubernetes. */
 json_t *ctl_decode_pod(const struct store_obj *o);
+/* Only what the controllers' pod_head handlers read of a pod: metadata's
+ * name, namespace, uid, labels, ownerReferences, finalizers,
+ * deletionTimestamp, spec.nodeName and status.phase. */
+json_t *ctl_pod_head(const struct store_obj *o);
 /* A string member of o, or "" (never NULL). */
 const char *ctl_str(json_t *o, const char *key);
 /* The decoded object from this replica, or NULL if absent, with its
@@ -157,7 +161,8 @@ json_t *ctl_pods_owned(struct ctl *c, const char *ns, const char *owner_uid);
 json_t *ctl_pods_orphaned(struct ctl *c, const char *ns);
 /* For the runtime: the cache of this term (made on first use), its end,
  * and a change offered to the controllers: a pod change the cache has not
- * seen yet is applied and its decoded pod returned (shared), else NULL. */
+ * seen yet is applied and, if decode, its decoded pod returned (shared),
+ * else NULL (the cache decodes it if a sync asks for it). */
 struct ctl_pod_cache;
 struct ctl_pod_cache *ctl_pod_cache(struct ctl *c);
 struct ctl_pod_cache *ctl_pod_cache_new(void);
@@ -168,7 +173,7 @@ void ctl_pod_cache_warm(struct ctl *c);
 /* How many pods it holds and the revision it reached (0, 0 if not built). */
 size_t ctl_pod_cache_size(const struct ctl_pod_cache *pc);
 uint64_t ctl_pod_cache_revision(const struct ctl_pod_cache *pc);
-json_t *ctl_pod_cache_offer(struct ctl_pod_cache *pc, const struct store_event *e);
+json_t *ctl_pod_cache_offer(struct ctl_pod_cache *pc, const struct store_event *e, bool decode);
 /* The ownerReference of obj with controller: true, or NULL (borrowed). */
 json_t *ctl_controller_ref(json_t *obj);
 /* A new controller reference to owner: {apiVersion, kind, name, uid,
@@ -231,8 +236,11 @@ struct ctl_def {
      * leases that only one or two controllers look at. */
     bool (*wants)(const struct store_event *e);
     /* Offered the changes it wants; queues keys with ctl_enqueue. obj is
-     * decoded. */
+     * decoded: whole, or for a pod only ctl_pod_head's fields if pod_head. */
     void (*on_change)(struct ctl *c, const struct store_event *e, json_t *obj);
+    /* on_change reads no more of a pod than ctl_pod_head decodes. When only
+     * such controllers want a pod change, the pod is not decoded whole. */
+    bool pod_head;
     /* Syncs one key; false to retry it later (after a backoff). */
     bool (*sync)(struct ctl *c, const char *resource, const char *ns, const char *name);
     /* A full pass over the state (at start and every CTL_RESYNC_MS). */

@@ -829,6 +829,7 @@ static bool node_changed(struct ctl *c, const char *name, json_t *node)
     return true;
 }
 
+/* Of a pod, reads only what ctl_pod_head decodes (.pod_head below). */
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 {
     char ns[256], name[256];
@@ -1277,6 +1278,7 @@ const struct ctl_def ctl_daemonset = {
     .component = "daemonset-controller",
     .wants = wants,
     .on_change = on_change,
+    .pod_head = true,
     .sync = sync,
     .resync = resync,
     .free_state = free_state,

@@ -449,6 +449,7 @@ static bool wants(const struct store_event *e)
     return ctl_is_resource(&e->o, PDBS) || ctl_is_resource(&e->o, "pods");
 }
 
+/* Of a pod, reads only what ctl_pod_head decodes (.pod_head below). */
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 {
     char ns[256], name[256];
@@ -476,6 +477,7 @@ const struct ctl_def ctl_disruption = {
     .component = "controllermanager",
     .wants = wants,
     .on_change = on_change,
+    .pod_head = true,
     .sync = sync,
     .resync = resync,
 };

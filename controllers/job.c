@@ -1400,6 +1400,7 @@ static bool job_exists(struct ctl *c, const char *ns, const char *name, const ch
     return yes;
 }
 
+/* Of a pod, reads only what ctl_pod_head decodes (.pod_head below). */
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 {
     char ns[256], name[256];
@@ -1447,6 +1448,7 @@ const struct ctl_def ctl_job = {
     .component = "job-controller",
     .wants = wants,
     .on_change = on_change,
+    .pod_head = true,
     .sync = sync,
     .resync = resync,
 };

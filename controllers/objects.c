@@ -90,6 +90,16 @@ json_t *ctl_decode_pod(const struct store_obj *o)
     return decode_without(o, "metadata.managedFields");
 }
 
+json_t *ctl_pod_head(const struct store_obj *o)
+{
+    static const char *const paths[] = {
+        "metadata.name",       "metadata.namespace",        "metadata.uid",
+        "metadata.labels",     "metadata.ownerReferences",  "metadata.finalizers",
+        "metadata.deletionTimestamp", "spec.nodeName",      "status.phase",
+    };
+    return codec_msgpack_extract(o->obj, o->obj_len, paths, sizeof paths / sizeof paths[0]);
+}
+
 json_t *ctl_get(struct ctl *c, const char *resource, const char *ns, const char *name)
 {
     struct store_read r;

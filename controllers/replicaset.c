@@ -491,6 +491,7 @@ static bool wants(const struct store_event *e)
     return ctl_is_resource(&e->o, "replicasets") || ctl_is_resource(&e->o, "pods");
 }
 
+/* Of a pod, reads only what ctl_pod_head decodes (.pod_head below). */
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 {
     char ns[256], name[256];
@@ -537,6 +538,7 @@ const struct ctl_def ctl_replicaset = {
     .component = "replicaset-controller",
     .wants = wants,
     .on_change = on_change,
+    .pod_head = true,
     .sync = sync,
     .resync = resync,
 };

@@ -341,26 +341,29 @@ static int offer_change(void *arg, const struct store_event *e)
 {
     struct offer_ctx *oc = arg;
     oc->c->cursor = e->rev;
-    /* Every change goes by the pod cache (which must see each revision);
-     * a pod's decoding there serves the controllers too. */
-    json_t *obj = oc->c->pods ? ctl_pod_cache_offer(oc->c->pods, e) : NULL;
-    if (e->o.resource_len && e->o.resource[0] != '_') { /* not internal records */
-        bool want[N_DEFS], any = false;
+    bool want[N_DEFS] = {0}, any = false, whole = false;
+    bool pod = ctl_is_resource(&e->o, "pods");
+    if (e->o.resource_len && e->o.resource[0] != '_') /* not internal records */
         for (unsigned i = 0; i < N_DEFS; i++) {
             want[i] = oc->c->resynced[i] && defs[i]->on_change &&
                       (!defs[i]->wants || defs[i]->wants(e));
             any |= want[i];
+            whole |= want[i] && (!pod || !defs[i]->pod_head);
         }
-        if (!obj && any) /* a pod as the pod cache would have given it */
-            obj = ctl_is_resource(&e->o, "pods") ? ctl_decode_pod(&e->o)
-                                                 : codec_msgpack_to_json(e->o.obj, e->o.obj_len);
-        for (unsigned i = 0; obj && i < N_DEFS; i++)
-            if (want[i]) {
-                oc->c->current = (int)i;
-                defs[i]->on_change(oc->c, e, obj);
-                oc->c->current = -1;
-            }
-    }
+    /* Every change goes by the pod cache (which must see each revision);
+     * a pod decoded whole there serves the controllers too. Else the
+     * cache keeps the bytes, and the controllers get what they read. */
+    json_t *obj = oc->c->pods ? ctl_pod_cache_offer(oc->c->pods, e, pod && whole) : NULL;
+    if (!obj && any)
+        obj = !pod ? codec_msgpack_to_json(e->o.obj, e->o.obj_len)
+              : whole ? ctl_decode_pod(&e->o) /* as the pod cache would have given it */
+                      : ctl_pod_head(&e->o);
+    for (unsigned i = 0; obj && i < N_DEFS; i++)
+        if (want[i]) {
+            oc->c->current = (int)i;
+            defs[i]->on_change(oc->c, e, obj);
+            oc->c->current = -1;
+        }
     json_decref(obj);
     return ++oc->n >= 4096;
 }

@@ -1287,6 +1287,7 @@ static void enqueue_all_in(struct ctl *c, const char *ns)
     json_decref(sets);
 }
 
+/* Of a pod, reads only what ctl_pod_head decodes (.pod_head below). */
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 {
     char ns[256], name[256];
@@ -1322,6 +1323,7 @@ const struct ctl_def ctl_statefulset = {
     .component = "statefulset-controller",
     .wants = wants,
     .on_change = on_change,
+    .pod_head = true,
     .sync = sync,
     .resync = resync,
 };

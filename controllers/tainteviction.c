@@ -131,6 +131,7 @@ static bool wants(const struct store_event *e)
             e->type != STORE_DELETED);
 }
 
+/* Of a pod, reads only what ctl_pod_head decodes (.pod_head below). */
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 {
     char name[256];
@@ -222,6 +223,7 @@ const struct ctl_def ctl_taint_eviction = {
     .component = "taint-eviction-controller",
     .wants = wants,
     .on_change = on_change,
+    .pod_head = true,
     .sync = sync,
     .resync = resync,
     .free_state = free_state,

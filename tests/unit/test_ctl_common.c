@@ -4,7 +4,8 @@
  * references, pods made from templates, template hashes (deterministic,
  * key-order independent, changed by the collision count, in Kubernetes'
  * safe alphabet), conditions (transition time only on a status change),
- * reading one field from an encoded object, claiming (ClaimObject's
+ * reading one field from an encoded object, a pod change's head (what
+ * the pod_head controllers read), claiming (ClaimObject's
  * decision, the adopt and release patches, the match with a filter), and
  * when a pod must leave a NoExecute-tainted node. */
 #include <setjmp.h>
@@ -152,6 +153,42 @@ static void test_obj_field(void **state)
     assert_false(ctl_obj_field(&o, "long", out, 10)); /* does not fit */
     assert_false(ctl_obj_field(&o, "spec", out, sizeof out)); /* not a string */
     assert_false(ctl_obj_field(&o, "missing", out, sizeof out));
+    ubuf_free(&b);
+    json_decref(pod);
+}
+
+/* What the pod_head controllers read of a pod change is the same from
+ * ctl_pod_head as from the whole pod, and the head holds nothing else. */
+static void test_pod_head(void **state)
+{
+    (void)state;
+    json_t *pod = parse(
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+        "\"namespace\":\"ns\",\"uid\":\"u1\",\"labels\":{\"app\":\"a\"},"
+        "\"finalizers\":[\"batch.kubernetes.io/job-tracking\"],"
+        "\"deletionTimestamp\":\"2026-01-01T00:00:00Z\",\"managedFields\":[{\"manager\":\"m\"}],"
+        "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"rs\","
+        "\"uid\":\"u0\",\"controller\":true}]},\"spec\":{\"nodeName\":\"n-1\","
+        "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]},"
+        "\"status\":{\"phase\":\"Running\",\"podIP\":\"10.0.0.1\"}}");
+    struct ubuf b = {0};
+    assert_int_equal(codec_json_to_msgpack(pod, &b), 0);
+    struct store_obj o = {.obj = b.data, .obj_len = b.len, .mod_rev = 7};
+    json_t *head = ctl_pod_head(&o), *whole = ctl_decode_pod(&o);
+    assert_non_null(head);
+    assert_true(json_equal(ctl_controller_ref(head), ctl_controller_ref(whole)));
+    assert_int_equal(ctl_pod_active(head), ctl_pod_active(whole));
+    json_t *hmd = json_object_get(head, "metadata"), *wmd = json_object_get(whole, "metadata");
+    const char *same[] = {"name", "namespace", "uid", "labels", "finalizers", "deletionTimestamp"};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+        assert_true(json_equal(json_object_get(hmd, same[i]), json_object_get(wmd, same[i])));
+    assert_string_equal(ctl_str(json_object_get(head, "spec"), "nodeName"), "n-1");
+    assert_string_equal(ctl_str(json_object_get(head, "status"), "phase"), "Running");
+    assert_null(json_object_get(hmd, "managedFields"));
+    assert_null(json_object_get(json_object_get(head, "spec"), "containers"));
+    assert_null(json_object_get(json_object_get(head, "status"), "podIP"));
+    json_decref(head);
+    json_decref(whole);
     ubuf_free(&b);
     json_decref(pod);
 }
@@ -340,7 +377,7 @@ int main(void)
         cmocka_unit_test(test_conditions),       cmocka_unit_test(test_obj_field),
         cmocka_unit_test(test_taint_eviction_time), cmocka_unit_test(test_claim_decide),
         cmocka_unit_test(test_claim_patches),    cmocka_unit_test(test_claim_match_and_kept),
-        cmocka_unit_test(test_claimable_prefilter),
+        cmocka_unit_test(test_claimable_prefilter), cmocka_unit_test(test_pod_head),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
