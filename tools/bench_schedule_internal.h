@@ -170,6 +170,7 @@ struct bsch_run {
     char leader_api[128];
     struct bsch_cpu leader;
     struct bsch_cpu sched; /* the leader's "scheduler" thread */
+    struct bsch_cpu ctl;   /* the leader's "controllers" thread */
     struct bsch_cpu server_cpu[BSCH_MAX_SERVERS];
     int n_server_cpu;
     struct bsch_cpu agent_cpu[BSCH_MAX_GROUPS];
@@ -281,6 +282,7 @@ struct bsch_figures {
     double leader_cpu_s, servers_cpu_s, agents_cpu_s, self_cpu_s;
     double cpu_ms_per_pod;       /* leader CPU / bound; < 0 unknown */
     double sched_cpu_s, sched_ms_per_pod; /* the scheduler thread's; < 0 unknown */
+    double ctl_cpu_s, ctl_ms_per_pod;     /* the controllers thread's; < 0 unknown */
     int64_t first_created_ts, last_created_ts;
     struct bsch_bucket *buckets;
     int n_buckets;

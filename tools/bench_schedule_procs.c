@@ -614,6 +614,8 @@ void bsch_cpu_sample(struct bsch_run *r, bool after)
         r->leader.pid = bsch_server_pid(r, r->leader_api);
         r->sched.pid = r->leader.pid;
         r->sched.tid = bsch_thread_find(r->leader.pid, "scheduler");
+        r->ctl.pid = r->leader.pid;
+        r->ctl.tid = bsch_thread_find(r->leader.pid, "controllers");
         if (!r->own_cluster)
             for (int i = 0; i < r->n_servers; i++)
                 r->server_cpu[i].pid = bsch_server_pid(r, r->servers[i]);
@@ -622,10 +624,11 @@ void bsch_cpu_sample(struct bsch_run *r, bool after)
         int id = 0;
         r->leader_id_after = bsch_leader_find(r, &id) == 0 ? id : 0;
     }
-    struct bsch_cpu *all[2 + BSCH_MAX_SERVERS + BSCH_MAX_GROUPS];
+    struct bsch_cpu *all[3 + BSCH_MAX_SERVERS + BSCH_MAX_GROUPS];
     int n = 0;
     all[n++] = &r->leader;
     all[n++] = &r->sched;
+    all[n++] = &r->ctl;
     for (int i = 0; i < r->n_server_cpu; i++)
         all[n++] = &r->server_cpu[i];
     for (int i = 0; i < r->n_agents; i++)

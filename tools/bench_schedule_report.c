@@ -68,6 +68,9 @@ static void bsch_figures_cpu(const struct bsch_run *r, struct bsch_figures *f)
     f->sched_ms_per_pod = f->sched_cpu_s >= 0 && f->bound > 0
                               ? f->sched_cpu_s * 1e3 / (double)f->bound
                               : -1;
+    f->ctl_cpu_s = bsch_cpu_delta(&r->ctl);
+    f->ctl_ms_per_pod =
+        f->ctl_cpu_s >= 0 && f->bound > 0 ? f->ctl_cpu_s * 1e3 / (double)f->bound : -1;
 }
 
 static void bsch_figures_fail(struct bsch_figures *f, int status)
@@ -167,6 +170,7 @@ static void bsch_figures_timeline(const struct bsch_run *r, const struct bsch_ph
 void bsch_figures_compute(struct bsch_run *r, struct bsch_figures *f)
 {
     *f = (struct bsch_figures){.steady_rate = -1, .cpu_ms_per_pod = -1, .sched_cpu_s = -1,
+                               .ctl_cpu_s = -1, .ctl_ms_per_pod = -1,
                                .sched_ms_per_pod = -1};
     if (r->wl.n_phases == 0 || !r->pods)
         return;
@@ -315,8 +319,13 @@ void bsch_report_print(FILE *out, const struct bsch_run *r, const struct bsch_fi
     if (f->cpu_ms_per_pod >= 0)
         fprintf(out, " = %.3f ms/pod", f->cpu_ms_per_pod);
     if (f->sched_ms_per_pod >= 0)
-        fprintf(out, " (its scheduler thread %.2f s = %.3f ms/pod)", f->sched_cpu_s,
+        fprintf(out, " (its scheduler thread %.2f s = %.3f ms/pod", f->sched_cpu_s,
                 f->sched_ms_per_pod);
+    if (f->sched_ms_per_pod >= 0 && f->ctl_ms_per_pod >= 0)
+        fprintf(out, ", controllers thread %.2f s = %.3f ms/pod", f->ctl_cpu_s,
+                f->ctl_ms_per_pod);
+    if (f->sched_ms_per_pod >= 0)
+        fputc(')', out);
     bsch_print_cpu(out, "; all servers", f->servers_cpu_s);
     bsch_print_cpu(out, "; agents", f->agents_cpu_s);
     bsch_print_cpu(out, "; this process", f->self_cpu_s);
@@ -411,6 +420,8 @@ int bsch_report_json(const char *path, const struct bsch_run *r, const struct bs
     json_object_set_new(j, "leader_cpu_s", bsch_json_num(f->leader_cpu_s));
     json_object_set_new(j, "scheduler_cpu_s", bsch_json_num(f->sched_cpu_s));
     json_object_set_new(j, "scheduler_ms_per_pod", bsch_json_num(f->sched_ms_per_pod));
+    json_object_set_new(j, "controllers_cpu_s", bsch_json_num(f->ctl_cpu_s));
+    json_object_set_new(j, "controllers_ms_per_pod", bsch_json_num(f->ctl_ms_per_pod));
     json_object_set_new(j, "cpu_ms_per_pod", bsch_json_num(f->cpu_ms_per_pod));
     json_object_set_new(j, "servers_cpu_s", bsch_json_num(f->servers_cpu_s));
     json_object_set_new(j, "agents_cpu_s", bsch_json_num(f->agents_cpu_s));

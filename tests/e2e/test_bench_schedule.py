@@ -69,6 +69,8 @@ def check_report(r, jpath, svg, pods):
     assert j["cpu_ms_per_pod"] is not None and j["cpu_ms_per_pod"] >= 0
     # The scheduler thread's own CPU (found by its name), part of the leader's.
     assert j["scheduler_cpu_s"] is not None and 0 <= j["scheduler_cpu_s"] <= j["leader_cpu_s"]
+    # So is the controllers thread's.
+    assert j["controllers_cpu_s"] is not None and 0 <= j["controllers_cpu_s"] <= j["leader_cpu_s"]
     # Every pod's binding is an event, unless the watch had to relist.
     assert j["watch"]["events"] >= pods or j["watch"]["relists"] > 0, j["watch"]
     t = j["timeline"]
