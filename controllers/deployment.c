@@ -1440,6 +1440,7 @@ static bool wants(const struct store_event *e)
             ctl_obj_has(&e->o, "ReplicaSet"));
 }
 
+/* Of a pod, reads only what ctl_pod_head decodes (.pod_head below). */
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 {
     char ns[256], name[256];
@@ -1495,6 +1496,7 @@ const struct ctl_def ctl_deployment = {
     .component = "deployment-controller",
     .wants = wants,
     .on_change = on_change,
+    .pod_head = true,
     .sync = sync,
     .resync = resync,
 };

@@ -668,6 +668,8 @@ static void enqueue_later(void *arg, const char *ns, const char *svc)
     ctl_enqueue_after(ec->c, ec->controller, "services", ns, svc, CTL_EP_BATCH_MS);
 }
 
+/* Of a pod, reads only its labels: a ctl_pod_head field (both controllers
+ * are .pod_head). */
 void ctl_ep_on_change(struct ctl *c, const char *controller, const struct store_event *e,
                       json_t *obj)
 {
@@ -781,6 +783,7 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
     return ok;
 }
 
+/* Of a pod, reads only what ctl_pod_head decodes (.pod_head below). */
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 {
     ctl_ep_on_change(c, EP, e, obj);
@@ -815,6 +818,7 @@ const struct ctl_def ctl_endpoints = {
     .component = "endpoint-controller",
     .wants = ctl_ep_wants,
     .on_change = on_change,
+    .pod_head = true,
     .sync = sync,
     .resync = resync,
     .free_state = ctl_svc_index_free,

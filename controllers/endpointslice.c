@@ -509,6 +509,7 @@ static bool sync(struct ctl *c, const char *resource, const char *ns, const char
     return ok;
 }
 
+/* Of a pod, reads only what ctl_pod_head decodes (.pod_head below). */
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 {
     ctl_ep_on_change(c, EPS, e, obj);
@@ -524,6 +525,7 @@ const struct ctl_def ctl_endpointslice = {
     .component = "endpoint-slice-controller",
     .wants = ctl_ep_wants,
     .on_change = on_change,
+    .pod_head = true,
     .sync = sync,
     .resync = resync,
     .free_state = ctl_svc_index_free,

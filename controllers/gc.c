@@ -118,6 +118,7 @@ static bool owner_alive(struct ctl *c, json_t *obj, const char *ns, const char *
     return false;
 }
 
+/* Of a pod, reads only what ctl_pod_head decodes (.pod_head below). */
 static void on_change(struct ctl *c, const struct store_event *e, json_t *obj)
 {
     char res[128], ns[256], name[256], uid[64];
@@ -503,6 +504,7 @@ const struct ctl_def ctl_garbage_collector = {
     .component = "garbage-collector",
     .wants = wants,
     .on_change = on_change,
+    .pod_head = true,
     .sync = sync,
     .resync = resync,
 };
