@@ -73,8 +73,8 @@ int codec_msgpack_json_text_at(const void *buf, size_t len, const char *key, con
  * "metadata.labels") of the msgpack map in buf, into a JSON object of the
  * same shape that holds nothing else: what a selector needs from an object,
  * without decoding (and allocating) all of it. A missing path is left out.
- * NULL if what is walked is malformed; bytes beyond the walked parts are not
- * checked. */
+ * At most 32 paths, found in one walk of the bytes. NULL if what is walked
+ * is malformed; bytes beyond the walked parts are not checked. */
 json_t *codec_msgpack_extract(const void *buf, size_t len, const char *const *paths, unsigned n);
 
 /* One change codec_msgpack_edit makes: the value at the dotted path becomes
