@@ -1,9 +1,10 @@
 /* codec.c — JSON (jansson) <-> msgpack, for Raft entries and the store.
  *
  * Encoding walks the jansson tree depth-first and writes straight into the
- * caller's struct ubuf (the mpw_ functions below), byte for byte what msgpack-c's
- * packer writes, which test_codec holds it to: the packer's write callback
- * per header and per body had made an encode cost twice as much. Objects are
+ * caller's struct ubuf with util's msgpack writer (mp_put_*, util/mp.c),
+ * byte for byte what msgpack-c's packer writes, which test_codec holds it
+ * to: the packer's write callback per header and per body had made an
+ * encode cost twice as much. Objects are
  * written in jansson's iteration order, which is insertion order, so key
  * order survives a round trip. Integers take the smallest encoding, as
  * msgpack_pack_int64 picks it (non-negative values as positive fixint or
@@ -46,114 +47,18 @@
 
 /* ---- encoding ---------------------------------------------------------- */
 
-int codec_write_ubuf(void *data, const char *buf, size_t len)
-{
-    ubuf_append(data, buf, len);
-    return 0;
-}
-
-/* The ubuf's free space, at least n bytes of it; mpw_done counts what was
- * written there. */
-static unsigned char *mpw_room(struct ubuf *b, size_t n)
-{
-    ubuf_reserve(b, n);
-    return (unsigned char *)b->data + b->len;
-}
-
-static void mpw_done(struct ubuf *b, const unsigned char *end)
-{
-    b->len = (size_t)(end - (const unsigned char *)b->data);
-}
-
-static unsigned char *mpw_be(unsigned char *p, uint64_t v, int bytes)
-{
-    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)v;
-    return p + bytes;
-}
-
-/* A map's (fix 0x80, 0xde, 0xdf) or an array's (0x90, 0xdc, 0xdd) header. */
-static void mpw_container(struct ubuf *b, unsigned char fix, unsigned char c16, size_t n)
-{
-    assert(n <= UINT32_MAX);
-    unsigned char *p = mpw_room(b, 5);
-    if (n < 16) {
-        *p++ = (unsigned char)(fix | n);
-    } else if (n < 65536) {
-        *p++ = c16;
-        p = mpw_be(p, n, 2);
-    } else {
-        *p++ = (unsigned char)(c16 + 1);
-        p = mpw_be(p, n, 4);
-    }
-    mpw_done(b, p);
-}
-
-static void mpw_str(struct ubuf *b, const char *s, size_t n)
-{
-    assert(n <= UINT32_MAX);
-    unsigned char *p = mpw_room(b, 5 + n);
-    if (n < 32) {
-        *p++ = (unsigned char)(0xa0 | n);
-    } else if (n < 256) {
-        *p++ = 0xd9;
-        *p++ = (unsigned char)n;
-    } else if (n < 65536) {
-        *p++ = 0xda;
-        p = mpw_be(p, n, 2);
-    } else {
-        *p++ = 0xdb;
-        p = mpw_be(p, n, 4);
-    }
-    memcpy(p, s, n);
-    mpw_done(b, p + n);
-}
-
-static void mpw_int(struct ubuf *b, int64_t d)
-{
-    unsigned char *p = mpw_room(b, 9);
-    if (d >= -32 && d < 128) {
-        *p++ = (unsigned char)(d & 0xff); /* positive or negative fixint */
-    } else if (d < 0) {
-        int n = d >= -128 ? 1 : d >= -32768 ? 2 : d >= INT32_MIN ? 4 : 8;
-        *p++ = n == 1 ? 0xd0 : n == 2 ? 0xd1 : n == 4 ? 0xd2 : 0xd3;
-        p = mpw_be(p, (uint64_t)d, n);
-    } else {
-        int n = d < 256 ? 1 : d < 65536 ? 2 : d <= UINT32_MAX ? 4 : 8;
-        *p++ = n == 1 ? 0xcc : n == 2 ? 0xcd : n == 4 ? 0xce : 0xcf;
-        p = mpw_be(p, (uint64_t)d, n);
-    }
-    mpw_done(b, p);
-}
-
-static void mpw_double(struct ubuf *b, double x)
-{
-    uint64_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    unsigned char *p = mpw_room(b, 9);
-    *p++ = 0xcb;
-    mpw_done(b, mpw_be(p, bits, 8));
-}
-
-static void mpw_byte(struct ubuf *b, unsigned char c)
-{
-    unsigned char *p = mpw_room(b, 1);
-    *p = c;
-    mpw_done(b, p + 1);
-}
-
 static int codec_encode_value(struct ubuf *b, const json_t *v, int depth);
 
 static int codec_encode_object(struct ubuf *b, const json_t *v, int depth)
 {
     json_t *o = (json_t *)v; /* the iterator API takes non-const; nothing is modified */
-    mpw_container(b, 0x80, 0xde, json_object_size(o));
+    mp_put_map(b, json_object_size(o));
     for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
         const char *key = json_object_iter_key(it);
         size_t klen = json_object_iter_key_len(it);
         if (memchr(key, '\0', klen))
             return -1;
-        mpw_str(b, key, klen);
+        mp_put_str(b, key, klen);
         if (codec_encode_value(b, json_object_iter_value(it), depth) != 0)
             return -1;
     }
@@ -163,7 +68,7 @@ static int codec_encode_object(struct ubuf *b, const json_t *v, int depth)
 static int codec_encode_array(struct ubuf *b, const json_t *v, int depth)
 {
     size_t n = json_array_size(v);
-    mpw_container(b, 0x90, 0xdc, n);
+    mp_put_array(b, n);
     for (size_t i = 0; i < n; i++)
         if (codec_encode_value(b, json_array_get(v, i), depth) != 0)
             return -1;
@@ -183,22 +88,22 @@ static int codec_encode_value(struct ubuf *b, const json_t *v, int depth)
             return -1;
         return codec_encode_array(b, v, depth + 1);
     case JSON_STRING:
-        mpw_str(b, json_string_value(v), json_string_length(v));
+        mp_put_str(b, json_string_value(v), json_string_length(v));
         return 0;
     case JSON_INTEGER:
-        mpw_int(b, (int64_t)json_integer_value(v));
+        mp_put_int(b, (int64_t)json_integer_value(v));
         return 0;
     case JSON_REAL:
-        mpw_double(b, json_real_value(v));
+        mp_put_double(b, json_real_value(v));
         return 0;
     case JSON_TRUE:
-        mpw_byte(b, 0xc3);
+        mp_put_byte(b, 0xc3);
         return 0;
     case JSON_FALSE:
-        mpw_byte(b, 0xc2);
+        mp_put_byte(b, 0xc2);
         return 0;
     case JSON_NULL:
-        mpw_byte(b, 0xc0);
+        mp_put_byte(b, 0xc0);
         return 0;
     }
     return -1;
@@ -215,8 +120,6 @@ int codec_json_to_msgpack(const json_t *v, struct ubuf *out)
             out->data[start] = '\0';
         return -1;
     }
-    ubuf_reserve(out, 0);
-    out->data[out->len] = '\0'; /* a ubuf stays terminated */
     return 0;
 }
 
@@ -686,7 +589,7 @@ static size_t edit_segment(const char *path, bool *last)
 
 static void edit_put_key(struct ubuf *out, const char *key, size_t klen)
 {
-    mpw_str(out, key, klen);
+    mp_put_str(out, key, klen);
 }
 
 /* Whether any of the edits sets a value (a group of deletes under a map
@@ -796,7 +699,7 @@ static int edit_map(struct codec_reader *r, const struct codec_edit *const *ed,
                                    (unsigned)nsub, depth, &body, &count) != 0)
             goto out;
     }
-    mpw_container(out, 0x80, 0xde, count);
+    mp_put_map(out, count);
     ubuf_append(out, body.data, body.len);
     rc = 0;
 out:

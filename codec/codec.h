@@ -22,11 +22,6 @@
 
 #define CODEC_MAX_DEPTH 128
 
-/* msgpack-c's packer callback that appends to the struct ubuf it is given:
- * msgpack_packer_init(&pk, &ubuf, codec_write_ubuf), for a value packed
- * by hand. Always 0. */
-int codec_write_ubuf(void *data, const char *buf, size_t len);
-
 /* Appends the msgpack encoding of v to out. Returns 0, or -1 if v nests
  * deeper than CODEC_MAX_DEPTH. */
 int codec_json_to_msgpack(const json_t *v, struct ubuf *out);

@@ -15,9 +15,8 @@
  * checks it), so the replicas store what they stored before.
  *
  * The Event that goes with each binding is written straight into msgpack
- * too, in the order of the keys json_pack would give it: every field is a
+ * too (util's mp_put_ writer), in the order of the keys json_pack would give it: every field is a
  * string but count, and the strings are names the API validated. */
-#include <msgpack.h>
 #include <string.h>
 
 #include "codec/codec.h"
@@ -48,51 +47,47 @@ int sched_bind_encode(const void *buf, size_t len, json_t *pod, const char *node
     return rc;
 }
 
-static void put_str(msgpack_packer *pk, const char *v)
+static void put_str(struct ubuf *out, const char *v)
 {
-    size_t n = strlen(v);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, v, n);
+    mp_put_str(out, v, strlen(v));
 }
 
 /* A key and its string value. */
-static void put_kv(msgpack_packer *pk, const char *k, const char *v)
+static void put_kv(struct ubuf *out, const char *k, const char *v)
 {
-    put_str(pk, k);
-    put_str(pk, v);
+    put_str(out, k);
+    put_str(out, v);
 }
 
 void sched_event_encode(const struct sched_event *e, struct ubuf *out)
 {
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, codec_write_ubuf);
-    msgpack_pack_map(&pk, 14);
-    put_kv(&pk, "apiVersion", "v1");
-    put_kv(&pk, "kind", "Event");
-    put_str(&pk, "metadata");
-    msgpack_pack_map(&pk, 4);
-    put_kv(&pk, "name", e->name);
-    put_kv(&pk, "namespace", e->ns);
-    put_kv(&pk, "uid", e->uid);
-    put_kv(&pk, "creationTimestamp", e->now);
-    put_str(&pk, "involvedObject");
-    msgpack_pack_map(&pk, 5);
-    put_kv(&pk, "kind", "Pod");
-    put_kv(&pk, "apiVersion", "v1");
-    put_kv(&pk, "namespace", e->ns);
-    put_kv(&pk, "name", e->pod);
-    put_kv(&pk, "uid", e->pod_uid);
-    put_kv(&pk, "reason", e->reason);
-    put_kv(&pk, "message", e->message);
-    put_kv(&pk, "type", e->type);
-    put_str(&pk, "source");
-    msgpack_pack_map(&pk, 1);
-    put_kv(&pk, "component", SCHED_NAME);
-    put_kv(&pk, "firstTimestamp", e->now);
-    put_kv(&pk, "lastTimestamp", e->now);
-    put_str(&pk, "count");
-    msgpack_pack_int64(&pk, 1);
-    put_kv(&pk, "reportingComponent", SCHED_NAME);
-    put_kv(&pk, "reportingInstance", SCHED_NAME);
-    put_kv(&pk, "action", e->action);
+    mp_put_map(out, 14);
+    put_kv(out, "apiVersion", "v1");
+    put_kv(out, "kind", "Event");
+    put_str(out, "metadata");
+    mp_put_map(out, 4);
+    put_kv(out, "name", e->name);
+    put_kv(out, "namespace", e->ns);
+    put_kv(out, "uid", e->uid);
+    put_kv(out, "creationTimestamp", e->now);
+    put_str(out, "involvedObject");
+    mp_put_map(out, 5);
+    put_kv(out, "kind", "Pod");
+    put_kv(out, "apiVersion", "v1");
+    put_kv(out, "namespace", e->ns);
+    put_kv(out, "name", e->pod);
+    put_kv(out, "uid", e->pod_uid);
+    put_kv(out, "reason", e->reason);
+    put_kv(out, "message", e->message);
+    put_kv(out, "type", e->type);
+    put_str(out, "source");
+    mp_put_map(out, 1);
+    put_kv(out, "component", SCHED_NAME);
+    put_kv(out, "firstTimestamp", e->now);
+    put_kv(out, "lastTimestamp", e->now);
+    put_str(out, "count");
+    mp_put_int(out, 1);
+    put_kv(out, "reportingComponent", SCHED_NAME);
+    put_kv(out, "reportingInstance", SCHED_NAME);
+    put_kv(out, "action", e->action);
 }

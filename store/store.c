@@ -54,7 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store/mp.h"
+#include "util/util.h"
 
 #define STORE_ENTRY_FORMAT 1
 #define STORE_DEFAULT_MAP (8ull << 30)

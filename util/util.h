@@ -52,6 +52,31 @@ void ubuf_append(struct ubuf *b, const void *p, size_t n);
 void ubuf_appendf(struct ubuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ubuf_free(struct ubuf *b);
 
+/* msgpack (mp.c): a writer appending to a ubuf, every header and integer
+ * in its smallest encoding (as msgpack-c's packer), and a bounds-checked
+ * reader of arrays, uints, strings and bins (the store's records). */
+void mp_put_map(struct ubuf *b, size_t n); /* n <= UINT32_MAX */
+void mp_put_array(struct ubuf *b, size_t n); /* n <= UINT32_MAX */
+void mp_put_uint(struct ubuf *b, uint64_t v);
+void mp_put_int(struct ubuf *b, int64_t v);
+void mp_put_double(struct ubuf *b, double x); /* always float64 */
+void mp_put_byte(struct ubuf *b, unsigned char c); /* nil 0xc0, false 0xc2, true 0xc3 */
+void mp_put_str(struct ubuf *b, const char *s, size_t n);
+void mp_put_bin(struct ubuf *b, const void *p, size_t n);
+
+/* A cursor over a buffer; any read past the end or of the wrong type sets
+ * err and returns a zero value, so callers check err once at the end. */
+struct mp_reader {
+    const unsigned char *p;
+    const unsigned char *end;
+    bool err;
+};
+void mp_reader_init(struct mp_reader *r, const void *buf, size_t len);
+uint32_t mp_get_array(struct mp_reader *r);
+uint64_t mp_get_uint(struct mp_reader *r);
+const char *mp_get_str(struct mp_reader *r, size_t *len);
+const void *mp_get_bin(struct mp_reader *r, size_t *len);
+
 /* Has the peer of a connected socket hung up (or the socket failed)?
  * Without reading: a look at POLLRDHUP. False for fd < 0. */
 bool util_peer_gone(int fd);

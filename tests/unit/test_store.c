@@ -2,7 +2,7 @@
  *
  * Each test opens stores in a fresh directory under /tmp (removed at
  * teardown), feeds them Raft entries encoded exactly as the proposer does
- * (store_entry_encode_header + store_cmd_encode, or by hand with store/mp.h
+ * (store_entry_encode_header + store_cmd_encode, or by hand with the mp_put_ functions of util.h
  * for malformed ones) and checks the outcomes the API promises: command
  * results and revisions, reads, the change log and its trimming, rejection of
  * malformed input without any state change, determinism across replicas and
@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store/mp.h"
 #include "store/store.h"
 #include "util/util.h"
 
