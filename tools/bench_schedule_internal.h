@@ -112,6 +112,7 @@ struct bsch_workload {
  * done?), the rest only after the writers are joined. */
 struct bsch_pod {
     uint64_t sent_us;       /* the first POST sent (util_now_us); 0: never */
+    uint64_t due_us;        /* under --create-rate, when that POST was due; 0: none */
     uint64_t answered_us;   /* its 201 */
     _Atomic uint64_t bound_us; /* the first watch event with spec.nodeName */
     int64_t created_ts;     /* metadata.creationTimestamp, Unix seconds; 0 unknown */
@@ -276,6 +277,7 @@ struct bsch_figures {
     double create_seconds, create_rate;
     struct bench_lat lat;         /* create -> bound */
     struct bench_lat post;        /* POST -> 201 */
+    struct bench_lat lag;         /* under --create-rate: due -> first POST sent */
     int fail_status[8];
     long long fail_count[8];
     int n_fail;
@@ -288,6 +290,13 @@ struct bsch_figures {
     int n_buckets;
     double bucket_s;
 };
+/* When a pod's latency starts: its due time under --create-rate (so a
+ * load generator that falls behind adds its lag instead of hiding it),
+ * else its first POST. 0: never sent. */
+static inline uint64_t bsch_pod_start_us(const struct bsch_pod *p)
+{
+    return p->due_us && p->due_us < p->sent_us ? p->due_us : p->sent_us;
+}
 void bsch_figures_compute(struct bsch_run *r, struct bsch_figures *f);
 void bsch_figures_free(struct bsch_figures *f);
 void bsch_report_print(FILE *out, const struct bsch_run *r, const struct bsch_figures *f,

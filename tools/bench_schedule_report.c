@@ -140,10 +140,11 @@ static void bsch_figures_timeline(const struct bsch_run *r, const struct bsch_ph
         uint64_t b = atomic_load(&p->bound_us);
         if (p->answered_us >= t0 && atomic_load(&p->status) == 201)
             f->buckets[bsch_bucket_of(f, p->answered_us - t0, bucket_us)].created++;
-        if (b >= t0 && b > 0 && p->sent_us) {
+        uint64_t start = bsch_pod_start_us(p);
+        if (b >= t0 && b > 0 && start) {
             int k = bsch_bucket_of(f, b - t0, bucket_us);
             f->buckets[k].bound++;
-            s[ns++] = (struct bsch_sample){k, bsch_u32(b > p->sent_us ? b - p->sent_us : 0)};
+            s[ns++] = (struct bsch_sample){k, bsch_u32(b > start ? b - start : 0)};
         }
     }
     qsort(s, ns, sizeof *s, bsch_cmp_sample);
@@ -177,8 +178,9 @@ void bsch_figures_compute(struct bsch_run *r, struct bsch_figures *f)
     const struct bsch_phase *ph = &r->wl.phases[r->wl.n_phases - 1];
     size_t n = (size_t)ph->count + 1;
     uint32_t *lat = xmalloc(n * sizeof *lat), *post = xmalloc(n * sizeof *post);
+    uint32_t *lag = xmalloc(n * sizeof *lag);
     uint64_t *bound_at = xmalloc(n * sizeof *bound_at);
-    size_t nl = 0, np = 0;
+    size_t nl = 0, np = 0, ng = 0;
     uint64_t t0 = UINT64_MAX, t_bind = 0, t_answer = 0;
     f->pods = ph->count;
     for (long long i = ph->first; i < ph->first + ph->count; i++) {
@@ -192,6 +194,8 @@ void bsch_figures_compute(struct bsch_run *r, struct bsch_figures *f)
         else if (p->sent_us && (status != 0 || p->answered_us == 0))
             f->failed++, bsch_figures_fail(f, status);
         f->deleted += atomic_load(&p->deleted) != 0;
+        if (p->due_us && p->sent_us)
+            lag[ng++] = bsch_u32(p->sent_us > p->due_us ? p->sent_us - p->due_us : 0);
         if (status == 201 && p->answered_us) {
             post[np++] = bsch_u32(p->answered_us - p->sent_us);
             t_answer = p->answered_us > t_answer ? p->answered_us : t_answer;
@@ -200,8 +204,9 @@ void bsch_figures_compute(struct bsch_run *r, struct bsch_figures *f)
             f->last_created_ts = p->created_ts > f->last_created_ts ? p->created_ts
                                                                      : f->last_created_ts;
         }
-        if (b && p->sent_us) {
-            lat[nl] = bsch_u32(b > p->sent_us ? b - p->sent_us : 0);
+        uint64_t start = bsch_pod_start_us(p);
+        if (b && start) {
+            lat[nl] = bsch_u32(b > start ? b - start : 0);
             bound_at[nl++] = b;
             t_bind = b > t_bind ? b : t_bind;
         }
@@ -211,6 +216,7 @@ void bsch_figures_compute(struct bsch_run *r, struct bsch_figures *f)
         f->fill_deleted += atomic_load(&r->pods[i].deleted) != 0;
     bench_lat_summarize(lat, nl, &f->lat);
     bench_lat_summarize(post, np, &f->post);
+    bench_lat_summarize(lag, ng, &f->lag);
     if (t0 != UINT64_MAX && t_bind > t0) {
         f->seconds = (double)(t_bind - t0) / 1e6;
         f->rate = (double)f->bound / f->seconds;
@@ -227,6 +233,7 @@ void bsch_figures_compute(struct bsch_run *r, struct bsch_figures *f)
     }
     free(lat);
     free(post);
+    free(lag);
     free(bound_at);
 }
 
@@ -311,6 +318,10 @@ void bsch_report_print(FILE *out, const struct bsch_run *r, const struct bsch_fi
                 f->steady_rate, f->steady_seconds);
     fprintf(out, "  %-14s %.1f pods/s (%.2f s); POST to 201 p50 %.1f ms p99 %.1f ms\n", "creates",
             f->create_rate, f->create_seconds, f->post.p50 / 1e3, f->post.p99 / 1e3);
+    if (o->create_rate > 0)
+        fprintf(out, "  %-14s POSTs sent after their due time p50 %.1f ms p99 %.1f ms max %.1f ms"
+                     " (create->bound counts from the due time)\n",
+                "", f->lag.p50 / 1e3, f->lag.p99 / 1e3, f->lag.max / 1e3);
     bsch_print_lat(out, "create->bound", &f->lat);
     fprintf(out, "  %-14s ", "CPU");
     char what[96];
@@ -414,6 +425,8 @@ int bsch_report_json(const char *path, const struct bsch_run *r, const struct bs
     json_object_set_new(j, "create_pods_per_s", json_real(f->create_rate));
     json_object_set_new(j, "latency_ms", bsch_json_lat(&f->lat));
     json_object_set_new(j, "post_latency_ms", bsch_json_lat(&f->post));
+    if (o->create_rate > 0)
+        json_object_set_new(j, "send_lag_ms", bsch_json_lat(&f->lag));
     json_object_set_new(j, "leader_id", json_integer(r->leader_id));
     json_object_set_new(j, "leader_id_after", json_integer(r->leader_id_after));
     json_object_set_new(j, "leader_pid", json_integer(r->leader.pid));

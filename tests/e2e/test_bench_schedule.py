@@ -146,6 +146,12 @@ def test_bench_schedule_constraints(make_cluster, tmp_path, preset, nodes, pods)
                "--json", jpath, "--plot", svg], tmp_path)
     j = check_report(r, jpath, svg, pods)
     assert j["preset"] == preset
+    # Under --create-rate: how late the POSTs went out, for every pod, and
+    # the default connections sized for the rate (500/s over 5/s each).
+    lag = j["send_lag_ms"]
+    assert lag["n"] == pods and 0 <= lag["p50"] <= lag["p99"] <= lag["max"], lag
+    assert j["clients"] == 100, j["clients"]
+    assert "POSTs sent after their due time" in r.stdout
     if preset == "preemption":
         assert j["fill_pods"] == 4 * nodes
         assert j["fill_pods_deleted"] == pods, "one victim per measured pod: 1 cpu each"
