@@ -855,6 +855,48 @@ static void test_text_as_json_dumps(void **state)
                 "{\"a\":[],\"b\":{},\"c\":[null,true,false,{\"d\":[1]}]}");
 }
 
+/* Strings are scanned 8 bytes at a time: each byte that needs more than a
+ * copy (a control byte, the quote, the backslash, 0x7f's neighbours, 2-, 3-
+ * and 4-byte UTF-8, an invalid byte), at every offset of every length
+ * around the word size, gives json_dumps' text, or -1 when jansson
+ * refuses the string too. */
+static void test_text_strings_by_word(void **state)
+{
+    (void)state;
+    static const char *const odd[] = {"\x01", "\x1f", "\"", "\\", "\n", " ", "~", "\x7f",
+                                      "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                                      "\xff", "\xc3"};
+    for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++)
+        for (size_t len = 1; len <= 24; len++)
+            for (size_t at = 0; at < len; at++) {
+                char s[40];
+                size_t n = 0, ol = strlen(odd[k]);
+                for (size_t i = 0; i < len; i++) {
+                    if (i == at) {
+                        memcpy(s + n, odd[k], ol);
+                        n += ol;
+                    } else {
+                        s[n++] = (char)('a' + i % 26);
+                    }
+                }
+                struct ubuf b = {0}, t = {0};
+                mp_put_str(&b, s, n);
+                int rc = codec_msgpack_json_text(b.data, b.len, NULL, &t);
+                json_t *v = json_stringn(s, n);
+                if (!v) {
+                    assert_int_equal(rc, -1);
+                } else {
+                    char *want = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+                    assert_int_equal(rc, 0);
+                    assert_string_equal(t.data, want);
+                    free(want);
+                    json_decref(v);
+                }
+                ubuf_free(&t);
+                ubuf_free(&b);
+            }
+}
+
 /* With a resourceVersion: set in place, added to metadata, or a metadata
  * made for it, as object_render does. */
 static void test_text_sets_resource_version(void **state)
@@ -1102,6 +1144,7 @@ int main(void)
         cmocka_unit_test(test_decode_without),
         cmocka_unit_test(test_text_at_key),
         cmocka_unit_test(test_text_as_json_dumps),
+        cmocka_unit_test(test_text_strings_by_word),
         cmocka_unit_test(test_text_sets_resource_version),
         cmocka_unit_test(test_extract_selected_paths),
         cmocka_unit_test(test_extract_shared_prefixes),
