@@ -16,8 +16,9 @@
 # summary against the targets to build/bench/schedule-TIME.txt.
 #
 # Knobs (environment): NODES=5000 PODS=50000 PRESET=basic SERVERS=3
-# RATES="0 5000" CLIENTS=64 TIMEOUT=300s BASE_PORT= (default: picked) KEEP=1
-# (keep the cluster and the nodes of the last run running).
+# RATES="0 5000" CLIENTS= (default: the benchmark's, 64, or R/5 at R pods/s)
+# TIMEOUT=300s BASE_PORT= (default: picked) KEEP=1 (keep the cluster and the
+# nodes of the last run running).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -26,7 +27,7 @@ PODS=${PODS:-50000}
 PRESET=${PRESET:-basic}
 SERVERS=${SERVERS:-3}
 RATES=${RATES:-0 5000}
-CLIENTS=${CLIENTS:-64}
+CLIENTS=${CLIENTS:-}
 TIMEOUT=${TIMEOUT:-300s}
 BASE_PORT=${BASE_PORT:-}
 KEEP=${KEEP:-0}
@@ -72,8 +73,8 @@ failed=0
 for rate in $RATES; do
     r=$OUT-r$rate
     args=(--nodes "$NODES" --pods "$PODS" --preset "$PRESET" --servers "$SERVERS"
-          --create-rate "$rate" --clients "$CLIENTS" --timeout "$TIMEOUT"
-          --json "$r.json" --plot "$r.svg")
+          --create-rate "$rate" --timeout "$TIMEOUT" --json "$r.json" --plot "$r.svg")
+    [ -n "$CLIENTS" ] && args+=(--clients "$CLIENTS")
     [ -n "$BASE_PORT" ] && args+=(--base-port "$BASE_PORT")
     [ "$KEEP" = 1 ] && args+=(--keep)
     say "\$ bosun bench schedule ${args[*]}"
