@@ -85,8 +85,12 @@ struct store {
     /* Per resource (plural), the revision of its latest change: a watch
      * wakes only for its own resource (store_resource_revision). Slots are
      * made on first ask and live until store_close; guarded by mu for
-     * insertion, their values stored and read atomically. */
+     * insertion, their values stored and read atomically. A slot is set
+     * before the commit that makes its revision visible (store_apply), so
+     * no reader sees a revision its resource's slot does not show yet;
+     * noted is the highest revision so set (mu), a new slot's start. */
     struct umap res_revs;
+    uint64_t noted;
     char *map; /* where LMDB mapped the data file; NULL: unknown */
     /* Bytes at the start of the map whose pages are populated (prefault);
      * only the applying thread touches it. */
@@ -482,7 +486,9 @@ const uint64_t *store_resource_revision(struct store *s, const char *resource)
     uint64_t *slot = umap_get(&s->res_revs, resource);
     if (!slot) {
         slot = xmalloc(sizeof *slot);
-        *slot = s->revision; /* changes before now are unknown: say "now" */
+        /* changes before now are unknown: say "now", or the revision
+         * being committed if its slots are already set */
+        *slot = s->noted > s->revision ? s->noted : s->revision;
         umap_put(&s->res_revs, resource, slot);
     }
     pthread_mutex_unlock(&s->mu);
@@ -688,18 +694,25 @@ int store_apply(struct store *s, uint64_t index, const void *buf, size_t len,
         free(br);
         goto fail;
     }
+    /* The slots before the commit: a reader whose transaction shows this
+     * revision must find it in its resources' slots, or the watch hub
+     * moves a parked watch past the change without sending it. A slot
+     * ahead of what readers see only wakes a watch early (and a failed
+     * commit fails the server). */
+    pthread_mutex_lock(&s->mu);
+    res_revs_note(s, rc_list, n_rc);
+    if (a.revision > s->noted)
+        s->noted = a.revision;
+    pthread_mutex_unlock(&s->mu);
+    free(rc_list);
     rc = mdb_txn_commit(a.txn);
     a.txn = NULL;
     if (rc != 0) {
-        free(rc_list);
         free(br);
         goto fail;
     }
     assert(a.first_rev <= a.revision + 1);
     pthread_mutex_lock(&s->mu);
-    /* Before the revision: whoever sees the new revision sees these. */
-    res_revs_note(s, rc_list, n_rc);
-    free(rc_list);
     s->applied = index;
     if (index > s->published)
         s->published = index;
@@ -1085,10 +1098,13 @@ int store_restore(struct store *s, const void *buf, size_t len)
         first_rev = 1;
     if (!restored_consistent(txn, s, revision, first_rev))
         goto bad;
+    pthread_mutex_lock(&s->mu); /* the slots before the commit, as in store_apply */
+    res_revs_all(s, revision);
+    s->noted = revision;
+    pthread_mutex_unlock(&s->mu);
     if ((rc = mdb_txn_commit(txn)) != 0)
         return -1;
     pthread_mutex_lock(&s->mu);
-    res_revs_all(s, revision);
     s->applied = applied;
     if (applied > s->published)
         s->published = applied;

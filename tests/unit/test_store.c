@@ -16,6 +16,7 @@
 
 #include <ftw.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1288,6 +1289,54 @@ static void test_resource_revision(void **state)
     assert_int_equal(store_revision(b->s), store_revision(a->s));
 }
 
+/* A reader that begins a transaction at revision R must find R already in
+ * the slot of a resource that R changed: the watch hub moves an idle
+ * watch of that resource to R when the slot says nothing newer than the
+ * watch has, so a slot set after the commit (as it was) let a watch skip
+ * an event (`bosun chaos` saw a watch on one server skip a delete). The
+ * reader thread races the applier here; each entry changes "configmaps",
+ * so every revision a transaction shows must be in the slot already. */
+struct slot_reader {
+    struct store *s;
+    const uint64_t *slot;
+    atomic_bool stop;
+    uint64_t looks, ahead;
+};
+
+static void *slot_reader_main(void *arg)
+{
+    struct slot_reader *sr = arg;
+    while (!atomic_load(&sr->stop)) {
+        struct store_read r;
+        if (store_read_begin(sr->s, &r) != 0)
+            continue;
+        uint64_t slot = __atomic_load_n(sr->slot, __ATOMIC_ACQUIRE);
+        sr->looks++;
+        sr->ahead += r.revision > slot;
+        store_read_end(&r);
+    }
+    return NULL;
+}
+
+static void test_resource_revision_before_commit(void **state)
+{
+    struct tstore *t = main_store(state);
+    assert_int_equal(apply_one(t, CREATE("configmaps", "ns", "c", "u", "v0")).code, STORE_OK);
+    struct slot_reader sr = {.s = t->s, .slot = store_resource_revision(t->s, "configmaps")};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, slot_reader_main, &sr), 0);
+    uint64_t rev = store_revision(t->s), t0 = util_now_ms();
+    for (int i = 0; i < 20000 && util_now_ms() - t0 < 3000; i++) {
+        struct store_result r = apply_one(t, UPDATE("configmaps", "ns", "c", rev, "v"));
+        assert_int_equal(r.code, STORE_OK);
+        rev = r.rev;
+    }
+    atomic_store(&sr.stop, true);
+    pthread_join(th, NULL);
+    assert_true(sr.looks > 0);
+    assert_int_equal(sr.ahead, 0);
+}
+
 /* A snapshot view keeps the bytes of its moment while the store goes on:
  * its values point into the memory map, whose pages LMDB must not reuse
  * while the view's read transaction is open. */
@@ -1791,6 +1840,7 @@ int main(void)
         T(test_snapshot_restore),
         T(test_snapshot_view_survives_writes),
         T(test_resource_revision),
+        T(test_resource_revision_before_commit),
         T(test_restore_corrupt),
         T(test_wait_reached),
         T(test_wait_timeout),
