@@ -243,6 +243,16 @@ void bsch_figures_free(struct bsch_figures *f)
     f->buckets = NULL;
 }
 
+/* Under --create-rate: 1 when the steady-state binding rate was within 5%
+ * of the rate asked, 0 when it fell behind (then the pending pods, and the
+ * latency, grow with the run's length), -1 when unknown or not paced. */
+static int bsch_kept_pace(const struct bsch_options *o, const struct bsch_figures *f)
+{
+    if (o->create_rate <= 0 || f->steady_rate < 0)
+        return -1;
+    return f->steady_rate >= 0.95 * o->create_rate;
+}
+
 /* ---- text ------------------------------------------------------------- */
 
 static void bsch_print_cpu(FILE *out, const char *what, double s)
@@ -318,10 +328,16 @@ void bsch_report_print(FILE *out, const struct bsch_run *r, const struct bsch_fi
                 f->steady_rate, f->steady_seconds);
     fprintf(out, "  %-14s %.1f pods/s (%.2f s); POST to 201 p50 %.1f ms p99 %.1f ms\n", "creates",
             f->create_rate, f->create_seconds, f->post.p50 / 1e3, f->post.p99 / 1e3);
-    if (o->create_rate > 0)
+    if (o->create_rate > 0) {
         fprintf(out, "  %-14s POSTs sent after their due time p50 %.1f ms p99 %.1f ms max %.1f ms"
                      " (create->bound counts from the due time)\n",
                 "", f->lag.p50 / 1e3, f->lag.p99 / 1e3, f->lag.max / 1e3);
+        int kept = bsch_kept_pace(o, f);
+        if (kept >= 0)
+            fprintf(out, "  %-14s %s: bound %.0f pods/s in the steady state, %.0f/s asked%s\n",
+                    "pace", kept ? "kept" : "FELL BEHIND", f->steady_rate, o->create_rate,
+                    kept ? "" : " (a longer run would queue more pods and wait longer)");
+    }
     bsch_print_lat(out, "create->bound", &f->lat);
     fprintf(out, "  %-14s ", "CPU");
     char what[96];
@@ -427,6 +443,8 @@ int bsch_report_json(const char *path, const struct bsch_run *r, const struct bs
     json_object_set_new(j, "post_latency_ms", bsch_json_lat(&f->post));
     if (o->create_rate > 0)
         json_object_set_new(j, "send_lag_ms", bsch_json_lat(&f->lag));
+    int kept = bsch_kept_pace(o, f);
+    json_object_set_new(j, "kept_pace", kept < 0 ? json_null() : json_boolean(kept));
     json_object_set_new(j, "leader_id", json_integer(r->leader_id));
     json_object_set_new(j, "leader_id_after", json_integer(r->leader_id_after));
     json_object_set_new(j, "leader_pid", json_integer(r->leader.pid));

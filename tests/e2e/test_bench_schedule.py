@@ -152,6 +152,11 @@ def test_bench_schedule_constraints(make_cluster, tmp_path, preset, nodes, pods)
     assert lag["n"] == pods and 0 <= lag["p50"] <= lag["p99"] <= lag["max"], lag
     assert j["clients"] == 100, j["clients"]
     assert "POSTs sent after their due time" in r.stdout
+    # Whether binding kept up with the rate (steady state within 5% of it).
+    assert j["kept_pace"] in (True, False, None)
+    if j["kept_pace"] is not None:
+        assert j["kept_pace"] == (j["steady_pods_per_s"] >= 0.95 * 500), j
+        assert ("pace           kept" if j["kept_pace"] else "FELL BEHIND") in r.stdout
     if preset == "preemption":
         assert j["fill_pods"] == 4 * nodes
         assert j["fill_pods_deleted"] == pods, "one victim per measured pod: 1 cpu each"
@@ -179,8 +184,11 @@ def test_bench_schedule_own_cluster(tmp_path):
     r = bench(["--servers", 3, "--nodes", 20, "--pods", 200, "--timeout", "120s",
                "--json", jpath, "--plot", svg], tmp_path)
     try:
-        check_report(r, jpath, svg, 200)
+        j = check_report(r, jpath, svg, 200)
         assert "starting 3 servers" in r.stderr
+        # Not paced: no lag figures, no pace verdict, the default connections.
+        assert "send_lag_ms" not in j and j["kept_pace"] is None and j["clients"] == 64
+        assert "POSTs sent after" not in r.stdout and "pace " not in r.stdout
         left = _processes_mentioning(str(tmp_path))
         assert not left, left
         assert not [p for p in tmp_path.iterdir() if p.name.startswith("bosun-bench-schedule.")]
