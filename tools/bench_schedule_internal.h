@@ -274,6 +274,9 @@ struct bsch_figures {
     double seconds;              /* first create -> last bind */
     double rate;
     double steady_rate, steady_seconds;
+    /* Under --create-rate: the pods created (by their due time) but not
+     * yet bound when half and when nine tenths of them were due; -1 unknown */
+    long long backlog_half, backlog_late;
     double create_seconds, create_rate;
     struct bench_lat lat;         /* create -> bound */
     struct bench_lat post;        /* POST -> 201 */
