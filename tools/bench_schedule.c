@@ -32,7 +32,10 @@
  *
  * Timing. Every time is CLOCK_MONOTONIC in this process (util_now_us): a
  * pod's latency is the time its binding was first seen in the watch minus
- * the time its first POST was sent; the run lasts from the measured phase's
+ * the time its first POST was sent, or under --create-rate the time it was
+ * due (so that clients falling behind add their lag to the latency, and
+ * the report says how late the POSTs went out and whether the binding kept
+ * pace: bench_schedule_report.c); the run lasts from the measured phase's
  * first POST to its last binding seen. The leader's CPU time is read from
  * /proc/PID/stat before the first POST and after the last binding.
  *
