@@ -119,6 +119,13 @@ static void cpod_remove(struct ctl_pod_cache *pc, const char *key)
     cpod_free(p);
 }
 
+/* The uid of obj's controller (a copy), or NULL. */
+static char *controller_uid(json_t *obj)
+{
+    json_t *ref = ctl_controller_ref(obj);
+    return ref && *ctl_str(ref, "uid") ? xstrdup(ctl_str(ref, "uid")) : NULL;
+}
+
 /* The controller uid of a pod not decoded yet: its ownerReferences alone
  * are decoded, and only if the bytes hold that key at all. */
 static char *raw_owner(const struct store_obj *o)
@@ -127,8 +134,7 @@ static char *raw_owner(const struct store_obj *o)
     if (!ctl_obj_has(o, "ownerReferences"))
         return NULL;
     json_t *refs = codec_msgpack_extract(o->obj, o->obj_len, path, 1);
-    json_t *ref = ctl_controller_ref(refs);
-    char *uid = ref && *ctl_str(ref, "uid") ? xstrdup(ctl_str(ref, "uid")) : NULL;
+    char *uid = controller_uid(refs);
     json_decref(refs);
     return uid;
 }
@@ -140,9 +146,8 @@ static void cpod_add(struct ctl_pod_cache *pc, const char *key, const char *ns,
 {
     struct cpod *p = xcalloc(1, sizeof *p);
     if (obj) {
-        json_t *ref = ctl_controller_ref(obj);
         p->obj = json_incref(obj);
-        p->owner = ref && *ctl_str(ref, "uid") ? xstrdup(ctl_str(ref, "uid")) : NULL;
+        p->owner = controller_uid(obj);
     } else {
         p->raw = xmalloc(o->obj_len ? o->obj_len : 1);
         memcpy(p->raw, o->obj, o->obj_len);

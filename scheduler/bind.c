@@ -15,8 +15,9 @@
  * checks it), so the replicas store what they stored before.
  *
  * The Event that goes with each binding is written straight into msgpack
- * too (util's mp_put_ writer), in the order of the keys json_pack would give it: every field is a
- * string but count, and the strings are names the API validated. */
+ * too (util's mp_put_ writer), in the order of the keys json_pack would
+ * give it: every field is a string but count, and the strings are names
+ * the API validated. */
 #include <string.h>
 
 #include "codec/codec.h"

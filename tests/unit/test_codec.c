@@ -753,8 +753,9 @@ static void test_extract_shared_prefixes(void **state)
 {
     (void)state;
     const char *pod = "{\"metadata\":{\"name\":\"p\",\"managedFields\":[{\"f\":{\"a\":[1,2]}}],"
-                      "\"labels\":{\"app\":\"web\"},\"uid\":\"u\"},\"spec\":{\"a\":{\"b\":{\"c\":3}},"
-                      "\"nodeName\":\"n\"},\"status\":{\"phase\":\"Running\"}}";
+                      "\"labels\":{\"app\":\"web\"},\"uid\":\"u\"},"
+                      "\"spec\":{\"a\":{\"b\":{\"c\":3}},\"nodeName\":\"n\"},"
+                      "\"status\":{\"phase\":\"Running\"}}";
     const char *const p1[] = {"metadata.uid", "metadata", "metadata.name"};
     extract_expect(pod, p1, 3,
                    "{\"metadata\":{\"name\":\"p\",\"managedFields\":[{\"f\":{\"a\":[1,2]}}],"
